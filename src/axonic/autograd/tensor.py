@@ -1,0 +1,423 @@
+"""``Tensor``: an array (NumPy or CuPy) that records the ops applied to it.
+
+This file holds the data structure and the methods that are not ops; the ops
+(arithmetic, reductions, shape ops, ...) live in ``axonic/ops`` and are attached
+as methods and operators by ``axonic.ops.methods``.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from axonic.autograd.grad_mode import STATE
+from axonic.backend import (
+    as_device,
+    device_of,
+    get_array_module,
+    get_default_dtype,
+    resolve_dtype,
+    to_device,
+    to_numpy,
+)
+
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode automatic differentiation.
+
+    Use ``axonic.tensor(data)`` or the creation functions (``zeros``, ``randn`` ...) to
+    make one. ``Tensor(data)`` is the same as ``axonic.tensor(data)``.
+
+    >>> import axonic
+    >>> x = axonic.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "_retain", "__weakref__")
+    # NumPy defers to Tensor's reflected operators (np.float32(2) * t is a Tensor).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        self.data = t.data
+        self._rg = t._rg
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._hooks = None
+        self._retain = False
+
+    # --- properties -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if value and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, got dtype "
+                f"{self.data.dtype.name}; convert first, e.g. x.float()"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be switched off on a leaf tensor; "
+                "use detach() to get a tensor without history"
+            )
+        self._rg = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    # --- conversion -------------------------------------------------------------------
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array, sharing memory on the CPU."""
+        if self._rg and not force:
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; "
+                "use tensor.detach().numpy() instead"
+            )
+        if self.device.type != "cpu" and not force:
+            raise TypeError(
+                f"can't convert a {self.device} tensor to NumPy; use tensor.cpu().numpy()"
+            )
+        return to_numpy(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, got shape {tuple(self.data.shape)}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return to_numpy(self.data).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        a = to_numpy(self.data)
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __reduce_ex__(self, protocol):
+        # Tensors travel between processes (DataLoader workers) as their arrays.
+        return (_rebuild, (to_numpy(self.data), self._rg))
+
+    # --- autograd ---------------------------------------------------------------------
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory and version counter)."""
+        t = _make(self.data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        from axonic.autograd.engine import grad, run_backward
+
+        if inputs is None:
+            run_backward([self], [gradient], retain_graph=retain_graph,
+                         create_graph=create_graph)
+            return
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = grad([self], inputs, [gradient], retain_graph=retain_graph,
+                     create_graph=create_graph, allow_unused=True)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                t.grad = _make(g.data.copy()) if t.grad is None else _make(t.grad.data + g.data)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned
+        tensor replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        holder = self.grad_fn if self.grad_fn is not None else self
+        if holder._hooks is None:
+            holder._hooks = []
+        holder._hooks.append(hook)
+        return _HookHandle(holder._hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn._retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        r = getattr(self.grad_fn, "_retain", None) if self.grad_fn is not None else None
+        return r is not None and r() is self
+
+    # --- device and dtype (non-differentiable variants; `to` is an op) ----------------
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else as_device(device if not isinstance(device, int) else f"cuda:{device}"))
+
+    # --- in-place ops: the data changes, the version counter moves --------------------
+    def _check_inplace(self, op: str) -> None:
+        if self._rg and STATE.enabled:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"a leaf tensor that requires grad is being used in the in-place op {op}; "
+                    "wrap the update in `with axonic.no_grad():`"
+                )
+            raise RuntimeError(
+                f"in-place op {op} on a tensor that is part of the autograd graph is not "
+                "supported; use the out-of-place form (e.g. y = y * 2)"
+            )
+
+    def _set(self, op: str, value) -> Tensor:
+        self._check_inplace(op)
+        xp = get_array_module(self.data)
+        value = value.data if isinstance(value, Tensor) else value
+        if self.data.ndim == 0 and not self.data.flags.writeable:
+            self.data = xp.array(value, dtype=self.data.dtype)
+        else:
+            self.data[...] = value
+        self._vc[0] += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        return self._set("zero_", 0)
+
+    def fill_(self, value) -> Tensor:
+        return self._set("fill_", value)
+
+    def copy_(self, src) -> Tensor:
+        src = src.data if isinstance(src, Tensor) else src
+        src = to_device(src, self.device) if not isinstance(src, int | float) else src
+        try:
+            return self._set("copy_", src)
+        except ValueError:
+            raise ValueError(
+                f"copy_: source of shape {tuple(np.shape(src))} does not broadcast to "
+                f"destination of shape {self.shape}"
+            ) from None
+
+    def _inplace(self, op: str, ufunc: str, other) -> Tensor:
+        self._check_inplace(op)
+        other = other.data if isinstance(other, Tensor) else other
+        xp = get_array_module(self.data)
+        try:
+            getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
+        except ValueError:
+            raise ValueError(
+                f"{op}: operand of shape {tuple(np.shape(other))} does not broadcast to "
+                f"tensor of shape {self.shape}"
+            ) from None
+        self._vc[0] += 1
+        return self
+
+    def add_(self, other, alpha=1) -> Tensor:
+        return self._inplace("add_", "add", other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        return self._inplace("sub_", "subtract", other if alpha == 1 else other * alpha)
+
+    def mul_(self, other) -> Tensor:
+        return self._inplace("mul_", "multiply", other)
+
+    def div_(self, other) -> Tensor:
+        return self._inplace("div_", "true_divide", other)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        self._check_inplace("clamp_")
+        get_array_module(self.data).clip(self.data, min, max, out=self.data)
+        self._vc[0] += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+        from axonic.backend.random import default_generator
+
+        g = generator or default_generator
+        return self._set("uniform_", g.uniform(a, b, self.shape, self.dtype, self.device))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+        from axonic.backend.random import default_generator
+
+        g = generator or default_generator
+        return self._set("normal_", g.normal(mean, std, self.shape, self.dtype, self.device))
+
+    # --- printing ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        a = to_numpy(self.data)
+        body = np.array2string(a, separator=", ", prefix="tensor(",
+                               threshold=1000, edgeitems=3, precision=4)
+        extras = []
+        default_shown = {get_default_dtype().name, "int64", "bool"}
+        if a.dtype.name not in default_shown or a.size == 0:
+            extras.append(f"dtype=axonic.{a.dtype.name}")
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
+        elif self._rg:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __str__ = __repr__
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _make(data, rg: bool = False, fn=None) -> Tensor:
+    """Wrap an array without copying or checks (the fast path used by every op)."""
+    t = _new(Tensor)
+    t.data = data
+    t._rg = rg
+    t.grad = None
+    t.grad_fn = fn
+    t._vc = [0]
+    t._hooks = None
+    t._retain = False
+    return t
+
+
+def _rebuild(array, requires_grad):
+    t = _make(array)
+    t._rg = requires_grad
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (a list, scalar, array or tensor).
+
+    Python floats become the default dtype (float32), Python ints int64 and bools
+    bool; NumPy arrays keep their dtype.
+
+    >>> import axonic
+    >>> axonic.tensor([[1, 2], [3, 4]]).dtype
+    dtype('int64')
+    >>> axonic.tensor([0.5]).dtype
+    dtype('float32')
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = resolve_dtype(dtype)
+    xp = get_array_module(data)
+    if hasattr(data, "__array__") or hasattr(data, "__dlpack__") and not isinstance(data, list):
+        arr = xp.array(data, dtype=dtype, copy=True)
+    else:
+        try:
+            arr = np.array(data, dtype=dtype)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"tensor(): could not build a tensor from {type(data).__name__}: {e}") from None
+        if dtype is None and arr.dtype == np.float64:
+            arr = arr.astype(get_default_dtype())
+    if arr.dtype.kind in "OUSV":
+        raise TypeError(f"tensor(): unsupported element type {arr.dtype}; expected numbers or bools")
+    if dtype is None:
+        resolve_dtype(arr.dtype)  # reject unsupported dtypes such as complex or uint32
+    if device is not None:
+        arr = to_device(arr, device)
+    t = _make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t

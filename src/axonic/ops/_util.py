@@ -1,0 +1,68 @@
+"""Small helpers shared by the op files: argument normalisation and error messages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.tensor import Tensor
+from axonic.backend import get_array_module, get_default_dtype
+
+
+def xp_of(*arrays):
+    for a in arrays:
+        if isinstance(a, Tensor):
+            return get_array_module(a.data)
+        if a is not None and not isinstance(a, int | float | bool):
+            return get_array_module(a)
+    return np
+
+
+def norm_dim(dim, ndim: int, op: str):
+    """Normalise ``dim`` (int, tuple or None) into a tuple of non-negative axes or None."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    out = []
+    for d in dims:
+        if not isinstance(d, int | np.integer):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions "
+                f"(expected a value in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])"
+            )
+        out.append(int(d) % max(ndim, 1))
+    return tuple(out)
+
+
+def dim_arg(dim, axis, op):
+    """Accept PyTorch's ``dim`` or NumPy's ``axis`` (not both)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: pass dim or axis, not both")
+        return axis
+    return dim
+
+
+def broadcast_error(op: str, a_shape, b_shape) -> ValueError:
+    """The error for shapes that do not broadcast, naming the op, both shapes and the axis."""
+    a_shape, b_shape = tuple(a_shape), tuple(b_shape)
+    n = max(len(a_shape), len(b_shape))
+    pa = (1,) * (n - len(a_shape)) + a_shape
+    pb = (1,) * (n - len(b_shape)) + b_shape
+    axis = next((i - n for i in range(n) if pa[i] != pb[i] and 1 not in (pa[i], pb[i])), None)
+    return ValueError(
+        f"{op}: shapes {a_shape} and {b_shape} cannot be broadcast together "
+        f"(sizes {pa[axis]} and {pb[axis]} differ at dim {axis}; each pair of sizes, "
+        "aligned from the right, must be equal or 1)"
+    )
+
+
+def float_result(a):
+    """Integer/bool data promoted to the default float dtype (as PyTorch does for
+    true division and float scalars); floating data unchanged."""
+    if isinstance(a, Tensor):
+        if a.data.dtype.kind in "biu":
+            return a.to(get_default_dtype())
+        return a
+    return a

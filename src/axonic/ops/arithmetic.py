@@ -1,0 +1,277 @@
+"""Elementwise arithmetic with NumPy broadcasting: add sub mul div pow neg, maximum minimum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.function import Function, sum_to
+from axonic.autograd.tensor import Tensor, _make, tensor
+from axonic.backend import get_default_dtype
+from axonic.ops._spec import OpSpec
+from axonic.ops._util import broadcast_error
+
+
+def _needs(x) -> bool:
+    return isinstance(x, Tensor) and x._rg
+
+
+class Add(Function):
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return (sum_to(g, a.data.shape) if _needs(a) else None,
+                sum_to(g, b.data.shape) if _needs(b) else None)
+
+
+class Sub(Function):
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return (sum_to(g, a.data.shape) if _needs(a) else None,
+                sum_to(-g, b.data.shape) if _needs(b) else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return (sum_to(g * self.b, a.data.shape) if _needs(a) else None,
+                sum_to(g * self.a, b.data.shape) if _needs(b) else None)
+
+
+class Div(Function):
+    saves_output = True
+
+    def forward(self, a, b):
+        self.b = b
+        self.out = a / b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = g / self.b
+        return (sum_to(ga, a.data.shape) if _needs(a) else None,
+                sum_to(-ga * self.out, b.data.shape) if _needs(b) else None)
+
+
+class Neg(Function):
+    saves_inputs = False
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = gb = None
+        if _needs(a):
+            # d/da a^b = b a^(b-1); a^(b-1) computed directly so a == 0 stays finite for b >= 1
+            ga = sum_to(g * self.b * self.a ** (self.b - 1), a.data.shape)
+        if _needs(b):
+            base = self.a
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logb = np.log(base)
+            term = self.out * logb
+            # 0^b with b >= 0 has derivative 0 in b (PyTorch's convention)
+            term = np.where((base == 0) & (self.b >= 0), 0, term)
+            gb = sum_to(g * term, b.data.shape)
+        return ga, gb
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def _weight_a(self):
+        return self.a > self.b
+
+    def backward(self, g):
+        a, b = self.inputs
+        # ties split the gradient in half, as PyTorch does
+        w = (self._weight_a() + 0.5 * (self.a == self.b)).astype(g.dtype, copy=False)
+        return (sum_to(g * w, a.data.shape) if _needs(a) else None,
+                sum_to(g * (1 - w), b.data.shape) if _needs(b) else None)
+
+
+class Minimum(Maximum):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def _weight_a(self):
+        return self.a < self.b
+
+
+class Remainder(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.remainder(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        return (sum_to(g, a.data.shape) if _needs(a) else None,
+                sum_to(-g * np.floor_divide(self.a, self.b), b.data.shape) if _needs(b) else None)
+
+
+# --- the public functions --------------------------------------------------------------
+
+
+def _operand(x):
+    """Tensors and Python numbers pass through; lists and arrays become constants."""
+    if isinstance(x, Tensor | int | float | bool):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, list | tuple):
+        return tensor(x)
+    return _make(x) if hasattr(x, "shape") else _make(np.asarray(x))
+
+
+def _promote(a, b, true_div=False):
+    """Integer tensors meet float scalars (or true division) as the default float dtype."""
+    fl = get_default_dtype()
+    if isinstance(a, Tensor) and a.data.dtype.kind in "biu":
+        if isinstance(b, float) or true_div and not (isinstance(b, Tensor) and b.data.dtype.kind == "f"):
+            a = a.to(fl)
+    if isinstance(b, Tensor) and b.data.dtype.kind in "biu":
+        if isinstance(a, float) or true_div and not (isinstance(a, Tensor) and a.data.dtype.kind == "f"):
+            b = b.to(fl)
+    return a, b
+
+
+def _binary(cls, op, a, b, true_div=False):
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, float) or isinstance(b, float) or true_div:
+        a, b = _promote(a, b, true_div)
+    try:
+        return cls.apply(a, b)
+    except ValueError:
+        sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
+            b.data if isinstance(b, Tensor) else b)
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise broadcast_error(op, sa, sb) from None
+        raise
+
+
+def add(input, other, alpha=1):
+    """``input + alpha * other`` with broadcasting."""
+    return _binary(Add, "add", input, other if alpha == 1 else mul(other, alpha))
+
+
+def sub(input, other, alpha=1):
+    return _binary(Sub, "sub", input, other if alpha == 1 else mul(other, alpha))
+
+
+def mul(input, other):
+    return _binary(Mul, "mul", input, other)
+
+
+def div(input, other, rounding_mode=None):
+    """True division; ``rounding_mode='floor'`` or ``'trunc'`` give integer-valued results
+    without a gradient."""
+    if rounding_mode is None:
+        return _binary(Div, "div", input, other, true_div=True)
+    a = input.data if isinstance(input, Tensor) else input
+    b = other.data if isinstance(other, Tensor) else other
+    if rounding_mode == "floor":
+        out = np.floor_divide(a, b)
+    elif rounding_mode == "trunc":
+        out = np.trunc(np.true_divide(a, b))
+        if np.result_type(a, b).kind in "iu":
+            out = out.astype(np.result_type(a, b))
+    else:
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    return _make(np.asarray(out))
+
+
+def floor_divide(input, other):
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other):
+    return _binary(Remainder, "remainder", input, other)
+
+
+def pow(input, exponent):
+    """``input ** exponent``; either may be a tensor or a number."""
+    return _binary(Pow, "pow", input, exponent)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def maximum(input, other):
+    """Elementwise maximum; at ties the gradient is split in half."""
+    return _binary(Maximum, "maximum", input, other)
+
+
+def minimum(input, other):
+    return _binary(Minimum, "minimum", input, other)
+
+
+def _pos(rng):
+    return (rng.uniform(0.5, 2.0, (3, 4)), rng.uniform(-2, 2, (3, 4)))
+
+
+def _pow_safe(rng):
+    return (rng.uniform(0.5, 2.0, (2, 3)), rng.uniform(-1.5, 1.5, (3,)))
+
+
+def _ties(rng):
+    a = rng.uniform(-1, 1, (4, 5))
+    b = a + rng.choice([-0.5, 0.5], size=(4, 5))
+    return a, b
+
+
+_BIN_SHAPES = [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((), (2, 3)),
+               ((4,), ()), ((0, 3), (3,)), ((2, 1, 3), (4, 1))]
+
+SPECS = [
+    OpSpec("add", add, np.add, _BIN_SHAPES, lambda a, b: a + b),
+    OpSpec("sub", sub, np.subtract, _BIN_SHAPES, lambda a, b: a - b),
+    OpSpec("mul", mul, np.multiply, _BIN_SHAPES, lambda a, b: a * b),
+    OpSpec("div", div, np.divide,
+           [lambda r: (r.uniform(-2, 2, (3, 4)), r.uniform(0.5, 2, (3, 4)) * r.choice([-1, 1], (3, 4))),
+            lambda r: (r.uniform(-2, 2, (2, 3)), r.uniform(0.5, 2, (3,)))],
+           lambda a, b: a / b),
+    OpSpec("neg", neg, np.negative, [((3, 4),), ((),), ((0,),)], lambda a: -a),
+    OpSpec("pow", pow, np.power, [_pow_safe, _pos], lambda a, b: a ** b),
+    OpSpec("pow_scalar", lambda a: pow(a, 3), lambda a: a ** 3, [((3, 4),), ((),)],
+           lambda a: a ** 3),
+    OpSpec("pow_fractional", lambda a: pow(a, 0.5), np.sqrt,
+           [lambda r: (r.uniform(0.5, 2, (5,)),)], lambda a: a ** 0.5),
+    OpSpec("rpow", lambda a: pow(2.0, a), lambda a: 2.0 ** a, [((3, 4),)], lambda a: 2.0 ** a),
+    OpSpec("maximum", maximum, np.maximum, [_ties, ((3, 1), (1, 4))], lambda a, b: a.maximum(b)),
+    OpSpec("minimum", minimum, np.minimum, [_ties, ((3, 1), (1, 4))], lambda a, b: a.minimum(b)),
+    OpSpec("maximum_ties", maximum, np.maximum,
+           [lambda r: (np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 4.0]))],
+           lambda a, b: a.maximum(b), gradcheck=False),
+    OpSpec("remainder", remainder, np.remainder,
+           [lambda r: (r.uniform(-3, 3, (6,)), np.full(6, 1.3))], lambda a, b: a.remainder(b)),
+]

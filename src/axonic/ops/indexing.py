@@ -1,0 +1,268 @@
+"""Indexing and selection: ``x[index]`` (basic, integer arrays, boolean masks), gather,
+index_select, masked_fill, where, one_hot. Backward of a gather scatters with
+accumulation, so repeated indices add up."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.function import Function, sum_to
+from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module
+from axonic.ops._spec import TORCH, OpSpec
+from axonic.ops._util import norm_dim
+
+
+def _convert_index(index):
+    """Tensors and lists inside an index become arrays; returns (tuple, is_advanced)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out, advanced = [], False
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i.data
+            if i.dtype.kind not in "biu":
+                raise IndexError(
+                    f"tensors used as indices must be integer or bool, got {i.dtype.name}")
+        elif isinstance(i, list):
+            i = np.asarray(i)
+            if i.size == 0:
+                i = i.astype(np.int64)
+        if hasattr(i, "dtype") and getattr(i, "ndim", 0) >= 0 and not isinstance(i, np.generic):
+            advanced = True
+        out.append(i)
+    return tuple(out), advanced
+
+
+class BasicIndex(Function):
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        return x[index]
+
+    def backward(self, g):
+        gx = get_array_module(g).zeros(self.shape, dtype=g.dtype)
+        gx[self.index] = g
+        return gx
+
+
+class AdvancedIndex(Function):
+    saves_inputs = False
+
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        return x[index]
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        index = self.index
+        if len(index) == 1 and index[0].dtype == bool:
+            gx[index] = g  # a mask selects each element at most once
+            return gx
+        expanded = []
+        for i in index:
+            if hasattr(i, "dtype") and not isinstance(i, np.generic) and i.dtype == bool:
+                expanded.extend(i.nonzero())
+            else:
+                expanded.append(i)
+        np.add.at(gx, tuple(expanded), g)
+        return gx
+
+
+def getitem(input, index):
+    idx, advanced = _convert_index(index)
+    try:
+        if advanced:
+            return AdvancedIndex.apply(input, index=idx)
+        return BasicIndex.apply(input, index=idx if len(idx) != 1 else idx[0])
+    except IndexError as e:
+        raise IndexError(f"index {index!r} into tensor of shape {tuple(input.shape)}: {e}") from None
+
+
+def setitem(input, index, value):
+    """``x[index] = value`` in place (not recorded by autograd)."""
+    idx, _ = _convert_index(index)
+    input._check_inplace("__setitem__")
+    value = value.data if isinstance(value, Tensor) else value
+    try:
+        input.data[idx] = value
+    except (IndexError, ValueError) as e:
+        raise type(e)(
+            f"setitem into tensor of shape {tuple(input.shape)} at {index!r}: {e}") from None
+    input._vc[0] += 1
+
+
+class Gather(Function):
+    saves_inputs = False
+
+    def forward(self, x, index, axis):
+        self.shape, self.axis, self.index = x.shape, axis, index
+        cut = tuple(slice(None) if k == axis else slice(0, n) for k, n in enumerate(index.shape))
+        return np.take_along_axis(x[cut], index, axis)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        full = list(np.indices(self.index.shape, sparse=True))
+        full[self.axis] = self.index
+        np.add.at(gx, tuple(full), g)
+        return gx
+
+
+def gather(input, dim, index):
+    """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (PyTorch's gather)."""
+    (axis,) = norm_dim(dim, input.ndim, "gather")
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype.name}")
+    if idx.ndim != input.ndim:
+        raise ValueError(
+            f"gather: index has {idx.ndim} dims but input has {input.ndim}; they must match")
+    for k, (a, b) in enumerate(zip(idx.shape, input.shape)):
+        if k != axis and a > b:
+            raise ValueError(
+                f"gather: index shape {tuple(idx.shape)} exceeds input shape "
+                f"{tuple(input.shape)} at dim {k}")
+    if idx.size and (int(idx.min()) < -input.shape[axis] or int(idx.max()) >= input.shape[axis]):
+        bad = int(idx.max()) if int(idx.max()) >= input.shape[axis] else int(idx.min())
+        raise IndexError(
+            f"gather: index {bad} is out of range for dim {dim} with size {input.shape[axis]}")
+    return Gather.apply(input, idx, axis)
+
+
+def index_select(input, dim, index):
+    (d,) = norm_dim(dim, input.ndim, "index_select")
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+class MaskedFill(Function):
+    saves_inputs = False
+
+    def forward(self, x, mask, value):
+        self.mask = mask
+        return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+
+    def backward(self, g):
+        return np.where(self.mask, 0, g)
+
+
+def masked_fill(input, mask, value):
+    """Replace the elements where ``mask`` is True by ``value``."""
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != bool:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype.name}")
+    try:
+        shape = np.broadcast_shapes(m.shape, input.shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(input.shape):
+        raise ValueError(
+            f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to the input's "
+            f"shape {tuple(input.shape)}")
+    if isinstance(value, Tensor):
+        if value.data.size != 1:
+            raise ValueError("masked_fill: value must be a number or a 0-d tensor")
+        value = value.item()
+    return MaskedFill.apply(input, m, value)
+
+
+class Where(Function):
+    saves_inputs = False
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        _, a, b = self.inputs
+        zero = g.dtype.type(0)
+        ga = sum_to(np.where(self.cond, g, zero), a.data.shape) if isinstance(
+            a, Tensor) and a._rg else None
+        gb = sum_to(np.where(self.cond, zero, g), b.data.shape) if isinstance(
+            b, Tensor) and b._rg else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other`` (either may be a number).
+    With only a condition, the indices of its True elements (as ``nonzero(as_tuple=True)``)."""
+    c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if input is None and other is None:
+        return tuple(_make(i) for i in c.nonzero())
+    if c.dtype != bool:
+        raise TypeError(f"where: condition must be a bool tensor, got {c.dtype.name}")
+    if isinstance(input, float) and isinstance(other, Tensor):
+        input = np.asarray(input, dtype=other.dtype) if other.dtype.kind == "f" else input
+    if isinstance(other, float) and isinstance(input, Tensor):
+        other = np.asarray(other, dtype=input.dtype) if input.dtype.kind == "f" else other
+    try:
+        return Where.apply(c, input, other)
+    except ValueError:
+        from axonic.ops._util import broadcast_error
+
+        sa = np.shape(input.data if isinstance(input, Tensor) else input)
+        sb = np.shape(other.data if isinstance(other, Tensor) else other)
+        raise broadcast_error("where", sa, sb) from None
+
+
+def nonzero(input, as_tuple=False):
+    idx = input.data.nonzero()
+    if as_tuple:
+        return tuple(_make(i) for i in idx)
+    xp = get_array_module(input.data)
+    return _make(xp.stack(idx, axis=1) if idx else xp.zeros((0, 0), dtype=np.int64))
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices to one-hot rows (int64), as ``torch.nn.functional.one_hot``."""
+    idx = tensor.data
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects an integer tensor of class indices, got {idx.dtype.name}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise ValueError(
+            f"one_hot: class index {bad} is out of range for num_classes={num_classes}")
+    xp = get_array_module(idx)
+    return _make((idx[..., None] == xp.arange(num_classes)).astype(np.int64))
+
+
+def _repeated(r):
+    return (r.uniform(-1, 1, (5, 3)),)
+
+
+SPECS = [
+    OpSpec("getitem_slice", lambda a: a[1:, ::2], lambda a: a[1:, ::2], [((4, 5),)],
+           lambda a: a[1:, ::2]),
+    OpSpec("getitem_int", lambda a: a[1], lambda a: a[1], [((4, 5),)], lambda a: a[1]),
+    OpSpec("getitem_ellipsis_none", lambda a: a[..., None, 0], lambda a: a[..., None, 0],
+           [((2, 3, 4),)], lambda a: a[..., None, 0]),
+    OpSpec("getitem_int_array_repeated", lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]],
+           [_repeated], lambda a: a[[0, 2, 0, 0]]),
+    OpSpec("getitem_two_arrays", lambda a: a[[0, 1, 1], [2, 0, 2]],
+           lambda a: a[[0, 1, 1], [2, 0, 2]], [_repeated], lambda a: a[[0, 1, 1], [2, 0, 2]]),
+    OpSpec("getitem_mask", lambda a: a[a.detach() > 0], lambda a: a[a > 0], [((4, 5),)],
+           lambda a: a[a.detach() > 0]),
+    OpSpec("getitem_row_mask", lambda a: a[np.array([True, False, True, True])],
+           lambda a: a[np.array([True, False, True, True])], [((4, 3),)],
+           lambda a: a[TORCH.tensor([True, False, True, True])]),
+    OpSpec("gather", lambda a: gather(a, 1, Tensor([[0, 0], [1, 0], [3, 3]])),
+           lambda a: np.take_along_axis(a, np.array([[0, 0], [1, 0], [3, 3]]), 1),
+           [((3, 4),)], lambda a: a.gather(1, TORCH.tensor([[0, 0], [1, 0], [3, 3]]))),
+    OpSpec("index_select", lambda a: index_select(a, 1, Tensor([2, 0, 2])),
+           lambda a: a[:, [2, 0, 2]], [((3, 4),)],
+           lambda a: a.index_select(1, TORCH.tensor([2, 0, 2]))),
+    OpSpec("masked_fill", lambda a: masked_fill(a, Tensor(np.array([True, False, True])), -1.5),
+           lambda a: np.where([True, False, True], -1.5, a), [((2, 3),)],
+           lambda a: a.masked_fill(TORCH.tensor([True, False, True]), -1.5)),
+    OpSpec("where", lambda c, a, b: where(c.detach() > 0, a, b),
+           lambda c, a, b: np.where(c > 0, a, b), [((3, 4), (3, 4), (4,))],
+           lambda c, a, b: TORCH.where(c.detach() > 0, a, b)),
+    OpSpec("where_scalar", lambda c, a: where(c.detach() > 0, a, 0.0),
+           lambda c, a: np.where(c > 0, a, 0.0), [((3, 4), (3, 4))],
+           lambda c, a: TORCH.where(c.detach() > 0, a, 0.0)),
+]

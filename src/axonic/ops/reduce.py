@@ -1,0 +1,322 @@
+"""Reductions with PyTorch's ``dim`` / ``keepdim`` (NumPy's ``axis`` / ``keepdims`` accepted):
+sum mean var std max min amax amin prod logsumexp, and argmax argmin (no gradient)."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from axonic.autograd.function import Function
+from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module, get_default_dtype
+from axonic.ops._spec import OpSpec
+from axonic.ops._util import dim_arg, norm_dim
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Undo a reduction's shape change: reinsert the reduced axes, then broadcast."""
+    if axes is None:
+        return np.broadcast_to(g.reshape((1,) * len(shape)), shape)
+    if not keepdim:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+class Sum(Function):
+    saves_inputs = False
+
+    def forward(self, x, axes=None, keepdim=False):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g, self.shape, self.axes, self.keepdim)
+
+
+class Mean(Function):
+    saves_inputs = False
+
+    def forward(self, x, axes=None, keepdim=False):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        self.n = n
+        return x.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g / self.n if self.n else g, self.shape, self.axes, self.keepdim)
+
+
+class Amax(Function):
+    """Maximum over ``axes``; ties share the gradient evenly (PyTorch's amax rule)."""
+
+    saves_output = True
+    use_max = True
+
+    def forward(self, x, axes=None, keepdim=False):
+        self.x, self.axes, self.keepdim = x, axes, keepdim
+        self.out = x.max(axis=axes, keepdims=keepdim) if self.use_max else x.min(
+            axis=axes, keepdims=keepdim)
+        return self.out
+
+    def backward(self, g):
+        x, axes = self.x, self.axes
+        out = _expand_back(self.out, x.shape, axes, self.keepdim)
+        mask = (x == out)
+        count = mask.sum(axis=axes, keepdims=True)
+        return _expand_back(g, x.shape, axes, self.keepdim) * mask / count
+
+
+class Amin(Amax):
+    use_max = False
+
+
+class SelectAlongDim(Function):
+    """Values picked at ``index`` along one axis (max/min with ``dim``); the gradient goes
+    to exactly those positions."""
+
+    def forward(self, x, index, axis, keepdim):
+        self.shape, self.index, self.axis, self.keepdim = x.shape, index, axis, keepdim
+        out = np.take_along_axis(x, np.expand_dims(index, axis), axis)
+        return out if keepdim else out.squeeze(axis)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        if not self.keepdim:
+            g = np.expand_dims(g, self.axis)
+        np.put_along_axis(gx, np.expand_dims(self.index, self.axis), g, self.axis)
+        return gx
+
+
+class Prod(Function):
+    def forward(self, x, axis=None, keepdim=False):
+        self.x, self.axis, self.keepdim = x, axis, keepdim
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    def backward(self, g):
+        x, axis = self.x, self.axis
+        if axis is None:
+            flat = x.reshape(-1)
+            return (g * _prod_others(flat, 0)).reshape(x.shape)
+        if not self.keepdim:
+            g = np.expand_dims(g, axis)
+        return g * _prod_others(x, axis)
+
+
+def _prod_others(x, axis):
+    """For each element, the product of the others along ``axis`` (exact with zeros)."""
+    xp = get_array_module(x)
+    x = np.moveaxis(x, axis, -1)
+    ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([x[..., 1:], ones], axis=-1), -1), -1), -1)
+    return np.moveaxis(left * right, -1, axis)
+
+
+class LogSumExp(Function):
+    saves_output = True
+
+    def forward(self, x, axes, keepdim=False):
+        self.x, self.axes, self.keepdim = x, axes, keepdim
+        m = x.max(axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
+        with np.errstate(divide="ignore"):
+            out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        self.out_k = out
+        self.out = out if keepdim else out.squeeze(axes)
+        return self.out
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = np.expand_dims(g, self.axes)
+        return g * np.exp(self.x - self.out_k)
+
+
+# --- the public functions --------------------------------------------------------------
+
+
+def _float(x):
+    return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
+
+
+def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Sum over ``dim`` (an int, a tuple, or None for all)."""
+    keepdim = keepdims if keepdims is not None else keepdim
+    axes = norm_dim(dim_arg(dim, axis, "sum"), input.ndim, "sum")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.data.dtype.kind == "b":
+        input = input.to(np.int64)
+    return Sum.apply(input, axes=axes, keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    keepdim = keepdims if keepdims is not None else keepdim
+    axes = norm_dim(dim_arg(dim, axis, "mean"), input.ndim, "mean")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.data.dtype.kind not in "fc":
+        raise TypeError(
+            f"mean: input dtype must be floating point, got {input.dtype.name}; "
+            "pass dtype=axonic.float32 or convert with .float()"
+        )
+    return Mean.apply(input, axes=axes, keepdim=keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
+    keepdim = keepdims if keepdims is not None else keepdim
+    dim = dim_arg(dim, axis, "var")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axes = norm_dim(dim, input.ndim, "var")
+    n = input.data.size if axes is None else int(np.prod([input.shape[a] for a in axes]))
+    x = _float(input)
+    d = x - mean(x, axes, keepdim=True)
+    return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
+               keepdims=keepdims).sqrt()
+
+
+def _max_min(input, dim, keepdim, largest, name):
+    if dim is None:
+        if input.data.size == 0:
+            raise RuntimeError(f"{name}(): cannot reduce an empty tensor without dim")
+        return (Amax if largest else Amin).apply(input, axes=None, keepdim=False)
+    if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
+        from axonic.ops.arithmetic import maximum, minimum
+
+        return (maximum if largest else minimum)(input, dim)
+    (axis,) = norm_dim(dim, input.ndim, name)
+    idx = (input.data.argmax if largest else input.data.argmin)(axis=axis)
+    values = SelectAlongDim.apply(input, idx, axis, keepdim)
+    return values_indices(values, _make(np.expand_dims(idx, axis) if keepdim else idx))
+
+
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """``max(x)`` is the largest value; ``max(x, dim)`` returns ``(values, indices)``."""
+    keepdim = keepdims if keepdims is not None else keepdim
+    return _max_min(input, dim_arg(dim, axis, "max"), keepdim, True, "max")
+
+
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    keepdim = keepdims if keepdims is not None else keepdim
+    return _max_min(input, dim_arg(dim, axis, "min"), keepdim, False, "min")
+
+
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """Maximum over ``dim`` (all dims when empty); ties share the gradient evenly."""
+    keepdim = keepdims if keepdims is not None else keepdim
+    dim = dim_arg(dim, axis, "amax")
+    axes = None if dim == () or dim is None else norm_dim(dim, input.ndim, "amax")
+    return Amax.apply(input, axes=axes, keepdim=keepdim)
+
+
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    keepdim = keepdims if keepdims is not None else keepdim
+    dim = dim_arg(dim, axis, "amin")
+    axes = None if dim == () or dim is None else norm_dim(dim, input.ndim, "amin")
+    return Amin.apply(input, axes=axes, keepdim=keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    keepdim = keepdims if keepdims is not None else keepdim
+    dim = dim_arg(dim, axis, "prod")
+    axis_ = None if dim is None else norm_dim(dim, input.ndim, "prod")[0]
+    return Prod.apply(input, axis=axis_, keepdim=keepdim)
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
+    keepdim = keepdims if keepdims is not None else keepdim
+    dim = dim_arg(dim, axis, "logsumexp")
+    axes = norm_dim(dim, input.ndim, "logsumexp") if dim is not None else tuple(range(input.ndim))
+    return LogSumExp.apply(_float(input), axes=axes, keepdim=keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
+    if dim is None:
+        return _make(np.asarray(input.data.argmax()))
+    (axis,) = norm_dim(dim, input.ndim, "argmax")
+    out = input.data.argmax(axis=axis)
+    return _make(np.expand_dims(out, axis) if keepdim else out)
+
+
+def argmin(input, dim=None, keepdim=False):
+    if dim is None:
+        return _make(np.asarray(input.data.argmin()))
+    (axis,) = norm_dim(dim, input.ndim, "argmin")
+    out = input.data.argmin(axis=axis)
+    return _make(np.expand_dims(out, axis) if keepdim else out)
+
+
+def all(input, dim=None, keepdim=False):
+    axes = norm_dim(dim, input.ndim, "all")
+    return _make(np.asarray(input.data.all(axis=axes, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False):
+    axes = norm_dim(dim, input.ndim, "any")
+    return _make(np.asarray(input.data.any(axis=axes, keepdims=keepdim)))
+
+
+def _distinct(r, shape=(3, 4)):
+    n = int(np.prod(shape))
+    return (r.permutation(n).reshape(shape) / n * 4 - 2 + r.uniform(0, 0.01, shape),)
+
+
+def _np_var(a, axis=None, ddof=1, keepdims=False):
+    return np.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+SPECS = [
+    OpSpec("sum", sum, np.sum, [((3, 4),), ((),), ((0, 3),), ((2, 3, 4),)], lambda a: a.sum()),
+    OpSpec("sum_dim", lambda a: sum(a, 1), lambda a: a.sum(1), [((3, 4),), ((2, 3, 4),), ((0, 3),)],
+           lambda a: a.sum(1)),
+    OpSpec("sum_dims_keepdim", lambda a: sum(a, (0, 2), keepdim=True),
+           lambda a: a.sum((0, 2), keepdims=True), [((2, 3, 4),)],
+           lambda a: a.sum((0, 2), keepdim=True)),
+    OpSpec("mean", mean, np.mean, [((3, 4),), ((),)], lambda a: a.mean()),
+    OpSpec("mean_dim", lambda a: mean(a, -1, keepdim=True), lambda a: a.mean(-1, keepdims=True),
+           [((3, 4),), ((2, 3, 4),)], lambda a: a.mean(-1, keepdim=True)),
+    OpSpec("var", var, lambda a: np.var(a, ddof=1), [((3, 4),)], lambda a: a.var()),
+    OpSpec("var_dim_biased", lambda a: var(a, 1, unbiased=False), lambda a: np.var(a, 1),
+           [((3, 4),)], lambda a: a.var(1, unbiased=False)),
+    OpSpec("std", lambda a: std(a, 0), lambda a: np.std(a, 0, ddof=1), [((5, 3),)],
+           lambda a: a.std(0)),
+    OpSpec("max", max, np.max, [_distinct], lambda a: a.max()),
+    OpSpec("max_dim", lambda a: max(a, 1).values, lambda a: a.max(1), [_distinct],
+           lambda a: a.max(1).values),
+    OpSpec("min_dim_keepdim", lambda a: min(a, 0, keepdim=True).values,
+           lambda a: a.min(0, keepdims=True), [_distinct], lambda a: a.min(0, keepdim=True).values),
+    OpSpec("min", min, np.min, [_distinct], lambda a: a.min()),
+    OpSpec("amax", lambda a: amax(a, 1), lambda a: a.max(1), [_distinct], lambda a: a.amax(1)),
+    OpSpec("amax_ties_share_gradient", lambda a: amax(a, 1), lambda a: a.max(1),
+           [lambda r: (np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]),)], lambda a: a.amax(1),
+           gradcheck=False),
+    OpSpec("max_ties_share_gradient", max, np.max,
+           [lambda r: (np.array([[1.0, 3.0, 3.0], [2.0, 3.0, 0.0]]),)], lambda a: a.max(),
+           gradcheck=False),
+    OpSpec("amin", lambda a: amin(a, (0, 1)), lambda a: a.min((0, 1)), [_distinct],
+           lambda a: a.amin((0, 1))),
+    OpSpec("prod", prod, np.prod, [((2, 3),), lambda r: (np.array([2.0, 0.0, 3.0, -1.5]),)],
+           lambda a: a.prod()),
+    OpSpec("prod_dim", lambda a: prod(a, 1), lambda a: a.prod(1),
+           [((3, 4),), lambda r: (np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]]),)],
+           lambda a: a.prod(1)),
+    OpSpec("logsumexp", lambda a: logsumexp(a, 1), lambda a: np.log(np.exp(a).sum(1)),
+           [((3, 4),), ((2, 3, 4),)], lambda a: a.logsumexp(1)),
+    OpSpec("logsumexp_large", lambda a: logsumexp(a, 0),
+           lambda a: a.max() + np.log(np.exp(a - a.max()).sum(0)),
+           [lambda r: (np.array([1000.0, 1000.0, 999.0]),)], lambda a: a.logsumexp(0)),
+]

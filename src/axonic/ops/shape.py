@@ -1,0 +1,283 @@
+"""Shape ops: reshape view flatten squeeze unsqueeze transpose permute expand T mT contiguous,
+and tril triu flip repeat. Views share their base's version counter."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.function import Function, sum_to
+from axonic.ops._spec import OpSpec
+from axonic.ops._util import norm_dim
+
+
+class Reshape(Function):
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+class Permute(Function):
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, x, dims):
+        self.inverse = tuple(np.argsort(dims))
+        return x.transpose(dims)
+
+    def backward(self, g):
+        return g.transpose(self.inverse)
+
+
+class Expand(Function):
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return sum_to(g, self.in_shape)
+
+
+class Contiguous(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return np.ascontiguousarray(x)
+
+    def backward(self, g):
+        return g
+
+
+class Tril(Function):
+    saves_inputs = False
+    upper = False
+
+    def forward(self, x, diagonal=0):
+        self.k = diagonal
+        return np.triu(x, diagonal) if self.upper else np.tril(x, diagonal)
+
+    def backward(self, g):
+        return np.triu(g, self.k) if self.upper else np.tril(g, self.k)
+
+
+class Triu(Tril):
+    upper = True
+
+
+class Flip(Function):
+    saves_inputs = False
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return np.flip(x, axes)
+
+    def backward(self, g):
+        return np.flip(g, self.axes)
+
+
+def _sizes(args, name):
+    if len(args) == 1 and isinstance(args[0], tuple | list):
+        args = tuple(args[0])
+    for s in args:
+        if not isinstance(s, int | np.integer):
+            raise TypeError(f"{name}: sizes must be ints, got {args!r}")
+    return tuple(int(s) for s in args)
+
+
+def reshape(input, *shape):
+    """The same elements in a new shape; one dimension may be -1 (inferred)."""
+    shape = _sizes(shape, "reshape")
+    if shape == input.shape:
+        return input
+    n = input.data.size
+    known = int(np.prod([s for s in shape if s != -1]))
+    if shape.count(-1) > 1 or any(s < -1 for s in shape) or (
+            -1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
+        raise ValueError(
+            f"reshape: shape {shape} is invalid for input of shape {tuple(input.shape)} "
+            f"({n} elements)"
+        )
+    return Reshape.apply(input, shape=shape)
+
+
+view = reshape
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input.ndim
+    if nd == 0:
+        return reshape(input, 1)
+    s, e = norm_dim((start_dim, end_dim), nd, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shp = input.shape
+    return reshape(input, shp[:s] + (int(np.prod(shp[s:e + 1])),) + shp[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    (d,) = norm_dim(dim, input.ndim, "unflatten")
+    return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
+
+
+def squeeze(input, dim=None):
+    """Remove size-1 dims (all of them, or those in ``dim``)."""
+    if dim is None:
+        shape = tuple(s for s in input.shape if s != 1)
+    else:
+        axes = norm_dim(dim, input.ndim, "squeeze")
+        shape = tuple(s for i, s in enumerate(input.shape) if not (i in axes and s == 1))
+    return reshape(input, shape)
+
+
+def unsqueeze(input, dim):
+    (d,) = norm_dim(dim, input.ndim + 1, "unsqueeze")
+    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+
+
+def permute(input, *dims):
+    dims = _sizes(dims, "permute")
+    if len(dims) != input.ndim:
+        raise ValueError(
+            f"permute: got {len(dims)} dims {dims} for a tensor with {input.ndim} dimensions"
+        )
+    axes = norm_dim(dims, input.ndim, "permute")
+    if sorted(axes) != list(range(input.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of 0..{input.ndim - 1}")
+    return Permute.apply(input, dims=axes)
+
+
+def transpose(input, dim0, dim1):
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    a, b = norm_dim((dim0, dim1), input.ndim, "transpose")
+    dims = list(range(input.ndim))
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(input, dims=tuple(dims))
+
+
+swapaxes = transpose
+
+
+def t(input):
+    """Transpose of a tensor with at most 2 dimensions."""
+    if input.ndim > 2:
+        raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got {input.ndim}")
+    return transpose(input, 0, -1)
+
+
+def T(input):
+    return permute(input, tuple(reversed(range(input.ndim)))) if input.ndim > 1 else input
+
+
+def mT(input):
+    if input.ndim < 2:
+        raise ValueError(f"mT: expects a tensor with at least 2 dimensions, got {input.ndim}")
+    return transpose(input, -2, -1)
+
+
+def expand(input, *sizes):
+    """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
+    sizes = _sizes(sizes, "expand")
+    lead = len(sizes) - input.ndim
+    if lead < 0:
+        raise ValueError(
+            f"expand: the number of sizes ({len(sizes)}) must be at least the number of "
+            f"dimensions of the tensor ({input.ndim})"
+        )
+    shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s
+                  for i, s in enumerate(sizes))
+    for i, (s, d) in enumerate(zip(shape[lead:], input.shape)):
+        if d != 1 and s != d:
+            raise ValueError(
+                f"expand: size {s} at dim {i + lead} does not match the tensor's size {d} "
+                f"(shape {tuple(input.shape)} to {sizes}); only size-1 dims can be expanded"
+            )
+    if shape == input.shape:
+        return input
+    return Expand.apply(input, shape=shape)
+
+
+def expand_as(input, other):
+    return expand(input, other.shape)
+
+
+def broadcast_to(input, shape):
+    return expand(input, tuple(shape))
+
+
+def contiguous(input):
+    return input if input.data.flags.c_contiguous else Contiguous.apply(input)
+
+
+def tril(input, diagonal=0):
+    """The lower triangle (last two dims); the rest is zero."""
+    if input.ndim < 2:
+        raise ValueError(f"tril: expects at least 2 dimensions, got {input.ndim}")
+    return Tril.apply(input, diagonal=diagonal)
+
+
+def triu(input, diagonal=0):
+    if input.ndim < 2:
+        raise ValueError(f"triu: expects at least 2 dimensions, got {input.ndim}")
+    return Triu.apply(input, diagonal=diagonal)
+
+
+def flip(input, dims):
+    return Flip.apply(input, axes=norm_dim(dims, input.ndim, "flip"))
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes[i]`` times along each dim (PyTorch's ``Tensor.repeat``)."""
+    sizes = _sizes(sizes, "repeat")
+    if len(sizes) < input.ndim:
+        raise ValueError(
+            f"repeat: number of repeats ({len(sizes)}) must be >= the number of "
+            f"dimensions ({input.ndim})"
+        )
+    x = reshape(input, (1,) * (len(sizes) - input.ndim) + input.shape)
+    inter = []
+    for r, s in zip(sizes, x.shape):
+        inter += [1, s]
+    x = reshape(x, tuple(inter))
+    target = []
+    for r, s in zip(sizes, x.shape[1::2]):
+        target += [r, s]
+    return reshape(expand(x, tuple(target)), tuple(r * s for r, s in zip(sizes, x.shape[1::2])))
+
+
+SPECS = [
+    OpSpec("reshape", lambda a: reshape(a, 4, 3), lambda a: a.reshape(4, 3), [((3, 4),)],
+           lambda a: a.reshape(4, 3)),
+    OpSpec("reshape_infer", lambda a: reshape(a, -1), lambda a: a.reshape(-1), [((2, 3, 2),),
+           ((),)], lambda a: a.reshape(-1)),
+    OpSpec("flatten", lambda a: flatten(a, 1), lambda a: a.reshape(a.shape[0], -1),
+           [((2, 3, 4),)], lambda a: a.flatten(1)),
+    OpSpec("squeeze", squeeze, np.squeeze, [((1, 3, 1, 2),)], lambda a: a.squeeze()),
+    OpSpec("unsqueeze", lambda a: unsqueeze(a, 1), lambda a: np.expand_dims(a, 1), [((3, 4),)],
+           lambda a: a.unsqueeze(1)),
+    OpSpec("transpose", lambda a: transpose(a, 0, 2), lambda a: a.swapaxes(0, 2), [((2, 3, 4),)],
+           lambda a: a.transpose(0, 2)),
+    OpSpec("permute", lambda a: permute(a, 2, 0, 1), lambda a: a.transpose(2, 0, 1),
+           [((2, 3, 4),)], lambda a: a.permute(2, 0, 1)),
+    OpSpec("T", T, lambda a: a.T, [((3, 4),)], lambda a: a.T),
+    OpSpec("mT", mT, lambda a: a.swapaxes(-1, -2), [((2, 3, 4),)], lambda a: a.mT),
+    OpSpec("expand", lambda a: expand(a, 2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
+           [((3, 1),), ((4,),)], lambda a: a.expand(2, 3, 4)),
+    OpSpec("tril", tril, np.tril, [((4, 4),), ((2, 3, 5),)], lambda a: a.tril()),
+    OpSpec("triu_k", lambda a: triu(a, 1), lambda a: np.triu(a, 1), [((4, 5),)],
+           lambda a: a.triu(1)),
+    OpSpec("flip", lambda a: flip(a, (0, 1)), lambda a: np.flip(a, (0, 1)), [((3, 4),)],
+           lambda a: a.flip((0, 1))),
+    OpSpec("repeat", lambda a: repeat(a, 2, 1, 3), lambda a: np.tile(a, (2, 1, 3)),
+           [((3, 2),)], lambda a: a.repeat(2, 1, 3)),
+    OpSpec("contiguous_of_transpose", lambda a: contiguous(transpose(a, 0, 1)),
+           lambda a: np.ascontiguousarray(a.T), [((3, 4),)], lambda a: a.t().contiguous()),
+]

@@ -1,0 +1,90 @@
+"""``softmax`` and ``log_softmax`` along a dim, with fused backwards.
+
+Written as their own Functions (not composed from exp/sum/div) for numerical stability,
+as DESIGN.md allows: the max is subtracted first, so logits of ±1e4 stay finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.function import Function
+from axonic.backend import get_default_dtype
+from axonic.ops._spec import OpSpec
+from axonic.ops._util import norm_dim
+
+
+class Softmax(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x, axis):
+        self.axis = axis
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
+        self.out = e
+        return e
+
+    def backward(self, g):
+        y = self.out
+        return y * (g - (g * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x, axis):
+        self.axis = axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.out = shifted
+        return shifted
+
+    def backward(self, g):
+        return g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+
+
+def _axis(input, dim, name):
+    if dim is None:
+        # PyTorch's legacy implicit dim: 0 for 0-, 1- and 3-d inputs, else 1
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return norm_dim(dim, input.ndim, name)[0]
+
+
+def softmax(input, dim=None, dtype=None):
+    """``exp(x) / exp(x).sum(dim)``, stable for large logits."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.data.dtype.kind != "f":
+        input = input.to(get_default_dtype())
+    return Softmax.apply(input, axis=_axis(input, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """``x - logsumexp(x, dim)``, stable for large logits."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.data.dtype.kind != "f":
+        input = input.to(get_default_dtype())
+    return LogSoftmax.apply(input, axis=_axis(input, dim, "log_softmax"))
+
+
+def _np_softmax(a, axis=-1):
+    e = np.exp(a - a.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
+
+
+SPECS = [
+    OpSpec("softmax", lambda a: softmax(a, -1), _np_softmax, [((3, 5),), ((2, 3, 4),), ((0, 4),)],
+           lambda a: a.softmax(-1)),
+    OpSpec("softmax_dim0", lambda a: softmax(a, 0), lambda a: _np_softmax(a, 0), [((3, 5),)],
+           lambda a: a.softmax(0)),
+    OpSpec("log_softmax", lambda a: log_softmax(a, -1), lambda a: np.log(_np_softmax(a)),
+           [((3, 5),), ((2, 3, 4),)], lambda a: a.log_softmax(-1)),
+    OpSpec("log_softmax_large", lambda a: log_softmax(a, -1),
+           lambda a: a - a.max(-1, keepdims=True) - np.log(
+               np.exp(a - a.max(-1, keepdims=True)).sum(-1, keepdims=True)),
+           [lambda r: (np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 5.0]]),)],
+           lambda a: a.log_softmax(-1)),
+]
