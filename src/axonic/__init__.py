@@ -54,3 +54,6 @@ class cuda:
     """``axonic.cuda.is_available()``, as in PyTorch."""
 
     is_available = staticmethod(_cuda_is_available)
+
+# --- further packages: one import line each, added by the package's owner ---------------
+from axonic import nn  # noqa: E402
