@@ -93,6 +93,7 @@ from axonic.ops.shape import (
     view,
 )
 from axonic.ops.softmax import log_softmax, softmax
+from axonic.ops.special import elu, erf, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import (
     abs,
     ceil,
@@ -125,5 +126,5 @@ def all_specs():
     import importlib
 
     names = ("arithmetic", "unary", "reduce", "softmax", "shape", "join", "indexing", "linalg",
-             "convert")
+             "convert", "special", "nn_fused")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]
