@@ -14,7 +14,6 @@ from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module
 
-
 _ndarray, _generic = _np.ndarray, _np.generic
 
 
@@ -215,7 +214,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     got = run_backward(outputs, grad_outputs, retain_graph=bool(retain_graph),
                        create_graph=create_graph, inputs=inputs)
     result = []
-    for t, g in zip(inputs, got):
+    for g in got:
         if g is None and not allow_unused:
             raise RuntimeError(
                 "grad(): one of the inputs was not used to compute the outputs; "

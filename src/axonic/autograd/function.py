@@ -60,7 +60,7 @@ class Function:
                 if isinstance(a, Tensor) and a._rg:
                     break
             else:
-                return _make(out)
+                return _untracked(cls, out, args)
             result = _make(out, True, fn)
             fn.inputs = args
             if cls.saves_inputs:
@@ -70,10 +70,7 @@ class Function:
             if cls.is_view:
                 result._vc = args[0]._vc
             return result
-        result = _make(out)
-        if cls.is_view and isinstance(args[0], Tensor):
-            result._vc = args[0]._vc
-        return result
+        return _untracked(cls, out, args)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
@@ -102,6 +99,15 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _untracked(cls, out, args):
+    """The result of an op that is not recorded; a view still shares its base's versions,
+    so changing it in place is seen by every op that saved the base."""
+    result = _make(out)
+    if cls.is_view and isinstance(args[0], Tensor):
+        result._vc = args[0]._vc
+    return result
 
 
 def sum_to(grad, shape):

@@ -53,21 +53,21 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     # Numerical Jacobian: rows are output elements, one block of columns per input.
     numeric = []
     for t in checked:
-        flat = t.data.reshape(-1)  # a view: perturb in place, restore afterwards
-        if flat.base is None and t.data.size and not np.shares_memory(flat, t.data):
-            raise ValueError("gradcheck: input tensors must be contiguous")
-        J = np.zeros((n_out, flat.size))
-        for j in range(flat.size):
-            orig = flat[j].item()
-            flat[j] = orig + eps
+        data = t.data  # perturbed in place and restored; any strides (transposed views too)
+        if not data.flags.writeable:
+            raise ValueError("gradcheck: input tensors must be writeable (not broadcast views)")
+        J = np.zeros((n_out, data.size))
+        for j, pos in enumerate(np.ndindex(data.shape)):
+            orig = data[pos].item()
+            data[pos] = orig + eps
             with no_grad():
                 plus = np.concatenate([np.asarray(o.data, np.float64).ravel()
                                        for o in _outputs(func, inputs)]) if n_out else np.zeros(0)
-            flat[j] = orig - eps
+            data[pos] = orig - eps
             with no_grad():
                 minus = np.concatenate([np.asarray(o.data, np.float64).ravel()
                                         for o in _outputs(func, inputs)]) if n_out else np.zeros(0)
-            flat[j] = orig
+            data[pos] = orig
             J[:, j] = (plus - minus) / (2 * eps)
         numeric.append(J)
 

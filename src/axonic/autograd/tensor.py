@@ -250,7 +250,9 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Tensor:
-        return self.to("cuda" if device is None else as_device(device if not isinstance(device, int) else f"cuda:{device}"))
+        if device is None:
+            return self.to("cuda")
+        return self.to(as_device(f"cuda:{device}" if isinstance(device, int) else device))
 
     # --- in-place ops: the data changes, the version counter moves --------------------
     def _check_inplace(self, op: str) -> None:
@@ -340,11 +342,10 @@ class Tensor:
     # --- printing ---------------------------------------------------------------------
     def __repr__(self) -> str:
         a = to_numpy(self.data)
-        body = np.array2string(a, separator=", ", prefix="tensor(",
-                               threshold=1000, edgeitems=3, precision=4)
+        body = _format_array(a)
         extras = []
-        default_shown = {get_default_dtype().name, "int64", "bool"}
-        if a.dtype.name not in default_shown or a.size == 0:
+        shown_implicitly = {get_default_dtype().name, "int64", "bool"}
+        if a.dtype.name not in shown_implicitly or a.size == 0 and a.dtype != get_default_dtype():
             extras.append(f"dtype=axonic.{a.dtype.name}")
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -355,6 +356,29 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     __str__ = __repr__
+
+
+def _format_array(a: np.ndarray) -> str:
+    """The array as PyTorch prints it: whole floats as ``1.``, otherwise 4 decimals, and
+    scientific notation when the magnitudes span more than 1000x or pass 1e8."""
+    opts = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+    if a.dtype.kind != "f" or a.size == 0:
+        return np.array2string(a, **opts)
+    finite = a[np.isfinite(a)]
+    mags = np.abs(finite[finite != 0]).astype(np.float64)
+    whole = bool(np.all(finite == np.round(finite)))
+    sci = mags.size > 0 and (mags.max() > 1e8 or mags.max() / mags.min() > 1000
+                             or not whole and mags.min() < 1e-4)
+    if sci:
+        width = 10 + bool((finite < 0).any()) + bool((mags >= 1e100).any() or (mags < 1e-99).any())
+        width = max(width, 3 if finite.size == a.size else 4)
+
+        def fmt(v):
+            return (f"{v:.4e}" if np.isfinite(v) else str(v)).rjust(width)
+
+        return np.array2string(a, formatter={"float_kind": fmt}, **opts)
+    mode = "maxprec" if whole else "fixed"
+    return np.array2string(a, precision=4, floatmode=mode, suppress_small=True, **opts)
 
 
 class _HookHandle:
@@ -408,11 +432,13 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         try:
             arr = np.array(data, dtype=dtype)
         except (ValueError, TypeError) as e:
-            raise TypeError(f"tensor(): could not build a tensor from {type(data).__name__}: {e}") from None
+            raise TypeError(
+                f"tensor(): could not build a tensor from {type(data).__name__}: {e}") from None
         if dtype is None and arr.dtype == np.float64:
             arr = arr.astype(get_default_dtype())
     if arr.dtype.kind in "OUSV":
-        raise TypeError(f"tensor(): unsupported element type {arr.dtype}; expected numbers or bools")
+        raise TypeError(
+            f"tensor(): unsupported element type {arr.dtype}; expected numbers or bools")
     if dtype is None:
         resolve_dtype(arr.dtype)  # reject unsupported dtypes such as complex or uint32
     if device is not None:

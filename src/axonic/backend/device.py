@@ -38,7 +38,8 @@ class Device:
         self.index = index
 
     def __repr__(self):
-        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -46,7 +47,8 @@ class Device:
     def __eq__(self, other):
         if isinstance(other, str):
             other = as_device(other)
-        return isinstance(other, Device) and (self.type, self.index or 0) == (other.type, other.index or 0)
+        return isinstance(other, Device) and (self.type, self.index or 0) == (
+            other.type, other.index or 0)
 
     def __hash__(self):
         return hash((self.type, self.index or 0))

@@ -140,37 +140,59 @@ class Remainder(Function):
 
 
 def _operand(x):
-    """Tensors and Python numbers pass through; lists and arrays become constants."""
-    if isinstance(x, Tensor | int | float | bool):
+    """Tensors and Python numbers pass through; NumPy scalars become Python numbers (so they
+    promote like PyTorch's scalars); lists and arrays become constants."""
+    if isinstance(x, Tensor):
         return x
-    if isinstance(x, np.generic):
+    if isinstance(x, np.generic):  # before int/float: np.float64 is a subclass of float
         return x.item()
+    if isinstance(x, int | float):
+        return x
     if isinstance(x, list | tuple):
         return tensor(x)
     return _make(x) if hasattr(x, "shape") else _make(np.asarray(x))
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _category(x) -> int:
+    if isinstance(x, Tensor):
+        return _CATEGORY[x.data.dtype.kind]
+    return 0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2
+
+
 def _promote(a, b, true_div=False):
-    """Integer tensors meet float scalars (or true division) as the default float dtype."""
-    fl = get_default_dtype()
-    if isinstance(a, Tensor) and a.data.dtype.kind in "biu":
-        if isinstance(b, float) or true_div and not (isinstance(b, Tensor) and b.data.dtype.kind == "f"):
-            a = a.to(fl)
-    if isinstance(b, Tensor) and b.data.dtype.kind in "biu":
-        if isinstance(a, float) or true_div and not (isinstance(a, Tensor) and a.data.dtype.kind == "f"):
-            b = b.to(fl)
+    """PyTorch's type promotion on top of NumPy's: bool < integer < floating. An operand of a
+    lower category takes the higher one's dtype (a Python float means the default float
+    dtype); true division of integers gives the default float dtype; a 0-d float tensor
+    follows a dimensioned float tensor of another precision."""
+    ca, cb = _category(a), _category(b)
+    a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
+    if true_div and ca < 2 and cb < 2:
+        fl = get_default_dtype()
+        return (a.to(fl) if a_t else a), (b.to(fl) if b_t else b)
+    if ca == cb:
+        if ca == 2 and a_t and b_t and a.data.dtype != b.data.dtype:
+            if a.data.ndim == 0 and b.data.ndim:
+                a = a.to(b.data.dtype)
+            elif b.data.ndim == 0 and a.data.ndim:
+                b = b.to(a.data.dtype)
+        return a, b
+    if ca < cb and a_t:
+        a = a.to(b.data.dtype if b_t else get_default_dtype() if cb == 2 else np.int64)
+    elif cb < ca and b_t:
+        b = b.to(a.data.dtype if a_t else get_default_dtype() if ca == 2 else np.int64)
     return a, b
 
 
 def _binary(cls, op, a, b, true_div=False):
-    a, b = _operand(a), _operand(b)
-    if isinstance(a, float) or isinstance(b, float) or true_div:
-        a, b = _promote(a, b, true_div)
+    a, b = _promote(_operand(a), _operand(b), true_div)
     try:
         return cls.apply(a, b)
     except ValueError:
-        sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
-            b.data if isinstance(b, Tensor) else b)
+        sa = np.shape(a.data if isinstance(a, Tensor) else a)
+        sb = np.shape(b.data if isinstance(b, Tensor) else b)
         try:
             np.broadcast_shapes(sa, sb)
         except ValueError:
@@ -205,7 +227,8 @@ def div(input, other, rounding_mode=None):
         if np.result_type(a, b).kind in "iu":
             out = out.astype(np.result_type(a, b))
     else:
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        raise ValueError(
+            f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     return _make(np.asarray(out))
 
 
@@ -257,7 +280,8 @@ SPECS = [
     OpSpec("sub", sub, np.subtract, _BIN_SHAPES, lambda a, b: a - b),
     OpSpec("mul", mul, np.multiply, _BIN_SHAPES, lambda a, b: a * b),
     OpSpec("div", div, np.divide,
-           [lambda r: (r.uniform(-2, 2, (3, 4)), r.uniform(0.5, 2, (3, 4)) * r.choice([-1, 1], (3, 4))),
+           [lambda r: (r.uniform(-2, 2, (3, 4)),
+                       r.uniform(0.5, 2, (3, 4)) * r.choice([-1, 1], (3, 4))),
             lambda r: (r.uniform(-2, 2, (2, 3)), r.uniform(0.5, 2, (3,)))],
            lambda a, b: a / b),
     OpSpec("neg", neg, np.negative, [((3, 4),), ((),), ((0,),)], lambda a: -a),

@@ -43,8 +43,17 @@ def _parse_to(args, kwargs):
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
-        elif isinstance(a, Device) or isinstance(a, str) and (a.startswith("cpu") or a.startswith("cuda")):
+        elif isinstance(a, Device) or isinstance(a, str) and a.startswith(("cpu", "cuda")):
             device = a
+        elif isinstance(a, str):
+            try:
+                dtype = resolve_dtype(a)
+            except TypeError as e:
+                allowed = str(e).split("; ")[-1]
+                raise ValueError(
+                    f"to(): {a!r} is neither a device (expected 'cpu', 'cuda' or 'cuda:N') "
+                    f"nor a dtype ({allowed})"
+                ) from None
         elif a is not None:
             dtype = a
     return device, dtype, copy

@@ -79,7 +79,8 @@ def getitem(input, index):
             return AdvancedIndex.apply(input, index=idx)
         return BasicIndex.apply(input, index=idx if len(idx) != 1 else idx[0])
     except IndexError as e:
-        raise IndexError(f"index {index!r} into tensor of shape {tuple(input.shape)}: {e}") from None
+        raise IndexError(
+            f"index {index!r} into tensor of shape {tuple(input.shape)}: {e}") from None
 
 
 def setitem(input, index, value):
@@ -220,7 +221,8 @@ def one_hot(tensor, num_classes=-1):
     """Class indices to one-hot rows (int64), as ``torch.nn.functional.one_hot``."""
     idx = tensor.data
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expects an integer tensor of class indices, got {idx.dtype.name}")
+        raise TypeError(
+            f"one_hot: expects an integer tensor of class indices, got {idx.dtype.name}")
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):

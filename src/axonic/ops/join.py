@@ -46,7 +46,7 @@ def _check_same(tensors, op, skip_axis=None):
         bad = len(s) != len(first) or any(
             a != b for k, (a, b) in enumerate(zip(s, first)) if k != skip_axis)
         if bad:
-            where = "except in the concatenation dim " + str(skip_axis) if skip_axis is not None else ""
+            where = "" if skip_axis is None else f"except in the concatenation dim {skip_axis}"
             raise ValueError(
                 f"{op}: tensor 0 has shape {tuple(first)} but tensor {i} has shape {tuple(s)}; "
                 f"shapes must match {where}".rstrip()
@@ -196,7 +196,8 @@ def pad(input, pad, mode="constant", value=0.0):
         if a or b:
             if mode == "reflect" and (a >= n or b >= n):
                 raise ValueError(
-                    f"pad: reflect padding ({a}, {b}) must be smaller than the size {n} of dim {axis}"
+                    f"pad: reflect padding ({a}, {b}) must be smaller than the size {n} "
+                    f"of dim {axis}"
                 )
             if mode == "circular" and (a > n or b > n):
                 raise ValueError(

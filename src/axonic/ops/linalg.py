@@ -44,7 +44,8 @@ def matmul(input, other):
     a, b = input, other
     sa, sb = a.shape, b.shape
     if len(sa) == 0 or len(sb) == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}")
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}")
     ka = sa[-1]
     kb = sb[0] if len(sb) == 1 else sb[-2]
     if ka != kb:
@@ -71,7 +72,8 @@ def bmm(input, mat2):
 
 def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
-        raise ValueError(f"dot: expects two 1-d tensors, got shapes {input.shape} and {other.shape}")
+        raise ValueError(
+            f"dot: expects two 1-d tensors, got shapes {input.shape} and {other.shape}")
     return matmul(input, other)
 
 

@@ -244,7 +244,7 @@ def repeat(input, *sizes):
         )
     x = reshape(input, (1,) * (len(sizes) - input.ndim) + input.shape)
     inter = []
-    for r, s in zip(sizes, x.shape):
+    for s in x.shape:
         inter += [1, s]
     x = reshape(x, tuple(inter))
     target = []
