@@ -126,5 +126,5 @@ def all_specs():
     import importlib
 
     names = ("arithmetic", "unary", "reduce", "softmax", "shape", "join", "indexing", "linalg",
-             "convert", "special", "nn_fused")
+             "convert", "special", "nn_fused", "recurrent")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]

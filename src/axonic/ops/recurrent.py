@@ -1,0 +1,382 @@
+"""Fused recurrent layers: one direction of one RNN, LSTM or GRU layer over a whole
+sequence as a single Function, with a hand-written backward through time.
+
+Fused for speed (DESIGN.md rule 1): the input projection of all time steps is one GEMM,
+each step does one hidden GEMM and its gate math on preallocated arrays, and after the
+backward loop the weight gradients are one GEMM each, instead of ~10 graph nodes per
+step. The sequence is time-major ``x: (T, B, I)``; ``reverse=True`` runs it from the
+last step to the first (the backward direction of a bidirectional layer). Cells are
+the same Functions with ``T = 1``.
+
+Outputs: ``rnn_sequence`` and ``gru_sequence`` return ``(T, B, H)``, the hidden state at
+every time step; ``lstm_sequence`` returns ``(T + 1, B, H)``: the hidden states and, as
+row ``T``, the final cell state (a Function has one output; the caller slices it).
+
+>>> import axonic
+>>> x = axonic.randn(5, 2, 3)
+>>> w_ih, w_hh = axonic.randn(16, 3), axonic.randn(16, 4)
+>>> b, h0 = axonic.zeros(16), axonic.zeros(2, 4)
+>>> lstm_sequence(x, w_ih, w_hh, b, b, h0, h0).shape
+(6, 2, 4)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.function import Function
+from axonic.autograd.tensor import Tensor
+from axonic.backend import get_array_module
+from axonic.ops._spec import TORCH, OpSpec
+
+
+def _needs(fn, k):
+    a = fn.inputs[k]
+    return isinstance(a, Tensor) and a._rg
+
+
+def _project(xp, x, w, *biases):
+    """``x @ w.T + biases`` for all time steps in one GEMM: (T, B, I) -> (T, B, G)."""
+    T, B, i = x.shape
+    out = x.reshape(T * B, i) @ w.T
+    for b in biases:
+        if b is not None:
+            out += b
+    return out.reshape(T, B, w.shape[0])
+
+
+def _previous(xp, h0, hs, reverse):
+    """The state each step started from, by time: (T, B, H) from h0 and the outputs."""
+    prev = xp.empty_like(hs)
+    if reverse:
+        prev[:-1] = hs[1:]
+        prev[-1] = h0
+    else:
+        prev[1:] = hs[:-1]
+        prev[0] = h0
+    return prev
+
+
+def _weight_grads(fn, dz, x, prev, wk, bks, dz_flat=None):
+    """Gradients of a weight (``dz^T @ inputs``) and its biases from the stacked step grads."""
+    T, B, G = dz.shape
+    flat = dz.reshape(T * B, G) if dz_flat is None else dz_flat
+    dw = flat.T @ prev.reshape(T * B, prev.shape[-1]) if _needs(fn, wk) else None
+    db = flat.sum(axis=0) if any(_needs(fn, k) for k in bks) else None
+    return dw, db
+
+
+def _sigmoid_tanh_consts(xp, dtype, H, n_gates, tanh_gate):
+    # sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so one tanh call serves every gate; the
+    # halving is folded into the weights (scaling by 2^-1 is exact in floating point).
+    scale = np.full(n_gates * H, 0.5, dtype)
+    offset = np.full(n_gates * H, 0.5, dtype)
+    if tanh_gate is not None:
+        scale[tanh_gate * H:(tanh_gate + 1) * H] = 1
+        offset[tanh_gate * H:(tanh_gate + 1) * H] = 0
+    return xp.asarray(scale), xp.asarray(offset)
+
+
+class LSTMSequence(Function):
+    """LSTM layer, gates in PyTorch's order i, f, g, o:
+    ``c' = f * c + i * g``, ``h' = o * tanh(c')``."""
+
+    saves_output = True
+
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
+        xp = get_array_module(x)
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 4, 2)
+        b = None if b_ih is None else (b_ih + b_hh) * scale
+        acts = _project(xp, x, w_ih * scale[:, None], b)  # becomes the gate activations
+        w_hh_t = (w_hh * scale[:, None]).T
+        out = xp.empty((T + 1, B, H), x.dtype)
+        cs = xp.empty((T, B, H), x.dtype)
+        tcs = xp.empty((T, B, H), x.dtype)
+        tmp = xp.empty((B, 4 * H), x.dtype)
+        ig = xp.empty((B, H), x.dtype)
+        h, c = h0, c0
+        for k in range(T):
+            t = T - 1 - k if reverse else k
+            a = acts[t]
+            xp.matmul(h, w_hh_t, out=tmp)
+            a += tmp
+            xp.tanh(a, out=a)
+            a *= scale
+            a += offset
+            xp.multiply(a[:, H:2 * H], c, out=cs[t])
+            xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig)
+            cs[t] += ig
+            xp.tanh(cs[t], out=tcs[t])
+            xp.multiply(a[:, 3 * H:], tcs[t], out=out[t])
+            h, c = out[t], cs[t]
+        out[T] = c
+        self.x, self.w_ih, self.w_hh, self.h0, self.c0 = x, w_ih, w_hh, h0, c0
+        self.acts, self.cs, self.tcs, self.out, self.reverse = acts, cs, tcs, out, reverse
+        return out
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        acts, cs, tcs, out, reverse = self.acts, self.cs, self.tcs, self.out, self.reverse
+        T, B, H = cs.shape
+        # Per-step factors, computed for all steps at once so the loop stays short.
+        A = acts.reshape(T, B, 4, H)
+        deriv = (1 - A) * A  # sigmoid' of i, f, o
+        deriv[:, :, 2] = 1 - A[:, :, 2] * A[:, :, 2]  # tanh' of g
+        factors = xp.empty_like(A)  # d(pre-activation) per unit of dc (i, f, g) or dh (o)
+        xp.multiply(A[:, :, 2], deriv[:, :, 0], out=factors[:, :, 0])
+        xp.multiply(_previous(xp, self.c0, cs, reverse), deriv[:, :, 1], out=factors[:, :, 1])
+        xp.multiply(A[:, :, 0], deriv[:, :, 2], out=factors[:, :, 2])
+        xp.multiply(tcs, deriv[:, :, 3], out=factors[:, :, 3])
+        dc_dh = A[:, :, 3] * (1 - tcs * tcs)
+        forget = A[:, :, 1]
+        dz = xp.empty((T, B, 4 * H), grad.dtype)
+        dz4 = dz.reshape(T, B, 4, H)
+        w_hh = self.w_hh
+        dc = grad[T].copy()
+        dh_rec = None
+        for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
+            dh = grad[t] if dh_rec is None else grad[t] + dh_rec
+            dc += dh * dc_dh[t]
+            xp.multiply(dc[:, None, :], factors[t, :, :3], out=dz4[t, :, :3])
+            xp.multiply(dh, factors[t, :, 3], out=dz4[t, :, 3])
+            dc *= forget[t]
+            dh_rec = dz[t] @ w_hh
+        return self._grads(xp, dz, dh_rec, dc)
+
+    def _grads(self, xp, dz, dh0, dc0):
+        T, B, G = dz.shape
+        flat = dz.reshape(T * B, G)
+        x = self.x
+        dx = (flat @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
+        dw_ih, db = _weight_grads(self, dz, x, x, 1, (3, 4), flat)
+        prev = _previous(xp, self.h0, self.out[:T], self.reverse) if _needs(self, 2) else None
+        dw_hh = flat.T @ prev.reshape(T * B, -1) if prev is not None else None
+        return (dx, dw_ih, dw_hh, db, None if db is None else db.copy(),
+                dh0 if _needs(self, 5) else None, dc0 if _needs(self, 6) else None)
+
+
+class GRUSequence(Function):
+    """GRU layer, gates in PyTorch's order r, z, n:
+    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``."""
+
+    saves_output = True
+
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
+        xp = get_array_module(x)
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 2, None)
+        gx = _project(xp, x, w_ih, b_ih)
+        gx[:, :, :2 * H] *= scale
+        w_hh_t = w_hh.T.copy()
+        w_hh_t[:, :2 * H] *= scale
+        b_hh_s = None
+        if b_hh is not None:
+            b_hh_s = b_hh.copy()
+            b_hh_s[:2 * H] *= scale
+        out = xp.empty((T, B, H), x.dtype)
+        rz = xp.empty((T, B, 2 * H), x.dtype)
+        ns = xp.empty((T, B, H), x.dtype)
+        ghn = xp.empty((T, B, H), x.dtype)
+        gh = xp.empty((B, 3 * H), x.dtype)
+        tmp = xp.empty((B, H), x.dtype)
+        h = h0
+        for k in range(T):
+            t = T - 1 - k if reverse else k
+            xp.matmul(h, w_hh_t, out=gh)
+            if b_hh_s is not None:
+                gh += b_hh_s
+            g = rz[t]
+            xp.add(gx[t, :, :2 * H], gh[:, :2 * H], out=g)
+            xp.tanh(g, out=g)
+            g *= scale
+            g += offset
+            ghn[t] = gh[:, 2 * H:]
+            n = ns[t]
+            xp.multiply(g[:, :H], gh[:, 2 * H:], out=n)
+            n += gx[t, :, 2 * H:]
+            xp.tanh(n, out=n)
+            xp.subtract(h, n, out=tmp)
+            tmp *= g[:, H:]
+            xp.add(n, tmp, out=out[t])
+            h = out[t]
+        self.x, self.w_ih, self.w_hh, self.h0 = x, w_ih, w_hh, h0
+        self.rz, self.ns, self.ghn, self.out, self.reverse = rz, ns, ghn, out, reverse
+        return out
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        rz, ns, ghn, out, reverse = self.rz, self.ns, self.ghn, self.out, self.reverse
+        T, B, H = ns.shape
+        r, z = rz[:, :, :H], rz[:, :, H:]
+        prev = _previous(xp, self.h0, out, reverse)
+        dn_dh = (1 - z) * (1 - ns * ns)  # d(n pre-activation) per unit of dh
+        dz_dh = (prev - ns) * z * (1 - z)  # d(z pre-activation) per unit of dh
+        dr_dn = ghn * r * (1 - r)  # d(r pre-activation) per unit of d(n pre-activation)
+        dgx = xp.empty((T, B, 3 * H), grad.dtype)
+        dgh = xp.empty((T, B, 3 * H), grad.dtype)
+        w_hh = self.w_hh
+        dh_rec = None
+        for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
+            dh = grad[t] if dh_rec is None else grad[t] + dh_rec
+            dn = dgx[t, :, 2 * H:]
+            xp.multiply(dh, dn_dh[t], out=dn)
+            xp.multiply(dn, dr_dn[t], out=dgh[t, :, :H])
+            xp.multiply(dh, dz_dh[t], out=dgh[t, :, H:2 * H])
+            xp.multiply(dn, r[t], out=dgh[t, :, 2 * H:])
+            dh_rec = dgh[t] @ w_hh
+            dh_rec += dh * z[t]
+        dgx[:, :, :2 * H] = dgh[:, :, :2 * H]
+        x = self.x
+        T, B, G = dgx.shape
+        dx = (dgx.reshape(T * B, G) @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
+        dw_ih, db_ih = _weight_grads(self, dgx, x, x, 1, (3,))
+        dw_hh, db_hh = _weight_grads(self, dgh, x, prev, 2, (4,))
+        return dx, dw_ih, dw_hh, db_ih, db_hh, dh_rec if _needs(self, 5) else None
+
+
+class RNNSequence(Function):
+    """Elman RNN layer: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, act tanh or relu."""
+
+    saves_output = True
+
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity="tanh", reverse=False):
+        xp = get_array_module(x)
+        T = x.shape[0]
+        out = _project(xp, x, w_ih, b_ih, b_hh)  # pre-activations, overwritten by states
+        w_hh_t = w_hh.T
+        tmp = xp.empty(out.shape[1:], x.dtype)
+        h = h0
+        for k in range(T):
+            t = T - 1 - k if reverse else k
+            xp.matmul(h, w_hh_t, out=tmp)
+            o = out[t]
+            o += tmp
+            if nonlinearity == "tanh":
+                xp.tanh(o, out=o)
+            else:
+                xp.maximum(o, 0, out=o)
+            h = o
+        self.x, self.w_ih, self.w_hh, self.h0 = x, w_ih, w_hh, h0
+        self.out, self.nonlinearity, self.reverse = out, nonlinearity, reverse
+        return out
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        out, reverse = self.out, self.reverse
+        T = out.shape[0]
+        deriv = 1 - out * out if self.nonlinearity == "tanh" else (out > 0).astype(out.dtype)
+        dz = xp.empty_like(out)
+        w_hh = self.w_hh
+        dh_rec = None
+        for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
+            dh = grad[t] if dh_rec is None else grad[t] + dh_rec
+            xp.multiply(dh, deriv[t], out=dz[t])
+            dh_rec = dz[t] @ w_hh
+        x = self.x
+        T, B, G = dz.shape
+        dx = (dz.reshape(T * B, G) @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
+        dw_ih, db = _weight_grads(self, dz, x, x, 1, (3, 4))
+        prev = _previous(xp, self.h0, out, reverse) if _needs(self, 2) else None
+        dw_hh = dz.reshape(T * B, G).T @ prev.reshape(T * B, -1) if prev is not None else None
+        return (dx, dw_ih, dw_hh, db, None if db is None else db.copy(),
+                dh_rec if _needs(self, 5) else None)
+
+
+def lstm_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
+    """One LSTM layer over time-major ``x (T, B, I)``; returns ``(T + 1, B, H)``: the
+    hidden state of every step, then the final cell state."""
+    return LSTMSequence.apply(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=reverse)
+
+
+def gru_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
+    """One GRU layer over time-major ``x (T, B, I)``; returns the states ``(T, B, H)``."""
+    return GRUSequence.apply(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=reverse)
+
+
+def rnn_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity="tanh", reverse=False):
+    """One Elman RNN layer over time-major ``x (T, B, I)``; returns the states ``(T, B, H)``."""
+    return RNNSequence.apply(x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity=nonlinearity,
+                             reverse=reverse)
+
+
+# --- NumPy float64 references (one step at a time, the textbook equations) --------------
+
+def _sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def _ref_lstm(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
+    H = w_hh.shape[1]
+    h, c, hs = h0, c0, [None] * len(x)
+    for t in (reversed(range(len(x))) if reverse else range(len(x))):
+        g = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        i, f, gg, o = (g[:, k * H:(k + 1) * H] for k in range(4))
+        c = _sig(f) * c + _sig(i) * np.tanh(gg)
+        h = hs[t] = _sig(o) * np.tanh(c)
+    return np.concatenate([np.stack(hs), c[None]])
+
+
+def _ref_gru(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
+    H = w_hh.shape[1]
+    h, hs = h0, [None] * len(x)
+    for t in (reversed(range(len(x))) if reverse else range(len(x))):
+        gx, gh = x[t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        r = _sig(gx[:, :H] + gh[:, :H])
+        z = _sig(gx[:, H:2 * H] + gh[:, H:2 * H])
+        n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+        h = hs[t] = (1 - z) * n + z * h
+    return np.stack(hs)
+
+
+def _ref_rnn(x, w_ih, w_hh, b_ih, b_hh, h0, act=np.tanh, reverse=False):
+    h, hs = h0, [None] * len(x)
+    for t in (reversed(range(len(x))) if reverse else range(len(x))):
+        h = hs[t] = act(x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+    return np.stack(hs)
+
+
+def _torch_lstm(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
+    out, _, c = TORCH._VF.lstm(x.flip(0) if reverse else x, (h0[None], c0[None]),
+                               [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, False)
+    return TORCH.cat([out.flip(0) if reverse else out, c])
+
+
+def _torch_gru(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
+    out, _ = TORCH._VF.gru(x.flip(0) if reverse else x, h0[None], [w_ih, w_hh, b_ih, b_hh],
+                           True, 1, 0.0, False, False, False)
+    return out.flip(0) if reverse else out
+
+
+def _torch_rnn(x, w_ih, w_hh, b_ih, b_hh, h0, relu=False):
+    f = TORCH._VF.rnn_relu if relu else TORCH._VF.rnn_tanh
+    out, _ = f(x, h0[None], [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, False)
+    return out
+
+
+def _shapes(T, B, I, H, G):
+    return ((T, B, I), (G * H, I), (G * H, H), (G * H,), (G * H,), (B, H))
+
+
+SPECS = [
+    OpSpec("lstm_sequence", lstm_sequence, _ref_lstm, [_shapes(3, 2, 3, 2, 4) + ((2, 2),)],
+           _torch_lstm, low=-1.0, high=1.0),
+    OpSpec("lstm_sequence_reverse", lambda *a: lstm_sequence(*a, reverse=True),
+           lambda *a: _ref_lstm(*a, reverse=True), [_shapes(3, 2, 2, 2, 4) + ((2, 2),)],
+           lambda *a: _torch_lstm(*a, reverse=True), low=-1.0, high=1.0),
+    OpSpec("gru_sequence", gru_sequence, _ref_gru, [_shapes(3, 2, 3, 2, 3)], _torch_gru,
+           low=-1.0, high=1.0),
+    OpSpec("gru_sequence_reverse", lambda *a: gru_sequence(*a, reverse=True),
+           lambda *a: _ref_gru(*a, reverse=True), [_shapes(3, 2, 2, 2, 3)],
+           lambda *a: _torch_gru(*a, reverse=True), low=-1.0, high=1.0),
+    OpSpec("rnn_sequence_tanh", rnn_sequence, _ref_rnn, [_shapes(3, 2, 3, 2, 1)], _torch_rnn,
+           low=-1.0, high=1.0),
+    OpSpec("rnn_sequence_relu", lambda *a: rnn_sequence(*a, nonlinearity="relu", reverse=True),
+           lambda *a: _ref_rnn(*a, act=lambda v: np.maximum(v, 0), reverse=True),
+           [_shapes(3, 2, 3, 2, 1)], None, low=-1.0, high=1.0),
+]
