@@ -118,7 +118,7 @@ class LSTMSequence(Function):
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        acts, cs, tcs, out, reverse = self.acts, self.cs, self.tcs, self.out, self.reverse
+        acts, cs, tcs, reverse = self.acts, self.cs, self.tcs, self.reverse
         T, B, H = cs.shape
         # Per-step factors, computed for all steps at once so the loop stays short.
         A = acts.reshape(T, B, 4, H)
