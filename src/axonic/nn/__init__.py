@@ -4,9 +4,26 @@ activations, losses, ``init``, ``functional`` (as ``F``) and ``utils``.
 Each layer family lives in its own file; this package only re-exports them.
 """
 
-from axonic.nn import init
+# ruff: noqa: I001  (one import block per layer family, each kept by its owner)
+from axonic.nn import functional, init
 from axonic.nn.containers import ModuleDict, ModuleList, ParameterList, Sequential
 from axonic.nn.module import LayerInputError, Module
 from axonic.nn.parameter import Parameter
 
 # --- layer families: each block is owned by one file -----------------------------------
+from axonic.nn.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
+from axonic.nn.flatten import Flatten, Unflatten
+from axonic.nn.linear import Bilinear, Identity, Linear

@@ -175,7 +175,8 @@ class Module:
         ``to()`` and, if persistent, is saved in ``state_dict``."""
         _check_name(self, name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(
+                f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if not persistent and name not in self._non_persistent:
@@ -195,7 +196,8 @@ class Module:
         m = self
         for part in target.split(".") if target else []:
             if part not in m._modules:
-                raise AttributeError(f"{type(m).__name__} has no submodule {part!r} (in {target!r})")
+                raise AttributeError(
+                    f"{type(m).__name__} has no submodule {part!r} (in {target!r})")
             m = m._modules[part]
         return m
 
@@ -297,7 +299,7 @@ class Module:
         with no_grad():
             for m in self.modules():
                 for store in ("_parameters", "_buffers"):
-                    for name, t in m.__dict__[store].items():
+                    for t in m.__dict__[store].values():
                         if t is None:
                             continue
                         new = convert(t.data)

@@ -1,0 +1,105 @@
+"""``Dropout`` (elementwise) and ``Dropout1d`` / ``Dropout2d`` (whole channels).
+
+In training each element (or channel) is zeroed with probability ``p`` and the rest are
+scaled by ``1 / (1 - p)``; in evaluation the layer is the identity. Masks come from
+axonic's default generator, so ``axonic.manual_seed`` makes them reproducible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.tensor import Tensor, _make
+from axonic.backend.random import default_generator
+from axonic.nn.module import Module
+
+
+def _check_p(name: str, p) -> float:
+    if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating) or not (
+            0 <= p < 1):
+        raise ValueError(f"{name}: p must be in [0, 1), got {p!r}")
+    return float(p)
+
+
+def _masked(input: Tensor, p: float, mask_shape) -> Tensor:
+    keep = default_generator.bernoulli(1 - p, mask_shape, input.dtype, input.device)
+    keep *= input.dtype.type(1 / (1 - p))
+    return input * _make(keep)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    >>> import axonic
+    >>> dropout(axonic.ones(3), 0.5, training=False)
+    tensor([1., 1., 1.])
+    """
+    p = _check_p("dropout", p)
+    if not training or p == 0:
+        return input
+    return _masked(input, p, input.shape)
+
+
+def _channel_dropout(name, input, p, training, min_ndim):
+    p = _check_p(name, p)
+    if input.ndim < min_ndim:
+        raise ValueError(f"{name}: expected an input with at least {min_ndim} dimensions "
+                         f"(N, C, ...), got shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    return _masked(input, p, input.shape[:2] + (1,) * (input.ndim - 2))
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels of (N, C, L) inputs."""
+    return _channel_dropout("dropout1d", input, p, training, 3)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels of (N, C, H, W) inputs."""
+    return _channel_dropout("dropout2d", input, p, training, 4)
+
+
+class _DropoutNd(Module):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        self.p = _check_p(type(self).__name__, p)
+        self.inplace = bool(inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` while training.
+
+    >>> import axonic
+    >>> from axonic import nn
+    >>> nn.Dropout(0.2).eval()(axonic.ones(2))
+    tensor([1., 1.])
+    """
+
+    def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise self.input_error(f"expected a Tensor, got {type(input).__name__}")
+        return dropout(input, self.p, self.training)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) inputs while training."""
+
+    def forward(self, input):
+        if input.ndim != 3:
+            raise self.input_error(f"expected a 3-d input (N, C, L), got shape "
+                                   f"{tuple(input.shape)}")
+        return dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels of (N, C, H, W) inputs while training."""
+
+    def forward(self, input):
+        if input.ndim != 4:
+            raise self.input_error(f"expected a 4-d input (N, C, H, W), got shape "
+                                   f"{tuple(input.shape)}")
+        return dropout2d(input, self.p, self.training)

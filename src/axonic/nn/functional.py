@@ -1,0 +1,25 @@
+"""``axonic.nn.functional`` (imported as ``F``): the layers' operations as functions.
+
+A re-export hub: each function lives beside its layer or op; this file gathers them.
+
+>>> import axonic
+>>> import axonic.nn.functional as F
+>>> F.relu(axonic.tensor([-1.0, 3.0]))
+tensor([0., 3.])
+"""
+
+from axonic.nn.activation import Softmax as _Softmax  # noqa: F401  (keeps nn importable first)
+from axonic.nn.dropout import dropout, dropout1d, dropout2d
+from axonic.nn.linear import linear
+from axonic.ops.indexing import one_hot
+from axonic.ops.join import pad
+from axonic.ops.softmax import log_softmax, softmax
+from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
+from axonic.ops.unary import relu, sigmoid, tanh
+
+__all__ = [
+    "dropout", "dropout1d", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax",
+    "one_hot", "pad", "prelu", "relu", "sigmoid", "silu", "softmax", "softplus", "tanh",
+]
+
+# --- further families: one import line each, added by the family's owner ------------------
