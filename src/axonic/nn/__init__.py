@@ -27,5 +27,15 @@ from axonic.nn.activation import (
 from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
 from axonic.nn.flatten import Flatten, Unflatten
 from axonic.nn.linear import Bilinear, Identity, Linear
+from axonic.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from axonic.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from axonic.nn import utils  # noqa: E402  (clip_grad_norm_, clip_grad_value_, ...)
+from axonic.nn import utils

@@ -1,0 +1,402 @@
+"""Losses: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``SmoothL1Loss``, ``CrossEntropyLoss``,
+``NLLLoss``, ``BCELoss``, ``BCEWithLogitsLoss``, and their functional forms.
+
+Cross-entropy and BCE-with-logits are single fused ops (``axonic.ops.nn_fused``) that
+go through log-softmax / ``log1p(exp(-|x|))``, so logits of any size give finite losses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.tensor import Tensor, _make
+from axonic.nn.module import LayerInputError, Module
+from axonic.ops import nn_fused as _fused
+from axonic.ops.indexing import where
+from axonic.ops.shape import permute, reshape
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(op: str, reduction, size_average=None, reduce=None) -> str:
+    if size_average is not None or reduce is not None:  # PyTorch's legacy arguments
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _as_tensor(x, like: Tensor | None = None) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    if like is not None and arr.dtype.kind == "f":
+        arr = arr.astype(like.dtype)
+    return _make(arr)
+
+
+def _check_pair(op: str, input: Tensor, target: Tensor) -> None:
+    try:
+        np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: input of shape {tuple(input.shape)} and target of shape "
+            f"{tuple(target.shape)} cannot be broadcast together") from None
+
+
+def _weight_array(op, weight, like, size, what="weight"):
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if size is not None and tuple(w.shape) != (size,):
+        raise ValueError(f"{op}: {what} must have shape ({size},) (one per class), "
+                         f"got shape {tuple(w.shape)}")
+    return w.astype(like.dtype, copy=False)
+
+
+# --- regression losses -----------------------------------------------------------------------
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """Mean squared error ``(input - target)^2``, reduced.
+
+    >>> import axonic
+    >>> mse_loss(axonic.tensor([1.0, 3.0]), axonic.tensor([1.0, 1.0]))
+    tensor(2.)
+    """
+    reduction = _reduction("mse_loss", reduction, size_average, reduce)
+    target = _as_tensor(target, input)
+    _check_pair("mse_loss", input, target)
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """Mean absolute error ``|input - target|``, reduced."""
+    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    target = _as_tensor(target, input)
+    _check_pair("l1_loss", input, target)
+    return _reduce((input - target).abs(), reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
+    """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - delta / 2)`` elsewhere."""
+    reduction = _reduction("huber_loss", reduction)
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    target = _as_tensor(target, input)
+    _check_pair("huber_loss", input, target)
+    d = input - target
+    ad = d.abs()
+    loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    if weight is not None:
+        loss = loss * _as_tensor(weight, input)
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - beta / 2`` elsewhere."""
+    reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    target = _as_tensor(target, input)
+    _check_pair("smooth_l1_loss", input, target)
+    d = input - target
+    ad = d.abs()
+    return _reduce(where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta), reduction)
+
+
+# --- classification losses ------------------------------------------------------------------
+def _rows(op, input, target, probs):
+    """Input (C,), (N, C) or (N, C, d1, ...) as rows (M, C); the target to match."""
+    if input.ndim == 0:
+        raise ValueError(f"{op}: expected input of shape (C,), (N, C) or (N, C, d1, ...), "
+                         "got a 0-d tensor")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    want = tuple(input.shape) if probs else (
+        () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:]))
+    if tuple(target.shape) != want:
+        kind = "class probabilities" if probs else "class indices"
+        raise ValueError(
+            f"{op}: target of shape {tuple(target.shape)} does not fit input of shape "
+            f"{tuple(input.shape)}: expected {kind} of shape {want}")
+    if input.ndim == 1:
+        x2 = reshape(input, 1, c)
+    elif input.ndim == 2:
+        x2 = input
+    else:
+        x2 = reshape(permute(input, 0, *range(2, input.ndim), 1), -1, c)
+    t = target.data
+    if probs:
+        t = np.moveaxis(t, 1, -1).reshape(-1, c) if input.ndim > 2 else t.reshape(-1, c)
+    else:
+        t = t.reshape(-1)
+    return x2, t, c, want
+
+
+def _check_classes(op, t, c, ignore_index):
+    if t.size == 0:
+        return
+    bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    if bad.any():
+        v = int(t[bad][0])
+        raise ValueError(
+            f"{op}: target {v} is out of range for {c} classes (expected class indices in "
+            f"[0, {c - 1}] or ignore_index={ignore_index})")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100,
+                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0):
+    """Cross-entropy of logits against class indices or class probabilities, with
+    optional class ``weight``, ``ignore_index`` and ``label_smoothing`` (PyTorch's rules).
+
+    >>> import axonic
+    >>> logits = axonic.tensor([[2.0, 0.0, 0.0]])
+    >>> round(cross_entropy(logits, axonic.tensor([0])).item(), 4)
+    0.2395
+    """
+    op = "cross_entropy"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    target = _as_tensor(target, input)
+    probs = target.dtype.kind == "f"
+    if not probs and target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices (int) or class probabilities "
+                        f"(float), got dtype {target.dtype.name}")
+    x2, t, c, out_shape = _rows(op, input, target, probs)
+    if probs:
+        t = t.astype(input.dtype, copy=False)
+    else:
+        _check_classes(op, t, c, ignore_index)
+    w = _weight_array(op, weight, input, c)
+    out = _fused.CrossEntropy.apply(x2, t, w, ignore_index=ignore_index,
+                                    label_smoothing=float(label_smoothing), reduction=reduction)
+    return reshape(out, out_shape) if reduction == "none" else out
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean"):
+    """Negative log-likelihood of log-probabilities at class indices (use after
+    ``log_softmax``)."""
+    op = "nll_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    target = _as_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices (int), got dtype "
+                        f"{target.dtype.name}")
+    x2, t, c, out_shape = _rows(op, input, target, False)
+    _check_classes(op, t, c, ignore_index)
+    w = _weight_array(op, weight, input, c)
+    out = _fused.NLL.apply(x2, t, w, ignore_index=ignore_index, reduction=reduction)
+    return reshape(out, out_shape) if reduction == "none" else out
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean"):
+    """``-w (t log p + (1 - t) log(1 - p))`` for probabilities ``p`` in [0, 1]."""
+    op = "binary_cross_entropy"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    target = _as_tensor(target, input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: target of shape {tuple(target.shape)} must have the input's "
+                         f"shape {tuple(input.shape)}")
+    p = input.data
+    if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+        raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in "
+                         f"[{float(p.min()):.4g}, {float(p.max()):.4g}]; for logits use "
+                         "binary_cross_entropy_with_logits")
+    w = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        _check_pair(op, input, _make(w))
+        w = w.astype(input.dtype, copy=False)
+    return _fused.BCE.apply(input, target, w, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction: str = "mean", pos_weight=None):
+    """Sigmoid and binary cross-entropy in one stable op; ``pos_weight`` weighs the
+    positive term per class (broadcast along the last dim)."""
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    target = _as_tensor(target, input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: target of shape {tuple(target.shape)} must have the input's "
+                         f"shape {tuple(input.shape)}")
+    w = pw = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        _check_pair(op, input, _make(w))
+        w = w.astype(input.dtype, copy=False)
+    if pos_weight is not None:
+        pw = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
+        try:
+            np.broadcast_shapes(pw.shape, input.shape)
+        except ValueError:
+            raise ValueError(f"{op}: pos_weight of shape {tuple(pw.shape)} does not broadcast "
+                             f"to input of shape {tuple(input.shape)}") from None
+        pw = pw.astype(input.dtype, copy=False)
+    return _fused.BCEWithLogits.apply(input, target, w, pw, reduction=reduction)
+
+
+# --- modules ---------------------------------------------------------------------------------
+class _Loss(Module):
+    _fn = None
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__()
+        self.reduction = _reduction(type(self).__name__, reduction, size_average, reduce)
+
+    def _call(self, *args, **kwargs):
+        # a bad input is reported with this loss's name and place in the model
+        try:
+            return type(self)._fn(*args, **kwargs)
+        except LayerInputError:
+            raise
+        except ValueError as e:
+            raise self.input_error(str(e).split(": ", 1)[-1]) from None
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _opt_tensor(weight))
+
+
+def _opt_tensor(x):
+    if x is None or isinstance(x, Tensor):
+        return x
+    return _make(np.asarray(x, dtype=np.float32))
+
+
+class MSELoss(_Loss):
+    """Mean squared error.
+
+    >>> import axonic
+    >>> from axonic import nn
+    >>> nn.MSELoss()(axonic.tensor([1.0, 3.0]), axonic.tensor([1.0, 1.0]))
+    tensor(2.)
+    """
+
+    _fn = staticmethod(mse_loss)
+
+    def forward(self, input, target):
+        return self._call(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error."""
+
+    _fn = staticmethod(l1_loss)
+
+    def forward(self, input, target):
+        return self._call(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Quadratic below ``delta``, linear above."""
+
+    _fn = staticmethod(huber_loss)
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        if isinstance(delta, bool) or not isinstance(delta, int | float) or not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be a positive number, got {delta!r}")
+        self.delta = delta
+
+    def forward(self, input, target):
+        return self._call(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Huber loss divided by ``beta``."""
+
+    _fn = staticmethod(smooth_l1_loss)
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        if isinstance(beta, bool) or not isinstance(beta, int | float) or beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be a non-negative number, got {beta!r}")
+        self.beta = beta
+
+    def forward(self, input, target):
+        return self._call(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy of logits against class indices or class probabilities.
+
+    >>> import axonic
+    >>> from axonic import nn
+    >>> loss = nn.CrossEntropyLoss(label_smoothing=0.1)
+    >>> loss(axonic.zeros(4, 3), axonic.tensor([0, 1, 2, 0])).shape
+    ()
+    """
+
+    _fn = staticmethod(cross_entropy)
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        if isinstance(label_smoothing, bool) or not isinstance(
+                label_smoothing, int | float) or not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(
+                f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        self.ignore_index, self.label_smoothing = ignore_index, float(label_smoothing)
+
+    def forward(self, input, target):
+        return self._call(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities."""
+
+    _fn = staticmethod(nll_loss)
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return self._call(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities."""
+
+    _fn = staticmethod(binary_cross_entropy)
+
+    def forward(self, input, target):
+        return self._call(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits (sigmoid included, stable for any logit)."""
+
+    _fn = staticmethod(binary_cross_entropy_with_logits)
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _opt_tensor(weight))
+        self.register_buffer("pos_weight", _opt_tensor(pos_weight))
+
+    def forward(self, input, target):
+        return self._call(input, target, self.weight, reduction=self.reduction,
+                          pos_weight=self.pos_weight)
