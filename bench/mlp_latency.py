@@ -1,0 +1,96 @@
+"""Benchmark: inference latency of the MLP 784-512-256-10 at batch 1 (eval mode, no_grad),
+axonic against PyTorch on the same weights and input; the median per-call latency.
+
+    python bench/mlp_latency.py --threads 1      # or --threads 2, --quick, --profile, --json
+
+>>> from bench.mlp_latency import infer_call
+>>> callable(infer_call)
+True
+"""
+
+import gc
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import mlp
+from bench.common import (
+    FRAMEWORKS,
+    Workload,
+    cli,
+    load_framework,
+    median,
+    pin_threads,
+    profile_calls,
+    to_tensor,
+)
+
+WORKLOAD = Workload("MLP 784-512-256-10 inference, batch 1", mlp.build, mlp.batch, samples=1)
+
+
+def infer_call(fw, model, x):
+    """One forward pass without autograd, as a closure returning the output."""
+    model.eval()
+
+    def call():
+        with fw.no_grad():
+            return model(x)
+
+    return call
+
+
+def calls(workload=WORKLOAD, frameworks=FRAMEWORKS) -> dict:
+    """An inference closure per framework, on the same weights and input."""
+    models = workload.models(frameworks)
+    (x,), _ = workload.data()
+    return {name: infer_call(sys.modules[name], model, to_tensor(sys.modules[name], x))
+            for name, model in models.items()}
+
+
+def time_each_call(cases: dict, *, runs: int, warmup: int, per_run: int) -> dict:
+    """Seconds of every single call, ``per_run`` calls per run, frameworks alternating."""
+    names = list(cases)
+    for name in names:
+        for _ in range(warmup):
+            cases[name]()
+    out = {name: [] for name in names}
+    clock = time.perf_counter
+    for r in range(runs):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            fn, times = cases[name], out[name]
+            gc.collect()
+            for _ in range(per_run):
+                t0 = clock()
+                fn()
+                times.append(clock() - t0)
+    return out
+
+
+def run(threads, quick, profile):
+    for name in FRAMEWORKS:
+        load_framework(name, threads)
+    pin_threads(threads)
+    cases = calls()
+    outs = {name: fn() for name, fn in cases.items()}
+    diff = float(np.max(np.abs(outs["axonic"].numpy() - outs["torch"].numpy())))
+    runs, per_run = (3, 200) if quick else (7, 2000)
+    times = time_each_call(cases, runs=runs, warmup=100, per_run=per_run)
+    result = {"workload": WORKLOAD.name, "kind": "latency", "threads": threads,
+              "runs": runs, "calls_per_run": per_run, "max_abs_output_diff": diff}
+    for name, ts in times.items():
+        lat = median(ts)
+        result[name] = {"median_latency_s": lat, "samples_per_s": 1.0 / lat,
+                        "display": f"{lat * 1e6:.1f} us/call"}
+    result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
+    if profile:
+        result["profile"] = profile_calls(cases["axonic"], 2000)
+    return result
+
+
+if __name__ == "__main__":
+    cli(run, __doc__.splitlines()[0])

@@ -1,0 +1,227 @@
+"""Run every side-by-side benchmark and rewrite the marked section of docs/BENCHMARKS.md.
+
+    python bench/run_all.py            # the full suite (a few minutes on 2 cores)
+    python bench/run_all.py --quick    # a fast smoke run (numbers too noisy to quote)
+
+Every (workload, threads) configuration runs in a fresh process with its thread pools pinned
+before import; the two frameworks alternate inside it. Writes the table (workload, threads,
+axonic, PyTorch, ratio, target), the machine, the versions and the axonic profiles between
+``<!-- bench:run_all:start -->`` and ``<!-- bench:run_all:end -->``; the rest of the file
+(other sections, the profiling notes) is left as it is.
+
+>>> from bench.run_all import TARGETS
+>>> TARGETS["mlp"]
+(1.0, 'higher')
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    FRAMEWORKS,
+    ROOT,
+    all_cores,
+    display,
+    format_profile,
+    format_result,
+    median,
+    replace_section,
+    thread_env,
+)
+
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+START, END = "<!-- bench:run_all:start -->", "<!-- bench:run_all:end -->"
+NOTES_START, NOTES_END = "<!-- bench:notes:start -->", "<!-- bench:notes:end -->"
+TIMED = ("mlp", "cnn", "char_lstm", "transformer", "mlp_latency")
+# script: (target ratio axonic/PyTorch, whether the ratio should be higher or lower)
+TARGETS = {"mlp": (1.0, "higher"), "cnn": (0.8, "higher"), "char_lstm": (0.8, "higher"),
+           "transformer": (0.8, "higher"), "mlp_latency": (2.0, "higher"),
+           "import": (5.0, "higher"), "memory": (1.0, "lower")}
+
+
+def run_script(script: str, args: list[str], threads: int) -> list[dict]:
+    """Run ``bench/<script>.py`` in a fresh process; the JSON results it prints."""
+    cmd = [sys.executable, str(ROOT / "bench" / f"{script}.py"), "--json", *args]
+    out = subprocess.run(cmd, env=thread_env(threads), capture_output=True, text=True,
+                         cwd=ROOT, check=False)
+    if out.returncode != 0:
+        lines = (out.stderr or out.stdout).strip().splitlines() or ["(no output)"]
+        return [{"workload": script, "threads": threads, "error": lines[-1]}]
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def import_seconds(module: str) -> float:
+    """Seconds to ``import module`` in a fresh interpreter (the interpreter's start excluded)."""
+    code = (f"import time; t = time.perf_counter(); import {module}; "
+            f"print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], env=thread_env(all_cores()),
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def import_times(repeats: int) -> dict:
+    """Median import time of each framework, fresh processes, alternating."""
+    samples = {name: [] for name in FRAMEWORKS}
+    for r in range(repeats):
+        for name in (FRAMEWORKS if r % 2 == 0 else FRAMEWORKS[::-1]):
+            samples[name].append(import_seconds(name))
+    result = {"workload": "import time (fresh process)", "kind": "import",
+              "threads": all_cores(), "repeats": repeats}
+    for name, ts in samples.items():
+        result[name] = {"seconds": median(ts), "display": f"{median(ts) * 1e3:.0f} ms"}
+    # Higher is better: how many times faster axonic imports.
+    result["ratio"] = result["torch"]["seconds"] / result["axonic"]["seconds"]
+    return result
+
+
+def run_everything(quick: bool, thread_counts: list[int], profile: bool) -> list[dict]:
+    """Every benchmark; each result tagged with its script name."""
+    extra = ["--quick"] if quick else []
+    results = []
+    for threads in thread_counts:
+        for script in TIMED:
+            prof = ["--profile"] if profile and threads == 1 else []
+            for r in run_script(script, ["--threads", str(threads), *extra, *prof], threads):
+                r["script"] = script
+                results.append(r)
+                print(format_result(r), flush=True)
+    for r in run_script("memory", extra, 1):
+        r["script"] = "memory"
+        results.append(r)
+        print(format_result(r), flush=True)
+    r = import_times(3 if quick else 7)
+    r["script"] = "import"
+    results.append(r)
+    print(format_result(r), flush=True)
+    return results
+
+
+def verdict(result: dict) -> str:
+    """'reached' or 'missed' against the target of the result's script."""
+    target, better = TARGETS[result["script"]]
+    ok = result["ratio"] >= target if better == "higher" else result["ratio"] <= target
+    return "reached" if ok else "missed"
+
+
+def target_text(script: str) -> str:
+    target, better = TARGETS[script]
+    return f">= {target:g}x" if better == "higher" else f"<= {target:g}x"
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (or what the platform says elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:  # pragma: no cover  (not Linux)
+        pass
+    return platform.processor() or "unknown"
+
+
+def version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip() or "unknown"
+
+
+def render(results: list[dict], quick: bool) -> str:
+    """The generated section: machine, versions, the table, the profiles."""
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    pools = next((r["pools"] for r in results if r.get("pools")), [])
+    blas = ", ".join(sorted({f"{p['internal_api']} {p['version']}" for p in pools})) or "?"
+    lines = [
+        "## Training and inference throughput",
+        "",
+        "Generated by `python bench/run_all.py`" + (" --quick (smoke run: noisy)" if quick
+                                                      else "") + f" on {now}, commit "
+        f"`{git_commit()}`. Do not edit between the markers; edit `bench/run_all.py`.",
+        "",
+        f"- Machine: {cpu_model()}, {all_cores()} cores available ({os.cpu_count()} online), "
+        f"{platform.system()} {platform.release()}",
+        f"- Versions: Python {platform.python_version()}, NumPy {version('numpy')}, "
+        f"PyTorch {version('torch')}, axonic {version('axonic')}; native pools: {blas}",
+        "- Method: same model code, same initial weights (PyTorch's, copied with "
+        "`load_state_dict`), same batch, Adam (lr 1e-3); each (workload, threads) in a fresh "
+        "process with OMP/OpenBLAS/MKL threads set before import; the frameworks alternate; "
+        "warm-up steps, then the median of timed runs (7 runs of about 1 s each).",
+        "- Ratio: axonic / PyTorch throughput (higher is better); for import time, PyTorch's "
+        "time / axonic's; for memory, axonic's growth over its post-import baseline / "
+        "PyTorch's (lower is better).",
+        "",
+        "| workload | threads | axonic | PyTorch | ratio | target | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        script = r.get("script", r["workload"])
+        if "error" in r:
+            lines.append(f"| {r['workload']} | {r.get('threads', '')} | error: "
+                         f"`{r['error'][:120]}` | | | {target_text(script)} | missed |")
+            continue
+        lines.append(f"| {r['workload']} | {r['threads']} | {display(r['axonic'])} | "
+                     f"{display(r['torch'])} | {r['ratio']:.2f}x | {target_text(script)} | "
+                     f"{verdict(r)} |")
+    checks = [f"{r['workload']}: first loss axonic {r['first_loss']['axonic']:.6f}, PyTorch "
+              f"{r['first_loss']['torch']:.6f}" for r in results
+              if "first_loss" in r and r["threads"] == 1]
+    checks += [f"{r['workload']}: max |axonic - PyTorch| output {r['max_abs_output_diff']:.2e}"
+               for r in results if "max_abs_output_diff" in r and r["threads"] == 1]
+    if checks:
+        lines += ["", "Same starting point (a check that both sides compute the same thing):",
+                  ""] + [f"- {c}" for c in checks]
+    profiled = [r for r in results if "profile" in r]
+    if profiled:
+        lines += ["", "### Where axonic's time goes (cProfile, 1 thread, own time per function)",
+                  ""]
+        for r in profiled:
+            lines += [f"{r['workload']}:", "", "```", format_profile(r["profile"]), "```", ""]
+    return "\n".join(lines)
+
+
+def write_doc(section: str, path: Path = DOC) -> None:
+    """Replace the generated section of ``path`` (re-read just before writing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    text = replace_section(text, START, END, section)
+    if NOTES_START not in text:
+        text = replace_section(text, NOTES_START, NOTES_END,
+                               "### Profiling notes\n\n(none yet)")
+    path.write_text(text)
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run")
+    parser.add_argument("--threads", type=int, nargs="+", default=sorted({1, all_cores()}))
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile runs")
+    parser.add_argument("--no-write", action="store_true", help="print only, leave the doc")
+    parser.add_argument("--json", type=Path, help="also save the raw results here")
+    args = parser.parse_args(argv)
+    results = run_everything(args.quick, args.threads, not args.no_profile)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    if not args.no_write:
+        write_doc(render(results, args.quick))
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
