@@ -21,7 +21,12 @@ def norm_dim(dim, ndim: int, op: str):
     """Normalise ``dim`` (int, tuple or None) into a tuple of non-negative axes or None."""
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    if isinstance(dim, int | np.integer):
+        dims = (dim,)
+    elif isinstance(dim, tuple | list):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
     out = []
     for d in dims:
         if not isinstance(d, int | np.integer):

@@ -80,6 +80,12 @@ def stack(tensors, dim=0, *, axis=None):
 
 def narrow(input, dim, start, length):
     (d,) = norm_dim(dim, input.ndim, "narrow")
+    n = input.shape[d]
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise ValueError(
+            f"narrow: start {start} + length {length} does not fit in dim {dim} of size {n}")
     return input[(slice(None),) * d + (slice(start, start + length),)]
 
 

@@ -124,6 +124,11 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 def unflatten(input, dim, sizes):
     (d,) = norm_dim(dim, input.ndim, "unflatten")
+    sizes = tuple(sizes)
+    known = int(np.prod([s for s in sizes if s != -1]))
+    n = input.shape[d]
+    if (n % known if known else True) if -1 in sizes else known != n:
+        raise ValueError(f"unflatten: sizes {sizes} do not multiply to the size {n} of dim {dim}")
     return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
 
 
