@@ -25,6 +25,7 @@ from axonic.nn.activation import (
     Tanh,
 )
 from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
+from axonic.nn.embedding import Embedding
 from axonic.nn.flatten import Flatten, Unflatten
 from axonic.nn.linear import Bilinear, Identity, Linear
 from axonic.nn.loss import (
@@ -37,5 +38,6 @@ from axonic.nn.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from axonic.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from axonic.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from axonic.nn import utils

@@ -10,6 +10,7 @@ tensor([0., 3.])
 
 from axonic.nn.activation import Softmax as _Softmax  # noqa: F401  (keeps nn importable first)
 from axonic.nn.dropout import dropout, dropout1d, dropout2d
+from axonic.nn.embedding import embedding
 from axonic.nn.linear import linear
 from axonic.nn.loss import (
     binary_cross_entropy,
@@ -21,6 +22,7 @@ from axonic.nn.loss import (
     nll_loss,
     smooth_l1_loss,
 )
+from axonic.nn.normalization import batch_norm, layer_norm
 from axonic.ops.indexing import one_hot
 from axonic.ops.join import pad
 from axonic.ops.softmax import log_softmax, softmax
@@ -29,7 +31,7 @@ from axonic.ops.unary import relu, sigmoid, tanh
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
-    "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
+    "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss", "embedding", "batch_norm", "layer_norm",
     "dropout", "dropout1d", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax",
     "one_hot", "pad", "prelu", "relu", "sigmoid", "silu", "softmax", "softplus", "tanh",
 ]
