@@ -57,3 +57,5 @@ class cuda:
 
 # --- further packages: one import line each, added by the package's owner ---------------
 from axonic import nn  # noqa: E402
+from axonic import optim  # noqa: E402
+from axonic.io import load, save  # noqa: E402

@@ -1,0 +1,163 @@
+"""``axonic.save`` / ``axonic.load``: state dicts as safetensors files.
+
+The file is a plain safetensors file (readable by ``safetensors.safe_open``, ``load_file``
+and ``safetensors.torch.load_file``) with three metadata entries: the key order, the
+format, and a SHA-256 digest of the tensors so a corrupted file is detected on load.
+Writing goes to a temporary file in the same folder that replaces the target only once
+it is complete and synced, so an interrupted save never damages an existing file.
+Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import numpy as np
+
+from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import to_numpy
+
+_KEYS = "axonic.keys"
+_DIGEST = "axonic.sha256"
+_ACCEPTED = ("a flat mapping of str -> axonic.Tensor or numpy.ndarray, such as "
+             "model.state_dict()")
+
+
+def _import_safetensors(fn: str):
+    try:
+        import safetensors.numpy
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"axonic.{fn} needs the 'safetensors' package: pip install safetensors "
+            "(or pip install 'axonic[extras]')") from None
+    return safetensors
+
+
+def _arrays(obj) -> OrderedDict:
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"axonic.save: expected {_ACCEPTED}; got {type(obj).__name__}")
+    out = OrderedDict()
+    for k, v in obj.items():
+        if not isinstance(k, str):
+            raise TypeError(
+                f"axonic.save: expected {_ACCEPTED}; key {k!r} is a {type(k).__name__}, "
+                "not a str")
+        if isinstance(v, Tensor):
+            a = to_numpy(v.data)
+        elif isinstance(v, np.ndarray):
+            a = v
+        else:
+            hint = (" (nested mappings are not accepted: flatten them to dotted keys)"
+                    if isinstance(v, Mapping) else "")
+            raise TypeError(
+                f"axonic.save: expected {_ACCEPTED}; key {k!r} holds a {type(v).__name__}"
+                f"{hint}")
+        if a.dtype.byteorder == ">":
+            a = a.astype(a.dtype.newbyteorder("<"))
+        out[k] = np.ascontiguousarray(a)
+    return out
+
+
+def _digest(arrays: Mapping) -> str:
+    h = hashlib.sha256()
+    for k, a in arrays.items():
+        h.update(json.dumps([k, a.dtype.str, list(a.shape)]).encode())
+        h.update(memoryview(a.reshape(-1)).cast("B") if a.size else b"")
+    return h.hexdigest()
+
+
+def save(obj, path, metadata: Mapping[str, str] | None = None) -> None:
+    """Write a state dict (str -> Tensor or NumPy array) to ``path`` as safetensors.
+
+    ``metadata`` adds str -> str entries to the file header. The write is atomic.
+
+    >>> import os, tempfile, axonic
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+    >>> axonic.save({"weight": axonic.ones(2, 3), "step": axonic.tensor(7)}, path)
+    >>> sd = axonic.load(path)
+    >>> list(sd), sd["step"].item()
+    (['weight', 'step'], 7)
+    """
+    st = _import_safetensors("save")
+    arrays = _arrays(obj)
+    meta = {str(k): str(v) for k, v in (metadata or {}).items()}
+    meta.update({"format": "np", _KEYS: json.dumps(list(arrays)), _DIGEST: _digest(arrays)})
+    data = st.numpy.save(dict(arrays), metadata=meta)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(dfd)
+
+
+def load(path, device=None) -> OrderedDict:
+    """Read a safetensors file into an ordered dict of str -> Tensor (in the saved order
+    when axonic wrote it), optionally moved to ``device``.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the path for a
+    truncated, corrupted or non-safetensors file.
+
+    >>> import os, tempfile, axonic
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+    >>> axonic.save({"b": axonic.zeros(1), "a": axonic.ones(1)}, path)
+    >>> list(axonic.load(path))
+    ['b', 'a']
+    """
+    _import_safetensors("load")
+    from safetensors import SafetensorError, safe_open
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"axonic.load: no such file: {path!r}")
+    try:
+        with safe_open(path, framework="numpy") as f:
+            meta = f.metadata() or {}
+            names = list(f.keys())
+            arrays = {k: f.get_tensor(k) for k in names}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ValueError(
+            f"axonic.load: {path!r} is not a readable safetensors file (truncated or "
+            f"corrupted?): {e}") from None
+    order = names
+    if _KEYS in meta:
+        try:
+            order = json.loads(meta[_KEYS])
+        except json.JSONDecodeError:
+            order = None
+        if order is None or sorted(order) != sorted(names):
+            raise ValueError(f"axonic.load: {path!r} is corrupted: its key list does not match "
+                             "the tensors it holds")
+    ordered = OrderedDict((k, arrays[k]) for k in order)
+    if _DIGEST in meta and _digest(ordered) != meta[_DIGEST]:
+        raise ValueError(
+            f"axonic.load: {path!r} is corrupted: the tensors do not match the checksum "
+            "written with them")
+    out = OrderedDict()
+    for k, a in ordered.items():
+        t = _make(a)
+        out[k] = t if device is None else t.to(device)
+    return out

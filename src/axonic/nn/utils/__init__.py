@@ -1,0 +1,11 @@
+"""Utilities around modules: gradient clipping and flattening parameters to a vector."""
+
+from axonic.nn.utils.clip_grad import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    parameters_to_vector,
+    vector_to_parameters,
+)
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+           "vector_to_parameters"]

@@ -1,0 +1,140 @@
+"""Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
+
+from __future__ import annotations
+
+from axonic.backend import get_array_module
+from axonic.optim.optimizer import (
+    Optimizer,
+    check_non_negative,
+    effective_grad,
+    lerp_,
+    step_tensor,
+    zeros_state,
+)
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), PyTorch's ``torch.optim.Adam``.
+
+    With gradient :math:`g_t`, :math:`\gamma` = lr, :math:`\lambda` = weight_decay:
+
+    .. math::
+        g_t &\leftarrow \pm g_t \quad (-\text{ if maximize}) \\
+        g_t &\leftarrow g_t + \lambda \theta_{t-1}
+            \quad (\text{or } \theta_{t-1} \leftarrow \theta_{t-1}(1 - \gamma\lambda)
+            \text{ if decoupled\_weight\_decay}) \\
+        m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \hat v_t &\leftarrow \max(\hat v_{t-1}, v_t) \text{ if amsgrad, else } v_t \\
+        \theta_t &\leftarrow \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t}
+            \frac{m_t}{\sqrt{\hat v_t} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
+    ``max_exp_avg_sq``.
+
+    >>> import axonic
+    >>> from axonic import optim
+    >>> w = axonic.nn.Parameter(axonic.tensor([1.0, -2.0]))
+    >>> opt = optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.9, -1.9]
+    """
+
+    _name = "Adam"
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused=None,
+                 decoupled_weight_decay: bool = False):
+        # foreach / capturable / differentiable / fused: PyTorch's implementation switches,
+        # accepted for drop-in compatibility; the NumPy update is one code path.
+        name = self._name
+        check_non_negative(name, "learning rate", lr, "lr")
+        check_non_negative(name, "epsilon value", eps, "eps")
+        betas = tuple(betas)
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, b in enumerate(betas):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(
+                    f"{name}: Invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
+        check_non_negative(name, "weight_decay value", weight_decay, "weight_decay")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _update(self, p, grad, state, group):
+        lr, wd = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = step_tensor()
+            state["exp_avg"] = zeros_state(p)
+            state["exp_avg_sq"] = zeros_state(p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = zeros_state(p)
+        state["step"].data += 1
+        step = float(state["step"].data)  # a Python float keeps the scalars below float64-free
+
+        if wd != 0 and group["decoupled_weight_decay"]:
+            p.data *= 1 - lr * wd
+            g = effective_grad(p, grad, 0, group["maximize"])
+        else:
+            g = effective_grad(p, grad, wd, group["maximize"])
+        xp = get_array_module(p.data)
+        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        tmp = xp.empty_like(m)
+        lerp_(m, g, 1 - beta1, tmp)
+        v *= beta2
+        xp.multiply(g, 1 - beta2, out=tmp)
+        tmp *= g
+        v += tmp
+
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        step_size = lr / bias_correction1
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"].data
+            xp.maximum(vmax, v, out=vmax)
+            v = vmax
+        denom = xp.sqrt(v)
+        denom /= bias_correction2_sqrt
+        denom += group["eps"]
+        xp.multiply(m, -step_size, out=tmp)
+        tmp /= denom
+        p.data += tmp
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019), PyTorch's
+    ``torch.optim.AdamW``: the same update as :class:`Adam`, except that weight decay
+    shrinks the parameter directly instead of entering the gradient:
+
+    .. math::
+        \theta_{t-1} &\leftarrow \theta_{t-1} (1 - \gamma \lambda) \\
+        \theta_t &\leftarrow \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t}
+            \frac{m_t}{\sqrt{\hat v_t} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    The default ``weight_decay`` is ``1e-2``.
+
+    >>> import axonic
+    >>> from axonic import optim
+    >>> w = axonic.nn.Parameter(axonic.tensor([1.0, -2.0]))
+    >>> opt = optim.AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.85, -1.8]
+    """
+
+    _name = "AdamW"
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach=None, capturable: bool = False, differentiable: bool = False,
+                 fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)

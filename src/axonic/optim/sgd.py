@@ -1,0 +1,75 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from axonic.autograd.tensor import _make
+from axonic.optim.optimizer import Optimizer, check_non_negative, effective_grad
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (PyTorch's ``torch.optim.SGD``).
+
+    With gradient :math:`g_t` of parameter :math:`\theta_{t-1}`:
+
+    .. math::
+        g_t &\leftarrow \pm g_t + \lambda \theta_{t-1}
+            \quad (-\text{ if maximize}; \lambda = \text{weight\_decay}) \\
+        b_t &\leftarrow \begin{cases} g_t & t = 1 \\
+            \mu b_{t-1} + (1 - \tau) g_t & t > 1 \end{cases}
+            \quad (\mu = \text{momentum}, \tau = \text{dampening}) \\
+        g_t &\leftarrow g_t + \mu b_t \text{ if nesterov, else } b_t
+            \quad (\text{when } \mu \ne 0) \\
+        \theta_t &\leftarrow \theta_{t-1} - \gamma g_t \quad (\gamma = \text{lr})
+
+    State per parameter: ``momentum_buffer`` (only when ``momentum != 0``).
+
+    >>> import axonic
+    >>> from axonic import optim
+    >>> w = axonic.nn.Parameter(axonic.tensor([1.0, -2.0]))
+    >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     opt.step()
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.46, -0.92]
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach=None, differentiable: bool = False, fused=None):
+        # foreach / differentiable / fused: PyTorch's implementation switches, accepted for
+        # drop-in compatibility; the NumPy update is one code path.
+        check_non_negative("SGD", "learning rate", lr, "lr")
+        check_non_negative("SGD", "momentum value", momentum, "momentum")
+        check_non_negative("SGD", "weight_decay value", weight_decay, "weight_decay")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                f"SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                f"momentum={momentum}, dampening={dampening}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _update(self, p, grad, state, group):
+        momentum = group["momentum"]
+        g = effective_grad(p, grad, group["weight_decay"], group["maximize"])
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = _make(g.copy())
+                state["momentum_buffer"] = buf
+            else:
+                b = buf.data
+                b *= momentum
+                damp = 1 - group["dampening"]
+                if damp == 1:
+                    b += g
+                else:
+                    b += g * damp
+            if group["nesterov"]:
+                g = g + buf.data * momentum
+            else:
+                g = buf.data
+        p.data -= g * group["lr"]
+
