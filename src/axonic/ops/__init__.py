@@ -31,6 +31,7 @@ from axonic.ops.compare import (
     lt,
     ne,
 )
+from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from axonic.ops.convert import clone, to
 from axonic.ops.creation import (
     arange,
@@ -58,6 +59,14 @@ from axonic.ops.creation import (
 from axonic.ops.indexing import gather, index_select, masked_fill, nonzero, one_hot, where
 from axonic.ops.join import cat, chunk, concatenate, narrow, pad, split, stack, unbind
 from axonic.ops.linalg import bmm, dot, einsum, matmul, mm
+from axonic.ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from axonic.ops.reduce import (
     all,
     amax,
@@ -126,5 +135,5 @@ def all_specs():
     import importlib
 
     names = ("arithmetic", "unary", "reduce", "softmax", "shape", "join", "indexing", "linalg",
-             "convert", "special", "nn_fused", "recurrent")
+             "convert", "special", "nn_fused", "recurrent", "conv", "pool")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]

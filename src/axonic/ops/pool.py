@@ -1,0 +1,407 @@
+"""Pooling: ``max_pool{1,2}d``, ``avg_pool{1,2}d``, ``adaptive_avg_pool{1,2}d``.
+
+Max and average pooling loop over the KH*KW kernel offsets, each a strided slice of
+the (padded) input covering every window at once; max pooling keeps the offset of
+each window's maximum and its backward adds the gradient back at that offset (so
+overlapping windows accumulate). Adaptive average pooling is two small GEMMs with
+averaging matrices built from PyTorch's bin edges
+``[floor(i * in / out), ceil((i + 1) * in / out))``.
+
+>>> import axonic
+>>> max_pool2d(axonic.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
+[[[[5.0, 7.0], [13.0, 15.0]]]]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from axonic.autograd.function import Function
+from axonic.autograd.grad_mode import no_grad
+from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module
+from axonic.ops._spec import TORCH, OpSpec
+from axonic.ops.conv import ntuple
+
+
+def pool_out_size(size, k, s, p, d, ceil_mode) -> int:
+    """PyTorch's pooling output size; with ceil_mode the last window must start inside
+    the input or its left padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def pool_problem(spatial, kernel, stride, padding, dilation, ceil_mode) -> str | None:
+    """Why pooling cannot run on this spatial size (None when it can)."""
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        return (f"padding {tuple(padding)} must be at most half of the kernel size "
+                f"{tuple(kernel)}")
+    out = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
+                zip(spatial, kernel, stride, padding, dilation))
+    if any(o < 1 for o in out):
+        return (f"the input size {tuple(spatial)} with padding {tuple(padding)} is too small "
+                f"for the kernel {tuple(kernel)} (dilation {tuple(dilation)}): the output "
+                f"size would be {out}")
+    return None
+
+
+def _offsets(kernel, dilation, stride, out_hw):
+    """Per kernel offset: the slices of the padded input that every window reads there."""
+    for i in range(kernel[0]):
+        h0 = i * dilation[0]
+        hs = slice(h0, h0 + stride[0] * (out_hw[0] - 1) + 1, stride[0])
+        for j in range(kernel[1]):
+            w0 = j * dilation[1]
+            yield (Ellipsis, hs, slice(w0, w0 + stride[1] * (out_hw[1] - 1) + 1, stride[1]))
+
+
+def _padded(x, padding, out_hw, kernel, stride, dilation, fill):
+    """``x`` padded by ``padding`` and, for ceil_mode's last windows, extended with ``fill``."""
+    xp = get_array_module(x)
+    h, w = x.shape[-2:]
+    need = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out_hw, stride, dilation, kernel)]
+    full = (max(need[0], h + 2 * padding[0]), max(need[1], w + 2 * padding[1]))
+    if full == (h, w):
+        return x
+    buf = xp.full(x.shape[:-2] + full, fill, x.dtype)
+    buf[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w] = x
+    return buf
+
+
+class MaxPool2dFunction(Function):
+    saves_inputs = False
+
+    def forward(self, x, kernel, stride, padding, dilation, out_hw):
+        xp = get_array_module(x)
+        buf = _padded(x, padding, out_hw, kernel, stride, dilation, -np.inf)
+        offsets = list(_offsets(kernel, dilation, stride, out_hw))
+        best = buf[offsets[0]].copy(order="K")
+        arg = xp.zeros(best.shape, np.int32 if len(offsets) > 32767 else np.int16)
+        for k, sl in enumerate(offsets[1:], 1):
+            v = buf[sl]
+            # first maximum wins; a NaN is taken, as PyTorch propagates it
+            better = (v > best) | (v != v)
+            xp.copyto(best, v, where=better)
+            xp.copyto(arg, k, where=better)
+        self.arg, self.offsets = arg, offsets
+        self.geom = (x.shape, buf.shape, padding)
+        return best
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        shape, buf_shape, padding = self.geom
+        dbuf = xp.zeros(buf_shape, g.dtype)
+        for k, sl in enumerate(self.offsets):
+            xp.add(dbuf[sl], g, out=dbuf[sl], where=self.arg == k)
+        return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
+
+
+def _avg_divisor(size, out, k, s, p, count_include_pad):
+    """Per output position along one axis: how many cells its window counts."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+class AvgPool2dFunction(Function):
+    saves_inputs = False
+
+    def forward(self, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
+                divisor_override):
+        xp = get_array_module(x)
+        one = (1, 1)
+        buf = _padded(x, padding, out_hw, kernel, stride, one, 0)
+        offsets = list(_offsets(kernel, one, stride, out_hw))
+        total = buf[offsets[0]].copy(order="K")
+        for sl in offsets[1:]:
+            total += buf[sl]
+        if divisor_override:
+            div = xp.asarray(float(divisor_override), dtype=x.dtype)
+        else:
+            dh, dw = (_avg_divisor(n, o, k, s, p, count_include_pad) for n, o, k, s, p in
+                      zip(x.shape[-2:], out_hw, kernel, stride, padding))
+            div = xp.asarray(np.outer(dh, dw), dtype=x.dtype)
+        total /= div
+        self.div, self.offsets = div, offsets
+        self.geom = (x.shape, buf.shape, padding)
+        return total
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        shape, buf_shape, padding = self.geom
+        gd = g / self.div
+        dbuf = xp.zeros(buf_shape, g.dtype)
+        for sl in self.offsets:
+            dbuf[sl] += gd
+        return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
+
+
+def adaptive_bins(size: int, out: int):
+    """PyTorch's adaptive pooling bins: [floor(i*size/out), ceil((i+1)*size/out))."""
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+
+
+def _averaging_matrix(size, out, dtype, xp):
+    m = np.zeros((out, size))
+    for i, (a, b) in enumerate(adaptive_bins(size, out)):
+        m[i, a:b] = 1.0 / (b - a)
+    return xp.asarray(m, dtype=dtype)
+
+
+class AdaptiveAvgPool2dFunction(Function):
+    """out = Ph @ x @ Pw.T per (N, C) plane, as two GEMMs over all planes at once."""
+
+    saves_inputs = False
+
+    def forward(self, x, out_hw):
+        xp = get_array_module(x)
+        *lead, h, w = x.shape
+        oh, ow = out_hw
+        ph = _averaging_matrix(h, oh, x.dtype, xp)
+        pw = _averaging_matrix(w, ow, x.dtype, xp)
+        planes = math.prod(lead)
+        t = x.reshape(planes * h, w) @ pw.T  # (P*H, OW)
+        t = t.reshape(planes, h, ow).transpose(0, 2, 1).reshape(planes * ow, h) @ ph.T
+        self.ph, self.pw, self.shape = ph, pw, x.shape
+        return t.reshape(*lead, ow, oh).swapaxes(-1, -2)
+
+    def backward(self, g):
+        *lead, h, w = self.shape
+        oh, ow = g.shape[-2:]
+        planes = math.prod(lead)
+        t = g.reshape(planes * oh, ow) @ self.pw  # (P*OH, W)
+        t = t.reshape(planes, oh, w).transpose(0, 2, 1).reshape(planes * w, oh) @ self.ph
+        return t.reshape(*lead, w, h).swapaxes(-1, -2)
+
+
+# --- the functions -------------------------------------------------------------------
+
+
+def _check_rank(op, input, spatial):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    names = "(N, C, L) or (C, L)" if spatial == 1 else "(N, C, H, W) or (C, H, W)"
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{op}: expected a {spatial + 1}-d or {spatial + 2}-d input {names}, "
+                         f"got shape {tuple(input.shape)}")
+
+
+def _pool_args(op, kernel_size, stride, padding, dilation, n):
+    kernel = ntuple(kernel_size, n, "kernel_size", op)
+    stride = kernel if stride is None or stride == () else ntuple(stride, n, "stride", op)
+    padding = ntuple(padding, n, "padding", op, minimum=0)
+    dilation = ntuple(dilation, n, "dilation", op)
+    return kernel, stride, padding, dilation
+
+
+def _max_pool(op, input, kernel, stride, padding, dilation, ceil_mode, return_indices):
+    problem = pool_problem(input.shape[-2:], kernel, stride, padding, dilation, ceil_mode)
+    if problem:
+        raise ValueError(f"{op}: {problem}")
+    out_hw = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
+                   zip(input.shape[-2:], kernel, stride, padding, dilation))
+    out = MaxPool2dFunction.apply(input, kernel=kernel, stride=stride, padding=padding,
+                                  dilation=dilation, out_hw=out_hw)
+    if not return_indices:
+        return out, None
+    with no_grad():
+        fn = MaxPool2dFunction()
+        fn.forward(input.data, kernel, stride, padding, dilation, out_hw)
+    xp = get_array_module(input.data)
+    kh, kw = divmod(fn.arg.astype(np.int64), kernel[1])
+    rows = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0] - padding[0] + kh * dilation[0]
+    cols = xp.arange(out_hw[1]) * stride[1] - padding[1] + kw * dilation[1]
+    return out, _make(rows * input.shape[-1] + cols)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-d max pooling over (N, C, H, W), as ``F.max_pool2d`` (padding is -inf).
+
+    With ``return_indices`` also returns each maximum's flat index into H*W.
+
+    >>> import axonic
+    >>> max_pool2d(axonic.tensor([[[[1.0, 3.0], [2.0, 0.0]]]]), 2).item()
+    3.0
+    """
+    _check_rank("max_pool2d", input, 2)
+    args = _pool_args("max_pool2d", kernel_size, stride, padding, dilation, 2)
+    out, idx = _max_pool("max_pool2d", input, *args, ceil_mode, return_indices)
+    return (out, idx) if return_indices else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-d max pooling over (N, C, L), as ``F.max_pool1d``."""
+    _check_rank("max_pool1d", input, 1)
+    k, s, p, d = _pool_args("max_pool1d", kernel_size, stride, padding, dilation, 1)
+    out, idx = _max_pool("max_pool1d", input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p,
+                         (1,) + d, ceil_mode, return_indices)
+    out = out.squeeze(-2)
+    return (out, idx.squeeze(-2)) if return_indices else out
+
+
+def _avg_pool(op, input, kernel, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    if divisor_override is not None and (not isinstance(divisor_override, int | np.integer)
+                                         or divisor_override == 0):
+        raise ValueError(f"{op}: divisor_override must be a non-zero int, "
+                         f"got {divisor_override!r}")
+    problem = pool_problem(input.shape[-2:], kernel, stride, padding, (1, 1), ceil_mode)
+    if problem:
+        raise ValueError(f"{op}: {problem}")
+    out_hw = tuple(pool_out_size(n, k, s, p, 1, ceil_mode) for n, k, s, p in
+                   zip(input.shape[-2:], kernel, stride, padding))
+    return AvgPool2dFunction.apply(input, kernel=kernel, stride=stride, padding=padding,
+                                   out_hw=out_hw, ceil_mode=ceil_mode,
+                                   count_include_pad=count_include_pad,
+                                   divisor_override=divisor_override)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-d average pooling over (N, C, H, W), as ``F.avg_pool2d``.
+
+    >>> import axonic
+    >>> avg_pool2d(axonic.tensor([[[[1.0, 3.0], [2.0, 0.0]]]]), 2).item()
+    1.5
+    """
+    _check_rank("avg_pool2d", input, 2)
+    k, s, p, _ = _pool_args("avg_pool2d", kernel_size, stride, padding, 1, 2)
+    return _avg_pool("avg_pool2d", input, k, s, p, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-d average pooling over (N, C, L), as ``F.avg_pool1d``."""
+    _check_rank("avg_pool1d", input, 1)
+    k, s, p, _ = _pool_args("avg_pool1d", kernel_size, stride, padding, 1, 1)
+    return _avg_pool("avg_pool1d", input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p,
+                     ceil_mode, count_include_pad, None).squeeze(-2)
+
+
+def adaptive_output_size(output_size, spatial, op) -> tuple:
+    """``output_size`` (int or tuple, None meaning 'as the input') as a tuple of ints."""
+    n = len(spatial)
+    sizes = (output_size,) * n if isinstance(output_size, int | np.integer | None) \
+        else tuple(output_size)
+    if len(sizes) != n or not all(s is None or (isinstance(s, int | np.integer) and s >= 1)
+                                  for s in sizes):
+        raise ValueError(f"{op}: output_size must be a positive int or a tuple of {n} "
+                         f"positive ints (or None), got {output_size!r}")
+    return tuple(int(s) if s is not None else int(d) for s, d in zip(sizes, spatial))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (OH, OW), as ``F.adaptive_avg_pool2d``.
+
+    >>> import axonic
+    >>> adaptive_avg_pool2d(axonic.ones(2, 3, 7, 5), 1).shape
+    (2, 3, 1, 1)
+    """
+    _check_rank("adaptive_avg_pool2d", input, 2)
+    out_hw = adaptive_output_size(output_size, input.shape[-2:], "adaptive_avg_pool2d")
+    if 0 in input.shape[-2:]:
+        raise ValueError(f"adaptive_avg_pool2d: expected a non-empty input, got shape "
+                         f"{tuple(input.shape)}")
+    return AdaptiveAvgPool2dFunction.apply(input, out_hw=out_hw)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed length, as ``F.adaptive_avg_pool1d``."""
+    _check_rank("adaptive_avg_pool1d", input, 1)
+    (out,) = adaptive_output_size(output_size, input.shape[-1:], "adaptive_avg_pool1d")
+    if input.shape[-1] == 0:
+        raise ValueError(f"adaptive_avg_pool1d: expected a non-empty input, got shape "
+                         f"{tuple(input.shape)}")
+    return AdaptiveAvgPool2dFunction.apply(input.unsqueeze(-2), out_hw=(1, out)).squeeze(-2)
+
+
+# --- float64 NumPy references for the op harness: a loop over output positions ---------
+
+
+def np_max_pool2d(x, k, s, p=(0, 0), d=(1, 1), ceil_mode=False):
+    h, w = x.shape[-2:]
+    oh, ow = (pool_out_size(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in
+              zip((h, w), k, s, p, d))
+    out = np.full(x.shape[:-2] + (oh, ow), -np.inf)
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(k[0]):
+                for b in range(k[1]):
+                    r, c = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
+                    if 0 <= r < h and 0 <= c < w:
+                        out[..., i, j] = np.maximum(out[..., i, j], x[..., r, c])
+    return out
+
+
+def np_avg_pool2d(x, k, s, p=(0, 0), ceil_mode=False, count_include_pad=True):
+    h, w = x.shape[-2:]
+    oh, ow = (pool_out_size(n, kk, ss, pp, 1, ceil_mode) for n, kk, ss, pp in
+              zip((h, w), k, s, p))
+    out = np.zeros(x.shape[:-2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * s[0] - p[0], j * s[1] - p[1]
+            r1, c1 = min(r0 + k[0], h + p[0]), min(c0 + k[1], w + p[1])
+            window = x[..., max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)]
+            n = (r1 - r0) * (c1 - c0) if count_include_pad else window.shape[-1] * window.shape[-2]
+            out[..., i, j] = window.sum(axis=(-1, -2)) / n
+    return out
+
+
+def np_adaptive_avg_pool2d(x, out_hw):
+    rows, cols = (adaptive_bins(n, o) for n, o in zip(x.shape[-2:], out_hw))
+    out = np.zeros(x.shape[:-2] + tuple(out_hw))
+    for i, (a, b) in enumerate(rows):
+        for j, (c, d) in enumerate(cols):
+            out[..., i, j] = x[..., a:b, c:d].mean(axis=(-1, -2))
+    return out
+
+
+def _distinct(shape):
+    """Inputs without ties (max pooling's gradient is undefined at a tie)."""
+    return lambda rng: (rng.permutation(math.prod(shape)).reshape(shape) / 7.0,)
+
+
+def _tnn():
+    return TORCH.nn.functional
+
+
+SPECS = [
+    OpSpec("max_pool2d", lambda x: max_pool2d(x, 2), lambda x: np_max_pool2d(x, (2, 2), (2, 2)),
+           [_distinct((2, 3, 6, 5))], lambda x: _tnn().max_pool2d(x, 2)),
+    OpSpec("max_pool2d_overlap_pad_dilation_ceil",
+           lambda x: max_pool2d(x, 3, 2, padding=1, dilation=(1, 2), ceil_mode=True),
+           lambda x: np_max_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 2), True),
+           [_distinct((1, 2, 8, 9))],
+           lambda x: _tnn().max_pool2d(x, 3, 2, padding=1, dilation=(1, 2), ceil_mode=True)),
+    OpSpec("max_pool1d", lambda x: max_pool1d(x, 3, 2, padding=1),
+           lambda x: np_max_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0],
+           [_distinct((2, 3, 8))], lambda x: _tnn().max_pool1d(x, 3, 2, padding=1)),
+    OpSpec("avg_pool2d", lambda x: avg_pool2d(x, 2), lambda x: np_avg_pool2d(x, (2, 2), (2, 2)),
+           [((2, 3, 6, 5),)], lambda x: _tnn().avg_pool2d(x, 2)),
+    OpSpec("avg_pool2d_pad_ceil_exclude_pad",
+           lambda x: avg_pool2d(x, 3, 2, padding=1, ceil_mode=True, count_include_pad=False),
+           lambda x: np_avg_pool2d(x, (3, 3), (2, 2), (1, 1), True, False),
+           [((1, 2, 6, 7),)],
+           lambda x: _tnn().avg_pool2d(x, 3, 2, padding=1, ceil_mode=True,
+                                       count_include_pad=False)),
+    OpSpec("avg_pool1d", lambda x: avg_pool1d(x, 3, 2, padding=1),
+           lambda x: np_avg_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0],
+           [((2, 3, 8),)], lambda x: _tnn().avg_pool1d(x, 3, 2, padding=1)),
+    OpSpec("adaptive_avg_pool2d", lambda x: adaptive_avg_pool2d(x, (3, 2)),
+           lambda x: np_adaptive_avg_pool2d(x, (3, 2)), [((2, 3, 7, 5),)],
+           lambda x: _tnn().adaptive_avg_pool2d(x, (3, 2))),
+    OpSpec("adaptive_avg_pool1d", lambda x: adaptive_avg_pool1d(x, 4),
+           lambda x: np_adaptive_avg_pool2d(x[:, :, None], (1, 4))[:, :, 0], [((2, 3, 7),)],
+           lambda x: _tnn().adaptive_avg_pool1d(x, 4)),
+]
