@@ -1,0 +1,88 @@
+"""What ``Trainer`` accepts as data: a ``Dataset``, a ``DataLoader`` or ``(X, y)`` arrays.
+
+Everything becomes a ``DataLoader``; a validation split is a seeded random ``Subset``.
+
+>>> import numpy as np
+>>> loader = as_loader((np.zeros((10, 3), np.float32), np.arange(10)), batch_size=4,
+...                    shuffle=False, seed=0)
+>>> len(loader), tuple(next(iter(loader))[0].shape)
+(3, (4, 3))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.tensor import Tensor
+
+
+def _is_loader(data) -> bool:
+    from axonic.data.dataloader import DataLoader
+
+    return isinstance(data, DataLoader)
+
+
+def _is_pair(data) -> bool:
+    return isinstance(data, tuple | list) and len(data) in (1, 2) and all(
+        isinstance(a, Tensor | np.ndarray) or hasattr(a, "__array__") for a in data)
+
+
+def as_dataset(data, who: str = "fit"):
+    """A ``Dataset`` from a dataset or from ``(X, y)`` / ``(X,)`` arrays or tensors."""
+    from axonic.data.dataset import TensorDataset
+
+    if _is_pair(data):
+        arrays = [a if isinstance(a, Tensor) else np.asarray(a) for a in data]
+        if len(arrays) == 2 and len(arrays[0]) != len(arrays[1]):
+            raise ValueError(f"{who}: X has {len(arrays[0])} samples but y has "
+                             f"{len(arrays[1])}")
+        return TensorDataset(*arrays)
+    if isinstance(data, np.ndarray | Tensor):
+        return TensorDataset(data)
+    if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+        return data
+    raise TypeError(f"{who}: expected a Dataset, a DataLoader or (X, y) arrays/tensors, got "
+                    f"{type(data).__name__}")
+
+
+def as_loader(data, batch_size: int, shuffle: bool, seed: int | None, who: str = "fit"):
+    """A ``DataLoader`` over ``data`` (returned as is when it already is one)."""
+    from axonic.data.dataloader import DataLoader
+
+    if _is_loader(data):
+        return data
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise ValueError(f"{who}: batch_size must be a positive int, got {batch_size!r}")
+    ds = as_dataset(data, who)
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle,
+                      seed=seed if shuffle else None)
+
+
+def split(data, fraction: float, seed: int):
+    """Split a dataset (or arrays) into ``(train, validation)`` at random with ``seed``."""
+    from axonic.data.dataset import Subset
+
+    if _is_loader(data):
+        raise ValueError("fit: validation_split needs a Dataset or (X, y) arrays, not a "
+                         "DataLoader; pass validation=... instead")
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fit: validation_split must be in (0, 1), got {fraction!r}")
+    ds = as_dataset(data)
+    n = len(ds)
+    n_val = int(round(n * fraction))
+    if n_val == 0 or n_val == n:
+        raise ValueError(f"fit: validation_split={fraction} of {n} samples leaves "
+                         f"{n - n_val} for training and {n_val} for validation")
+    order = np.random.default_rng([int(seed), 7919]).permutation(n)
+    return Subset(ds, np.sort(order[n_val:])), Subset(ds, np.sort(order[:n_val]))
+
+
+def unpack(batch):
+    """``(inputs, target)`` from a batch: ``(x, y)``, or ``(x,)`` / ``x`` with no target."""
+    if isinstance(batch, tuple | list):
+        if len(batch) == 2:
+            return batch[0], batch[1]
+        if len(batch) == 1:
+            return batch[0], None
+        return tuple(batch[:-1]), batch[-1]
+    return batch, None
