@@ -1,0 +1,23 @@
+"""Data: datasets, loaders, splits, file formats and batch augmentation.
+
+>>> import numpy as np
+>>> from axonic.data import DataLoader, TensorDataset
+>>> ds = TensorDataset(np.random.rand(10, 3).astype(np.float32), np.arange(10))
+>>> [tuple(x.shape) for x, _ in DataLoader(ds, batch_size=4)]
+[(4, 3), (4, 3), (2, 3)]
+"""
+
+from axonic.data import datasets, transforms
+from axonic.data.collate import default_collate, default_convert
+from axonic.data.dataloader import DataLoader
+from axonic.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset
+from axonic.data.datasets import get_dataset
+from axonic.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from axonic.data.splits import kfold, random_split, stratified_split, time_series_split

@@ -1,0 +1,231 @@
+"""Samplers: the order in which a ``DataLoader`` visits a dataset.
+
+Each sampler iterates over indices like PyTorch's; ``order()`` gives the same indices
+as one NumPy array, which lets the loader slice batches without a Python loop.
+
+``RandomSampler(..., seed=s)`` makes the order of epoch ``e`` a pure function of
+``(s, e)``: ``np.random.default_rng([s, e]).permutation(n)``. ``set_epoch(e)`` picks
+the epoch (as ``DistributedSampler.set_epoch`` does in PyTorch), so a run resumed at
+epoch ``e`` sees exactly the order the first run saw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.backend.random import Generator, default_generator
+
+
+class Sampler:
+    """Base class: subclasses define ``__iter__`` (and usually ``__len__``)."""
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def order(self) -> np.ndarray:
+        """The indices of one pass as an int64 array (draws a new order when random)."""
+        return np.fromiter(iter(self), dtype=np.int64)
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1.
+
+    >>> list(SequentialSampler(range(3)))
+    [0, 1, 2]
+    """
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+    def order(self) -> np.ndarray:
+        return np.arange(len(self.data_source), dtype=np.int64)
+
+    def __iter__(self):
+        return iter(self.order().tolist())
+
+
+def _check_generator(generator, who):
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{who}: generator must be an axonic.Generator, got "
+                        f"{type(generator).__name__}")
+
+
+class RandomSampler(Sampler):
+    """A random permutation each epoch (or ``num_samples`` draws with replacement).
+
+    Without ``seed`` the order is drawn from ``generator`` (the default generator when
+    None, so ``axonic.manual_seed`` reproduces it). With ``seed`` the order of epoch
+    ``e`` is ``np.random.default_rng([seed, e]).permutation(n)``; the epoch advances by
+    one on each pass and ``set_epoch(e)`` sets it.
+
+    >>> s = RandomSampler(range(5), seed=1)
+    >>> s.set_epoch(3)
+    >>> a = list(s)
+    >>> s.set_epoch(3)
+    >>> a == list(s)
+    True
+    """
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None,
+                 seed=None):
+        _check_generator(generator, "RandomSampler")
+        if num_samples is not None and (not isinstance(num_samples, int) or num_samples <= 0):
+            raise ValueError("RandomSampler: num_samples should be a positive integer, got "
+                             f"{num_samples!r}")
+        if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
+            raise ValueError(f"RandomSampler: seed must be a non-negative int, got {seed!r}")
+        self.data_source = data_source
+        self.replacement = bool(replacement)
+        self._num_samples = num_samples
+        self.generator = generator
+        self.seed = None if seed is None else int(seed)
+        self.epoch = 0  # the epoch whose order the next pass draws
+        self.last_epoch_state = None  # generator state before the last pass's draw
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next pass draw the order of ``epoch``."""
+        if not isinstance(epoch, int | np.integer) or epoch < 0:
+            raise ValueError(f"set_epoch: epoch must be a non-negative int, got {epoch!r}")
+        self.epoch = int(epoch)
+
+    def epoch_rng(self, epoch: int) -> np.random.Generator:
+        """The NumPy generator that draws the order of ``epoch`` (``seed`` set only)."""
+        return np.random.default_rng([self.seed, int(epoch)])
+
+    def _draw(self, rng) -> np.ndarray:
+        n = len(self.data_source)
+        if self.replacement:
+            return rng.integers(0, n, self.num_samples, dtype=np.int64)
+        reps = -(-self.num_samples // n) if n else 0
+        perm = np.concatenate([rng.permutation(n) for _ in range(reps)] or [np.empty(0)])
+        return perm[: self.num_samples].astype(np.int64)
+
+    def order(self) -> np.ndarray:
+        epoch = self.epoch
+        self.epoch = epoch + 1
+        if self.seed is not None:
+            return self._draw(self.epoch_rng(epoch))
+        gen = self.generator or default_generator
+        self.last_epoch_state = gen.get_state()
+        return self._draw(gen.rng)
+
+    def replay(self, epoch: int, generator_state: dict | None) -> np.ndarray:
+        """The order drawn for ``epoch`` again, without touching the live generator."""
+        if self.seed is not None:
+            return self._draw(self.epoch_rng(epoch))
+        g = Generator()
+        g.set_state(generator_state)
+        return self._draw(g.rng)
+
+    def __iter__(self):
+        return iter(self.order().tolist())
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order drawn from ``generator``.
+
+    >>> sorted(SubsetRandomSampler([4, 2, 9]))
+    [2, 4, 9]
+    """
+
+    def __init__(self, indices, generator=None):
+        _check_generator(generator, "SubsetRandomSampler")
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+    def order(self) -> np.ndarray:
+        gen = self.generator or default_generator
+        return self.indices[gen.permutation(self.indices.size)]
+
+    def __iter__(self):
+        return iter(self.order().tolist())
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``.
+
+    >>> s = WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=4)
+    >>> list(s)
+    [1, 1, 1, 1]
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        _check_generator(generator, "WeightedRandomSampler")
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        if w.size == 0 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise ValueError("WeightedRandomSampler: weights must be finite, non-negative and "
+                             f"not all zero, got {np.asarray(weights).tolist()[:8]}")
+        if not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError("WeightedRandomSampler: num_samples should be a positive integer, "
+                             f"got {num_samples!r}")
+        if not replacement and num_samples > int((w > 0).sum()):
+            raise ValueError(f"WeightedRandomSampler: can't draw {num_samples} samples without "
+                             f"replacement from {int((w > 0).sum())} non-zero weights")
+        self.weights = w
+        self.num_samples = num_samples
+        self.replacement = bool(replacement)
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def order(self) -> np.ndarray:
+        gen = self.generator or default_generator
+        p = self.weights / self.weights.sum()
+        return gen.rng.choice(p.size, self.num_samples, replace=self.replacement,
+                              p=p).astype(np.int64)
+
+    def __iter__(self):
+        return iter(self.order().tolist())
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of ``sampler`` into lists of ``batch_size``.
+
+    >>> list(BatchSampler(SequentialSampler(range(5)), 2, drop_last=False))
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, sampler, batch_size: int, drop_last: bool):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError("BatchSampler: batch_size should be a positive integer, got "
+                             f"{batch_size!r}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = bool(drop_last)
+
+    def __len__(self) -> int:
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def batches(self, order: np.ndarray | None = None) -> list:
+        """One pass as a list of index arrays (``order`` defaults to a new draw)."""
+        order = _order_of(self.sampler) if order is None else order
+        bs = self.batch_size
+        end = len(order) - len(order) % bs if self.drop_last else len(order)
+        return [order[i : i + bs] for i in range(0, end, bs)]
+
+    def __iter__(self):
+        return iter([b.tolist() for b in self.batches()])
+
+
+def _order_of(sampler) -> np.ndarray:
+    if isinstance(sampler, Sampler):
+        return sampler.order()
+    return np.fromiter(iter(sampler), dtype=np.int64)
