@@ -56,6 +56,7 @@ class cuda:
     is_available = staticmethod(_cuda_is_available)
 
 # --- further packages: one import line each, added by the package's owner ---------------
+from axonic import data  # noqa: E402, I001  (one line per package, kept apart)
 from axonic import nn  # noqa: E402
 from axonic import optim  # noqa: E402
 from axonic.io import load, save  # noqa: E402
