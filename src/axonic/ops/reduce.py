@@ -44,6 +44,8 @@ class Mean(Function):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         self.n = n
+        if n == 0:  # the mean of nothing is nan, as in PyTorch (and without NumPy's warning)
+            return np.full_like(x.sum(axis=axes, keepdims=keepdim), np.nan)
         return x.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
