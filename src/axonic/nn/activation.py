@@ -15,9 +15,10 @@ from axonic.backend import resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
-from axonic.ops import softmax as _softmax
 from axonic.ops import special as _special
 from axonic.ops import unary as _unary
+from axonic.ops.softmax import log_softmax as _log_softmax
+from axonic.ops.softmax import softmax as _softmax_fn
 
 
 def _number(layer: str, name: str, v, positive: bool = False, nonzero: bool = False):
@@ -192,7 +193,7 @@ class Softmax(Module):
         self.dim = _dim_ok("Softmax", dim)
 
     def forward(self, input):
-        return _softmax.softmax(input, self.dim)
+        return _softmax_fn(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -206,7 +207,7 @@ class LogSoftmax(Module):
         self.dim = _dim_ok("LogSoftmax", dim)
 
     def forward(self, input):
-        return _softmax.log_softmax(input, self.dim)
+        return _log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

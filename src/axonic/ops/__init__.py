@@ -102,7 +102,7 @@ from axonic.ops.shape import (
     view,
 )
 from axonic.ops.softmax import log_softmax, softmax
-from axonic.ops.special import elu, erf, gelu, leaky_relu, prelu, silu, softplus
+from axonic.ops.special import elu, erf, erfc, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import (
     abs,
     ceil,

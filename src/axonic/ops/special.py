@@ -43,6 +43,9 @@ _SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.5367295860
        -2.24409524465858183362e+01)
 
 
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+
+
 def _poly(z, coeffs):
     acc = coeffs[-1]
     for c in coeffs[-2::-1]:
@@ -50,22 +53,26 @@ def _poly(z, coeffs):
     return acc
 
 
-def erf_array(x):
-    """``erf`` of a float array (NumPy or CuPy), computed in float64, returned in x's dtype."""
-    xp = get_array_module(x)
-    a = xp.asarray(x, dtype=np.float64)
+def _erf_parts(a, xp):
+    """erf(a) and erfc(a) of a float64 array, each to about an ulp."""
     ax = xp.abs(a)
-    out = xp.empty_like(a)
+    erf = xp.empty_like(a)
+    erfc = xp.empty_like(a)
     small = ax < 0.84375
     mid = (ax >= 0.84375) & (ax < 1.25)
-    tail = (ax >= 1.25) & (ax < 6.0)
+    tail = (ax >= 1.25) & (ax < 28.0)
     if small.any():
         s = a[small]
         z = s * s
-        out[small] = s + s * (_poly(z, _PP) / _poly(z, _QQ))
+        v = s + s * (_poly(z, _PP) / _poly(z, _QQ))
+        erf[small] = v
+        erfc[small] = 1.0 - v
     if mid.any():
         s = ax[mid] - 1.0
-        out[mid] = xp.copysign(_ERX + _poly(s, _PA) / _poly(s, _QA), a[mid])
+        pq = _poly(s, _PA) / _poly(s, _QA)
+        neg = a[mid] < 0
+        erf[mid] = xp.where(neg, -(_ERX + pq), _ERX + pq)
+        erfc[mid] = xp.where(neg, 1.0 + _ERX + pq, (1.0 - _ERX) - pq)
     if tail.any():
         t = ax[tail]
         s = 1.0 / (t * t)
@@ -74,19 +81,48 @@ def erf_array(x):
         q = xp.where(near, _poly(s, _SA), _poly(s, _SB))
         # t split as hi + lo with hi's low 32 bits cleared, so -t*t is exact in two parts
         hi = (t.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64)
-        e = xp.exp(-hi * hi - 0.5625) * xp.exp((hi - t) * (hi + t) + r / q)
-        out[tail] = xp.copysign(1.0 - e / t, a[tail])
-    big = ax >= 6.0
+        upper = xp.exp(-hi * hi - 0.5625) * xp.exp((hi - t) * (hi + t) + r / q) / t
+        neg = a[tail] < 0
+        erf[tail] = xp.where(neg, upper - 1.0, 1.0 - upper)
+        erfc[tail] = xp.where(neg, 2.0 - upper, upper)
+    big = ax >= 28.0
     if big.any():
-        out[big] = xp.copysign(1.0, a[big])
+        neg = a[big] < 0
+        erf[big] = xp.where(neg, -1.0, 1.0)
+        erfc[big] = xp.where(neg, 2.0, 0.0)
     nan = xp.isnan(a)
     if nan.any():
-        out[nan] = np.nan
+        erf[nan] = np.nan
+        erfc[nan] = np.nan
+    return erf, erfc
+
+
+def _f64(x, xp):
+    return xp.asarray(x, dtype=np.float64)
+
+
+def erf_array(x):
+    """``erf`` of a float array (NumPy or CuPy), computed in float64, returned in x's dtype."""
+    xp = get_array_module(x)
+    out = _erf_parts(_f64(x, xp), xp)[0]
+    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
+
+
+def erfc_array(x):
+    """``erfc = 1 - erf`` without cancellation for large x (NumPy or CuPy)."""
+    xp = get_array_module(x)
+    out = _erf_parts(_f64(x, xp), xp)[1]
+    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
+
+
+def normal_cdf_array(x):
+    """``Phi(x) = erfc(-x / sqrt 2) / 2``, accurate in relative terms in both tails."""
+    xp = get_array_module(x)
+    out = 0.5 * _erf_parts(_f64(x, xp) * -_INV_SQRT2, xp)[1]
     return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -101,13 +137,24 @@ class Erf(Function):
         return g * (_TWO_OVER_SQRT_PI * np.exp(-x * x)).astype(x.dtype, copy=False)
 
 
+class Erfc(Function):
+    def forward(self, x):
+        self.x = x
+        return erfc_array(x)
+
+    def backward(self, g):
+        x = self.x
+        return g * (-_TWO_OVER_SQRT_PI * np.exp(-x * x)).astype(x.dtype, copy=False)
+
+
 class Gelu(Function):
     def forward(self, x, approximate="none"):
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1 + self.t)
-        self.cdf = 0.5 * (1 + erf_array(x * x.dtype.type(_INV_SQRT2)))
+        # Phi through erfc keeps its relative precision for x << 0 (1 + erf would cancel)
+        self.cdf = normal_cdf_array(x)
         return x * self.cdf
 
     def backward(self, g):
@@ -212,6 +259,11 @@ def erf(input):
     return Erf.apply(_float(input))
 
 
+def erfc(input):
+    """``1 - erf(x)``, precise where erf is close to 1."""
+    return Erfc.apply(_float(input))
+
+
 def gelu(input, approximate: str = "none"):
     """``x * Phi(x)`` (Phi the normal CDF), or the tanh approximation with
     ``approximate='tanh'``."""
@@ -292,6 +344,8 @@ def _np_prelu(a, w):
 SPECS = [
     OpSpec("erf", erf, _np_erf, [((3, 4),), _erf_points, ((0,),)],
            lambda a: TORCH.erf(a)),
+    OpSpec("erfc", erfc, lambda a: 1 - _np_erf(a), [((3, 4),), _erf_points],
+           lambda a: TORCH.erfc(a)),
     OpSpec("gelu", gelu, _np_gelu, [_wide, ((),)],
            lambda a: TORCH.nn.functional.gelu(a)),
     OpSpec("gelu_tanh", lambda a: gelu(a, "tanh"), _np_gelu_tanh, [_wide],
