@@ -49,8 +49,8 @@ def _arrays(obj) -> OrderedDict:
                 "not a str")
         if isinstance(v, Tensor):
             a = to_numpy(v.data)
-        elif isinstance(v, np.ndarray):
-            a = v
+        elif isinstance(v, np.ndarray | np.generic):
+            a = np.asarray(v)
         else:
             hint = (" (nested mappings are not accepted: flatten them to dotted keys)"
                     if isinstance(v, Mapping) else "")
@@ -59,7 +59,7 @@ def _arrays(obj) -> OrderedDict:
                 f"{hint}")
         if a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
-        out[k] = np.ascontiguousarray(a)
+        out[k] = a if a.flags.c_contiguous else np.ascontiguousarray(a)  # keeps 0-d as 0-d
     return out
 
 
