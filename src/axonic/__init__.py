@@ -60,3 +60,4 @@ from axonic import data  # noqa: E402, I001  (one line per package, kept apart)
 from axonic import nn  # noqa: E402
 from axonic import optim  # noqa: E402
 from axonic.io import load, save  # noqa: E402
+from axonic import train  # noqa: E402

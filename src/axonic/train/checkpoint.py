@@ -65,7 +65,7 @@ def split_arrays(obj, prefix: str = "") -> tuple[object, dict[str, np.ndarray]]:
     def walk(x, key):
         x = _to_numpy(x)
         if isinstance(x, np.ndarray):
-            arrays[key] = np.ascontiguousarray(x)
+            arrays[key] = x if x.flags.c_contiguous else x.copy(order="C")
             return {_ARRAY: key}
         if isinstance(x, dict):
             out = {}
@@ -75,7 +75,8 @@ def split_arrays(obj, prefix: str = "") -> tuple[object, dict[str, np.ndarray]]:
                 out["__int_keys__"] = [str(k) for k in x if isinstance(k, int)]
             return out
         if isinstance(x, list | tuple):
-            return [walk(v, f"{key}.{i}" if key else str(i)) for i, v in enumerate(x)]
+            items = [walk(v, f"{key}.{i}" if key else str(i)) for i, v in enumerate(x)]
+            return {"__tuple__": items} if isinstance(x, tuple) else items
         if isinstance(x, np.generic):
             return x.item()
         return x
@@ -88,6 +89,8 @@ def join_arrays(skeleton, arrays: dict[str, np.ndarray]):
     if isinstance(skeleton, dict):
         if set(skeleton) == {_ARRAY}:
             return arrays[skeleton[_ARRAY]]
+        if set(skeleton) == {"__tuple__"}:  # JSON has no tuples (Adam's betas are one)
+            return tuple(join_arrays(v, arrays) for v in skeleton["__tuple__"])
         ints = set(skeleton.get("__int_keys__", ()))
         return {(int(k) if k in ints else k): join_arrays(v, arrays)
                 for k, v in skeleton.items() if k != "__int_keys__"}
@@ -116,7 +119,7 @@ def _save_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
     from axonic.io import save
 
     # axonic.save writes through a synced temporary file of its own
-    save({k: np.ascontiguousarray(np.asarray(v)) for k, v in arrays.items()}, path)
+    save({k: np.asarray(v) for k, v in arrays.items()}, path)
 
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
