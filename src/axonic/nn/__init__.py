@@ -24,6 +24,7 @@ from axonic.nn.activation import (
     Softplus,
     Tanh,
 )
+from axonic.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
 from axonic.nn.embedding import Embedding
 from axonic.nn.flatten import Flatten, Unflatten
@@ -39,5 +40,13 @@ from axonic.nn.loss import (
     SmoothL1Loss,
 )
 from axonic.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from axonic.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from axonic.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from axonic.nn import utils

@@ -23,13 +23,24 @@ from axonic.nn.loss import (
     smooth_l1_loss,
 )
 from axonic.nn.normalization import batch_norm, layer_norm
+from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from axonic.ops.indexing import one_hot
 from axonic.ops.join import pad
+from axonic.ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from axonic.ops.softmax import log_softmax, softmax
 from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import relu, sigmoid, tanh
 
 __all__ = [
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
     "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss", "embedding", "batch_norm", "layer_norm",
     "dropout", "dropout1d", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax",
