@@ -124,8 +124,8 @@ def _rows(op, input, target, probs):
         raise ValueError(f"{op}: expected input of shape (C,), (N, C) or (N, C, d1, ...), "
                          "got a 0-d tensor")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
-    want = tuple(input.shape) if probs else (
-        () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:]))
+    out_shape = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+    want = tuple(input.shape) if probs else out_shape
     if tuple(target.shape) != want:
         kind = "class probabilities" if probs else "class indices"
         raise ValueError(
@@ -142,7 +142,7 @@ def _rows(op, input, target, probs):
         t = np.moveaxis(t, 1, -1).reshape(-1, c) if input.ndim > 2 else t.reshape(-1, c)
     else:
         t = t.reshape(-1)
-    return x2, t, c, want
+    return x2, t, c, out_shape
 
 
 def _check_classes(op, t, c, ignore_index):

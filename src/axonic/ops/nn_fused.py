@@ -188,8 +188,9 @@ class BCE(Function):
 
     def forward(self, p, t, weight=None, reduction="mean"):
         self.p, self.t, self.weight = p, t, weight
-        logp = np.maximum(np.log(p), -100)
-        log1mp = np.maximum(np.log1p(-p), -100)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 below
+            logp = np.maximum(np.log(p), -100)
+            log1mp = np.maximum(np.log1p(-p), -100)
         loss = -(t * logp + (1 - t) * log1mp)
         if weight is not None:
             loss = loss * weight
@@ -204,8 +205,9 @@ class BCE(Function):
         gp = g * d if self.weight is None else g * d * self.weight
         gt = None
         if _needs(self.inputs[1]):
-            logp = np.maximum(np.log(p), -100)
-            log1mp = np.maximum(np.log1p(-p), -100)
+            with np.errstate(divide="ignore"):
+                logp = np.maximum(np.log(p), -100)
+                log1mp = np.maximum(np.log1p(-p), -100)
             gt = g * (log1mp - logp)
             if self.weight is not None:
                 gt = gt * self.weight
