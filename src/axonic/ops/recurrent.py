@@ -90,18 +90,19 @@ class LSTMSequence(Function):
         scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 4, 2)
         b = None if b_ih is None else (b_ih + b_hh) * scale
         acts = _project(xp, x, w_ih * scale[:, None], b)  # becomes the gate activations
-        w_hh_t = (w_hh * scale[:, None]).T
+        w_hh_s = w_hh * scale[:, None]
         out = xp.empty((T + 1, B, H), x.dtype)
         cs = xp.empty((T, B, H), x.dtype)
         tcs = xp.empty((T, B, H), x.dtype)
-        tmp = xp.empty((B, 4 * H), x.dtype)
+        tmp_t = xp.empty((4 * H, B), x.dtype)
         ig = xp.empty((B, H), x.dtype)
         h, c = h0, c0
         for k in range(T):
             t = T - 1 - k if reverse else k
             a = acts[t]
-            xp.matmul(h, w_hh_t, out=tmp)
-            a += tmp
+            # (W h^T)^T: BLAS runs this orientation faster than h @ W^T for a small batch
+            xp.matmul(w_hh_s, h.T, out=tmp_t)
+            a += tmp_t.T
             xp.tanh(a, out=a)
             a *= scale
             a += offset
@@ -120,30 +121,38 @@ class LSTMSequence(Function):
         xp = get_array_module(grad)
         acts, cs, tcs, reverse = self.acts, self.cs, self.tcs, self.reverse
         T, B, H = cs.shape
-        # Per-step factors, computed for all steps at once so the loop stays short.
         A = acts.reshape(T, B, 4, H)
-        deriv = (1 - A) * A  # sigmoid' of i, f, o
-        deriv[:, :, 2] = 1 - A[:, :, 2] * A[:, :, 2]  # tanh' of g
-        factors = xp.empty_like(A)  # d(pre-activation) per unit of dc (i, f, g) or dh (o)
-        xp.multiply(A[:, :, 2], deriv[:, :, 0], out=factors[:, :, 0])
-        xp.multiply(_previous(xp, self.c0, cs, reverse), deriv[:, :, 1], out=factors[:, :, 1])
-        xp.multiply(A[:, :, 0], deriv[:, :, 2], out=factors[:, :, 2])
-        xp.multiply(tcs, deriv[:, :, 3], out=factors[:, :, 3])
-        dc_dh = A[:, :, 3] * (1 - tcs * tcs)
-        forget = A[:, :, 1]
-        dz = xp.empty((T, B, 4 * H), grad.dtype)
+        dt = grad.dtype
+        dz = xp.empty((T, B, 4 * H), dt)
         dz4 = dz.reshape(T, B, 4, H)
         w_hh = self.w_hh
+        c0 = self.c0
+        # Per-step buffers: the step's arrays stay in cache (one pass over (T, B, 4H)
+        # arrays per factor would be memory-bound).
+        dh, dh_rec, tmp = xp.empty((B, H), dt), xp.zeros((B, H), dt), xp.empty((B, H), dt)
+        deriv = xp.empty((B, 4, H), dt)
         dc = grad[T].copy()
-        dh_rec = None
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
-            dh = grad[t] if dh_rec is None else grad[t] + dh_rec
-            dc += dh * dc_dh[t]
-            xp.multiply(dc[:, None, :], factors[t, :, :3], out=dz4[t, :, :3])
-            xp.multiply(dh, factors[t, :, 3], out=dz4[t, :, 3])
-            dc *= forget[t]
-            dh_rec = dz[t] @ w_hh
+            a, tc, z = A[t], tcs[t], dz4[t]
+            c_prev = c0 if k == 0 else cs[t + 1 if reverse else t - 1]
+            xp.add(grad[t], dh_rec, out=dh)
+            xp.multiply(tc, tc, out=tmp)  # dc += dh * o * (1 - tanh(c)^2)
+            xp.subtract(1, tmp, out=tmp)
+            tmp *= a[:, 3]
+            tmp *= dh
+            dc += tmp
+            xp.multiply(dc, a[:, 2], out=z[:, 0])
+            xp.multiply(dc, c_prev, out=z[:, 1])
+            xp.multiply(dc, a[:, 0], out=z[:, 2])
+            xp.multiply(dh, tc, out=z[:, 3])
+            xp.subtract(1, a, out=deriv)  # sigmoid' = a (1 - a); tanh' = 1 - a^2 for g
+            deriv *= a
+            xp.multiply(a[:, 2], a[:, 2], out=deriv[:, 2])
+            xp.subtract(1, deriv[:, 2], out=deriv[:, 2])
+            z *= deriv
+            dc *= a[:, 1]
+            xp.matmul(dz[t], w_hh, out=dh_rec)
         return self._grads(xp, dz, dh_rec, dc)
 
     def _grads(self, xp, dz, dh0, dc0):
@@ -171,8 +180,8 @@ class GRUSequence(Function):
         scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 2, None)
         gx = _project(xp, x, w_ih, b_ih)
         gx[:, :, :2 * H] *= scale
-        w_hh_t = w_hh.T.copy()
-        w_hh_t[:, :2 * H] *= scale
+        w_hh_s = w_hh.copy()
+        w_hh_s[:2 * H] *= scale[:, None]
         b_hh_s = None
         if b_hh is not None:
             b_hh_s = b_hh.copy()
@@ -181,12 +190,13 @@ class GRUSequence(Function):
         rz = xp.empty((T, B, 2 * H), x.dtype)
         ns = xp.empty((T, B, H), x.dtype)
         ghn = xp.empty((T, B, H), x.dtype)
-        gh = xp.empty((B, 3 * H), x.dtype)
+        gh_t = xp.empty((3 * H, B), x.dtype)
+        gh = gh_t.T  # (W h^T)^T: BLAS runs this orientation faster for a small batch
         tmp = xp.empty((B, H), x.dtype)
         h = h0
         for k in range(T):
             t = T - 1 - k if reverse else k
-            xp.matmul(h, w_hh_t, out=gh)
+            xp.matmul(w_hh_s, h.T, out=gh_t)
             if b_hh_s is not None:
                 gh += b_hh_s
             g = rz[t]
@@ -248,14 +258,13 @@ class RNNSequence(Function):
         xp = get_array_module(x)
         T = x.shape[0]
         out = _project(xp, x, w_ih, b_ih, b_hh)  # pre-activations, overwritten by states
-        w_hh_t = w_hh.T
-        tmp = xp.empty(out.shape[1:], x.dtype)
+        tmp_t = xp.empty(out.shape[:0:-1], x.dtype)
         h = h0
         for k in range(T):
             t = T - 1 - k if reverse else k
-            xp.matmul(h, w_hh_t, out=tmp)
+            xp.matmul(w_hh, h.T, out=tmp_t)  # (W h^T)^T, as in LSTMSequence
             o = out[t]
-            o += tmp
+            o += tmp_t.T
             if nonlinearity == "tanh":
                 xp.tanh(o, out=o)
             else:
