@@ -39,7 +39,8 @@ def as_dataset(data, who: str = "fit"):
         return TensorDataset(*arrays)
     if isinstance(data, np.ndarray | Tensor):
         return TensorDataset(data)
-    if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+    if hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(
+            data, str | bytes | dict):
         return data
     raise TypeError(f"{who}: expected a Dataset, a DataLoader or (X, y) arrays/tensors, got "
                     f"{type(data).__name__}")
