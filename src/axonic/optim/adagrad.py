@@ -64,13 +64,14 @@ class Adagrad(Optimizer):
             state["sum"] = _full_like(p, group["initial_accumulator_value"])
         state["step"].data += 1
         step = float(state["step"].data)
-        g = effective_grad(p, grad, group["weight_decay"], group["maximize"])
+        tmp, std = self._work(p, 0), self._work(p, 1)
+        g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 2))
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         xp = get_array_module(p.data)
         s = state["sum"].data
-        tmp = xp.multiply(g, g)
+        xp.multiply(g, g, out=tmp)
         s += tmp
-        std = xp.sqrt(s)
+        xp.sqrt(s, out=std)
         std += group["eps"]
         xp.multiply(g, -clr, out=tmp)
         tmp /= std

@@ -79,14 +79,14 @@ class Adam(Optimizer):
         state["step"].data += 1
         step = float(state["step"].data)  # a Python float keeps the scalars below float64-free
 
+        tmp, denom, gbuf = self._work(p, 0), self._work(p, 1), self._work(p, 2)
         if wd != 0 and group["decoupled_weight_decay"]:
             p.data *= 1 - lr * wd
-            g = effective_grad(p, grad, 0, group["maximize"])
+            g = effective_grad(p, grad, 0, group["maximize"], gbuf)
         else:
-            g = effective_grad(p, grad, wd, group["maximize"])
+            g = effective_grad(p, grad, wd, group["maximize"], gbuf)
         xp = get_array_module(p.data)
         m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-        tmp = xp.empty_like(m)
         lerp_(m, g, 1 - beta1, tmp)
         v *= beta2
         xp.multiply(g, 1 - beta2, out=tmp)
@@ -100,7 +100,7 @@ class Adam(Optimizer):
             vmax = state["max_exp_avg_sq"].data
             xp.maximum(vmax, v, out=vmax)
             v = vmax
-        denom = xp.sqrt(v)
+        xp.sqrt(v, out=denom)
         denom /= bias_correction2_sqrt
         denom += group["eps"]
         xp.multiply(m, -step_size, out=tmp)

@@ -77,6 +77,7 @@ class Optimizer:
         self.defaults = defaults
         self.param_groups: list[dict] = []
         self._state: dict[int, dict] = {}
+        self._scratch: dict = {}  # reusable work arrays (not state: never saved)
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(
@@ -108,6 +109,16 @@ class Optimizer:
         if s is None:
             s = self._state[index] = {}
         return s
+
+    def _work(self, p, slot: int = 0):
+        """A scratch array shaped like ``p`` (its contents are garbage). Reusing one buffer
+        per slot across parameters saves an allocation, and its page faults, per update."""
+        a = p.data
+        key = (slot, a.dtype.str, type(a))
+        buf = self._scratch.get(key)
+        if buf is None or buf.size < a.size:
+            buf = self._scratch[key] = get_array_module(a).empty(a.size, a.dtype)
+        return buf[:a.size].reshape(a.shape)
 
     def _group_states(self):
         """Yield ``(group, [(param, state), ...])`` with the state dict of each parameter."""
@@ -268,17 +279,20 @@ def _cast_state(param, key: str, value):
 
 
 # --- small in-place helpers shared by the optimizers ------------------------------------------
-def effective_grad(p, grad, weight_decay: float, maximize: bool):
-    """``±grad + weight_decay * p`` as a new array when it differs from ``grad`` (which
-    belongs to the parameter and is never written)."""
+def effective_grad(p, grad, weight_decay: float, maximize: bool, out):
+    """``±grad + weight_decay * p``, written into ``out`` when it differs from ``grad``
+    (which belongs to the parameter and is never written)."""
+    if weight_decay == 0 and not maximize:
+        return grad
+    xp = get_array_module(grad)
+    if weight_decay == 0:
+        return xp.negative(grad, out=out)
+    xp.multiply(p.data, weight_decay, out=out)
     if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        xp = get_array_module(grad)
-        g = xp.multiply(p.data, weight_decay)
-        g += grad
-        return g
-    return grad
+        out -= grad
+    else:
+        out += grad
+    return out
 
 
 def lerp_(a, b, weight: float, tmp):

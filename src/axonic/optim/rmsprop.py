@@ -68,21 +68,22 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = zeros_state(p)
         state["step"].data += 1
-        g = effective_grad(p, grad, group["weight_decay"], group["maximize"])
+        tmp, avg = self._work(p, 0), self._work(p, 1)
+        g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 2))
         xp = get_array_module(p.data)
         v = state["square_avg"].data
-        tmp = xp.multiply(g, 1 - alpha)
+        xp.multiply(g, 1 - alpha, out=tmp)
         tmp *= g
         v *= alpha
         v += tmp
         if group["centered"]:
             ga = state["grad_avg"].data
             lerp_(ga, g, 1 - alpha, tmp)
-            avg = xp.multiply(ga, ga)
+            xp.multiply(ga, ga, out=avg)
             xp.subtract(v, avg, out=avg)
             xp.sqrt(avg, out=avg)
         else:
-            avg = xp.sqrt(v)
+            xp.sqrt(v, out=avg)
         avg += group["eps"]
         if momentum > 0:
             buf = state["momentum_buffer"].data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from axonic.autograd.tensor import _make
+from axonic.backend import get_array_module
 from axonic.optim.optimizer import Optimizer, check_non_negative, effective_grad
 
 
@@ -52,13 +53,14 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
+        xp = get_array_module(p.data)
         momentum = group["momentum"]
-        g = effective_grad(p, grad, group["weight_decay"], group["maximize"])
+        tmp = self._work(p)
+        g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 1))
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = _make(g.copy())
-                state["momentum_buffer"] = buf
+                buf = state["momentum_buffer"] = _make(g.copy())
             else:
                 b = buf.data
                 b *= momentum
@@ -66,10 +68,13 @@ class SGD(Optimizer):
                 if damp == 1:
                     b += g
                 else:
-                    b += g * damp
+                    xp.multiply(g, damp, out=tmp)
+                    b += tmp
             if group["nesterov"]:
-                g = g + buf.data * momentum
+                xp.multiply(buf.data, momentum, out=tmp)
+                tmp += g
+                g = tmp
             else:
                 g = buf.data
-        p.data -= g * group["lr"]
-
+        xp.multiply(g, group["lr"], out=tmp)
+        p.data -= tmp
