@@ -28,7 +28,7 @@ def _to_float(values):
             try:
                 float(v)
             except ValueError:
-                return None, v
+                return None, str(v)
     return None, None
 
 
