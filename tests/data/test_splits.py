@@ -2,8 +2,14 @@ import numpy as np
 import pytest
 
 import axonic
-from axonic.data import Subset, TensorDataset, kfold, random_split, stratified_split
-from axonic.data import time_series_split
+from axonic.data import (
+    Subset,
+    TensorDataset,
+    kfold,
+    random_split,
+    stratified_split,
+    time_series_split,
+)
 from tests.conftest import requires_torch, torch
 
 
