@@ -223,14 +223,16 @@ def _sum_to(g, shape):
 
 # --- normalisation ---------------------------------------------------------------------------
 def _moments(x, axes):
-    """Mean and biased variance over ``axes``; the mean is taken of ``x - x[first]`` so a
-    large offset (mean 1e4, std 1e-2) costs no precision in float32."""
+    """Mean, biased variance and ``x - mean`` over ``axes``. Everything is computed on
+    ``d = x - x[first]`` (exact for nearby values), so a large offset (mean 1e4, std 1e-2)
+    costs no precision in float32: the centred values never go through the rounded mean."""
     idx = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
     ref = x[idx]
-    mean = (x - ref).mean(axis=axes, keepdims=True) + ref
-    centered = x - mean
+    d = x - ref
+    dm = d.mean(axis=axes, keepdims=True)
+    centered = d - dm
     var = (centered * centered).mean(axis=axes, keepdims=True)
-    return mean, var, centered
+    return ref + dm, var, centered
 
 
 def _norm_backward(g_hat, xhat, rstd, axes):
