@@ -1,6 +1,7 @@
 """Every learning-rate scheduler against PyTorch's: the get_last_lr() sequence over 30+ steps
 (and the momentum for OneCycleLR), and resuming from state_dict."""
 
+import json
 import math
 import warnings
 
@@ -159,6 +160,24 @@ def test_resume_from_state_dict_gives_the_same_schedule(name, kwargs, opt_spec):
     rest, rest_m = _run(sched2, opt2, 10)
     assert first + rest[1:] == full
     assert rest_m == full_m[10:]
+
+
+@pytest.mark.parametrize("name,kwargs,opt_spec", CASES, ids=IDS)
+def test_state_dicts_survive_a_json_round_trip(name, kwargs, opt_spec):
+    """Checkpoints keep these dicts as JSON (no pickle): str keys and lists must load too."""
+    opt, sched = _build(name, kwargs, opt_spec)
+    full, _ = _run(sched, opt, 20)
+    opt, sched = _build(name, kwargs, opt_spec)
+    first, _ = _run(sched, opt, 10)
+    saved = json.loads(json.dumps(sched.state_dict()))
+    saved_opt = opt.state_dict()
+    opt2, sched2 = _build(name, kwargs, opt_spec)
+    opt2.load_state_dict(saved_opt)
+    sched2.load_state_dict(saved)
+    if hasattr(sched, "_get_closed_form_lr"):  # so do the closed forms
+        assert sched2._get_closed_form_lr() == sched._get_closed_form_lr()
+    rest, _ = _run(sched2, opt2, 10)
+    assert first + rest[1:] == full
 
 
 def test_reduce_lr_on_plateau_resumes_from_state_dict():

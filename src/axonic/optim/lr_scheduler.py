@@ -207,6 +207,11 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        # after a JSON round trip the milestones are a plain dict with str keys
+        self.milestones = Counter({int(k): int(v) for k, v in self.milestones.items()})
+
     def get_lr(self) -> list:
         if self.last_epoch not in self.milestones:
             return self._current()
