@@ -48,3 +48,4 @@ __all__ = [
 ]
 
 # --- further families: one import line each, added by the family's owner ------------------
+from axonic.nn.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
