@@ -51,9 +51,11 @@ def test_params_must_be_an_ordered_collection_of_leaf_tensors():
         optim.SGD([[1.0]], lr=0.1)
     with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
         optim.SGD([w * 2], lr=0.1)
-    with pytest.raises(ValueError, match="some parameters appear in more than one parameter "
-                                         "group"):
+    with pytest.raises(ValueError, match=r"SGD: a parameter appears twice \(in one group or in "
+                                         r"two\); each parameter may be optimized once"):
         optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
+    with pytest.raises(ValueError, match="a parameter appears twice"):
+        optim.Adam([w, w])
 
 
 def test_param_groups_fill_defaults_and_add_param_group():

@@ -54,8 +54,11 @@ class _StateView(Mapping):
 
 
 class Optimizer:
-    """Base class of optimizers: holds ``param_groups`` and per-parameter ``state``;
-    subclasses write ``step``.
+    """Base class of optimizers: holds ``param_groups`` and per-parameter ``state``.
+
+    A subclass writes ``_update(p, grad, state, group)``, the in-place update of one
+    parameter from its gradient array (``step`` calls it for every parameter with a
+    gradient and bumps the parameter's version), or overrides ``step`` itself.
 
     ``params`` is an iterable of tensors or of dicts ``{'params': [...], 'lr': ...}``
     (per-group options override ``defaults``).
@@ -155,11 +158,13 @@ class Optimizer:
                     f"{name}: parameter group didn't specify a value of required "
                     f"optimization parameter {key}")
             group.setdefault(key, default)
-        existing = self._params()
+        seen = {id(q) for q in self._params()}  # a transient check; state never uses id()
         for p in params:
-            if any(p is q for q in existing):
+            if id(p) in seen:
                 raise ValueError(
-                    f"{name}: some parameters appear in more than one parameter group")
+                    f"{name}: a parameter appears twice (in one group or in two); each "
+                    "parameter may be optimized once")
+            seen.add(id(p))
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
