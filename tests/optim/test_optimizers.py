@@ -158,6 +158,17 @@ def test_step_keeps_float32_and_bumps_version():
                 assert t.dtype == np.float32, (name, k)
 
 
+def test_numpy_float64_hyperparameters_keep_float32_parameters():
+    w = nn.Parameter(axonic.tensor([1.0, -2.0]))
+    opt = optim.Adam([w], lr=np.float64(0.01), betas=(np.float64(0.9), np.float64(0.999)),
+                     weight_decay=np.float64(0.1))
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    assert w.dtype == np.float32 and opt.state[w]["exp_avg_sq"].dtype == np.float32
+
+
 def test_float64_parameters_stay_float64():
     w = nn.Parameter(axonic.tensor(np.array([1.0, 2.0])))
     opt = optim.Adam([w], lr=0.1)

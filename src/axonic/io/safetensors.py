@@ -10,10 +10,8 @@ Nothing is ever unpickled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -64,6 +62,8 @@ def _arrays(obj) -> OrderedDict:
 
 
 def _digest(arrays: Mapping) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     for k, a in arrays.items():
         h.update(json.dumps([k, a.dtype.str, list(a.shape)]).encode())
@@ -83,6 +83,8 @@ def save(obj, path, metadata: Mapping[str, str] | None = None) -> None:
     >>> list(sd), sd["step"].item()
     (['weight', 'step'], 7)
     """
+    import tempfile
+
     st = _import_safetensors("save")
     arrays = _arrays(obj)
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
