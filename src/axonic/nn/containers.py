@@ -131,6 +131,24 @@ class ModuleList(Module):
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(); iterate over it instead")
 
+    def __repr__(self):
+        # runs of identical modules print once, as "(0-2): 3 x Linear(...)" (PyTorch's form)
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return "ModuleList()"
+        blocks = []  # [start, end, repr]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = []
+        for start, end, r in blocks:
+            r = r.replace("\n", "\n  ")
+            lines.append(f"({start}): {r}" if start == end
+                         else f"({start}-{end}): {end - start + 1} x {r}")
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules, in insertion order."""
@@ -201,3 +219,12 @@ class ParameterList(Module):
 
     def __iter__(self):
         return iter(self._parameters.values())
+
+    def extra_repr(self) -> str:
+        lines = []
+        for k, p in enumerate(self):
+            size = "x".join(str(n) for n in p.shape)
+            device = f" ({p.device})" if p.device.type != "cpu" else ""
+            lines.append(f"  ({k}): Parameter containing: [axonic.{p.dtype.name} of size "
+                         f"{size}{device}]")
+        return "\n".join(lines)

@@ -412,15 +412,17 @@ class Module:
         return ""
 
     def __repr__(self):
+        # PyTorch's layout: a one-line extra_repr inline, otherwise one item per line
         lines = []
         extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
         for name, m in self._modules.items():
             mod = repr(m).replace("\n", "\n  ")
             lines.append(f"({name}): {mod}")
         main = type(self).__name__ + "("
-        if extra and not lines:
-            return main + extra + ")"
-        body = ([extra] if extra else []) + lines
+        if len(extra_lines) == 1 and not lines:
+            return main + extra_lines[0] + ")"
+        body = extra_lines + lines
         if not body:
             return main + ")"
         return main + "\n  " + "\n  ".join(body) + "\n)"

@@ -1,0 +1,244 @@
+import numpy as np
+import pytest
+
+import axonic
+from axonic import nn
+from tests.conftest import requires_torch, torch
+
+
+def _small(m):
+    """The same small model from either library."""
+    return m.Sequential(m.Linear(3, 4), m.BatchNorm1d(4), m.ReLU(), m.Linear(4, 2))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = _small(nn)
+        self.register_buffer("mask", axonic.ones(2), persistent=False)
+        self.register_buffer("scale", axonic.full((1,), 2.0))
+
+    def forward(self, x):
+        return self.features(x) * self.mask * self.scale
+
+
+@requires_torch
+def test_state_dict_keys_and_order_equal_torch():
+    ours, theirs = _small(nn), _small(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for k, v in theirs.state_dict().items():
+        assert ours.state_dict()[k].shape == tuple(v.shape), k
+
+
+@requires_torch
+def test_torch_weights_load_and_give_the_same_output():
+    ours, theirs = _small(nn), _small(torch.nn)
+    theirs.train()
+    x = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    theirs(torch.tensor(x))  # move the running stats away from their defaults
+    theirs.eval()
+    result = ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    ours.eval()
+    np.testing.assert_allclose(ours(axonic.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert int(ours[1].num_batches_tracked) == 1
+
+
+def test_load_state_dict_reports_every_problem_and_changes_nothing():
+    model = _small(nn)
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    bad = {k: np.zeros(v.shape, v.dtype) for k, v in before.items()}
+    del bad["3.bias"]
+    bad["0.weight"] = np.zeros((5, 3), np.float32)
+    bad["extra.weight"] = np.zeros(2, np.float32)
+    with pytest.raises(RuntimeError) as err:
+        model.load_state_dict(bad)
+    msg = str(err.value)
+    assert "Error(s) in loading state_dict for Sequential" in msg
+    assert "missing keys: 3.bias" in msg
+    assert "unexpected keys: extra.weight" in msg
+    assert "0.weight: checkpoint shape (5, 3), model shape (4, 3)" in msg
+    for k, v in model.state_dict().items():
+        assert np.array_equal(v.numpy(), before[k]), f"{k} changed on a failed load"
+
+
+def test_load_state_dict_non_strict_returns_the_incompatible_keys():
+    model = _small(nn)
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    del state["1.running_mean"]
+    state["head.bias"] = np.zeros(2, np.float32)
+    state["0.bias"] = np.full(4, 3.0, np.float32)
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["1.running_mean"]
+    assert result.unexpected_keys == ["head.bias"]
+    assert model[0].bias.detach().numpy().tolist() == [3.0] * 4
+
+
+def test_non_persistent_buffers_are_not_saved():
+    net = Net()
+    keys = list(net.state_dict())
+    assert "mask" not in keys and "scale" in keys
+    assert [n for n, _ in net.named_buffers()][:2] == ["mask", "scale"]
+    net.load_state_dict(net.state_dict())  # strict load works without the mask
+
+
+@requires_torch
+def test_repr_equals_torch():
+    assert repr(_small(nn)) == repr(_small(torch.nn))
+    nested_ours = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.LayerNorm(3), nn.GELU()))
+    nested_theirs = torch.nn.Sequential(torch.nn.Linear(2, 3),
+                                        torch.nn.Sequential(torch.nn.LayerNorm(3),
+                                                            torch.nn.GELU()))
+    assert repr(nested_ours) == repr(nested_theirs)
+    ml = [nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU()]
+    tl = [torch.nn.Linear(2, 2) for _ in range(3)] + [torch.nn.ReLU()]
+    assert repr(nn.ModuleList(ml)) == repr(torch.nn.ModuleList(tl))
+    assert repr(nn.ModuleDict({"a": nn.ReLU()})) == repr(
+        torch.nn.ModuleDict({"a": torch.nn.ReLU()}))
+
+
+def test_summary_lists_layers_shapes_and_params():
+    text = _small(nn).summary(input_size=(2, 3))
+    assert text.splitlines() == [
+        "Layer (type)       Output shape    Param #",
+        "=" * 46,
+        "0 (Linear)         (2, 4)          16",
+        "1 (BatchNorm1d)    (2, 4)          8",
+        "2 (ReLU)           (2, 4)          0",
+        "3 (Linear)         (2, 2)          10",
+        "=" * 46,
+        "Total params: 34",
+        "Trainable params: 34",
+    ]
+
+
+def test_summary_keeps_mode_and_running_stats():
+    model = _small(nn)
+    model.summary(input_size=(4, 3))
+    assert model.training and model[1].training
+    assert int(model[1].num_batches_tracked) == 0
+
+
+def test_train_and_eval_reach_every_submodule():
+    net = Net()
+    net.eval()
+    assert all(not m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    with pytest.raises(ValueError, match=r"train\(\): mode must be a bool, got 'yes'"):
+        net.train("yes")
+
+
+def test_zero_grad_sets_to_none_or_zero():
+    model = _small(nn)
+    model(axonic.randn(4, 3)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad(set_to_none=False)
+    assert all(not p.grad.numpy().any() for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_apply_visits_children_first_then_self():
+    seen = []
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU()))
+    model.apply(lambda m: seen.append(type(m).__name__))
+    assert seen == ["Linear", "ReLU", "Sequential", "Sequential"]
+
+
+def test_apply_can_reinitialise_weights():
+    model = _small(nn)
+    model.apply(lambda m: nn.init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
+    assert not model[0].weight.detach().numpy().any()
+
+
+def test_to_float64_converts_floats_and_keeps_parameter_objects():
+    model = _small(nn)
+    params = list(model.parameters())
+    model.to(axonic.float64)
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert [id(p) for p in model.parameters()] == [id(p) for p in params]
+    assert model[1].running_mean.dtype == np.float64
+    assert model[1].num_batches_tracked.dtype == np.int64
+    out = model(axonic.randn(4, 3, dtype=axonic.float64))
+    assert out.dtype == np.float64
+    with pytest.raises(TypeError, match=r"Module.to: only floating dtypes are allowed, "
+                                        r"got int64"):
+        model.to(axonic.int64)
+
+
+def test_parameters_dedupe_shared_weights():
+    enc, dec = nn.Linear(4, 4), nn.Linear(4, 4)
+    dec.weight = enc.weight
+    model = nn.Sequential(enc, dec)
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.bias"]
+    assert len(list(model.parameters())) == 3
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+
+@requires_torch
+def test_shared_weight_gets_both_gradient_contributions_like_torch():
+    ours = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 4))
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 4))
+    theirs[2].weight = theirs[0].weight
+    ours[2].weight = ours[0].weight
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    ours(axonic.tensor(x)).sum().backward()
+    theirs(torch.tensor(x)).sum().backward()
+    np.testing.assert_allclose(ours[0].weight.grad.numpy(), theirs[0].weight.grad.numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_forward_hooks_see_and_replace_outputs_and_can_be_removed():
+    layer = nn.Linear(2, 3)
+    calls = []
+    h1 = layer.register_forward_pre_hook(lambda m, args: calls.append(("pre", args[0].shape)))
+    h2 = layer.register_forward_hook(lambda m, args, out: out * 0)
+    out = layer(axonic.ones(5, 2))
+    assert calls == [("pre", (5, 2))] and not out.detach().numpy().any()
+    h1.remove()
+    h2.remove()
+    assert layer(axonic.ones(5, 2)).detach().numpy().any() and len(calls) == 1
+
+
+def test_module_attribute_registration_and_errors():
+    m = nn.Module()
+    m.w = nn.Parameter(axonic.zeros(2))
+    m.child = nn.ReLU()
+    assert list(m._parameters) == ["w"] and list(m._modules) == ["child"]
+    with pytest.raises(TypeError, match=r"cannot assign Tensor as parameter 'w'"):
+        m.w = axonic.zeros(2)
+    with pytest.raises(AttributeError, match=r"'Module' object has no attribute 'nothing'"):
+        m.nothing  # noqa: B018
+    with pytest.raises(NotImplementedError, match=r"Module \[Module\] is missing its forward"):
+        m(axonic.ones(1))
+
+    class Forgot(nn.Module):
+        def __init__(self):
+            self.x = 1
+
+        def forward(self, x):
+            return x
+
+    with pytest.raises(RuntimeError, match=r"Forgot: call super\(\).__init__\(\)"):
+        Forgot()(axonic.ones(1))
+
+
+def test_layer_error_path_goes_through_nested_models():
+    net = Net()
+    with pytest.raises(nn.LayerInputError,
+                       match=r"^features\.0 \(Linear\): expected input with last dimension 3, "
+                             r"got shape \(2, 7\)"):
+        net(axonic.ones(2, 7))
+
+
+def test_get_submodule_and_parameter():
+    net = Net()
+    assert isinstance(net.get_submodule("features.1"), nn.BatchNorm1d)
+    assert net.get_parameter("features.3.bias").shape == (2,)
+    with pytest.raises(AttributeError, match=r"Sequential has no submodule '9'"):
+        net.get_submodule("features.9")
