@@ -167,11 +167,18 @@ class DataLoader:
 
     # --- iteration ------------------------------------------------------------------------
     def _augment_generator(self, epoch: int, b: int):
+        """The generator for batch ``b``'s augmentations: a factory, so batches without
+        random transforms never pay for seeding one."""
         if self.seed is None:
             return self.generator
-        g = Generator()
-        g.rng = np.random.Generator(np.random.PCG64([int(self.seed), epoch, b]))
-        return g
+        seed = int(self.seed)
+
+        def make():
+            g = Generator()
+            g.rng = np.random.Generator(np.random.PCG64([seed, epoch, b]))
+            return g
+
+        return make
 
     def _fetch(self, idx):
         ds = self.dataset

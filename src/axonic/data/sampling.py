@@ -1,0 +1,88 @@
+"""Sampling images on an inverse-mapped grid, for a whole batch at once.
+
+Geometric transforms say, for every output pixel, where in the input it comes from
+(``affine_grid``); ``sample_grid`` then reads those points with nearest or bilinear
+interpolation using one gather per corner over the batch. Coordinates are in pixels,
+``x`` to the right and ``y`` down, pixel centres at integers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.backend import get_array_module
+
+
+def gather_pixels(a, rows, cols):
+    """``a[n, :, rows[n], cols[n]]`` for integer index grids ``(N, h, w)``, as (N, C, h, w)."""
+    xp = get_array_module(a)
+    n, c, h, w = a.shape
+    lin = (rows * w + cols).reshape(n, 1, -1)
+    out = xp.take_along_axis(a.reshape(n, c, h * w), lin, axis=2)
+    return out.reshape(n, c, *rows.shape[1:])
+
+
+def sample_grid(a, ys, xs, mode="bilinear", fill=0.0):
+    """Sample ``a`` (N, C, H, W) at pixel coordinates ``ys, xs`` (N, Ho, Wo).
+
+    Points outside the image take ``fill``; bilinear weights a partly outside
+    neighbourhood with ``fill`` for the missing pixels.
+    """
+    xp = get_array_module(a)
+    n, c, h, w = a.shape
+    if mode == "nearest":
+        iy, ix = xp.rint(ys).astype(np.int64), xp.rint(xs).astype(np.int64)
+        corners = [(iy, ix, None)]
+    elif mode == "bilinear":
+        y0, x0 = xp.floor(ys), xp.floor(xs)
+        wy, wx = (ys - y0).astype(a.dtype), (xs - x0).astype(a.dtype)
+        y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
+        corners = [(y0, x0, (1 - wy) * (1 - wx)), (y0, x0 + 1, (1 - wy) * wx),
+                   (y0 + 1, x0, wy * (1 - wx)), (y0 + 1, x0 + 1, wy * wx)]
+    else:
+        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {mode!r}")
+    out = xp.zeros((n, c) + ys.shape[1:], dtype=a.dtype)
+    missing = xp.zeros((n, 1) + ys.shape[1:], dtype=a.dtype)
+    for iy, ix, wgt in corners:
+        inside = ((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)).astype(a.dtype)
+        if wgt is not None:
+            inside_w, outside_w = inside * wgt, (1 - inside) * wgt
+        else:
+            inside_w, outside_w = inside, 1 - inside
+        vals = gather_pixels(a, xp.clip(iy, 0, h - 1), xp.clip(ix, 0, w - 1))
+        out += vals * inside_w[:, None]
+        missing += outside_w[:, None]
+    if fill:
+        out += missing * xp.asarray(fill, dtype=a.dtype)
+    return out
+
+
+def affine_grid(matrices, offsets, size, center):
+    """Source coordinates for output pixels of ``size`` (h, w): for each image ``n``,
+    ``p_in = center + matrices[n] @ (p_out - center - offsets[n])`` with ``p = (x, y)``."""
+    h, w = size
+    cx, cy = center
+    yy, xx = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
+                         indexing="ij")
+    u = xx[None] - cx - offsets[:, 0, None, None]
+    v = yy[None] - cy - offsets[:, 1, None, None]
+    m = matrices
+    xs = cx + m[:, 0, 0, None, None] * u + m[:, 0, 1, None, None] * v
+    ys = cy + m[:, 1, 0, None, None] * u + m[:, 1, 1, None, None] * v
+    return ys, xs
+
+
+def forward_matrices(angles, scales=None, shears=None):
+    """The forward maps ``scale * R(angle) @ Shear(shear)`` (N, 2, 2) in (x right, y down)
+    pixel coordinates; angles and shears in degrees, positive angle counter-clockwise."""
+    t = np.deg2rad(np.asarray(angles, dtype=np.float64))
+    cos, sin = np.cos(t), np.sin(t)
+    rot = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+    if shears is not None:
+        sh = np.tan(np.deg2rad(np.asarray(shears, dtype=np.float64)))  # (N, 2): x and y shear
+        shear = np.stack([np.stack([np.ones_like(sh[:, 0]), sh[:, 0]], -1),
+                          np.stack([sh[:, 1], np.ones_like(sh[:, 0])], -1)], -2)
+        rot = rot @ shear
+    if scales is not None:
+        rot = rot * np.asarray(scales, dtype=np.float64)[:, None, None]
+    return rot
