@@ -35,7 +35,8 @@ def test_every_op_file_has_specs():
     names = {s.name for s in SPECS}
     for required in ["add", "mul", "div", "pow", "matmul_2d", "exp", "log", "sum", "max",
                      "softmax", "log_softmax", "reshape", "cat", "stack",
-                     "getitem_int_array_repeated", "gather", "masked_fill", "where", "einsum_bmm", "logsumexp", "tril"]:
+                     "getitem_int_array_repeated", "gather", "masked_fill", "where",
+                     "einsum_bmm", "logsumexp", "tril"]:
         assert required in names
     assert len(SPECS) >= 80
 

@@ -19,18 +19,18 @@ _ndarray, _generic = _np.ndarray, _np.generic
 
 def _topological_order(roots):
     """Functions reachable from ``roots``, each after every function that consumes it."""
-    order, seen = [], set()
+    order, seen = [], set()  # Functions hash by identity
     for root in roots:
-        if id(root) in seen:
+        if root in seen:
             continue
-        seen.add(id(root))
+        seen.add(root)
         stack = [(root, iter(root.inputs or ()))]
         while stack:
             fn, it = stack[-1]
             for inp in it:
-                child = getattr(inp, "grad_fn", None)
-                if child is not None and id(child) not in seen:
-                    seen.add(id(child))
+                child = inp.grad_fn if isinstance(inp, Tensor) else None
+                if child is not None and child not in seen:
+                    seen.add(child)
                     stack.append((child, iter(child.inputs or ())))
                     break
             else:
@@ -116,7 +116,8 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
         if capture is not None and fn._out_id in capture:
             i = capture[fn._out_id]
             captured[i] = g if captured[i] is None else captured[i] + g
-        fn.check_versions()
+        if fn.saves_inputs or fn.saves_output:
+            fn.check_versions()
         grads = fn.backward(g)
         if not isinstance(grads, tuple):
             grads = (grads,)
@@ -147,8 +148,12 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
             else:
                 prev = pending.get(node)
                 pending[node] = ig if prev is None else prev + ig
-        if not retain_graph:
-            _release(fn)
+        if not retain_graph:  # free the saved arrays; keep hooks for a later backward's error
+            hooks = fn._hooks
+            fn.__dict__.clear()
+            fn.inputs = None
+            if hooks:
+                fn._hooks = hooks
     if capture is not None:
         return captured
     return None
@@ -177,15 +182,6 @@ def _accumulate_leaf(t: Tensor, g, maybe_shared: bool, leaves_done: set) -> None
             )
         gd += g
         t.grad._vc[0] += 1
-
-
-def _release(fn) -> None:
-    d = fn.__dict__
-    hooks = d.get("_hooks")
-    d.clear()
-    fn.inputs = None
-    if hooks:
-        fn._hooks = hooks
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -186,8 +186,19 @@ def _promote(a, b, true_div=False):
     return a, b
 
 
+_NUMBERS = (int, float, bool)
+
+
 def _binary(cls, op, a, b, true_div=False):
-    a, b = _promote(_operand(a), _operand(b), true_div)
+    # The common cases need no promotion: a float tensor with a Python number or with a
+    # tensor of its own dtype. Everything else goes through the full rules.
+    if a.__class__ is Tensor and a.data.dtype.kind == "f":
+        fast = b.__class__ in _NUMBERS or b.__class__ is Tensor and b.data.dtype == a.data.dtype
+    else:
+        fast = (b.__class__ is Tensor and b.data.dtype.kind == "f"
+                and a.__class__ in _NUMBERS)
+    if not fast:
+        a, b = _promote(_operand(a), _operand(b), true_div)
     try:
         return cls.apply(a, b)
     except ValueError:

@@ -7,6 +7,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_default_dtype
 from axonic.ops._spec import OpSpec, away_from
 
 
@@ -160,8 +161,6 @@ class Reciprocal(Function):
 
 
 def _float(x: Tensor) -> Tensor:
-    from axonic.backend import get_default_dtype
-
     return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
 
 
