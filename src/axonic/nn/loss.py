@@ -146,7 +146,7 @@ def _rows(op, input, target, probs):
 
 
 def _check_classes(op, t, c, ignore_index):
-    if t.size == 0:
+    if t.size == 0 or (int(t.min()) >= 0 and int(t.max()) < c):
         return
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bad.any():
