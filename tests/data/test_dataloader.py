@@ -276,3 +276,20 @@ def test_argument_errors():
     with pytest.raises(ValueError, match="WeightedRandomSampler: weights must be finite"):
         WeightedRandomSampler([-1.0, 1.0], 2)
     assert len(list(DataLoader(ds, num_workers=2, pin_memory=True, batch_size=2))) == 2
+
+
+def test_concat_of_tensor_datasets_uses_the_batched_path():
+    from axonic.data import ConcatDataset
+
+    parts = [_ds(5), _ds(7)]
+    loader = DataLoader(ConcatDataset(parts), batch_size=4, shuffle=True, seed=2)
+    per_sample = DataLoader(ListDataset(ConcatDataset(parts)), batch_size=4, shuffle=True,
+                            seed=2)
+    for (xa, ya), (xb, yb) in zip(loader, per_sample, strict=True):
+        np.testing.assert_array_equal(xa.numpy(), xb.numpy())
+        np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+
+
+def test_seed_and_generator_are_exclusive():
+    with pytest.raises(ValueError, match="pass seed or generator, not both"):
+        DataLoader(_ds(4), shuffle=True, seed=1, generator=axonic.Generator())

@@ -80,3 +80,21 @@ def test_concat_dataset():
 def test_base_dataset_says_what_is_missing():
     with pytest.raises(NotImplementedError, match="must define __getitem__"):
         Dataset()[0]
+
+
+def test_concat_dataset_batches_in_requested_order():
+    a = TensorDataset(np.arange(3, dtype=np.float32)[:, None], np.arange(3))
+    b = TensorDataset(np.arange(10, 14, dtype=np.float32)[:, None], np.arange(10, 14))
+    c = ConcatDataset([a, b])
+    x, y = c.get_batch([5, 0, 3, 1, -1])
+    assert y.tolist() == [12, 0, 10, 1, 13] and x.shape == (5, 1)
+    np.testing.assert_array_equal(x.numpy()[:, 0], [12, 0, 10, 1, 13])
+
+    class Plain(Dataset):
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, i):
+            return np.zeros(1), 0
+
+    assert not hasattr(ConcatDataset([a, Plain()]), "get_batch")

@@ -68,6 +68,9 @@ class DataLoader:
                                           or drop_last):
             raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
                              "batch_size, shuffle, sampler, and drop_last")
+        if seed is not None and generator is not None:
+            raise ValueError("DataLoader: pass seed or generator, not both (with seed, each "
+                             "epoch's order comes from (seed, epoch) alone)")
         if seed is not None and sampler is not None:
             raise ValueError("DataLoader: seed sets the shuffle order; it can't be combined "
                              "with a sampler (seed that sampler instead)")

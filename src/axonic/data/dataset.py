@@ -13,6 +13,7 @@ import bisect
 import numpy as np
 
 from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module
 
 
 class Dataset:
@@ -50,6 +51,12 @@ def _sample(a, index):
     """Row ``index`` of ``a`` as a Tensor (a 0-d tensor for a 1-D array)."""
     row = a[index]
     return _make(np.asarray(row) if isinstance(row, np.generic) else row)
+
+
+def _on_device_of(idx: np.ndarray, array):
+    """``idx`` on the device of ``array`` (CuPy indexes with its own arrays)."""
+    xp = get_array_module(array)
+    return idx if xp is np else xp.asarray(idx)
 
 
 def _to_indices(indices, n: int, who: str) -> np.ndarray:
@@ -119,7 +126,7 @@ class TensorDataset(Dataset):
     def get_batch(self, indices):
         """The samples at ``indices`` stacked: one fancy-index per tensor."""
         idx = _to_indices(indices, len(self), "TensorDataset")
-        return self._finish([_make(t.data[idx]) for t in self.tensors])
+        return self._finish([_make(t.data[_on_device_of(idx, t.data)]) for t in self.tensors])
 
     def arrays(self) -> tuple:
         """The raw arrays (NumPy or CuPy) behind the tensors, in order."""
@@ -190,3 +197,30 @@ class ConcatDataset(Dataset):
         d = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[d - 1] if d else 0
         return self.datasets[d][index - start]
+
+    def __getattr__(self, name):
+        # batched access only when every part has it, so hasattr stays honest
+        parts = self.__dict__.get("datasets", [])
+        if name == "get_batch" and parts and all(hasattr(d, "get_batch") for d in parts):
+            return self._get_batch
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _get_batch(self, indices):
+        """One ``get_batch`` per part touched, reassembled in the order asked for."""
+        idx = _to_indices(indices, len(self), "ConcatDataset") % len(self)
+        which = np.searchsorted(self.cumulative_sizes, idx, side="right")
+        starts = np.concatenate([[0], self.cumulative_sizes[:-1]])
+        pieces, positions = [], []
+        for d in np.unique(which):
+            pos = np.flatnonzero(which == d)
+            pieces.append(self.datasets[d].get_batch(idx[pos] - starts[d]))
+            positions.append(pos)
+        inverse = np.argsort(np.concatenate(positions), kind="stable")
+        fields = []
+        for parts in zip(*pieces):
+            arrays = [p.data for p in parts]
+            xp = get_array_module(arrays[0])
+            joined = xp.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+            fields.append(_make(joined[_on_device_of(inverse, joined)]
+                                if len(arrays) > 1 else joined))
+        return tuple(fields)
