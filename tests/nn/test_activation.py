@@ -18,13 +18,16 @@ PAIRS = [
     ("GELU", (), {}), ("GELU", (), {"approximate": "tanh"}), ("Softplus", (), {}),
     ("Softplus", (2.0, 3.0), {}), ("Softmax", (), {"dim": 1}), ("Softmax", (), {"dim": -1}),
     ("LogSoftmax", (), {"dim": 1}), ("PReLU", (), {}), ("PReLU", (4,), {}),
-    ("PReLU", (), {"init": 0.1}),
+    ("PReLU", (), {"init": 0.1}), ("Hardtanh", (), {}), ("Hardtanh", (-2.0, 0.5), {}),
+    ("ReLU6", (), {}), ("Hardsigmoid", (), {}), ("Hardswish", (), {}), ("Mish", (), {}),
+    ("LogSigmoid", (), {}), ("Softsign", (), {}),
 ]
 
 
 def _input(shape=(3, 4, 5), low=-6.0, high=6.0):
     x = np.random.default_rng(0).uniform(low, high, shape)
-    x[np.abs(x) < 1e-3] = 0.5  # away from the kink at 0
+    for kink in (-3, -2, -1, 0, 0.5, 1, 3, 6):  # piecewise functions: no sample on a kink
+        x[np.abs(x - kink) < 1e-3] = kink + 0.25
     return x.astype(np.float32)
 
 
@@ -76,7 +79,8 @@ def test_erf_keeps_float32():
     F.relu, F.sigmoid, F.tanh, F.silu, F.gelu, lambda x: F.gelu(x, approximate="tanh"),
     lambda x: F.leaky_relu(x, 0.3), lambda x: F.elu(x, 1.5), F.softplus,
     lambda x: F.softplus(x, beta=0.5, threshold=2.0), lambda x: F.softmax(x, dim=-1),
-    lambda x: F.log_softmax(x, dim=0),
+    lambda x: F.log_softmax(x, dim=0), F.hardtanh, F.relu6, F.hardsigmoid, F.hardswish, F.mish,
+    F.logsigmoid, F.softsign,
 ])
 def test_activation_gradcheck_float64(fn):
     x = _input((3, 4), -3, 3).astype(np.float64)
@@ -112,6 +116,8 @@ def test_activation_hyperparameters_are_validated():
         nn.PReLU(0)
     with pytest.raises(ValueError, match=r"Softmax: dim must be an int or None, got 1.5"):
         nn.Softmax(1.5)
+    with pytest.raises(ValueError, match=r"Hardtanh: min_val \(2\) must not exceed max_val \(1\)"):
+        nn.Hardtanh(2, 1)
     with pytest.raises(ValueError, match=r"gelu: approximate must be 'none' or 'tanh'"):
         F.gelu(axonic.ones(2), approximate="erf")
 

@@ -14,14 +14,21 @@ from axonic.nn.parameter import Parameter
 from axonic.nn.activation import (
     ELU,
     GELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
     PReLU,
     ReLU,
+    ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
     Softplus,
+    Softsign,
     Tanh,
 )
 from axonic.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d

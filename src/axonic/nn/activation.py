@@ -211,3 +211,111 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# --- piecewise-linear and composite activations ------------------------------------------
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
+    """``clamp(x, min_val, max_val)``."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return _unary.clamp(input, min_val, max_val)
+
+
+def relu6(input):
+    """``min(max(x, 0), 6)``."""
+    return _unary.clamp(input, 0.0, 6.0)
+
+
+def hardsigmoid(input):
+    """``clamp(x / 6 + 1/2, 0, 1)``."""
+    return _unary.clamp(input * (1 / 6) + 0.5, 0.0, 1.0)
+
+
+def hardswish(input):
+    """``x * hardsigmoid(x)``."""
+    return input * hardsigmoid(input)
+
+
+def mish(input):
+    """``x * tanh(softplus(x))``."""
+    return input * _unary.tanh(_special.softplus(input))
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = -softplus(-x)``, finite for any x."""
+    return -_special.softplus(-input)
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+class Hardtanh(_Activation):
+    """``clamp(x, min_val, max_val)``."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.min_val = _number(type(self).__name__, "min_val", min_val)
+        self.max_val = _number(type(self).__name__, "max_val", max_val)
+        if self.min_val > self.max_val:
+            raise ValueError(f"{type(self).__name__}: min_val ({min_val}) must not exceed "
+                             f"max_val ({max_val})")
+
+    def forward(self, input):
+        return hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)``."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardsigmoid(_Activation):
+    """``clamp(x / 6 + 1/2, 0, 1)``."""
+
+    def forward(self, input):
+        return hardsigmoid(input)
+
+
+class Hardswish(_Activation):
+    """``x * hardsigmoid(x)``."""
+
+    def forward(self, input):
+        return hardswish(input)
+
+
+class Mish(_Activation):
+    """``x * tanh(softplus(x))``."""
+
+    def forward(self, input):
+        return mish(input)
+
+
+class LogSigmoid(_Activation):
+    """``log(sigmoid(x))``."""
+
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, input):
+        return logsigmoid(input)
+
+
+class Softsign(_Activation):
+    """``x / (1 + |x|)``."""
+
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, input):
+        return softsign(input)

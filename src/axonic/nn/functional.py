@@ -8,7 +8,15 @@ A re-export hub: each function lives beside its layer or op; this file gathers t
 tensor([0., 3.])
 """
 
-from axonic.nn.activation import Softmax as _Softmax  # noqa: F401  (keeps nn importable first)
+from axonic.nn.activation import (
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    softsign,
+)
 from axonic.nn.dropout import dropout, dropout1d, dropout2d
 from axonic.nn.embedding import embedding
 from axonic.nn.linear import linear
@@ -39,6 +47,7 @@ from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import relu, sigmoid, tanh
 
 __all__ = [
+    "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6", "softsign",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
