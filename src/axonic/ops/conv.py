@@ -1,12 +1,13 @@
 """Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``.
 
-Each is one GEMM per layer over an im2col matrix: the padded input is laid out
-channels-last (N, H, W, C), its windows are a strided view, and copying that view
-gives the (N*OH*OW, KH*KW*C) matrix. Groups are a leading batch axis of the GEMM.
-Backward is two GEMMs: weight gradient ``g.T @ cols`` and input gradient
-``g @ W`` followed by col2im, which adds each kernel offset's strided slice back
-(a loop over KH*KW offsets, never over pixels). A transposed convolution is the input
-gradient of a convolution, so it reuses the same two halves the other way round.
+Each is a GEMM over an im2col matrix (``axonic.ops.im2col``): the padded input is laid
+out channels-last (N, H, W, C), its windows are a strided view, and copying that view
+gives the (N*OH*OW, KH*KW*C) matrix, built and multiplied a few samples at a time.
+Groups are a leading batch axis of the GEMM. Backward is two GEMMs: weight gradient
+``g.T @ cols`` and input gradient ``g @ W`` followed by col2im, which adds each kernel
+offset's strided slice back (a loop over KH*KW offsets, never over pixels). A transposed
+convolution is the input gradient of a convolution, so it reuses the same two halves the
+other way round.
 
 Outputs are (N, C, H, W) views of channels-last memory: the next layer reads them
 without a copy.
@@ -24,8 +25,17 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
-from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
+from axonic.ops.im2col import (
+    conv_input_grad,
+    conv_rows,
+    conv_weight_grad,
+    grouped_rows,
+    rows_to_nchw,
+    to_padded_nhwc,
+    weight_from_matrix,
+    weight_matrix,
+)
 
 # --- argument normalisation (shared with the pooling ops and the layers) ----------------
 
@@ -73,95 +83,6 @@ def conv_size_problem(spatial, pads, kernel, dilation) -> str | None:
     return None
 
 
-# --- the two halves: im2col + GEMM, and GEMM + col2im ------------------------------------
-
-
-def _strided(xp):
-    return xp.lib.stride_tricks.as_strided
-
-
-def _to_padded_nhwc(x, pads, shape=None):
-    """(N, C, H, W) -> zero-padded channels-last (N, Hp, Wp, C); ``shape`` may enlarge it."""
-    xp = get_array_module(x)
-    n, c, h, w = x.shape
-    (pt, pb), (pl, pr) = pads
-    full = shape or (n, h + pt + pb, w + pl + pr, c)
-    if full == (n, h, w, c):
-        return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    buf = xp.zeros(full, x.dtype)
-    buf[:, pt:pt + h, pl:pl + w, :] = x.transpose(0, 2, 3, 1)
-    return buf
-
-
-def _im2col(buf, out_hw, kernel, stride, dilation, groups):
-    """Windows of channels-last ``buf`` as (G, N*OH*OW, KH*KW*Cg), one row per output pixel."""
-    n, _, _, c = buf.shape
-    oh, ow = out_hw
-    kh, kw = kernel
-    cg = c // groups
-    sn, sh, sw, sc = buf.strides
-    win = _strided(get_array_module(buf))(
-        buf, (groups, n, oh, ow, kh, kw, cg),
-        (cg * sc, sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc))
-    return win.reshape(groups, n * oh * ow, kh * kw * cg)
-
-
-def _col2im(dcols, padded_shape, out_hw, kernel, stride, dilation, groups):
-    """Adjoint of ``_im2col``: sum each window's rows back into a channels-last array."""
-    xp = get_array_module(dcols)
-    n, hp, wp, c = padded_shape
-    oh, ow = out_hw
-    kh, kw = kernel
-    cg = c // groups
-    out = xp.zeros(padded_shape, dcols.dtype)
-    view = out.reshape(n, hp, wp, groups, cg)
-    d = dcols.reshape(groups, n, oh, ow, kh, kw, cg).transpose(1, 2, 3, 0, 4, 5, 6)
-    for i in range(kh):
-        h0 = i * dilation[0]
-        hs = slice(h0, h0 + stride[0] * (oh - 1) + 1, stride[0])
-        for j in range(kw):
-            w0 = j * dilation[1]
-            view[:, hs, w0:w0 + stride[1] * (ow - 1) + 1:stride[1]] += d[..., i, j, :]
-    return out
-
-
-def _weight_matrix(w, groups):
-    """(OC, Cg, KH, KW) -> (G, KH*KW*Cg, OCg), the GEMM's right-hand side."""
-    oc, cg, kh, kw = w.shape
-    return w.reshape(groups, oc // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(
-        groups, kh * kw * cg, oc // groups)
-
-
-def _weight_from_matrix(m, shape):
-    """Inverse of ``_weight_matrix``: (G, OCg, KH*KW*Cg) -> (OC, Cg, KH, KW)."""
-    oc, cg, kh, kw = shape
-    return m.reshape(oc, kh, kw, cg).transpose(0, 3, 1, 2).copy()
-
-
-def _gemm(a, b):
-    """(G, M, K) @ (G, K, P) -> (G, M, P); G == 1 as one plain 2-d GEMM."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return a @ b
-
-
-def _grouped_rows(g, groups):
-    """(N, C, H, W) gradient or input -> (G, N*H*W, Cg) rows, channels-last."""
-    n, c, h, w = g.shape
-    rows = g.transpose(0, 2, 3, 1).reshape(n * h * w, groups, c // groups)
-    return rows.transpose(1, 0, 2)
-
-
-def _rows_to_nchw(rows, n, h, w):
-    """(G, N*H*W, Cg) -> (N, C, H, W) view of channels-last memory."""
-    g, _, cg = rows.shape
-    if g == 1:
-        flat = rows[0]
-    else:
-        flat = rows.transpose(1, 0, 2).reshape(n * h * w, g * cg)
-    return flat.reshape(n, h, w, g * cg).transpose(0, 3, 1, 2)
-
-
 def _out_size(size, pads, k, s, d):
     return (size + pads[0] + pads[1] - d * (k - 1) - 1) // s + 1
 
@@ -172,35 +93,33 @@ def _out_size(size, pads, k, s, d):
 class Conv2dFunction(Function):
     """Cross-correlation of (N, C, H, W) with (OC, C/groups, KH, KW), plus bias."""
 
-    saves_inputs = True
-
     def forward(self, x, w, b, stride, pads, dilation, groups):
         n, _, h, wd = x.shape
         kernel = w.shape[2:]
         out_hw = (_out_size(h, pads[0], kernel[0], stride[0], dilation[0]),
                   _out_size(wd, pads[1], kernel[1], stride[1], dilation[1]))
-        buf = _to_padded_nhwc(x, pads)
-        cols = _im2col(buf, out_hw, kernel, stride, dilation, groups)
-        wm = _weight_matrix(w, groups)
-        out = _rows_to_nchw(_gemm(cols, wm), n, *out_hw)
+        buf = to_padded_nhwc(x, pads)
+        wm = weight_matrix(w, groups)
+        out = rows_to_nchw(conv_rows(buf, wm, out_hw, kernel, stride, dilation), n, *out_hw)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
-        self.cols, self.wm = cols, wm
-        self.geom = (x.shape, w.shape, buf.shape, out_hw, kernel, stride, pads, dilation, groups)
+        self.buf, self.wm = buf, wm
+        self.geom = (x.shape, w.shape, out_hw, kernel, stride, pads, dilation, groups)
         return out
 
     def backward(self, g):
-        x_shape, w_shape, buf_shape, out_hw, kernel, stride, pads, dilation, groups = self.geom
+        x_shape, w_shape, out_hw, kernel, stride, pads, dilation, groups = self.geom
         tx, tw, tb = self.inputs
-        rows = _grouped_rows(g, groups)
+        rows = grouped_rows(g, groups)
         dx = dw = db = None
         if isinstance(tx, Tensor) and tx._rg:
-            dcols = _gemm(rows, self.wm.transpose(0, 2, 1))
-            dbuf = _col2im(dcols, buf_shape, out_hw, kernel, stride, dilation, groups)
+            dbuf = conv_input_grad(rows, self.wm, self.buf.shape, out_hw, kernel, stride,
+                                   dilation)
             (pt, _), (pl, _) = pads
             dx = dbuf[:, pt:pt + x_shape[2], pl:pl + x_shape[3], :].transpose(0, 3, 1, 2)
         if isinstance(tw, Tensor) and tw._rg:
-            dw = _weight_from_matrix(_gemm(rows.transpose(0, 2, 1), self.cols), w_shape)
+            dw = weight_from_matrix(conv_weight_grad(rows, self.buf, self.wm.shape, out_hw,
+                                                     kernel, stride, dilation), w_shape)
         if isinstance(tb, Tensor) and tb._rg:
             db = g.sum(axis=(0, 2, 3))
         return dx, dw, db
@@ -208,8 +127,6 @@ class Conv2dFunction(Function):
 
 class ConvTranspose2dFunction(Function):
     """The input gradient of a convolution whose weight is ``w`` (Cin, Cout/groups, KH, KW)."""
-
-    saves_inputs = True
 
     def forward(self, x, w, b, stride, padding, output_padding, dilation, groups, out_hw):
         n, _, h, wd = x.shape
@@ -220,10 +137,9 @@ class ConvTranspose2dFunction(Function):
         # output_padding may reach past the full size: the buffer covers both
         buf_shape = (n, max(full[0], padding[0] + out_hw[0]),
                      max(full[1], padding[1] + out_hw[1]), cout)
-        wm = _weight_matrix(w, groups)  # as a convolution from Cout to Cin channels
-        xrows = _grouped_rows(x, groups)
-        buf = _col2im(_gemm(xrows, wm.transpose(0, 2, 1)), buf_shape, (h, wd), kernel, stride,
-                      dilation, groups)
+        wm = weight_matrix(w, groups)  # as a convolution from Cout to Cin channels
+        xrows = grouped_rows(x, groups)
+        buf = conv_input_grad(xrows, wm, buf_shape, (h, wd), kernel, stride, dilation)
         p0, p1 = padding
         out = buf[:, p0:p0 + out_hw[0], p1:p1 + out_hw[1], :].transpose(0, 3, 1, 2)
         if b is not None:
@@ -235,13 +151,15 @@ class ConvTranspose2dFunction(Function):
     def backward(self, g):
         x_shape, w_shape, buf_shape, kernel, stride, padding, dilation, groups = self.geom
         tx, tw, tb = self.inputs
-        gbuf = _to_padded_nhwc(g, ((padding[0], 0), (padding[1], 0)), buf_shape)
-        cols = _im2col(gbuf, x_shape[2:], kernel, stride, dilation, groups)
+        gbuf = to_padded_nhwc(g, ((padding[0], 0), (padding[1], 0)), buf_shape)
+        in_hw = x_shape[2:]
         dx = dw = db = None
         if isinstance(tx, Tensor) and tx._rg:
-            dx = _rows_to_nchw(_gemm(cols, self.wm), x_shape[0], *x_shape[2:])
+            rows = conv_rows(gbuf, self.wm, in_hw, kernel, stride, dilation)
+            dx = rows_to_nchw(rows, x_shape[0], *in_hw)
         if isinstance(tw, Tensor) and tw._rg:
-            dw = _weight_from_matrix(_gemm(self.xrows.transpose(0, 2, 1), cols), w_shape)
+            dw = weight_from_matrix(conv_weight_grad(self.xrows, gbuf, self.wm.shape, in_hw,
+                                                     kernel, stride, dilation), w_shape)
         if isinstance(tb, Tensor) and tb._rg:
             db = g.sum(axis=(0, 2, 3))
         return dx, dw, db
