@@ -257,3 +257,24 @@ def test_loss_buffers_are_in_state_dict_like_torch():
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert list(nn.CrossEntropyLoss(weight=axonic.tensor(w)).state_dict()) == ["weight"]
     assert list(nn.CrossEntropyLoss().state_dict()) == []
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")  # torch's note on 'mean'
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target):
+    x = np.log(RNG.dirichlet(np.ones(5), 4)).astype(np.float32)
+    t = RNG.dirichlet(np.ones(5), 4).astype(np.float32)
+    t[0, 1] = 0.0  # a zero target contributes 0, not nan
+    if log_target:
+        t = np.log(t + 1e-3).astype(np.float32)
+    _check(nn.KLDivLoss(reduction=reduction, log_target=log_target),
+           torch.nn.KLDivLoss(reduction=reduction, log_target=log_target), x, t,
+           target_grad=log_target)
+
+
+def test_kl_div_gradcheck_float64():
+    x = _f64(3, 4)
+    t = axonic.tensor(RNG.dirichlet(np.ones(4), 3))
+    assert gradcheck(lambda x: F.kl_div(x, t, reduction="batchmean"), (x,))

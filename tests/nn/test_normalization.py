@@ -179,3 +179,42 @@ def test_norm_default_init_ones_zeros():
     assert bn.running_var.numpy().tolist() == [1, 1, 1]
     ln = nn.LayerNorm((2, 2))
     assert ln.weight.shape == (2, 2) and float(ln.weight.sum()) == 4
+
+
+@requires_torch
+@pytest.mark.parametrize("shape,groups,kwargs", [
+    ((3, 4, 5), 2, {}), ((2, 6, 3, 3), 3, {}), ((4, 6), 3, {}), ((2, 4, 5), 1, {"affine": False}),
+    ((2, 4, 5), 4, {"bias": False, "eps": 1e-3}),
+])
+def test_group_norm_matches_torch(shape, groups, kwargs):
+    c = shape[1]
+    ours, theirs = nn.GroupNorm(groups, c, **kwargs), torch.nn.GroupNorm(groups, c, **kwargs)
+    _randomise(theirs)
+    assert_layer_matches(ours, theirs, _x(*shape), atol=1e-5)
+    assert repr(ours) == repr(theirs)
+
+
+@requires_torch
+def test_batch_norm_3d_matches_torch():
+    ours, theirs = nn.BatchNorm3d(3), torch.nn.BatchNorm3d(3)
+    _randomise(theirs)
+    load_from_torch(ours, theirs)
+    for _ in range(2):
+        assert_layer_matches(ours, theirs, _x(2, 3, 2, 3, 4), load=False)
+    ours.eval()
+    theirs.eval()
+    assert_layer_matches(ours, theirs, _x(2, 3, 2, 3, 4), load=False)
+    assert repr(ours) == repr(theirs)
+
+
+def test_group_norm_gradcheck_and_errors():
+    x = axonic.tensor(RNG.standard_normal((2, 4, 3)), requires_grad=True)
+    w = axonic.tensor(RNG.uniform(0.5, 1.5, 4), requires_grad=True)
+    b = axonic.tensor(RNG.uniform(-1, 1, 4), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
+    with pytest.raises(ValueError, match=r"GroupNorm: num_channels \(5\) must be divisible by "
+                                         r"num_groups \(2\)"):
+        nn.GroupNorm(2, 5)
+    with pytest.raises(ValueError, match=r"^GroupNorm: expected input with 4 channels in dim 1, "
+                                         r"got shape \(2, 6\)"):
+        nn.GroupNorm(2, 4)(axonic.ones(2, 6))

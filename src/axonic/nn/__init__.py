@@ -41,12 +41,13 @@ from axonic.nn.loss import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
     SmoothL1Loss,
 )
-from axonic.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from axonic.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from axonic.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,

@@ -25,12 +25,13 @@ from axonic.nn.loss import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
     smooth_l1_loss,
 )
-from axonic.nn.normalization import batch_norm, layer_norm
+from axonic.nn.normalization import batch_norm, group_norm, layer_norm
 from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from axonic.ops.indexing import one_hot
 from axonic.ops.join import pad
@@ -47,6 +48,7 @@ from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import relu, sigmoid, tanh
 
 __all__ = [
+    "group_norm", "kl_div",
     "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6", "softsign",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",

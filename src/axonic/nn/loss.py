@@ -251,6 +251,28 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _fused.BCEWithLogits.apply(input, target, w, pw, reduction=reduction)
 
 
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False):
+    """``target * (log(target) - input)`` for log-probabilities ``input`` (0 where the
+    target is 0); ``reduction='batchmean'`` divides the sum by the batch size, which is
+    the KL divergence proper."""
+    op = "kl_div"
+    if reduction != "batchmean":
+        reduction = _reduction(op, reduction, size_average, reduce)
+    target = _as_tensor(target, input)
+    _check_pair(op, input, target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe = where(positive, target, _make(np.ones((), target.dtype)))
+        loss = where(positive, target * safe.log(), _make(np.zeros((), target.dtype))) - (
+            target * input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
 # --- modules ---------------------------------------------------------------------------------
 class _Loss(Module):
     _fn = None
@@ -279,6 +301,23 @@ def _opt_tensor(x):
     if x is None or isinstance(x, Tensor):
         return x
     return _make(np.asarray(x, dtype=np.float32))
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probabilities from a target distribution; use
+    ``reduction='batchmean'`` for the true KL divergence."""
+
+    _fn = staticmethod(kl_div)
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 log_target: bool = False):
+        Module.__init__(self)
+        self.reduction = reduction if reduction == "batchmean" else _reduction(
+            "KLDivLoss", reduction, size_average, reduce)
+        self.log_target = bool(log_target)
+
+    def forward(self, input, target):
+        return self._call(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class MSELoss(_Loss):

@@ -255,3 +255,84 @@ class BatchNorm2d(_BatchNorm):
 
     _dims = (4,)
     _shape_text = "a 4-d (N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) inputs over N, D, H and W."""
+
+    _dims = (5,)
+    _shape_text = "a 5-d (N, C, D, H, W)"
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise each of ``num_groups`` groups of channels (dim 1) per sample, then a
+    per-channel affine.
+
+    >>> import axonic
+    >>> group_norm(axonic.randn(2, 4, 3), 2).shape
+    (2, 4, 3)
+    """
+    from axonic.ops.shape import reshape
+
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(f"group_norm: expected input (N, C, ...) with C divisible by "
+                         f"num_groups={num_groups}, got shape {tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    grouped = reshape(input, n, num_groups, -1)
+    out = reshape(_fused.LayerNorm.apply(grouped, k=1, eps=eps), *input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * reshape(weight, *shape)
+    if bias is not None:
+        out = out + reshape(bias, *shape)
+    return out
+
+
+class GroupNorm(Module):
+    """Normalise groups of channels per sample (independent of the batch size), with a
+    learned per-channel scale (ones) and shift (zeros).
+
+    >>> import axonic
+    >>> from axonic import nn
+    >>> nn.GroupNorm(2, 4)(axonic.randn(3, 4, 5)).shape
+    (3, 4, 5)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True):
+        super().__init__()
+        for name, v in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+                raise ValueError(f"GroupNorm: {name} must be a positive integer, got {v!r}")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps = _check_eps("GroupNorm", eps)
+        self.affine = bool(affine)
+        if self.affine:
+            self.weight = Parameter(_empty((num_channels,), dtype, device))
+            if bias:
+                self.bias = Parameter(_empty((num_channels,), dtype, device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise self.input_error(f"expected input with {self.num_channels} channels in dim 1, "
+                                   f"got shape {tuple(input.shape)}")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
