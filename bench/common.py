@@ -211,7 +211,7 @@ def compare_training(workload: Workload, *, threads: int, runs: int, warmup: int
               "first_loss": loss0}
     for name, ts in times.items():
         result[name] = {"seconds_per_step": ts, "median_s": median(ts),
-                        "samples_per_s": workload.samples / median(ts)}
+                        "samples_per_s": workload.samples / median(ts), "spread": spread(ts)}
     result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
     return result
 
@@ -292,9 +292,17 @@ def cli(run: Callable, description: str, argv=None) -> dict:
     return result
 
 
+def spread(values) -> float:
+    """Half the range of ``values`` relative to their median: how noisy the runs were."""
+    return (max(values) - min(values)) / (2 * median(values))
+
+
 def display(side: dict) -> str:
-    """One framework's number as text: its own ``display`` or its throughput."""
-    return side.get("display") or f"{side['samples_per_s']:.1f} samples/s"
+    """One framework's number as text: its own ``display`` or its throughput (and spread)."""
+    if side.get("display"):
+        return side["display"]
+    noise = f" ±{100 * side['spread']:.0f}%" if "spread" in side else ""
+    return f"{side['samples_per_s']:.0f} samples/s{noise}"
 
 
 def format_result(result: dict) -> str:

@@ -84,8 +84,10 @@ def run(threads, quick, profile):
               "runs": runs, "calls_per_run": per_run, "max_abs_output_diff": diff}
     for name, ts in times.items():
         lat = median(ts)
+        q1, q3 = np.percentile(ts, [25, 75])
         result[name] = {"median_latency_s": lat, "samples_per_s": 1.0 / lat,
-                        "display": f"{lat * 1e6:.1f} us/call"}
+                        "quartiles_s": [float(q1), float(q3)],
+                        "display": f"{lat * 1e6:.1f} us/call (IQR {q1 * 1e6:.0f}-{q3 * 1e6:.0f})"}
     result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
     if profile:
         result["profile"] = profile_calls(cases["axonic"], 2000)

@@ -72,11 +72,15 @@ def import_seconds(module: str) -> float:
 def import_times(repeats: int) -> dict:
     """Median import time of each framework, fresh processes, alternating."""
     samples = {name: [] for name in FRAMEWORKS}
-    for r in range(repeats):
-        for name in (FRAMEWORKS if r % 2 == 0 else FRAMEWORKS[::-1]):
-            samples[name].append(import_seconds(name))
     result = {"workload": "import time (fresh process)", "kind": "import",
               "threads": all_cores(), "repeats": repeats}
+    try:
+        for r in range(repeats):
+            for name in (FRAMEWORKS if r % 2 == 0 else FRAMEWORKS[::-1]):
+                samples[name].append(import_seconds(name))
+    except subprocess.CalledProcessError as e:
+        lines = (e.stderr or "").strip().splitlines() or ["(no output)"]
+        return {**result, "error": lines[-1]}
     for name, ts in samples.items():
         result[name] = {"seconds": median(ts), "display": f"{median(ts) * 1e3:.0f} ms"}
     # Higher is better: how many times faster axonic imports.
@@ -147,6 +151,10 @@ def render(results: list[dict], quick: bool) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pools = next((r["pools"] for r in results if r.get("pools")), [])
     blas = ", ".join(sorted({f"{p['internal_api']} {p['version']}" for p in pools})) or "?"
+    load = next((r for r in results if r.get("kind") == "load"), None)
+    results = [r for r in results if r.get("kind") != "load"]
+    load_text = (f"; load average {load['before'][0]:.1f} before, {load['after'][0]:.1f} after"
+                 if load else "")
     lines = [
         "## Training and inference throughput",
         "",
@@ -155,13 +163,14 @@ def render(results: list[dict], quick: bool) -> str:
         f"`{git_commit()}`. Do not edit between the markers; edit `bench/run_all.py`.",
         "",
         f"- Machine: {cpu_model()}, {all_cores()} cores available ({os.cpu_count()} online), "
-        f"{platform.system()} {platform.release()}",
+        f"{platform.system()} {platform.release()}{load_text}",
         f"- Versions: Python {platform.python_version()}, NumPy {version('numpy')}, "
         f"PyTorch {version('torch')}, axonic {version('axonic')}; native pools: {blas}",
         "- Method: same model code, same initial weights (PyTorch's, copied with "
         "`load_state_dict`), same batch, Adam (lr 1e-3); each (workload, threads) in a fresh "
         "process with OMP/OpenBLAS/MKL threads set before import; the frameworks alternate; "
-        "warm-up steps, then the median of timed runs (7 runs of about 1 s each).",
+        "warm-up steps, then the median of timed runs (7 runs of about 1 s each; ± is half "
+        "the range of the runs around the median).",
         "- Ratio: axonic / PyTorch throughput (higher is better); for import time, PyTorch's "
         "time / axonic's; for memory, axonic's growth over its post-import baseline / "
         "PyTorch's (lower is better).",
@@ -214,7 +223,9 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--no-write", action="store_true", help="print only, leave the doc")
     parser.add_argument("--json", type=Path, help="also save the raw results here")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()
     results = run_everything(args.quick, args.threads, not args.no_profile)
+    results.append({"kind": "load", "before": load_before, "after": os.getloadavg()})
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     if not args.no_write:
