@@ -164,13 +164,15 @@ class Workload:
 
 
 def time_alternating(cases: dict, *, runs: int, warmup: int, steps: int | None = None,
-                     target_s: float = 1.0) -> tuple[dict, int]:
+                     target_s: float = 1.0, collect: bool = True) -> tuple[dict, int]:
     """Seconds per call of each case, one entry per timed run, the cases alternating.
 
     Each case is called ``warmup`` times; then ``steps`` calls make a run (when ``steps`` is
     None it is chosen so that a run of the slowest case takes about ``target_s``). Run ``r``
     visits the cases in order when ``r`` is even and in reverse when odd, so neither framework
-    always follows the other. Returns ``({name: [seconds per call, ...]}, steps)``.
+    always follows the other; with ``collect`` the garbage collector runs before each run,
+    so that neither side pays for the other's garbage.
+    Returns ``({name: [seconds per call, ...]}, steps)``.
     """
     names = list(cases)
     for name in names:
@@ -187,7 +189,8 @@ def time_alternating(cases: dict, *, runs: int, warmup: int, steps: int | None =
     for r in range(runs):
         for name in (names if r % 2 == 0 else names[::-1]):
             fn = cases[name]
-            gc.collect()
+            if collect:
+                gc.collect()
             t0 = time.perf_counter()
             for _ in range(steps):
                 fn()
