@@ -33,6 +33,8 @@ def _make(lib, name, opt, kwargs):
         first = getattr(mod, kwargs["first"][0])(opt, **kwargs["first"][1])
         second = getattr(mod, kwargs["second"][0])(opt, **kwargs["second"][1])
         return mod.SequentialLR(opt, [first, second], milestones=kwargs["milestones"])
+    if name == "ChainedScheduler":
+        return mod.ChainedScheduler([getattr(mod, n)(opt, **kw) for n, kw in kwargs["parts"]])
     return getattr(mod, name)(opt, **kwargs)
 
 
@@ -73,6 +75,17 @@ CASES = [
                           second=("CosineAnnealingLR", dict(T_max=40)), milestones=[10]), {}),
     ("SequentialLR", dict(first=("ExponentialLR", dict(gamma=0.9)),
                           second=("StepLR", dict(step_size=5)), milestones=[15]), {}),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.97), {}),
+    ("MultiplicativeLR", dict(lr_lambda=[lambda e: 0.9, lambda e: 1.0 + 0.01 * e]), {}),
+    ("ConstantLR", dict(factor=0.25, total_iters=8), {}),
+    ("PolynomialLR", dict(total_iters=40, power=2.0), {}),
+    ("PolynomialLR", dict(total_iters=25, power=0.5), {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=7, eta_min=0.001), {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2), {}),
+    ("ChainedScheduler", dict(parts=[("ConstantLR", dict(factor=0.5, total_iters=5)),
+                                     ("ExponentialLR", dict(gamma=0.95))]), {}),
+    ("ChainedScheduler", dict(parts=[("LinearLR", dict(start_factor=0.1, total_iters=10)),
+                                     ("CosineAnnealingLR", dict(T_max=30))]), {}),
 ]
 IDS = [f"{c[0]}{i}" for i, c in enumerate(CASES)]
 
@@ -212,11 +225,16 @@ def test_step_with_epoch_uses_the_closed_form_like_torch():
     for name, kw in [("StepLR", dict(step_size=3)), ("ExponentialLR", dict(gamma=0.9)),
                      ("MultiStepLR", dict(milestones=[2, 6])),
                      ("CosineAnnealingLR", dict(T_max=10)),
-                     ("LinearLR", dict(start_factor=0.5, total_iters=4))]:
+                     ("LinearLR", dict(start_factor=0.5, total_iters=4)),
+                     ("ConstantLR", dict(factor=0.5, total_iters=4)),
+                     ("PolynomialLR", dict(total_iters=8, power=2.0)),
+                     ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2))]:
         (a_opt, a), (t_opt, t) = _pair(name, kw, {})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for e in [3, 7, 2, 9]:
+            for e in [3, 7, 2, 9, 4.5]:
+                if name != "CosineAnnealingWarmRestarts" and e == 4.5:
+                    continue  # fractional epochs are the warm-restart schedule's feature
                 a.step(e)
                 t.step(e)
                 assert a.get_last_lr() == pytest.approx(t.get_last_lr(), rel=1e-12), (name, e)
@@ -252,6 +270,21 @@ def test_step_with_epoch_uses_the_closed_form_like_torch():
      ValueError, "one milestone fewer than schedulers, got 1 schedulers and 1 milestones"),
     (lambda o: ax_sched.SequentialLR(o, [ax_sched.ReduceLROnPlateau(o)], milestones=[]),
      ValueError, "does not support ReduceLROnPlateau"),
+    (lambda o: ax_sched.ConstantLR(o, factor=1.5), ValueError,
+     "ConstantLR: factor expected to be between 0 and 1, got 1.5"),
+    (lambda o: ax_sched.MultiplicativeLR(o, 0.9), TypeError,
+     "MultiplicativeLR: lr_lambda should be a function, got float"),
+    (lambda o: ax_sched.CosineAnnealingWarmRestarts(o, T_0=0), ValueError,
+     "expected positive integer T_0, got 0"),
+    (lambda o: ax_sched.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=0), ValueError,
+     "expected integer T_mult >= 1, got 0"),
+    (lambda o: ax_sched.CosineAnnealingWarmRestarts(o, T_0=5).step(-1), ValueError,
+     "expected non-negative epoch, got -1"),
+    (lambda o: ax_sched.ChainedScheduler([]), ValueError,
+     "ChainedScheduler expects at least one scheduler, got none"),
+    (lambda o: ax_sched.ChainedScheduler([ax_sched.ExponentialLR(o, 0.9),
+                                          ax_sched.ReduceLROnPlateau(o)]), ValueError,
+     "ChainedScheduler does not support ReduceLROnPlateau"),
 ])
 def test_scheduler_errors(build, err, match):
     opt, _ = _opts()
