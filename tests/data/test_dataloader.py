@@ -293,3 +293,38 @@ def test_concat_of_tensor_datasets_uses_the_batched_path():
 def test_seed_and_generator_are_exclusive():
     with pytest.raises(ValueError, match="pass seed or generator, not both"):
         DataLoader(_ds(4), shuffle=True, seed=1, generator=axonic.Generator())
+
+
+class Stream(axonic.data.IterableDataset):
+    def __init__(self, n, sized=True):
+        self.n, self.sized = n, sized
+
+    def __iter__(self):
+        return iter((np.full(2, i, np.float32), i) for i in range(self.n))
+
+    def __len__(self):
+        if not self.sized:
+            raise TypeError("Stream has no len()")
+        return self.n
+
+
+def test_iterable_dataset_batches_and_resume():
+    loader = DataLoader(Stream(7), batch_size=3)
+    assert len(loader) == 3 and _labels(loader) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert _labels(DataLoader(Stream(7), batch_size=3, drop_last=True)) == [[0, 1, 2],
+                                                                              [3, 4, 5]]
+    it = iter(loader)
+    next(it)
+    state = loader.state_dict()
+    assert state["batch"] == 1
+    resumed = DataLoader(Stream(7), batch_size=3)
+    resumed.load_state_dict(state)
+    assert _labels(resumed) == [[3, 4, 5], [6]]
+    items = list(DataLoader(Stream(2), batch_size=None))
+    assert items[1][0].shape == (2,) and items[1][1] == 1
+    with pytest.raises(TypeError, match="Stream has no len"):
+        len(DataLoader(Stream(3, sized=False), batch_size=2))
+    with pytest.raises(ValueError, match="shuffle, sampler, batch_sampler and seed don't apply"):
+        DataLoader(Stream(3), shuffle=True)
+    with pytest.raises(TypeError, match="iterate over it instead of indexing"):
+        Stream(3)[0]

@@ -98,3 +98,12 @@ def test_concat_dataset_batches_in_requested_order():
             return np.zeros(1), 0
 
     assert not hasattr(ConcatDataset([a, Plain()]), "get_batch")
+
+
+def test_tensor_dataset_dtypes():
+    ds = TensorDataset([[1.0, 2.0], [3.0, 4.0]], [0, 1])
+    assert ds.tensors[0].dtype == np.float32 and ds.tensors[1].dtype == np.int64
+    assert TensorDataset(np.zeros((2, 2), np.float64)).tensors[0].dtype == np.float64
+    with pytest.raises(TypeError, match=r"tensor 1 has dtype <U3: unsupported dtype.*"
+                                        "LabelEncoder"):
+        TensorDataset(np.zeros(2), np.array(["cat", "dog"]))

@@ -10,7 +10,13 @@
 from axonic.data import datasets, transforms
 from axonic.data.collate import default_collate, default_convert
 from axonic.data.dataloader import DataLoader
-from axonic.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset
+from axonic.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+)
 from axonic.data.datasets import get_dataset
 from axonic.data.sampler import (
     BatchSampler,

@@ -12,6 +12,7 @@ import numpy as np
 
 from axonic.backend.random import Generator
 from axonic.data.collate import default_collate, default_convert
+from axonic.data.dataset import IterableDataset
 from axonic.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from axonic.data.transforms import using_generator
 
@@ -74,13 +75,20 @@ class DataLoader:
         if seed is not None and sampler is not None:
             raise ValueError("DataLoader: seed sets the shuffle order; it can't be combined "
                              "with a sampler (seed that sampler instead)")
+        self._stream = isinstance(dataset, IterableDataset)
+        if self._stream and (shuffle or sampler is not None or batch_sampler is not None
+                             or seed is not None):
+            raise ValueError("DataLoader with IterableDataset: shuffle, sampler, batch_sampler "
+                             "and seed don't apply to a stream; order the stream itself")
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.collate_fn = collate_fn
         self.generator = generator
         self.seed = seed
-        if sampler is None:
+        if sampler is None and self._stream:
+            sampler = _StreamOrder()
+        elif sampler is None:
             if shuffle:
                 sampler = RandomSampler(dataset, generator=generator, seed=seed)
             else:
@@ -88,7 +96,7 @@ class DataLoader:
         self.sampler = sampler
         # batch_size=None turns batching off: samples come one by one, converted to tensors
         self.batch_size = None if batch_sampler is not None else batch_size
-        if batch_sampler is None and batch_size is not None:
+        if batch_sampler is None and batch_size is not None and not self._stream:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.batch_sampler = batch_sampler
         self.drop_last = drop_last
@@ -97,6 +105,11 @@ class DataLoader:
         self._resume = None
 
     def __len__(self) -> int:
+        if self._stream:
+            n = len(self.dataset)  # TypeError for a stream without __len__, as in PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
@@ -131,10 +144,10 @@ class DataLoader:
         if not isinstance(state, dict) or not {"epoch", "batch"} <= set(state):
             raise ValueError("DataLoader.load_state_dict: expected a dict from state_dict() "
                              f"with keys 'epoch' and 'batch', got {state!r}")
-        if not 0 <= state["batch"] <= len(self):
+        if not self._stream and not 0 <= state["batch"] <= len(self):
             raise ValueError(f"DataLoader.load_state_dict: batch {state['batch']} is outside "
                              f"an epoch of {len(self)} batches")
-        if state["batch"] == len(self):  # a finished epoch: the next one starts afresh
+        if not self._stream and state["batch"] == len(self):  # a finished epoch: start afresh
             self.set_epoch(int(state["epoch"]) + 1)
             return
         self.set_epoch(int(state["epoch"]))
@@ -197,7 +210,42 @@ class DataLoader:
             samples = [ds[i] for i in idx.tolist()]
         return (self.collate_fn or default_collate)(samples)
 
+    def _stream_batches(self):
+        """Batches of a stream: consecutive samples grouped, collated (or one by one)."""
+        collate = self.collate_fn or default_collate
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield default_convert(sample) if self.collate_fn is None else collate(sample)
+            return
+        group = []
+        for sample in self.dataset:
+            group.append(sample)
+            if len(group) == self.batch_size:
+                yield collate(group)
+                group = []
+        if group and not self.drop_last:
+            yield collate(group)
+
+    def _iter_stream(self):
+        resume, self._resume = self._resume, None
+        epoch = self._epoch
+        self._epoch = epoch + 1
+        skip = resume["batch"] if resume else 0
+        current = self._current = {"epoch": epoch, "batch": skip, "generator": None}
+        try:
+            for b, batch in enumerate(self._stream_batches()):
+                if b < skip:  # a stream can only be replayed up to where it stopped
+                    continue
+                current["batch"] = b + 1
+                yield batch
+        finally:
+            if self._current is current:
+                self._current = None
+
     def __iter__(self):
+        if self._stream:
+            yield from self._iter_stream()
+            return
         epoch, batches, skip, gen_state = self._epoch_batches()
         current = self._current = {"epoch": epoch, "batch": skip, "generator": gen_state}
         try:
@@ -209,3 +257,10 @@ class DataLoader:
         finally:
             if self._current is current:  # a pass left early counts as done, as in PyTorch
                 self._current = None
+
+
+class _StreamOrder(Sampler):
+    """The loader's sampler for a stream: the stream decides the order."""
+
+    def __iter__(self):
+        raise TypeError("an IterableDataset has no sampler order; iterate the DataLoader")

@@ -12,8 +12,8 @@ import bisect
 
 import numpy as np
 
-from axonic.autograd.tensor import Tensor, _make
-from axonic.backend import get_array_module
+from axonic.autograd.tensor import Tensor, _make, tensor
+from axonic.backend import get_array_module, resolve_dtype
 
 
 class Dataset:
@@ -38,19 +38,56 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-def _as_array(t):
-    """The raw array behind a Tensor, or ``t`` as a NumPy array."""
+def _as_array(t, i: int):
+    """The raw array behind a Tensor; an array as it is; a list as ``axonic.tensor`` makes it
+    (Python floats -> float32)."""
     if isinstance(t, Tensor):
         return t.data
-    if hasattr(t, "__array__") or isinstance(t, list | tuple):
-        return np.asarray(t)
-    raise TypeError(f"TensorDataset: expected Tensors or arrays, got {type(t).__name__}")
+    if isinstance(t, list | tuple):
+        return tensor(t).data
+    if hasattr(t, "__array__"):
+        a = np.asarray(t)
+        try:
+            resolve_dtype(a.dtype)
+        except TypeError as e:
+            raise TypeError(f"TensorDataset: tensor {i} has dtype {a.dtype}: {e}; encode text "
+                            "labels first, e.g. with sklearn.preprocessing.LabelEncoder") from None
+        return a
+    raise TypeError(f"TensorDataset: expected Tensors or arrays, got {type(t).__name__} for "
+                    f"tensor {i}")
 
 
 def _sample(a, index):
     """Row ``index`` of ``a`` as a Tensor (a 0-d tensor for a 1-D array)."""
     row = a[index]
     return _make(np.asarray(row) if isinstance(row, np.generic) else row)
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (a ``DataLoader`` groups the
+    stream into batches, in the order it comes).
+
+    >>> class Count(IterableDataset):
+    ...     def __iter__(self):
+    ...         return iter(range(3))
+    >>> list(Count())
+    [0, 1, 2]
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it "
+                        "instead of indexing")
+
+    def __len__(self):
+        # TypeError (not NotImplementedError) so that len() hints such as list() skip it
+        raise TypeError(f"{type(self).__name__} is a stream without len(); define __len__ "
+                        "if its length is known")
+
+    def __add__(self, other):
+        raise TypeError("IterableDataset: can't concatenate streams with '+'")
 
 
 def _on_device_of(idx: np.ndarray, array):
@@ -86,7 +123,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors, transform=None, target_transform=None):
         if not tensors:
             raise ValueError("TensorDataset: expected at least one tensor")
-        arrays = [_as_array(t) for t in tensors]
+        arrays = [_as_array(t, i) for i, t in enumerate(tensors)]
         for i, a in enumerate(arrays):
             if a.ndim == 0:
                 raise ValueError(f"TensorDataset: tensor {i} is 0-d; every tensor needs a "
