@@ -278,3 +278,23 @@ def test_kl_div_gradcheck_float64():
     x = _f64(3, 4)
     t = axonic.tensor(RNG.dirichlet(np.ones(4), 3))
     assert gradcheck(lambda x: F.kl_div(x, t, reduction="batchmean"), (x,))
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_weighted_regression_losses_match_torch(name):
+    x, t, w = _f32(4, 3), _f32(4, 3), RNG.uniform(0.1, 2, (4, 3)).astype(np.float32)
+    a = axonic.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    la = getattr(F, name)(a, axonic.tensor(t), weight=axonic.tensor(w))
+    lb = getattr(torch.nn.functional, name)(b, torch.tensor(t), weight=torch.tensor(w))
+    np.testing.assert_allclose(la.item(), lb.item(), rtol=1e-5)
+    la.backward()
+    lb.backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_regression_weight_must_have_input_shape():
+    with pytest.raises(ValueError, match=r"mse_loss: weight must have the input's shape \(4, 3\), "
+                                         r"got \(3,\)"):
+        F.mse_loss(axonic.zeros(4, 3), axonic.zeros(4, 3), weight=axonic.ones(3))

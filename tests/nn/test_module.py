@@ -242,3 +242,38 @@ def test_get_submodule_and_parameter():
     assert net.get_parameter("features.3.bias").shape == (2,)
     with pytest.raises(AttributeError, match=r"Sequential has no submodule '9'"):
         net.get_submodule("features.9")
+
+
+F_NAMES = [
+    "linear", "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softplus",
+    "softmax", "log_softmax", "dropout", "dropout1d", "dropout2d", "mse_loss", "l1_loss",
+    "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "layer_norm", "batch_norm", "group_norm",
+    "embedding", "one_hot", "pad", "prelu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
+    "mish", "logsigmoid", "softsign",
+]
+
+
+def test_functional_is_importable_both_ways():
+    import axonic.nn.functional as F
+    from axonic.nn import functional
+
+    assert F is functional
+    for name in F_NAMES:
+        assert callable(getattr(F, name)), name
+
+
+@requires_torch
+@pytest.mark.parametrize("name", F_NAMES)
+def test_functional_signatures_match_torch(name):
+    import inspect
+
+    import axonic.nn.functional as F
+
+    try:
+        theirs = list(inspect.signature(getattr(torch.nn.functional, name)).parameters)
+    except ValueError:  # a C builtin without a Python signature
+        theirs = None
+    ours = list(inspect.signature(getattr(F, name)).parameters)
+    if theirs is not None:
+        assert ours[:len(theirs)] == theirs, f"F.{name}{ours} vs torch {theirs}"

@@ -213,30 +213,46 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
+# --- functional forms with PyTorch's signatures ---------------------------------------------
+def relu(input, inplace: bool = False):
+    """``max(x, 0)``; ``inplace`` is accepted and gives a new tensor."""
+    return _unary.relu(input)
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``exp(x) / exp(x).sum(dim)``, stable for large logits."""
+    return _softmax_fn(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``x - logsumexp(x, dim)``, stable for large logits."""
+    return _log_softmax(input, dim, dtype)
+
+
 # --- piecewise-linear and composite activations ------------------------------------------
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """``clamp(x, min_val, max_val)``."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     return _unary.clamp(input, min_val, max_val)
 
 
-def relu6(input):
+def relu6(input, inplace: bool = False):
     """``min(max(x, 0), 6)``."""
     return _unary.clamp(input, 0.0, 6.0)
 
 
-def hardsigmoid(input):
+def hardsigmoid(input, inplace: bool = False):
     """``clamp(x / 6 + 1/2, 0, 1)``."""
     return _unary.clamp(input * (1 / 6) + 0.5, 0.0, 1.0)
 
 
-def hardswish(input):
+def hardswish(input, inplace: bool = False):
     """``x * hardsigmoid(x)``."""
     return input * hardsigmoid(input)
 
 
-def mish(input):
+def mish(input, inplace: bool = False):
     """``x * tanh(softplus(x))``."""
     return input * _unary.tanh(_special.softplus(input))
 

@@ -12,9 +12,12 @@ from axonic.nn.activation import (
     hardsigmoid,
     hardswish,
     hardtanh,
+    log_softmax,
     logsigmoid,
     mish,
+    relu,
     relu6,
+    softmax,
     softsign,
 )
 from axonic.nn.dropout import dropout, dropout1d, dropout2d
@@ -43,9 +46,8 @@ from axonic.ops.pool import (
     max_pool1d,
     max_pool2d,
 )
-from axonic.ops.softmax import log_softmax, softmax
 from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
-from axonic.ops.unary import relu, sigmoid, tanh
+from axonic.ops.unary import sigmoid, tanh
 
 __all__ = [
     "group_norm", "kl_div",
@@ -57,6 +59,7 @@ __all__ = [
     "dropout", "dropout1d", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax",
     "one_hot", "pad", "prelu", "relu", "sigmoid", "silu", "softmax", "softplus", "tanh",
 ]
+
 
 # --- further families: one import line each, added by the family's owner ------------------
 from axonic.nn.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501

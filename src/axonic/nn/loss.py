@@ -64,8 +64,23 @@ def _weight_array(op, weight, like, size, what="weight"):
     return w.astype(like.dtype, copy=False)
 
 
+def _weighted(op, loss, weight, input, reduction, mean_over_weight):
+    """``loss * weight`` reduced; PyTorch's weighted mse/l1 'mean' divides by sum(weight)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    w = _as_tensor(weight, input)
+    if tuple(w.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: weight must have the input's shape {tuple(input.shape)}, "
+                         f"got {tuple(w.shape)}")
+    loss = loss * w
+    if reduction == "mean" and mean_over_weight:
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
 # --- regression losses -----------------------------------------------------------------------
-def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None):
     """Mean squared error ``(input - target)^2``, reduced.
 
     >>> import axonic
@@ -76,15 +91,16 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     target = _as_tensor(target, input)
     _check_pair("mse_loss", input, target)
     d = input - target
-    return _reduce(d * d, reduction)
+    return _weighted("mse_loss", d * d, weight, input, reduction, True)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None):
     """Mean absolute error ``|input - target|``, reduced."""
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
     target = _as_tensor(target, input)
     _check_pair("l1_loss", input, target)
-    return _reduce((input - target).abs(), reduction)
+    return _weighted("l1_loss", (input - target).abs(), weight, input, reduction, True)
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
@@ -97,9 +113,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     d = input - target
     ad = d.abs()
     loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
-    if weight is not None:
-        loss = loss * _as_tensor(weight, input)
-    return _reduce(loss, reduction)
+    return _weighted("huber_loss", loss, weight, input, reduction, False)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",

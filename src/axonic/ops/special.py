@@ -244,7 +244,8 @@ class Prelu(Function):
         return gx, gw
 
 
-# --- functional forms --------------------------------------------------------------------
+# --- functional forms (``inplace`` is accepted for PyTorch compatibility; results are new
+# tensors, since autograd here records out-of-place ops) --------------------------------------
 def _float(x: Tensor) -> Tensor:
     return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
 
@@ -272,17 +273,17 @@ def gelu(input, approximate: str = "none"):
     return Gelu.apply(_float(input), approximate=approximate)
 
 
-def silu(input):
+def silu(input, inplace: bool = False):
     """``x * sigmoid(x)`` (also called swish)."""
     return Silu.apply(_float(input))
 
 
-def elu(input, alpha: float = 1.0):
+def elu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     return Elu.apply(_float(input), alpha=alpha)
 
 
-def leaky_relu(input, negative_slope: float = 0.01):
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     return LeakyRelu.apply(_float(input), negative_slope=negative_slope)
 
