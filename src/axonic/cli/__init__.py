@@ -1,0 +1,1 @@
+"""The ``axonic`` command line: ``axonic train / evaluate / predict / summary``."""
