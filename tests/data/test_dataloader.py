@@ -328,3 +328,38 @@ def test_iterable_dataset_batches_and_resume():
         DataLoader(Stream(3), shuffle=True)
     with pytest.raises(TypeError, match="iterate over it instead of indexing"):
         Stream(3)[0]
+
+
+@pytest.mark.parametrize("make_sampler", [
+    lambda g: SubsetRandomSampler(list(range(0, 30, 2)), generator=g),
+    lambda g: WeightedRandomSampler(np.linspace(0.1, 1, 30), 25, generator=g),
+    lambda g: RandomSampler(range(30), replacement=True, num_samples=20, generator=g),
+])
+def test_resume_replays_any_random_sampler(make_sampler):
+    def make():
+        return DataLoader(_ds(30), batch_size=4,
+                          sampler=make_sampler(axonic.Generator().manual_seed(8)))
+
+    ref = make()
+    _collect(ref)
+    expected = [y for _, y in _collect(ref)]
+    run = make()
+    _collect(run)
+    it = iter(run)
+    head = [next(it)[1].numpy().copy() for _ in range(2)]
+    resumed = make()
+    resumed.load_state_dict(run.state_dict())
+    got = head + [y for _, y in _collect(resumed)]
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_without_generator_state_is_refused():
+    loader = DataLoader(_ds(10), batch_size=2, shuffle=True)
+    loader.load_state_dict({"epoch": 0, "batch": 2})
+    with pytest.raises(ValueError, match="no generator state to replay the interrupted shuffle"):
+        next(iter(loader))
+    seeded = DataLoader(_ds(10), batch_size=2, shuffle=True, seed=1)
+    seeded.load_state_dict({"epoch": 3, "batch": 2})  # a seed needs none
+    assert len(list(seeded)) == 3

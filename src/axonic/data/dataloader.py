@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from axonic.backend.random import Generator
+from axonic.backend.random import Generator, default_generator
 from axonic.data.collate import default_collate, default_convert
 from axonic.data.dataset import IterableDataset
 from axonic.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -154,30 +154,46 @@ class DataLoader:
         self._resume = {"epoch": int(state["epoch"]), "batch": int(state["batch"]),
                         "generator": state.get("generator")}
 
+    def _epoch_order(self, s, epoch: int, resume):
+        """One pass of sampler ``s`` and the generator state it was drawn from; a resumed
+        pass redraws the interrupted order from the saved state on a copy of the
+        generator, leaving the live one alone."""
+        if not isinstance(s, Sampler):
+            return None, None  # a plain iterable of indices: read as it comes
+        if getattr(s, "seed", None) is not None:
+            s.set_epoch(epoch)  # the loader's epoch is the one that counts
+            return s.order(), None
+        if not hasattr(s, "generator"):  # not random
+            return s.order(), None
+        if resume and resume["batch"]:
+            if resume.get("generator") is None:
+                raise ValueError("DataLoader: the state has no generator state to replay the "
+                                 "interrupted shuffle from; save it with state_dict() while "
+                                 "the epoch runs, or give the loader a seed")
+            live, s.generator = s.generator, Generator()
+            s.generator.set_state(resume["generator"])
+            try:
+                return s.order(), resume["generator"]
+            finally:
+                s.generator = live
+        state = (s.generator or default_generator).get_state()
+        return s.order(), state
+
     def _epoch_batches(self):
         """This pass's batches as index arrays, and the state that reproduces them."""
         resume, self._resume = self._resume, None
         epoch = self._epoch
         self._epoch = epoch + 1
         gen_state = None
-        if self.batch_sampler is None:
-            order = None
-            batches = None
+        if self.batch_sampler is None:  # batch_size=None: one sample at a time
+            order, gen_state = self._epoch_order(self.sampler, epoch, resume)
+            batches = (order if order is not None else list(self.sampler))
+            batches = [int(i) for i in batches]
         elif isinstance(self.batch_sampler, BatchSampler):
-            s = self.batch_sampler.sampler
-            if resume and resume["batch"] and isinstance(s, RandomSampler):
-                order = s.replay(epoch, resume["generator"])
-                s.set_epoch(epoch + 1)
-                gen_state = resume["generator"]
-            else:
-                order = s.order() if isinstance(s, Sampler) else None
-                if isinstance(s, RandomSampler) and s.seed is None:
-                    gen_state = s.last_epoch_state
+            order, gen_state = self._epoch_order(self.batch_sampler.sampler, epoch, resume)
             batches = self.batch_sampler.batches(order)
         else:
             batches = [np.asarray(b, dtype=np.int64) for b in self.batch_sampler]
-        if batches is None:  # batch_size=None: one sample at a time
-            batches = [int(i) for i in self.sampler]
         skip = resume["batch"] if resume else 0
         return epoch, batches, skip, gen_state
 

@@ -86,7 +86,6 @@ class RandomSampler(Sampler):
         self.generator = generator
         self.seed = None if seed is None else int(seed)
         self.epoch = 0  # the epoch whose order the next pass draws
-        self.last_epoch_state = None  # generator state before the last pass's draw
 
     @property
     def num_samples(self) -> int:
@@ -118,17 +117,7 @@ class RandomSampler(Sampler):
         self.epoch = epoch + 1
         if self.seed is not None:
             return self._draw(self.epoch_rng(epoch))
-        gen = self.generator or default_generator
-        self.last_epoch_state = gen.get_state()
-        return self._draw(gen.rng)
-
-    def replay(self, epoch: int, generator_state: dict | None) -> np.ndarray:
-        """The order drawn for ``epoch`` again, without touching the live generator."""
-        if self.seed is not None:
-            return self._draw(self.epoch_rng(epoch))
-        g = Generator()
-        g.set_state(generator_state)
-        return self._draw(g.rng)
+        return self._draw((self.generator or default_generator).rng)
 
     def __iter__(self):
         return iter(self.order().tolist())
