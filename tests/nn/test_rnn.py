@@ -364,3 +364,12 @@ def test_error_inside_a_model_names_the_layer_path():
     model = nn.Sequential(nn.Identity(), nn.GRU(4, 4))
     with pytest.raises(nn.LayerInputError, match=r"^1 \(GRU\): expected input"):
         model(axonic.randn(3, 2, 5))
+
+
+@requires_torch
+def test_all_weights_and_flatten_parameters_as_torch():
+    ours, theirs = _pair("gru", input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
+    ours.flatten_parameters()
+    assert [[tuple(w.shape) for w in group] for group in ours.all_weights] == \
+        [[tuple(w.shape) for w in group] for group in theirs.all_weights]
+    assert ours.all_weights[1][0] is ours.weight_ih_l0_reverse

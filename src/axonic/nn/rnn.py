@@ -86,6 +86,16 @@ class RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
+    def flatten_parameters(self):
+        """Kept for PyTorch code that calls it; the weights need no re-packing here."""
+
+    @property
+    def all_weights(self):
+        """``[[w_ih, w_hh, b_ih, b_hh], ...]`` per layer and direction, as in PyTorch."""
+        d = 2 if self.bidirectional else 1
+        return [[w for w in self._weights(layer, k) if w is not None]
+                for layer in range(self.num_layers) for k in range(d)]
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if self.mode == "RNN_RELU":
