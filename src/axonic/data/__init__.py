@@ -7,7 +7,7 @@
 [(4, 3), (4, 3), (2, 3)]
 """
 
-from axonic.data import datasets, transforms
+from axonic.data import transforms
 from axonic.data.collate import default_collate, default_convert
 from axonic.data.dataloader import DataLoader
 from axonic.data.dataset import (
@@ -17,7 +17,6 @@ from axonic.data.dataset import (
     Subset,
     TensorDataset,
 )
-from axonic.data.datasets import get_dataset
 from axonic.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -27,3 +26,12 @@ from axonic.data.sampler import (
     WeightedRandomSampler,
 )
 from axonic.data.splits import kfold, random_split, stratified_split, time_series_split
+
+
+def __getattr__(name):
+    # the dataset readers load on first use, keeping ``import axonic`` fast
+    if name in ("datasets", "get_dataset"):
+        import axonic.data.datasets as datasets
+
+        return datasets if name == "datasets" else datasets.get_dataset
+    raise AttributeError(f"module 'axonic.data' has no attribute {name!r}")
