@@ -1,10 +1,9 @@
 """Pooling: ``max_pool{1,2}d``, ``avg_pool{1,2}d``, ``adaptive_avg_pool{1,2}d``.
 
 Max and average pooling loop over the KH*KW kernel offsets, each a strided slice of
-the (padded) input covering every window at once; max pooling keeps the offset of
-each window's maximum and its backward adds the gradient back at that offset (so
-overlapping windows accumulate). Adaptive average pooling is two small GEMMs with
-averaging matrices built from PyTorch's bin edges
+the (padded) input covering every window at once; max pooling's backward sends each
+window's gradient to its first maximum (adding where windows overlap). Adaptive average
+pooling is two small GEMMs with averaging matrices built from PyTorch's bin edges
 ``[floor(i * in / out), ceil((i + 1) * in / out))``.
 
 >>> import axonic
@@ -19,7 +18,6 @@ import math
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.autograd.grad_mode import no_grad
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
@@ -73,31 +71,52 @@ def _padded(x, padding, out_hw, kernel, stride, dilation, fill):
     return buf
 
 
+def _first_hits(buf, best, offsets):
+    """Per kernel offset, where that offset holds its window's maximum, first offset
+    winning a tie (PyTorch's choice); a NaN counts as the maximum of its window."""
+    xp = get_array_module(buf)
+    nan = bool(xp.isnan(best).any())
+    taken = None
+    for sl in offsets:
+        v = buf[sl]
+        hit = v == best
+        if nan:
+            hit |= v != v
+        if taken is None:
+            taken = hit
+        else:
+            hit &= ~taken
+            taken |= hit
+        yield sl, hit
+
+
 class MaxPool2dFunction(Function):
-    saves_inputs = False
+    """Max over each window: a running ``maximum`` over the kernel offsets. Backward finds
+    each window's first maximum by comparing every offset with the result (branch-free
+    passes, faster in NumPy than tracking an argmax through the forward)."""
 
     def forward(self, x, kernel, stride, padding, dilation, out_hw):
         xp = get_array_module(x)
         buf = _padded(x, padding, out_hw, kernel, stride, dilation, -np.inf)
         offsets = list(_offsets(kernel, dilation, stride, out_hw))
         best = buf[offsets[0]].copy(order="K")
-        arg = xp.zeros(best.shape, np.int32 if len(offsets) > 32767 else np.int16)
-        for k, sl in enumerate(offsets[1:], 1):
-            v = buf[sl]
-            # first maximum wins; a NaN is taken, as PyTorch propagates it
-            better = (v > best) | (v != v)
-            xp.copyto(best, v, where=better)
-            xp.copyto(arg, k, where=better)
-        self.arg, self.offsets = arg, offsets
-        self.geom = (x.shape, buf.shape, padding)
+        for sl in offsets[1:]:
+            xp.maximum(best, buf[sl], out=best)  # propagates NaN, as PyTorch does
+        # windows that share cells need their gradients added, not written
+        self.overlap = any(d * (k - 1) >= s for k, s, d in zip(kernel, stride, dilation))
+        self.buf, self.best, self.offsets = buf, best.copy(order="K"), offsets
+        self.geom = (x.shape, padding)
         return best
 
     def backward(self, g):
         xp = get_array_module(g)
-        shape, buf_shape, padding = self.geom
-        dbuf = xp.zeros(buf_shape, g.dtype)
-        for k, sl in enumerate(self.offsets):
-            xp.add(dbuf[sl], g, out=dbuf[sl], where=self.arg == k)
+        shape, padding = self.geom
+        dbuf = xp.zeros(self.buf.shape, g.dtype)
+        for sl, hit in _first_hits(self.buf, self.best, self.offsets):
+            if self.overlap:
+                dbuf[sl] += g * hit
+            else:
+                xp.multiply(g, hit, out=dbuf[sl])
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
 
@@ -211,11 +230,13 @@ def _max_pool(op, input, kernel, stride, padding, dilation, ceil_mode, return_in
                                   dilation=dilation, out_hw=out_hw)
     if not return_indices:
         return out, None
-    with no_grad():
-        fn = MaxPool2dFunction()
-        fn.forward(input.data, kernel, stride, padding, dilation, out_hw)
     xp = get_array_module(input.data)
-    kh, kw = divmod(fn.arg.astype(np.int64), kernel[1])
+    buf = _padded(input.data, padding, out_hw, kernel, stride, dilation, -np.inf)
+    arg = xp.zeros(out.shape, np.int64)
+    offsets = list(_offsets(kernel, dilation, stride, out_hw))
+    for k, (_, hit) in enumerate(_first_hits(buf, out.data, offsets)):
+        arg += hit * k
+    kh, kw = divmod(arg, kernel[1])
     rows = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0] - padding[0] + kh * dilation[0]
     cols = xp.arange(out_hw[1]) * stride[1] - padding[1] + kw * dilation[1]
     return out, _make(rows * input.shape[-1] + cols)
