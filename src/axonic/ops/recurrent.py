@@ -35,7 +35,7 @@ def _needs(fn, k):
     return isinstance(a, Tensor) and a._rg
 
 
-def _project(xp, x, w, *biases):
+def _project(x, w, *biases):
     """``x @ w.T + biases`` for all time steps in one GEMM: (T, B, I) -> (T, B, G)."""
     T, B, i = x.shape
     out = x.reshape(T * B, i) @ w.T
@@ -57,13 +57,22 @@ def _previous(xp, h0, hs, reverse):
     return prev
 
 
-def _weight_grads(fn, dz, x, prev, wk, bks, dz_flat=None):
-    """Gradients of a weight (``dz^T @ inputs``) and its biases from the stacked step grads."""
-    T, B, G = dz.shape
-    flat = dz.reshape(T * B, G) if dz_flat is None else dz_flat
-    dw = flat.T @ prev.reshape(T * B, prev.shape[-1]) if _needs(fn, wk) else None
-    db = flat.sum(axis=0) if any(_needs(fn, k) for k in bks) else None
-    return dw, db
+def _sequence_grads(fn, dzx, dzh, prev):
+    """``(dx, dw_ih, dw_hh, db_ih, db_hh)`` from the stacked pre-activation gradients of
+    the input side ``dzx`` and the hidden side ``dzh`` (one array for LSTM and RNN), one
+    GEMM each over all time steps. ``prev()`` gives the states the steps started from."""
+    T, B, G = dzx.shape
+    fx = dzx.reshape(T * B, G)
+    fh = fx if dzh is dzx else dzh.reshape(T * B, G)
+    x = fn.x
+    dx = (fx @ fn.w_ih).reshape(x.shape) if _needs(fn, 0) else None
+    dw_ih = fx.T @ x.reshape(T * B, -1) if _needs(fn, 1) else None
+    dw_hh = fh.T @ prev().reshape(T * B, -1) if _needs(fn, 2) else None
+    db_ih = fx.sum(axis=0) if _needs(fn, 3) else None
+    db_hh = None
+    if _needs(fn, 4):
+        db_hh = db_ih.copy() if fh is fx and db_ih is not None else fh.sum(axis=0)
+    return dx, dw_ih, dw_hh, db_ih, db_hh
 
 
 def _sigmoid_tanh_consts(xp, dtype, H, n_gates, tanh_gate):
@@ -89,7 +98,7 @@ class LSTMSequence(Function):
         H = w_hh.shape[1]
         scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 4, 2)
         b = None if b_ih is None else (b_ih + b_hh) * scale
-        acts = _project(xp, x, w_ih * scale[:, None], b)  # becomes the gate activations
+        acts = _project(x, w_ih * scale[:, None], b)  # becomes the gate activations
         w_hh_s = w_hh * scale[:, None]
         out = xp.empty((T + 1, B, H), x.dtype)
         cs = xp.empty((T, B, H), x.dtype)
@@ -153,18 +162,9 @@ class LSTMSequence(Function):
             z *= deriv
             dc *= a[:, 1]
             xp.matmul(dz[t], w_hh, out=dh_rec)
-        return self._grads(xp, dz, dh_rec, dc)
-
-    def _grads(self, xp, dz, dh0, dc0):
-        T, B, G = dz.shape
-        flat = dz.reshape(T * B, G)
-        x = self.x
-        dx = (flat @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
-        dw_ih, db = _weight_grads(self, dz, x, x, 1, (3, 4), flat)
-        prev = _previous(xp, self.h0, self.out[:T], self.reverse) if _needs(self, 2) else None
-        dw_hh = flat.T @ prev.reshape(T * B, -1) if prev is not None else None
-        return (dx, dw_ih, dw_hh, db, None if db is None else db.copy(),
-                dh0 if _needs(self, 5) else None, dc0 if _needs(self, 6) else None)
+        grads = _sequence_grads(self, dz, dz,
+                                lambda: _previous(xp, self.h0, self.out[:T], reverse))
+        return (*grads, dh_rec if _needs(self, 5) else None, dc if _needs(self, 6) else None)
 
 
 class GRUSequence(Function):
@@ -178,7 +178,7 @@ class GRUSequence(Function):
         T, B, _ = x.shape
         H = w_hh.shape[1]
         scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 2, None)
-        gx = _project(xp, x, w_ih, b_ih)
+        gx = _project(x, w_ih, b_ih)
         gx[:, :, :2 * H] *= scale
         w_hh_s = w_hh.copy()
         w_hh_s[:2 * H] *= scale[:, None]
@@ -241,12 +241,8 @@ class GRUSequence(Function):
             dh_rec = dgh[t] @ w_hh
             dh_rec += dh * z[t]
         dgx[:, :, :2 * H] = dgh[:, :, :2 * H]
-        x = self.x
-        T, B, G = dgx.shape
-        dx = (dgx.reshape(T * B, G) @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
-        dw_ih, db_ih = _weight_grads(self, dgx, x, x, 1, (3,))
-        dw_hh, db_hh = _weight_grads(self, dgh, x, prev, 2, (4,))
-        return dx, dw_ih, dw_hh, db_ih, db_hh, dh_rec if _needs(self, 5) else None
+        grads = _sequence_grads(self, dgx, dgh, lambda: prev)
+        return (*grads, dh_rec if _needs(self, 5) else None)
 
 
 class RNNSequence(Function):
@@ -257,7 +253,7 @@ class RNNSequence(Function):
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity="tanh", reverse=False):
         xp = get_array_module(x)
         T = x.shape[0]
-        out = _project(xp, x, w_ih, b_ih, b_hh)  # pre-activations, overwritten by states
+        out = _project(x, w_ih, b_ih, b_hh)  # pre-activations, overwritten by states
         tmp_t = xp.empty(out.shape[:0:-1], x.dtype)
         h = h0
         for k in range(T):
@@ -287,14 +283,8 @@ class RNNSequence(Function):
             dh = grad[t] if dh_rec is None else grad[t] + dh_rec
             xp.multiply(dh, deriv[t], out=dz[t])
             dh_rec = dz[t] @ w_hh
-        x = self.x
-        T, B, G = dz.shape
-        dx = (dz.reshape(T * B, G) @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
-        dw_ih, db = _weight_grads(self, dz, x, x, 1, (3, 4))
-        prev = _previous(xp, self.h0, out, reverse) if _needs(self, 2) else None
-        dw_hh = dz.reshape(T * B, G).T @ prev.reshape(T * B, -1) if prev is not None else None
-        return (dx, dw_ih, dw_hh, db, None if db is None else db.copy(),
-                dh_rec if _needs(self, 5) else None)
+        grads = _sequence_grads(self, dz, dz, lambda: _previous(xp, self.h0, out, reverse))
+        return (*grads, dh_rec if _needs(self, 5) else None)
 
 
 def lstm_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
