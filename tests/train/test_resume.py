@@ -111,3 +111,28 @@ def test_resume_refuses_a_corrupted_checkpoint_without_touching_the_model(tmp_pa
         t.fit(tiny.data(), epochs=2, batch_size=8, verbose=0, resume_from=tmp_path / "run")
     for k, v in t.model.state_dict().items():
         assert np.array_equal(v.numpy(), before[k])
+
+
+def test_a_real_sigint_during_an_optimizer_step_waits_for_the_step(tmp_path):
+    import signal as sig
+
+    reference = tiny.run(tmp_path / "ref", epochs=3, every_n_steps=100)
+    X, y = tiny.data()
+    t = tiny.trainer(callbacks=[ModelCheckpoint(tmp_path / "run", every_n_steps=100)])
+    step = t.optimizer.step
+
+    def step_with_ctrl_c(*args):
+        if t.global_step == 7:  # Ctrl-C arrives in the middle of the 8th step
+            os.kill(os.getpid(), sig.SIGINT)
+        return step(*args)
+
+    t.optimizer.step = step_with_ctrl_c
+    h = t.fit((X, y), validation=tiny.data(16, seed=1), epochs=3, batch_size=8, verbose=0)
+    assert h.stop_reason == "interrupted at epoch 2, step 8"
+    from axonic.train import read_checkpoint
+
+    assert read_checkpoint(tmp_path / "run" / "last")[1]["step"] == 8
+    resumed = tiny.trainer(callbacks=[ModelCheckpoint(tmp_path / "run", every_n_steps=100)])
+    resumed.fit((X, y), validation=tiny.data(16, seed=1), epochs=3, batch_size=8, verbose=0,
+                resume_from=tmp_path / "run")
+    assert_identical(snapshot(resumed), snapshot(reference))
