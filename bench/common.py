@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import gc
 import importlib
 import json
@@ -237,16 +238,40 @@ def profile_calls(fn: Callable, calls: int, top: int = 12) -> dict:
 
 
 def _short(path: str, line: int, func: str) -> str:
-    """``axonic/nn/linear.py:40 forward`` rather than a full path; built-ins as they are."""
+    """``axonic/ops/nn_fused.py:33 Linear.backward`` rather than a full path and a bare
+    method name; built-ins as they are."""
     if path == "~":
         return func
     p = Path(path)
     parts = p.parts
+    owner = _class_at(path, line)
+    name = f"{owner}.{func}" if owner else func
     for anchor in ("axonic", "bench"):
         if anchor in parts:
             i = len(parts) - 1 - parts[::-1].index(anchor)
-            return f"{'/'.join(parts[i:])}:{line} {func}"
-    return f"{p.name}:{line} {func}"
+            return f"{'/'.join(parts[i:])}:{line} {name}"
+    return f"{p.name}:{line} {name}"
+
+
+@functools.cache
+def _source_lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _class_at(path: str, line: int) -> str | None:
+    """The class whose body holds the method defined at ``line`` (None for a function)."""
+    lines = _source_lines(path)
+    if not 0 < line <= len(lines) or not lines[line - 1].startswith((" ", "\t")):
+        return None
+    for text in reversed(lines[:line - 1]):
+        if text.startswith("class "):
+            return text[6:].split("(")[0].split(":")[0].strip()
+        if text and not text[0].isspace() and not text.startswith(("#", "@", ")")):
+            return None
+    return None
 
 
 def format_profile(profile: dict) -> str:
