@@ -221,3 +221,14 @@ def test_argument_and_shape_errors():
         RandomAffine(0, interpolation="cubic")
     with pytest.raises(ValueError, match="expand=True would change the image size"):
         RandomRotation(10, expand=True)
+
+
+def test_uint8_images_keep_their_dtype():
+    img = np.random.randint(0, 256, (2, 3, 6, 6), dtype=np.uint8)
+    for t in (RandomRotation((30, 30), interpolation="bilinear"), RandomRotation((30, 30)),
+              Resize(4), RandomCrop(4, padding=1), RandomHorizontalFlip(1.0)):
+        out = t(img)
+        assert out.dtype == np.uint8, type(t).__name__
+    ref = RandomRotation((30, 30), interpolation="bilinear")(img.astype(np.float32))
+    out = RandomRotation((30, 30), interpolation="bilinear")(img)
+    np.testing.assert_array_equal(out, np.clip(np.rint(ref), 0, 255).astype(np.uint8))

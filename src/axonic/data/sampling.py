@@ -26,34 +26,40 @@ def sample_grid(a, ys, xs, mode="bilinear", fill=0.0):
     """Sample ``a`` (N, C, H, W) at pixel coordinates ``ys, xs`` (N, Ho, Wo).
 
     Points outside the image take ``fill``; bilinear weights a partly outside
-    neighbourhood with ``fill`` for the missing pixels.
+    neighbourhood with ``fill`` for the missing pixels. Integer images are interpolated
+    in float32 and rounded back to their dtype.
     """
     xp = get_array_module(a)
-    n, c, h, w = a.shape
+    _, _, h, w = a.shape
     if mode == "nearest":
         iy, ix = xp.rint(ys).astype(np.int64), xp.rint(xs).astype(np.int64)
-        corners = [(iy, ix, None)]
-    elif mode == "bilinear":
-        y0, x0 = xp.floor(ys), xp.floor(xs)
-        wy, wx = (ys - y0).astype(a.dtype), (xs - x0).astype(a.dtype)
-        y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
-        corners = [(y0, x0, (1 - wy) * (1 - wx)), (y0, x0 + 1, (1 - wy) * wx),
-                   (y0 + 1, x0, wy * (1 - wx)), (y0 + 1, x0 + 1, wy * wx)]
-    else:
-        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {mode!r}")
-    out = xp.zeros((n, c) + ys.shape[1:], dtype=a.dtype)
-    missing = xp.zeros((n, 1) + ys.shape[1:], dtype=a.dtype)
-    for iy, ix, wgt in corners:
-        inside = ((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)).astype(a.dtype)
-        if wgt is not None:
-            inside_w, outside_w = inside * wgt, (1 - inside) * wgt
-        else:
-            inside_w, outside_w = inside, 1 - inside
+        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
         vals = gather_pixels(a, xp.clip(iy, 0, h - 1), xp.clip(ix, 0, w - 1))
-        out += vals * inside_w[:, None]
-        missing += outside_w[:, None]
+        return xp.where(inside[:, None], vals, xp.asarray(fill, dtype=a.dtype))
+    if mode != "bilinear":
+        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {mode!r}")
+    work = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
+    y0, x0 = xp.floor(ys), xp.floor(xs)
+    wy, wx = (ys - y0).astype(work), (xs - x0).astype(work)
+    y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
+    corners = [(y0, x0, (1 - wy) * (1 - wx)), (y0, x0 + 1, (1 - wy) * wx),
+               (y0 + 1, x0, wy * (1 - wx)), (y0 + 1, x0 + 1, wy * wx)]
+    out = None
+    missing = xp.zeros(ys.shape, dtype=work)
+    for iy, ix, wgt in corners:
+        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+        vals = gather_pixels(a, xp.clip(iy, 0, h - 1), xp.clip(ix, 0, w - 1))
+        term = vals * xp.where(inside, wgt, 0)[:, None].astype(work)
+        out = term if out is None else out + term
+        missing += xp.where(inside, 0, wgt)
     if fill:
-        out += missing * xp.asarray(fill, dtype=a.dtype)
+        out += missing[:, None] * xp.asarray(fill, dtype=work)
+    if a.dtype.kind != "f":
+        info = np.iinfo(a.dtype) if a.dtype.kind in "iu" else None
+        out = xp.rint(out)
+        if info is not None:
+            out = xp.clip(out, info.min, info.max)
+        out = out.astype(a.dtype)
     return out
 
 
