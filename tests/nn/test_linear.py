@@ -130,3 +130,17 @@ def test_flatten_unflatten_errors():
     with pytest.raises(ValueError, match=r"Unflatten: unflattened_size must be a tuple of ints, "
                                          r"got 'ab'"):
         nn.Unflatten(1, "ab")
+
+
+def test_layers_reject_a_dtype_other_than_their_parameters():
+    model = nn.Sequential(nn.Linear(3, 4))
+    with pytest.raises(nn.LayerInputError,
+                       match=r"^0 \(Linear\): expected input of dtype float32 \(the layer's "
+                             r"parameters\), got float64"):
+        model(axonic.ones(2, 3, dtype=axonic.float64))
+    for layer, x in [(nn.LayerNorm(3), axonic.ones(2, 3, dtype=axonic.float64)),
+                     (nn.BatchNorm1d(3), axonic.ones(2, 3, dtype=axonic.float64)),
+                     (nn.PReLU(), axonic.ones(2, 3, dtype=axonic.float64)),
+                     (nn.Linear(3, 1), axonic.ones(2, 3, dtype=axonic.int64))]:
+        with pytest.raises(ValueError, match=f"^{type(layer).__name__}: expected input of dtype"):
+            layer(x)

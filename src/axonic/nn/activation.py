@@ -173,6 +173,7 @@ class PReLU(Module):
         if n > 1 and (input.ndim < 2 or input.shape[1] != n):
             raise self.input_error(
                 f"expected input with {n} channels in dim 1, got shape {tuple(input.shape)}")
+        self.check_input_dtype(input, self.weight)
         return _special.Prelu.apply(input, self.weight)
 
     def extra_repr(self) -> str:

@@ -93,6 +93,7 @@ class Linear(Module):
             raise self.input_error(
                 f"expected input with last dimension {self.in_features}, "
                 f"got shape {tuple(input.shape)}")
+        self.check_input_dtype(input, self.weight)
         if self.bias is None:
             return _LinearFn.apply(input, self.weight)
         return _LinearFn.apply(input, self.weight, self.bias)

@@ -104,6 +104,14 @@ class Module:
         """The error a layer raises for a bad input (named with its path in the model)."""
         return LayerInputError(self, message)
 
+    def check_input_dtype(self, input, param) -> None:
+        """Raise unless ``input`` has ``param``'s dtype (no silent float64 upcasts)."""
+        if param is not None and input.dtype != param.dtype:
+            raise self.input_error(
+                f"expected input of dtype {param.dtype.name} (the layer's parameters), got "
+                f"{input.dtype.name}; convert the input (x.to({param.dtype.name})) or the model "
+                f"(model.to({input.dtype.name}))")
+
     def register_forward_hook(self, hook):
         """``hook(module, inputs, output)`` after every forward; may return a new output."""
         return _add_hook(self._forward_hooks, hook)

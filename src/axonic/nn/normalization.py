@@ -149,6 +149,7 @@ class LayerNorm(Module):
         if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
             raise self.input_error(f"expected input with trailing dimensions "
                                    f"{self.normalized_shape}, got shape {tuple(input.shape)}")
+        self.check_input_dtype(input, self.weight)
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -215,6 +216,7 @@ class _BatchNorm(Module):
         if input.shape[1] != self.num_features:
             raise self.input_error(f"expected input with {self.num_features} channels in "
                                    f"dim 1, got shape {tuple(input.shape)}")
+        self.check_input_dtype(input, self.weight if self.affine else self.running_mean)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data[...] += 1
@@ -331,6 +333,7 @@ class GroupNorm(Module):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise self.input_error(f"expected input with {self.num_channels} channels in dim 1, "
                                    f"got shape {tuple(input.shape)}")
+        self.check_input_dtype(input, self.weight)
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
