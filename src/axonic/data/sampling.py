@@ -30,37 +30,44 @@ def sample_grid(a, ys, xs, mode="bilinear", fill=0.0):
     in float32 and rounded back to their dtype.
     """
     xp = get_array_module(a)
-    _, _, h, w = a.shape
-    if mode == "nearest":
-        iy, ix = xp.rint(ys).astype(np.int64), xp.rint(xs).astype(np.int64)
-        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-        vals = gather_pixels(a, xp.clip(iy, 0, h - 1), xp.clip(ix, 0, w - 1))
-        return xp.where(inside[:, None], vals, xp.asarray(fill, dtype=a.dtype))
-    if mode != "bilinear":
+    n, c, h, w = a.shape
+    if mode not in ("nearest", "bilinear"):
         raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {mode!r}")
+    # channels last, so each gathered pixel is one contiguous row of C values
+    rows = xp.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(n * h * w, c)
+    base = (xp.arange(n, dtype=np.int64) * (h * w)).reshape(n, 1, 1)
+
+    def gather(iy, ix):
+        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+        lin = xp.where(inside, iy * w + ix, 0) + base
+        return xp.take(rows, lin.reshape(-1), axis=0).reshape(*lin.shape, c), inside
+
+    if mode == "nearest":
+        vals, inside = gather(xp.rint(ys).astype(np.int64), xp.rint(xs).astype(np.int64))
+        out = xp.where(inside[..., None], vals, xp.asarray(fill, dtype=a.dtype))
+        return xp.ascontiguousarray(out.transpose(0, 3, 1, 2))
     work = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
     y0, x0 = xp.floor(ys), xp.floor(xs)
     wy, wx = (ys - y0).astype(work), (xs - x0).astype(work)
     y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
-    corners = [(y0, x0, (1 - wy) * (1 - wx)), (y0, x0 + 1, (1 - wy) * wx),
-               (y0 + 1, x0, wy * (1 - wx)), (y0 + 1, x0 + 1, wy * wx)]
-    out = None
-    missing = xp.zeros(ys.shape, dtype=work)
-    for iy, ix, wgt in corners:
-        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-        vals = gather_pixels(a, xp.clip(iy, 0, h - 1), xp.clip(ix, 0, w - 1))
-        term = vals * xp.where(inside, wgt, 0)[:, None].astype(work)
+    out, missing = None, None
+    for iy, ix, wgt in ((y0, x0, (1 - wy) * (1 - wx)), (y0, x0 + 1, (1 - wy) * wx),
+                        (y0 + 1, x0, wy * (1 - wx)), (y0 + 1, x0 + 1, wy * wx)):
+        vals, inside = gather(iy, ix)
+        term = vals * xp.where(inside, wgt, 0)[..., None]
         out = term if out is None else out + term
-        missing += xp.where(inside, 0, wgt)
+        if fill:
+            lost = xp.where(inside, 0, wgt)
+            missing = lost if missing is None else missing + lost
     if fill:
-        out += missing[:, None] * xp.asarray(fill, dtype=work)
+        out += missing[..., None] * xp.asarray(fill, dtype=work)
+    out = out.transpose(0, 3, 1, 2)
     if a.dtype.kind != "f":
-        info = np.iinfo(a.dtype) if a.dtype.kind in "iu" else None
         out = xp.rint(out)
-        if info is not None:
+        if a.dtype.kind in "iu":
+            info = np.iinfo(a.dtype)
             out = xp.clip(out, info.min, info.max)
-        out = out.astype(a.dtype)
-    return out
+    return xp.ascontiguousarray(out.astype(a.dtype, copy=False))
 
 
 def affine_grid(matrices, offsets, size, center):
