@@ -134,6 +134,14 @@ def test_long_sequence_lstm_matches_torch():
 
 
 @requires_torch
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_char_model_sized_layer_matches_torch(mode):
+    # The benchmark's layer (64 -> 256, 64 steps, batch_first) at the usual tolerances.
+    ours, theirs = _pair(mode, input_size=64, hidden_size=256, batch_first=True)
+    _check_parity(ours, theirs, (4, 64, 64), with_state=True)
+
+
+@requires_torch
 def test_loads_torch_two_layer_lstm_state_dict_and_reproduces_outputs():
     torch.manual_seed(3)
     theirs = torch.nn.LSTM(8, 16, num_layers=2, batch_first=True).eval()
