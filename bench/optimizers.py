@@ -19,7 +19,9 @@ import numpy as np  # noqa: E402
 
 SHAPES = [(1024, 1024)] * 4 + [(1024,)] * 4
 CASES = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=1e-3)),
-         ("AdamW", dict(lr=1e-3)), ("RMSprop", dict(lr=1e-3)), ("Adagrad", dict(lr=1e-2))]
+         ("AdamW", dict(lr=1e-3)), ("RMSprop", dict(lr=1e-3)), ("Adagrad", dict(lr=1e-2)),
+         ("Adadelta", dict(lr=1.0)), ("Adamax", dict(lr=2e-3)), ("NAdam", dict(lr=2e-3)),
+         ("RAdam", dict(lr=1e-3))]
 
 
 def _build(fw, name, kwargs, arrays):

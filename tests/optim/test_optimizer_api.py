@@ -31,6 +31,10 @@ def _param(*values):
     (optim.Adagrad, dict(initial_accumulator_value=-1),
      "Invalid initial_accumulator_value value: -1"),
     (optim.Adagrad, dict(eps=-1), "Invalid epsilon value: -1"),
+    (optim.Adadelta, dict(rho=1.5), r"Adadelta: Invalid rho value: 1.5 \(expected 0 <= rho <= 1\)"),
+    (optim.Adamax, dict(betas=(0.9, 1.0)), "Adamax: Invalid beta parameter at index 1: 1.0"),
+    (optim.NAdam, dict(momentum_decay=-1), "NAdam: Invalid momentum_decay value: -1"),
+    (optim.RAdam, dict(lr=-0.5), "RAdam: Invalid learning rate: -0.5"),
 ])
 def test_invalid_hyperparameters_are_refused(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -29,6 +29,16 @@ CASES = [
     ("Adagrad", dict(lr=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5, eps=1e-6, maximize=True)),
+    ("Adadelta", dict(lr=1.0)),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=1e-2)),
+    ("Adamax", dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=1e-2)),
+    ("NAdam", dict(lr=1e-2, momentum_decay=1e-2, weight_decay=0.1)),
+    ("NAdam", dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=1e-2)),  # rho_t > 5 from step 6: both branches are taken
+    ("RAdam", dict(lr=1e-2, betas=(0.9, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for n, kw in CASES]
 RTOL, ATOL = 1e-5, 1e-6
@@ -88,9 +98,11 @@ def test_optimizer_matches_torch(name, kwargs):
     assert_state_dicts_match(a_opt.state_dict(), t_opt.state_dict())
 
 
+GROUP_CASES = [CASES[i] for i in (1, 6, 13, 17, 20, 22, 24, 27)]
+
+
 @requires_torch
-@pytest.mark.parametrize("name,kwargs", [CASES[1], CASES[6], CASES[13], CASES[17]],
-                         ids=["SGD", "Adam", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name,kwargs", GROUP_CASES, ids=[c[0] for c in GROUP_CASES])
 def test_param_groups_with_own_lr_match_torch(name, kwargs):
     a_opt, t_opt, _, _ = run_pair(name, kwargs, steps=10, split_lr=0.003)
     sd = a_opt.state_dict()

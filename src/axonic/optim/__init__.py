@@ -16,10 +16,15 @@ and learning-rate schedules in ``optim.lr_scheduler``.
 """
 
 from axonic.optim import lr_scheduler
+from axonic.optim.adadelta import Adadelta
 from axonic.optim.adagrad import Adagrad
 from axonic.optim.adam import Adam, AdamW
+from axonic.optim.adamax import Adamax
+from axonic.optim.nadam import NAdam
 from axonic.optim.optimizer import Optimizer
+from axonic.optim.radam import RAdam
 from axonic.optim.rmsprop import RMSprop
 from axonic.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "lr_scheduler"]

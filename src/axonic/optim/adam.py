@@ -5,6 +5,7 @@ from __future__ import annotations
 from axonic.backend import get_array_module
 from axonic.optim.optimizer import (
     Optimizer,
+    check_betas,
     check_non_negative,
     effective_grad,
     lerp_,
@@ -54,13 +55,7 @@ class Adam(Optimizer):
         name = self._name
         check_non_negative(name, "learning rate", lr, "lr")
         check_non_negative(name, "epsilon value", eps, "eps")
-        betas = tuple(betas)
-        if len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(
-                    f"{name}: Invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
+        betas = check_betas(name, betas)
         check_non_negative(name, "weight_decay value", weight_decay, "weight_decay")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,

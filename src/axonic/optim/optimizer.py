@@ -312,6 +312,18 @@ def lerp_(a, b, weight: float, tmp):
         xp.subtract(b, tmp, out=a)
 
 
+def check_betas(name: str, betas) -> tuple:
+    """PyTorch's validation of Adam-style ``betas``; returns them as a tuple."""
+    betas = tuple(betas)
+    if len(betas) != 2:
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(
+                f"{name}: Invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
+    return betas
+
+
 def step_tensor():
     """A fresh step counter: a 0-d float32 tensor, as PyTorch keeps it."""
     return _make(np.zeros((), np.float32))
