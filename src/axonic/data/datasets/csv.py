@@ -112,7 +112,7 @@ class CSVDataset(TensorDataset):
     # --- reading and column lookup ---------------------------------------------------------
     @staticmethod
     def _read(path, delimiter, header):
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: drop a BOM
             rows = [r for r in csv.reader(f, delimiter=delimiter) if r]
         if not rows:
             raise ValueError(f"CSVDataset: {path} is empty")
