@@ -58,6 +58,20 @@ def _offsets(kernel, dilation, stride, out_hw):
             yield (Ellipsis, hs, slice(w0, w0 + stride[1] * (out_hw[1] - 1) + 1, stride[1]))
 
 
+def _channels_last(x) -> bool:
+    """Whether (N, C, H, W) ``x`` is a view of (N, H, W, C) memory, as conv outputs are."""
+    return x.ndim == 4 and not x.flags.c_contiguous and x.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+def _alloc(shape, fill, dtype, xp, channels_last):
+    """A new array filled with ``fill``; channels-last when the input was, so elementwise
+    ops between inputs, outputs and gradients keep one memory order."""
+    if channels_last:
+        n, c, h, w = shape
+        return _alloc((n, h, w, c), fill, dtype, xp, False).transpose(0, 3, 1, 2)
+    return xp.zeros(shape, dtype) if fill == 0 else xp.full(shape, fill, dtype)
+
+
 def _padded(x, padding, out_hw, kernel, stride, dilation, fill):
     """``x`` padded by ``padding`` and, for ceil_mode's last windows, extended with ``fill``."""
     xp = get_array_module(x)
@@ -66,7 +80,7 @@ def _padded(x, padding, out_hw, kernel, stride, dilation, fill):
     full = (max(need[0], h + 2 * padding[0]), max(need[1], w + 2 * padding[1]))
     if full == (h, w):
         return x
-    buf = xp.full(x.shape[:-2] + full, fill, x.dtype)
+    buf = _alloc(x.shape[:-2] + full, fill, x.dtype, xp, _channels_last(x))
     buf[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w] = x
     return buf
 
@@ -111,7 +125,7 @@ class MaxPool2dFunction(Function):
     def backward(self, g):
         xp = get_array_module(g)
         shape, padding = self.geom
-        dbuf = xp.zeros(self.buf.shape, g.dtype)
+        dbuf = _alloc(self.buf.shape, 0, g.dtype, xp, _channels_last(self.buf))
         for sl, hit in _first_hits(self.buf, self.best, self.offsets):
             if self.overlap:
                 dbuf[sl] += g * hit
@@ -148,7 +162,7 @@ class AvgPool2dFunction(Function):
                       zip(x.shape[-2:], out_hw, kernel, stride, padding))
             div = xp.asarray(np.outer(dh, dw), dtype=x.dtype)
         total /= div
-        self.div, self.offsets = div, offsets
+        self.div, self.offsets, self.channels_last = div, offsets, _channels_last(buf)
         self.geom = (x.shape, buf.shape, padding)
         return total
 
@@ -156,7 +170,7 @@ class AvgPool2dFunction(Function):
         xp = get_array_module(g)
         shape, buf_shape, padding = self.geom
         gd = g / self.div
-        dbuf = xp.zeros(buf_shape, g.dtype)
+        dbuf = _alloc(buf_shape, 0, g.dtype, xp, self.channels_last)
         for sl in self.offsets:
             dbuf[sl] += gd
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
