@@ -187,6 +187,27 @@ def test_truncated_or_corrupted_files_give_clear_errors(tmp_path):
         axonic.load(tmp_path / "missing.safetensors")
 
 
+@requires_torch
+def test_unsupported_dtype_and_missing_folder_are_named(tmp_path):
+    from safetensors.torch import save_file
+
+    path = str(tmp_path / "bf16.safetensors")
+    save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, path)
+    with pytest.raises(TypeError, match=r"axonic.load: tensor 'w' in '.*bf16.safetensors' has "
+                                        r"dtype BF16, which NumPy \(and so axonic\) cannot hold"):
+        axonic.load(path)
+    with pytest.raises(FileNotFoundError, match=r"axonic.save: folder '.*nowhere' does not "
+                                                r"exist \(saving '.*w.safetensors'\)"):
+        axonic.save({"w": axonic.ones(1)}, tmp_path / "nowhere" / "w.safetensors")
+
+
+def test_load_moves_to_a_device(tmp_path):
+    path = tmp_path / "d.safetensors"
+    axonic.save({"w": axonic.ones(2)}, path)
+    t = axonic.load(path, device="cpu")["w"]
+    assert t.device.type == "cpu" and t.tolist() == [1.0, 1.0]
+
+
 def test_no_pickle_in_the_io_package():
     import axonic.io.safetensors as mod
 

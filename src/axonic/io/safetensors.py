@@ -92,6 +92,8 @@ def save(obj, path, metadata: Mapping[str, str] | None = None) -> None:
     data = st.numpy.save(dict(arrays), metadata=meta)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"axonic.save: folder {folder!r} does not exist (saving {path!r})")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
@@ -114,6 +116,16 @@ def save(obj, path, metadata: Mapping[str, str] | None = None) -> None:
         pass
     finally:
         os.close(dfd)
+
+
+def _get_tensor(f, key: str, path: str):
+    try:
+        return f.get_tensor(key)
+    except TypeError:  # a dtype NumPy has no type for, e.g. bfloat16
+        dtype = f.get_slice(key).get_dtype()
+        raise TypeError(
+            f"axonic.load: tensor {key!r} in {path!r} has dtype {dtype}, which NumPy (and so "
+            "axonic) cannot hold; convert it (e.g. to float32) before saving") from None
 
 
 def load(path, device=None) -> OrderedDict:
@@ -139,7 +151,7 @@ def load(path, device=None) -> OrderedDict:
         with safe_open(path, framework="numpy") as f:
             meta = f.metadata() or {}
             names = list(f.keys())
-            arrays = {k: f.get_tensor(k) for k in names}
+            arrays = {k: _get_tensor(f, k, path) for k in names}
     except (SafetensorError, OSError, ValueError) as e:
         raise ValueError(
             f"axonic.load: {path!r} is not a readable safetensors file (truncated or "
