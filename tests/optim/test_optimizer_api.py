@@ -158,3 +158,17 @@ def test_adagrad_state_exists_before_the_first_step_like_torch():
 def test_repr_lists_groups():
     opt = optim.SGD([_param()], lr=0.1)
     assert repr(opt).startswith("SGD (\nParameter Group 0\n") and "lr: 0.1" in repr(opt)
+
+
+def test_step_hooks_run_in_order_and_can_be_removed():
+    w = _param()
+    opt = optim.SGD([w], lr=0.5)
+    calls = []
+    pre = opt.register_step_pre_hook(lambda o, a, k: calls.append(("pre", w.tolist())))
+    opt.register_step_post_hook(lambda o, a, k: calls.append(("post", w.tolist())))
+    (w * w).sum().backward()
+    opt.step()
+    assert calls == [("pre", [1.0, 2.0]), ("post", [0.0, 0.0])]
+    pre.remove()
+    opt.step()
+    assert [c[0] for c in calls] == ["pre", "post", "post"]

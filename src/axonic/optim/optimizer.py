@@ -81,6 +81,8 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self._state: dict[int, dict] = {}
         self._scratch: dict = {}  # reusable work arrays (not state: never saved)
+        self._step_pre_hooks: dict = {}
+        self._step_post_hooks: dict = {}
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(
@@ -183,6 +185,8 @@ class Optimizer:
     def step(self, closure=None):
         """Update the parameters once; ``closure`` re-evaluates the model and returns
         the loss (it is called with gradients enabled)."""
+        for hook in list(self._step_pre_hooks.values()):
+            hook(self, (closure,), {})
         loss = None
         if closure is not None:
             with enable_grad():
@@ -193,7 +197,19 @@ class Optimizer:
                     continue
                 self._update(p, p.grad.data, state, group)
                 p._vc[0] += 1  # the data changed: autograd's version check must see it
+        for hook in list(self._step_post_hooks.values()):
+            hook(self, (closure,), {})
         return loss
+
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step``. Returns a handle
+        with ``remove()``."""
+        return _Handle(self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step``. Returns a handle
+        with ``remove()``."""
+        return _Handle(self._step_post_hooks, hook)
 
     def _update(self, p, grad, state: dict, group: dict) -> None:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
@@ -262,6 +278,18 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
+
+
+class _Handle:
+    _next = 0
+
+    def __init__(self, hooks: dict, hook):
+        _Handle._next += 1
+        self.id, self._hooks = _Handle._next, hooks
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
 
 
 def _to_array(v):
