@@ -130,6 +130,15 @@ def test_load_state_dict_checks_structure():
         optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(sd)
     with pytest.raises(ValueError, match="expected a dict with keys 'state' and 'param_groups'"):
         opt.load_state_dict({"weight": 1})
+    (a.sum() + b.sum()).backward()
+    opt.step()
+    c = nn.Parameter(axonic.zeros(3))
+    other = optim.SGD([a, c], lr=0.7, momentum=0.9)
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: state 'momentum_buffer' of "
+                                         r"parameter 1 has shape \(2,\), the parameter has "
+                                         r"shape \(3,\)"):
+        other.load_state_dict(opt.state_dict())
+    assert other.param_groups[0]["lr"] == 0.7 and len(other.state) == 0  # left unchanged
 
 
 def test_loaded_state_is_a_copy():

@@ -264,6 +264,11 @@ class Optimizer:
                 continue
             pos = index_map[k]
             new_state[pos] = {key: _cast_state(params[pos], key, v) for key, v in values.items()}
+            for key, t in new_state[pos].items():
+                if isinstance(t, Tensor) and t.ndim and t.shape != params[pos].shape:
+                    raise ValueError(
+                        f"{name}.load_state_dict: state '{key}' of parameter {pos} has shape "
+                        f"{tuple(t.shape)}, the parameter has shape {tuple(params[pos].shape)}")
         for g, s in zip(self.param_groups, saved_groups):
             for key, v in s.items():
                 if key != "params":
