@@ -141,6 +141,36 @@ def test_functional_conv2d_matches_torch():
     _close(got.numpy(), want.numpy())
 
 
+@requires_torch
+def test_conv2d_on_a_channels_last_view_matches_torch():
+    # conv outputs are (N, C, H, W) views of channels-last memory; the next layer gets them
+    x = _normal_nhwc((2, 6, 7, 4))
+    conv, ref = nn.Conv2d(4, 6, 3, padding=1, groups=2), torch.nn.Conv2d(4, 6, 3, padding=1,
+                                                                          groups=2)
+    _copy_weights(conv, ref)
+    xa = axonic.tensor(x).permute(0, 3, 1, 2)
+    assert not xa.numpy().flags.c_contiguous
+    _close(conv(xa).detach().numpy(),
+           ref(torch.tensor(x).permute(0, 3, 1, 2)).detach().numpy())
+
+
+def _normal_nhwc(shape):
+    return np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("layer,shape", [
+    (lambda: nn.Conv2d(3, 4, 3, padding=1), (0, 3, 5, 5)),
+    (lambda: nn.ConvTranspose2d(3, 4, 3, stride=2), (0, 3, 5, 5)),
+    (lambda: nn.Conv1d(3, 4, 3), (0, 3, 6)),
+])
+def test_empty_batch_gives_empty_output_and_gradient(layer, shape):
+    x = axonic.zeros(*shape, requires_grad=True)
+    y = layer()(x)
+    assert y.shape[0] == 0 and y.shape[1] == 4
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+
+
 # --- float64 gradcheck ------------------------------------------------------------------
 
 

@@ -58,6 +58,25 @@ def test_max_pool2d_matches_torch(kw, shape):
 
 
 @requires_torch
+@pytest.mark.parametrize("make", [
+    lambda m: m.MaxPool2d(3, 2, padding=1, ceil_mode=True),
+    lambda m: m.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False),
+])
+def test_pooling_a_channels_last_view_matches_torch(make):
+    # conv outputs are (N, C, H, W) views of (N, H, W, C) memory; padded buffers and
+    # gradients keep that order
+    x = _normal((2, 7, 8, 3))
+    xa = axonic.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    out, ref = make(nn)(xa.permute(0, 3, 1, 2)), make(torch.nn)(xt.permute(0, 3, 1, 2))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = _normal(tuple(ref.shape), seed=2)
+    out.backward(axonic.tensor(g))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@requires_torch
 def test_max_pool2d_ties_pick_the_same_element_as_torch():
     x = np.random.default_rng(0).integers(0, 3, (2, 2, 7, 7)).astype(np.float32)
     _check_parity(nn.MaxPool2d(3, 1, padding=1), torch.nn.MaxPool2d(3, 1, padding=1), x)

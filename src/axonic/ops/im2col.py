@@ -98,7 +98,7 @@ def grouped_rows(x, groups):
 
 def rows_to_nchw(rows, n, h, w):
     """(N*H*W, G, Cg) rows -> (N, C, H, W), a view of the channels-last memory."""
-    return rows.reshape(n, h, w, -1).transpose(0, 3, 1, 2)
+    return rows.reshape(n, h, w, rows.shape[1] * rows.shape[2]).transpose(0, 3, 1, 2)
 
 
 def _chunks(n, per_sample_bytes):
