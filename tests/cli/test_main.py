@@ -116,3 +116,53 @@ def test_the_command_runs_as_a_program():
     r = subprocess.run([sys.executable, "-m", "axonic.cli.main", "--help"], capture_output=True,
                        text=True, env=env, cwd=ROOT)
     assert r.returncode == 0 and "{train,evaluate,predict,summary}" in r.stdout
+
+
+def test_csv_data_augmentation_and_regression(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1
+    rows = ["a,b,c,target"] + [",".join(f"{v:.6f}" for v in (*x, t)) for x, t in zip(X, y)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    cfg = tmp_path / "reg.toml"
+    cfg.write_text(f"""
+epochs = 40
+[data]
+dataset = "csv"
+args = {{ path = "{tmp_path / 'd.csv'}", target = "target" }}
+batch_size = 16
+[model]
+layers = [{{ type = "Linear", in_features = 3, out_features = 1 }}]
+[loss]
+type = "MSELoss"
+[optimizer]
+type = "Adam"
+lr = 0.05
+[callbacks]
+plotter = false
+""")
+    assert main(["train", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    r2 = json.loads((tmp_path / "run" / "test_metrics.json").read_text())["test"]["r2"]
+    assert r2 > 0.99
+    capsys.readouterr()
+    np.save(tmp_path / "x.npy", X[:2])
+    assert main(["predict", str(tmp_path / "run"), str(tmp_path / "x.npy")]) == 0
+    got = [float(v) for v in capsys.readouterr().out.split()]
+    np.testing.assert_allclose(got, y[:2], atol=0.1)
+    aug = tmp_path / "aug.toml"
+    aug.write_text("""
+epochs = 1
+[data]
+dataset = "digits"
+args = { as_images = true }
+transforms = [{ type = "RandomCrop", size = 8, padding = 1 }]
+[model]
+layers = [{ type = "Flatten" }, { type = "Linear", in_features = 64, out_features = 10 }]
+[callbacks]
+plotter = false
+""")
+    assert main(["train", str(aug), "--out", str(tmp_path / "aug"), "--quiet"]) == 0
+    aug.write_text(aug.read_text().replace("RandomCrop", "RandomCrap"))
+    assert main(["summary", str(aug)]) == 2
+    assert "data.transforms[0]: unknown transform type 'RandomCrap'. Did you mean " \
+           "'RandomCrop'?" in capsys.readouterr().err

@@ -75,7 +75,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_is_bit_identical(tmp_path, step):
 
 
 def test_sigkill_at_a_random_step_then_resume_is_bit_identical(tmp_path):
-    reference = tiny.run(tmp_path / "ref", epochs=6)
+    reference = tiny.run(tmp_path / "ref", epochs=6, every_n_steps=100)
     ckpt = tmp_path / "killed"
     kill_after = random.Random().randint(2, 25)  # of 36 steps (6 epochs x 6 batches)
     proc = subprocess.Popen([sys.executable, "-m", "tests.train.tiny", str(ckpt), "0.03"],
@@ -94,7 +94,7 @@ def test_sigkill_at_a_random_step_then_resume_is_bit_identical(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    resumed = tiny.run(ckpt, epochs=6, resume=True)
+    resumed = tiny.run(ckpt, epochs=6, resume=True, every_n_steps=100)
     assert 0 < step < 36
     assert_identical(snapshot(resumed), snapshot(reference))
 
