@@ -109,6 +109,13 @@ def test_metric_state_round_trips_mid_epoch(multiclass):
     assert a.result() == a2.result() and b.result() == b2.result()
 
 
+def test_roc_auc_is_nan_when_a_class_is_missing(multiclass):
+    out, y = multiclass
+    m = M.ROCAUC()
+    m.update(out[y != 2], y[y != 2])
+    assert math.isnan(m.result())
+
+
 def test_metric_names_and_errors():
     assert isinstance(M.get_metric("acc"), M.Accuracy)
     assert M.get_metric("recall_weighted").average == "weighted"

@@ -248,12 +248,18 @@ class F1Score(_PRF):
 
 
 class ROCAUC(_Collected):
-    """Area under the ROC curve: binary scores, or one-vs-rest over softmax probabilities."""
+    """Area under the ROC curve: binary scores, or one-vs-rest over softmax probabilities.
+
+    NaN when some class never appears in the epoch's targets (the AUC is undefined then).
+    """
 
     def __init__(self, name: str = "roc_auc"):
         super().__init__(name)
 
     def compute(self, output, target):
+        n_classes = output.shape[1] if _is_scores(output) else 2
+        if len(np.unique(_labels(target))) < n_classes:
+            return math.nan
         return roc_auc(target, output)
 
 
