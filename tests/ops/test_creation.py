@@ -112,6 +112,22 @@ def test_dtype_promotion_matches_torch():
             np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6)
 
 
+@requires_torch
+@pytest.mark.parametrize("expr", [
+    lambda L: L.cat([L.tensor([1]), L.tensor([1.5])]),
+    lambda L: L.cat([L.tensor([1.0], dtype=L.float64), L.tensor([1.5])]),
+    lambda L: L.stack([L.tensor([True]), L.tensor([2])]),
+    lambda L: L.where(L.tensor([True, False]), L.tensor([1, 2]), 0.5),
+    lambda L: L.where(L.tensor([True, False]), 1.0, 0.0),
+    lambda L: L.where(L.tensor([True, False]), 1, 0),
+    lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 2.0]), 0),
+])
+def test_join_and_where_promote_like_torch(expr):
+    ours, theirs = expr(axonic), expr(torch)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    assert ours.tolist() == theirs.tolist()
+
+
 def test_manual_seed_reproduces_draws():
     axonic.manual_seed(123)
     a = (axonic.rand(5).tolist(), axonic.randn(3).tolist(), axonic.randint(0, 10, (4,)).tolist())

@@ -172,3 +172,14 @@ def test_basic_index_gradient_goes_to_the_slice():
     x[1:, ::2].sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(),
                                   [[0, 0, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0]])
+
+
+@requires_torch
+@pytest.mark.parametrize("fn", [
+    lambda t: t.logsumexp(1), lambda t: t.logsumexp(1, keepdim=True), lambda t: t.softmax(1),
+    lambda t: t.log_softmax(0), lambda t: t.sum(1), lambda t: t.prod(1), lambda t: t.amax(0),
+])
+def test_reductions_over_an_empty_dim_match_torch(fn):
+    ours, theirs = fn(axonic.zeros(2, 0)), fn(torch.zeros(2, 0))
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from axonic.autograd.tensor import Tensor
+from axonic.autograd.tensor import Tensor, _make, tensor
 from axonic.backend import get_array_module, get_default_dtype
 
 
@@ -71,3 +71,57 @@ def float_result(a):
             return a.to(get_default_dtype())
         return a
     return a
+
+
+def as_operand(x):
+    """Tensors and Python numbers pass through; NumPy scalars become Python numbers (so they
+    promote like PyTorch's scalars); lists and arrays become constants."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.generic):  # before int/float: np.float64 is a subclass of float
+        return x.item()
+    if isinstance(x, int | float):
+        return x
+    if isinstance(x, list | tuple):
+        return tensor(x)
+    return _make(x) if hasattr(x, "shape") else _make(np.asarray(x))
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _category(x) -> int:
+    if isinstance(x, Tensor):
+        return _CATEGORY[x.data.dtype.kind]
+    return 0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2
+
+
+def promote(a, b, true_div=False):
+    """PyTorch's type promotion on top of NumPy's: bool < integer < floating. An operand of a
+    lower category takes the higher one's dtype (a Python float means the default float
+    dtype); true division of integers gives the default float dtype; a 0-d float tensor
+    follows a dimensioned float tensor of another precision."""
+    ca, cb = _category(a), _category(b)
+    a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
+    if true_div and ca < 2 and cb < 2:
+        fl = get_default_dtype()
+        return (a.to(fl) if a_t else a), (b.to(fl) if b_t else b)
+    if ca == cb:
+        if ca == 2 and a_t and b_t and a.data.dtype != b.data.dtype:
+            if a.data.ndim == 0 and b.data.ndim:
+                a = a.to(b.data.dtype)
+            elif b.data.ndim == 0 and a.data.ndim:
+                b = b.to(a.data.dtype)
+        return a, b
+    if ca < cb and a_t:
+        a = a.to(b.data.dtype if b_t else get_default_dtype() if cb == 2 else np.int64)
+    elif cb < ca and b_t:
+        b = b.to(a.data.dtype if a_t else get_default_dtype() if ca == 2 else np.int64)
+    return a, b
+
+
+def common_dtype(tensors):
+    """The dtype PyTorch gives tensors joined together (cat, stack): the highest category
+    (bool < integer < floating) wins, NumPy's promotion within it."""
+    top = max(_CATEGORY[t.data.dtype.kind] for t in tensors)
+    return np.result_type(*[t.data.dtype for t in tensors if _CATEGORY[t.data.dtype.kind] == top])

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.function import Function, sum_to
-from axonic.autograd.tensor import Tensor, _make, tensor
-from axonic.backend import get_default_dtype
+from axonic.autograd.tensor import Tensor, _make
 from axonic.ops._spec import OpSpec
-from axonic.ops._util import broadcast_error
+from axonic.ops._util import as_operand, broadcast_error, promote
 
 
 def _needs(x) -> bool:
@@ -139,53 +138,6 @@ class Remainder(Function):
 # --- the public functions --------------------------------------------------------------
 
 
-def _operand(x):
-    """Tensors and Python numbers pass through; NumPy scalars become Python numbers (so they
-    promote like PyTorch's scalars); lists and arrays become constants."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, np.generic):  # before int/float: np.float64 is a subclass of float
-        return x.item()
-    if isinstance(x, int | float):
-        return x
-    if isinstance(x, list | tuple):
-        return tensor(x)
-    return _make(x) if hasattr(x, "shape") else _make(np.asarray(x))
-
-
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
-
-
-def _category(x) -> int:
-    if isinstance(x, Tensor):
-        return _CATEGORY[x.data.dtype.kind]
-    return 0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2
-
-
-def _promote(a, b, true_div=False):
-    """PyTorch's type promotion on top of NumPy's: bool < integer < floating. An operand of a
-    lower category takes the higher one's dtype (a Python float means the default float
-    dtype); true division of integers gives the default float dtype; a 0-d float tensor
-    follows a dimensioned float tensor of another precision."""
-    ca, cb = _category(a), _category(b)
-    a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
-    if true_div and ca < 2 and cb < 2:
-        fl = get_default_dtype()
-        return (a.to(fl) if a_t else a), (b.to(fl) if b_t else b)
-    if ca == cb:
-        if ca == 2 and a_t and b_t and a.data.dtype != b.data.dtype:
-            if a.data.ndim == 0 and b.data.ndim:
-                a = a.to(b.data.dtype)
-            elif b.data.ndim == 0 and a.data.ndim:
-                b = b.to(a.data.dtype)
-        return a, b
-    if ca < cb and a_t:
-        a = a.to(b.data.dtype if b_t else get_default_dtype() if cb == 2 else np.int64)
-    elif cb < ca and b_t:
-        b = b.to(a.data.dtype if a_t else get_default_dtype() if ca == 2 else np.int64)
-    return a, b
-
-
 _NUMBERS = (int, float, bool)
 
 
@@ -198,7 +150,7 @@ def _binary(cls, op, a, b, true_div=False):
         fast = (b.__class__ is Tensor and b.data.dtype.kind == "f"
                 and a.__class__ in _NUMBERS)
     if not fast:
-        a, b = _promote(_operand(a), _operand(b), true_div)
+        a, b = promote(as_operand(a), as_operand(b), true_div)
     try:
         return cls.apply(a, b)
     except ValueError:

@@ -8,9 +8,9 @@ import numpy as np
 
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor, _make
-from axonic.backend import get_array_module
+from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._spec import TORCH, OpSpec
-from axonic.ops._util import norm_dim
+from axonic.ops._util import as_operand, norm_dim, promote
 
 
 def _convert_index(index):
@@ -195,10 +195,17 @@ def where(condition, input=None, other=None):
         return tuple(_make(i) for i in c.nonzero())
     if c.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor, got {c.dtype.name}")
-    if isinstance(input, float) and isinstance(other, Tensor):
-        input = np.asarray(input, dtype=other.dtype) if other.dtype.kind == "f" else input
-    if isinstance(other, float) and isinstance(input, Tensor):
-        other = np.asarray(other, dtype=input.dtype) if input.dtype.kind == "f" else other
+    input, other = promote(as_operand(input), as_operand(other))
+    # Python numbers become arrays of the dtype PyTorch would give them, not NumPy's float64
+    fl = get_default_dtype()
+    if isinstance(input, Tensor) and not isinstance(other, Tensor):
+        other = np.asarray(other, dtype=input.data.dtype)
+    elif isinstance(other, Tensor) and not isinstance(input, Tensor):
+        input = np.asarray(input, dtype=other.data.dtype)
+    elif not isinstance(input, Tensor):
+        dt = fl if isinstance(input, float) or isinstance(other, float) else np.result_type(
+            input, other)
+        input, other = np.asarray(input, dtype=dt), np.asarray(other, dtype=dt)
     try:
         return Where.apply(c, input, other)
     except ValueError:

@@ -8,7 +8,7 @@ from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
-from axonic.ops._util import norm_dim
+from axonic.ops._util import common_dtype, norm_dim
 
 
 class Cat(Function):
@@ -53,6 +53,11 @@ def _check_same(tensors, op, skip_axis=None):
             )
 
 
+def _same_dtype(tensors):
+    dt = common_dtype(tensors)
+    return [t if t.data.dtype == dt else t.to(dt) for t in tensors]
+
+
 def cat(tensors, dim=0, *, axis=None):
     """Join tensors along an existing dim."""
     tensors = list(tensors)
@@ -62,7 +67,7 @@ def cat(tensors, dim=0, *, axis=None):
         raise ValueError("cat: expected a non-empty sequence of tensors")
     (d,) = norm_dim(dim, tensors[0].ndim, "cat")
     _check_same(tensors, "cat", d)
-    return Cat.apply(*tensors, axis=d)
+    return Cat.apply(*_same_dtype(tensors), axis=d)
 
 
 concatenate = cat
@@ -75,7 +80,7 @@ def stack(tensors, dim=0, *, axis=None):
         dim = axis
     _check_same(tensors, "stack")
     (d,) = norm_dim(dim, tensors[0].ndim + 1, "stack")
-    return Stack.apply(*tensors, axis=d)
+    return Stack.apply(*_same_dtype(tensors), axis=d)
 
 
 def narrow(input, dim, start, length):

@@ -124,6 +124,11 @@ class LogSumExp(Function):
 
     def forward(self, x, axes, keepdim=False):
         self.x, self.axes, self.keepdim = x, axes, keepdim
+        if x.size == 0:  # the log of an empty sum is -inf, as in PyTorch (max has no identity)
+            out = np.full_like(x.sum(axis=axes, keepdims=True), -np.inf)
+            self.out_k = out
+            self.out = out if keepdim else out.squeeze(axes)
+            return self.out
         m = x.max(axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
         with np.errstate(divide="ignore"):

@@ -20,6 +20,9 @@ class Softmax(Function):
 
     def forward(self, x, axis):
         self.axis = axis
+        if x.size == 0:  # nothing to normalise (and max has no identity)
+            self.out = x.copy()
+            return self.out
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
         self.out = e
@@ -36,6 +39,9 @@ class LogSoftmax(Function):
 
     def forward(self, x, axis):
         self.axis = axis
+        if x.size == 0:
+            self.out = x.copy()
+            return self.out
         shifted = x - x.max(axis=axis, keepdims=True)
         shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         self.out = shifted
