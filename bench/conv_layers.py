@@ -7,6 +7,10 @@ on a batch of 64 28x28 inputs.
 Prints, per layer, the fastest and the median milliseconds of a forward + backward, and
 the ratio of the medians (axonic / PyTorch). The cases alternate, so load from other
 processes falls on both; on a shared machine read the minimum as the best estimate.
+
+Inside the network, the input and the incoming gradient of every layer but the first
+are (N, C, H, W) views of channels-last memory (what axonic's convolutions produce), so
+axonic gets them that way here; PyTorch gets its native contiguous (N, C, H, W).
 """
 
 import argparse
@@ -34,6 +38,11 @@ LAYERS = [
 ]
 
 
+def _channels_last(a):
+    """The same (N, C, H, W) values, stored as (N, H, W, C)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
 def _case(fw, shape, channels, x, g):
     """A forward + backward of one layer in framework ``fw``, as a zero-argument callable."""
     if fw == "axonic":
@@ -49,6 +58,9 @@ def _case(fw, shape, channels, x, g):
     # the first layer of a network needs no input gradient
     xt = lib.tensor(x, requires_grad=shape[1] > 1)
     gt = lib.tensor(g)
+    if fw == "axonic" and shape[1] > 1:
+        xt = lib.tensor(_channels_last(x), requires_grad=True)
+        gt = lib.tensor(_channels_last(g))
 
     def step():
         layer(xt).backward(gt)

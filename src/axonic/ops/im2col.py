@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from axonic.backend import get_array_module
 
-# bytes of im2col matrix per chunk: a few MiB, well inside a core's share of the L3
-CHUNK_BYTES = 4 << 20
+# bytes of im2col matrix per chunk, about a core's L2: measured fastest of 0.5 to 16 MiB
+# (bench/conv_layers.py); a chunk is at least one sample
+CHUNK_BYTES = 1 << 20
 
 
 def to_padded_nhwc(x, pads, shape=None):
