@@ -31,7 +31,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     scale by ``weight`` and shift by ``bias``.
 
     >>> import axonic
-    >>> layer_norm(axonic.tensor([[1.0, 3.0]]), (2,))
+    >>> layer_norm(axonic.tensor([[1.0, 3.0]]), (2,), eps=0.0)
     tensor([[-1.,  1.]])
     """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)

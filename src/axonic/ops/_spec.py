@@ -51,6 +51,9 @@ class _TorchInTests:
     def __getattr__(self, name):
         import sys
 
+        if name.startswith("__"):  # introspection (doctest, inspect) probes dunders
+            raise AttributeError(name)
+
         torch = sys.modules.get("torch")
         if torch is None:
             raise RuntimeError("PyTorch parity functions run only where the tests imported torch")

@@ -255,7 +255,7 @@ def erf(input):
 
     >>> import axonic
     >>> round(erf(axonic.tensor([1.0], dtype=axonic.float64)).item(), 12)
-    0.842700792950
+    0.84270079295
     """
     return Erf.apply(_float(input))
 
