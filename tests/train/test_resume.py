@@ -136,3 +136,13 @@ def test_a_real_sigint_during_an_optimizer_step_waits_for_the_step(tmp_path):
     resumed.fit((X, y), validation=tiny.data(16, seed=1), epochs=3, batch_size=8, verbose=0,
                 resume_from=tmp_path / "run")
     assert_identical(snapshot(resumed), snapshot(reference))
+
+
+def test_resume_refuses_a_loader_with_another_seed(tmp_path):
+    from axonic.data import DataLoader, TensorDataset
+
+    tiny.run(tmp_path / "run", epochs=1, every_n_steps=100)
+    loader = DataLoader(TensorDataset(*tiny.data()), batch_size=8, shuffle=True, seed=99)
+    with pytest.raises(ValueError, match="the DataLoader's seed 99 differs from the "
+                                         "checkpoint's 3"):
+        tiny.trainer().fit(loader, epochs=2, verbose=0, resume_from=tmp_path / "run")

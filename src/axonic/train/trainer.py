@@ -184,7 +184,11 @@ class Trainer:
         val_loader = None if validation is None else inputs.as_loader(
             validation, batch_size, False, None, "fit (validation)")
         self.train_loader, self.val_loader = loader, val_loader
-        self.loader_seed = seed
+        self.loader_seed = getattr(loader, "seed", seed)
+        if state is not None and self.loader_seed != state["loader"]["seed"]:
+            raise ValueError(f"fit: the DataLoader's seed {self.loader_seed!r} differs from "
+                             f"the checkpoint's {state['loader']['seed']!r}; the resumed run "
+                             "would see another shuffle order")
         self.epochs, self.steps_per_epoch = epochs, len(loader)
         if len(loader) == 0:
             raise ValueError("fit: the training data is empty")
