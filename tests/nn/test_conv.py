@@ -9,6 +9,8 @@ values of the tensor, not to each element: an element that cancels to near zero 
 differ by more than 1e-5 relative to itself.
 """
 
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -393,3 +395,10 @@ def test_pytorch_cnn_state_dict_loads_and_gives_torch_outputs():
     _close(xa.grad.numpy(), xt.grad.numpy())
     for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
         _close(p.grad.numpy(), q.grad.numpy(), name)
+
+
+@requires_torch  # the op specs name PyTorch functions, which the doctest finder touches
+@pytest.mark.parametrize("name", ["axonic.ops.conv", "axonic.ops.im2col", "axonic.nn.conv"])
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

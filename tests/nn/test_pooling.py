@@ -6,6 +6,9 @@ the first maximum in row-major window order). Average pooling sums a few values 
 different order, hence rtol 1e-5 / atol 1e-6.
 """
 
+import doctest
+import importlib
+
 import numpy as np
 import pytest
 
@@ -272,3 +275,10 @@ def test_functional_errors_name_the_op():
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be a "
                                          r"positive int"):
         F.adaptive_avg_pool2d(axonic.ones(1, 1, 6, 6), -1)
+
+
+@requires_torch  # the op specs name PyTorch functions, which the doctest finder touches
+@pytest.mark.parametrize("name", ["axonic.ops.pool", "axonic.nn.pooling"])
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0
