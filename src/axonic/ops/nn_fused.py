@@ -78,6 +78,14 @@ class CrossEntropy(Function):
         xp = get_array_module(x)
         logp = _log_softmax_rows(x)
         dt = x.dtype
+        self.fast = None
+        if (target.dtype.kind in "iu" and weight is None and not label_smoothing
+                and not (target == ignore_index).any()):
+            # the common case: one coefficient per row, no dense coefficient matrix
+            rows = xp.arange(n)
+            per = -logp[rows, target]
+            self.logp, self.fast, self.reduction, self.denom = logp, (rows, target), reduction, n
+            return _reduce(per, reduction, n)
         if target.dtype.kind in "iu":
             keep = target != ignore_index
             safe = xp.where(keep, target, 0)
@@ -101,10 +109,15 @@ class CrossEntropy(Function):
         return _reduce(per, reduction, denom)
 
     def backward(self, g):
-        coef, logp = self.coef, self.logp
+        logp = self.logp
         scale = g[:, None] if self.reduction == "none" else (
             g / self.denom if self.reduction == "mean" else g)
-        gx = np.exp(logp) * coef.sum(axis=1, keepdims=True) - coef
+        if self.fast is not None:
+            gx = np.exp(logp)
+            gx[self.fast] -= 1
+        else:
+            coef = self.coef
+            gx = np.exp(logp) * coef.sum(axis=1, keepdims=True) - coef
         gx *= scale
         return gx, None, None
 
