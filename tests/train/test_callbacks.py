@@ -161,11 +161,30 @@ def test_progress_prints_one_line_per_epoch_when_not_a_terminal():
     assert " - val_accuracy: " in lines[1] and " - lr: 0.05" in lines[1]
 
 
-def test_progress_draws_a_live_bar_on_a_terminal():
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
 
+
+def test_progress_draws_a_live_bar_on_a_terminal():
+    out = Tty()
+    tiny.trainer(callbacks=[ProgressBar(stream=out)]).fit(tiny.data(), epochs=1, batch_size=8)
+    text = out.getvalue()
+    assert "\rEpoch 1/1:" in text and "6/6" in text and "loss: " in text
+    assert text.splitlines()[-1].startswith("Epoch 1/1 - ")
+
+
+def test_progress_draws_its_own_bar_without_tqdm(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
     out = Tty()
     tiny.trainer(callbacks=[ProgressBar(stream=out)]).fit(tiny.data(), epochs=1, batch_size=8)
     assert "\rEpoch 1/1 [" in out.getvalue() and "6/6" in out.getvalue()

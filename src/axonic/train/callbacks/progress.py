@@ -23,8 +23,9 @@ def format_logs(logs: dict) -> str:
 class ProgressBar(Callback):
     """Show training progress on ``stream`` (stdout by default).
 
-    When the stream is a terminal, a bar redrawn in place after every batch; otherwise
-    (a log file, a pipe) one line per epoch: ``Epoch 3/10 - 0.4s - loss: ... - val_loss: ...``.
+    When the stream is a terminal, a live bar per epoch (tqdm's when tqdm is installed, a
+    plain one otherwise); in any case, and alone when the stream is a log file or a pipe,
+    one line per epoch: ``Epoch 3/10 - 0.4s - loss: ... - val_loss: ...``.
     """
 
     def __init__(self, stream=None, width: int = 30):
@@ -42,9 +43,22 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
         self._last_draw = 0.0
+        self._tqdm = None
+        if self._live():
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # the plain bar below
+                return
+            self._tqdm = tqdm(total=self.trainer.steps_per_epoch, file=self._out,
+                              desc=f"Epoch {epoch + 1}/{self.trainer.epochs}", leave=False,
+                              dynamic_ncols=True, unit="batch")
 
     def on_batch_end(self, batch, logs=None):
         if not self._live():
+            return
+        if self._tqdm is not None:
+            self._tqdm.set_postfix_str(format_logs(logs or {}), refresh=False)
+            self._tqdm.update(1)
             return
         now = time.perf_counter()
         n = self.trainer.steps_per_epoch
@@ -62,7 +76,11 @@ class ProgressBar(Callback):
         elapsed = time.perf_counter() - getattr(self, "_start", time.perf_counter())
         line = f"Epoch {epoch + 1}/{self.trainer.epochs} - {elapsed:.1f}s - " \
                f"{format_logs(logs or {})}"
-        if self._live():
+        if getattr(self, "_tqdm", None) is not None:
+            self._tqdm.refresh()  # the finished bar, even when the epoch was too quick to draw
+            self._tqdm.close()
+            self._out.write(line + "\n")
+        elif self._live():
             self._out.write("\r\033[K" + line + "\n")
         else:
             self._out.write(line + "\n")
