@@ -72,6 +72,17 @@ def _alloc(shape, fill, dtype, xp, channels_last):
     return xp.zeros(shape, dtype) if fill == 0 else xp.full(shape, fill, dtype)
 
 
+def _like(g, channels_last):
+    """``g`` in the memory order of the arrays it meets: elementwise ops between (N, C, H, W)
+    and channels-last arrays are several times slower than between two of one order."""
+    if g.ndim != 4 or _channels_last(g) == channels_last:
+        return g
+    xp = get_array_module(g)
+    if channels_last:
+        return xp.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    return xp.ascontiguousarray(g)
+
+
 def _padded(x, padding, out_hw, kernel, stride, dilation, fill):
     """``x`` padded by ``padding`` and, for ceil_mode's last windows, extended with ``fill``."""
     xp = get_array_module(x)
@@ -125,7 +136,9 @@ class MaxPool2dFunction(Function):
     def backward(self, g):
         xp = get_array_module(g)
         shape, padding = self.geom
-        dbuf = _alloc(self.buf.shape, 0, g.dtype, xp, _channels_last(self.buf))
+        channels_last = _channels_last(self.buf)
+        dbuf = _alloc(self.buf.shape, 0, g.dtype, xp, channels_last)
+        g = _like(g, channels_last)
         for sl, hit in _first_hits(self.buf, self.best, self.offsets):
             if self.overlap:
                 dbuf[sl] += g * hit
@@ -169,7 +182,7 @@ class AvgPool2dFunction(Function):
     def backward(self, g):
         xp = get_array_module(g)
         shape, buf_shape, padding = self.geom
-        gd = g / self.div
+        gd = _like(g, self.channels_last) / self.div
         dbuf = _alloc(buf_shape, 0, g.dtype, xp, self.channels_last)
         for sl in self.offsets:
             dbuf[sl] += gd
