@@ -255,6 +255,12 @@ def test_stack_argument_errors():
         nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 0)
     with pytest.raises(TypeError, match=r"TransformerDecoder: cannot copy a Linear"):
         nn.TransformerDecoder(nn.Linear(2, 2), 2)
+    with pytest.raises(TypeError, match=r"TransformerEncoder: cannot copy a layer whose "
+                                        r"activation module has parameters \(PReLU\)"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, activation=nn.PReLU()), 2)
+    # a parameter-free module is fine, and registered as a child as in PyTorch
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, activation=nn.GELU()), 2)
+    assert isinstance(enc.layers[1].activation, nn.GELU)
 
 
 def test_wrong_input_shape_names_expected_and_received():

@@ -203,6 +203,12 @@ def _clone(stack_name, layer):
             f"{stack_name}: cannot copy a {type(layer).__name__}: the layer must be a Module "
             "that records its constructor arguments in `_init_args` (as "
             "TransformerEncoderLayer and TransformerDecoderLayer do)")
+    act = args.get("activation")
+    if isinstance(act, Module) and next(act.parameters(), None) is not None:
+        raise TypeError(
+            f"{stack_name}: cannot copy a layer whose activation module has parameters "
+            f"({type(act).__name__}): the copies would share them; pass a function or a "
+            "parameter-free module")
     new = type(layer)(**args)
     first = next(layer.parameters(), None)
     if first is not None:
