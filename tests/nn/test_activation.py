@@ -20,7 +20,8 @@ PAIRS = [
     ("LogSoftmax", (), {"dim": 1}), ("PReLU", (), {}), ("PReLU", (4,), {}),
     ("PReLU", (), {"init": 0.1}), ("Hardtanh", (), {}), ("Hardtanh", (-2.0, 0.5), {}),
     ("ReLU6", (), {}), ("Hardsigmoid", (), {}), ("Hardswish", (), {}), ("Mish", (), {}),
-    ("LogSigmoid", (), {}), ("Softsign", (), {}),
+    ("LogSigmoid", (), {}), ("Softsign", (), {}), ("SELU", (), {}), ("CELU", (), {}),
+    ("CELU", (0.5,), {}),
 ]
 
 
@@ -80,7 +81,7 @@ def test_erf_keeps_float32():
     lambda x: F.leaky_relu(x, 0.3), lambda x: F.elu(x, 1.5), F.softplus,
     lambda x: F.softplus(x, beta=0.5, threshold=2.0), lambda x: F.softmax(x, dim=-1),
     lambda x: F.log_softmax(x, dim=0), F.hardtanh, F.relu6, F.hardsigmoid, F.hardswish, F.mish,
-    F.logsigmoid, F.softsign,
+    F.logsigmoid, F.softsign, F.selu, lambda x: F.celu(x, 0.7),
 ])
 def test_activation_gradcheck_float64(fn):
     x = _input((3, 4), -3, 3).astype(np.float64)

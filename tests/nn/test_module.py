@@ -250,7 +250,7 @@ F_NAMES = [
     "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "layer_norm", "batch_norm", "group_norm",
     "embedding", "one_hot", "pad", "prelu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
-    "mish", "logsigmoid", "softsign",
+    "mish", "logsigmoid", "softsign", "selu", "celu", "normalize",
 ]
 
 

@@ -218,3 +218,26 @@ def test_group_norm_gradcheck_and_errors():
     with pytest.raises(ValueError, match=r"^GroupNorm: expected input with 4 channels in dim 1, "
                                          r"got shape \(2, 6\)"):
         nn.GroupNorm(2, 4)(axonic.ones(2, 6))
+
+
+@requires_torch
+@pytest.mark.parametrize("kwargs", [{}, {"dim": -1}, {"p": 1.0, "dim": 0}, {"p": 3.0}])
+def test_normalize_matches_torch(kwargs):
+    x = _x(4, 5)
+    x[1] = 0.0  # a zero row stays zero
+    a = axonic.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    out, ref = F.normalize(a, **kwargs), torch.nn.functional.normalize(b, **kwargs)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = RNG.standard_normal(x.shape).astype(np.float32)
+    g[1] = 0.0  # torch's gradient on a zero row is g / eps (1e12): compare the others
+    out.backward(axonic.tensor(g))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_normalize_errors():
+    with pytest.raises(ValueError, match=r"normalize: p must be positive, got 0"):
+        F.normalize(axonic.ones(2, 3), p=0)
+    with pytest.raises(IndexError, match=r"normalize: dim 2 is out of range"):
+        F.normalize(axonic.ones(2, 3), dim=2)

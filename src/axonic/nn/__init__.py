@@ -12,6 +12,7 @@ from axonic.nn.parameter import Parameter
 
 # --- layer families: each block is owned by one file -----------------------------------
 from axonic.nn.activation import (
+    CELU,
     ELU,
     GELU,
     Hardsigmoid,
@@ -24,6 +25,7 @@ from axonic.nn.activation import (
     PReLU,
     ReLU,
     ReLU6,
+    SELU,
     Sigmoid,
     SiLU,
     Softmax,

@@ -268,6 +268,43 @@ def softsign(input):
     return input / (input.abs() + 1)
 
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace: bool = False):
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return _special.elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """``x`` where positive, ``alpha * (exp(x / alpha) - 1)`` elsewhere."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must be nonzero, got 0")
+    return _special.elu(input * (1.0 / alpha), 1.0) * alpha
+
+
+class SELU(_Activation):
+    """Scaled ELU with the self-normalising constants."""
+
+    def forward(self, input):
+        return selu(input)
+
+
+class CELU(_Activation):
+    """Continuously differentiable ELU."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = _number("CELU", "alpha", alpha, nonzero=True)
+
+    def forward(self, input):
+        return celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
 class Hardtanh(_Activation):
     """``clamp(x, min_val, max_val)``."""
 

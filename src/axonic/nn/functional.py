@@ -9,6 +9,7 @@ tensor([0., 3.])
 """
 
 from axonic.nn.activation import (
+    celu,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -17,6 +18,7 @@ from axonic.nn.activation import (
     mish,
     relu,
     relu6,
+    selu,
     softmax,
     softsign,
 )
@@ -34,7 +36,7 @@ from axonic.nn.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from axonic.nn.normalization import batch_norm, group_norm, layer_norm
+from axonic.nn.normalization import batch_norm, group_norm, layer_norm, normalize
 from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from axonic.ops.indexing import one_hot
 from axonic.ops.join import pad
@@ -50,6 +52,7 @@ from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import sigmoid, tanh
 
 __all__ = [
+    "celu", "selu", "normalize",
     "group_norm", "kl_div",
     "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6", "softsign",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",

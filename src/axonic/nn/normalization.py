@@ -105,6 +105,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     return out
 
 
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """``x / max(||x||_p, eps)`` along ``dim``: unit vectors (zero rows stay zero).
+
+    >>> import axonic
+    >>> normalize(axonic.tensor([[3.0, 4.0]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    from axonic.ops._util import norm_dim
+
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    if not p > 0:
+        raise ValueError(f"normalize: p must be positive, got {p!r}")
+    (axis,) = norm_dim(dim, input.ndim, "normalize")
+    return _fused.Normalize.apply(input, p=float(p), axis=axis, eps=eps)
+
+
 class LayerNorm(Module):
     """Normalise over the trailing ``normalized_shape`` dims, with a learned elementwise
     scale (ones) and shift (zeros).

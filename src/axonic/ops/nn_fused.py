@@ -332,6 +332,41 @@ class BatchNorm(Function):
         return gx, gw, gb
 
 
+class Normalize(Function):
+    """``x / max(||x||_p, eps)`` along ``axis``; rows with norm below eps are only scaled,
+    so zero rows get a zero (not nan) gradient."""
+
+    saves_inputs = False
+
+    def forward(self, x, p=2.0, axis=1, eps=1e-12):
+        ax = np.abs(x)
+        if p == 2:
+            norm = np.sqrt((x * x).sum(axis=axis, keepdims=True))
+        elif p == 1:
+            norm = ax.sum(axis=axis, keepdims=True)
+        else:
+            norm = (ax ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+        denom = np.maximum(norm, x.dtype.type(eps))
+        self.x, self.p, self.axis, self.norm, self.denom = x, p, axis, norm, denom
+        self.eps = eps
+        return x / denom
+
+    def backward(self, g):
+        x, p, norm, denom = self.x, self.p, self.norm, self.denom
+        gx = g / denom
+        live = norm > self.eps  # where the norm (not eps) divides, it has a gradient too
+        dot = (g * x).sum(axis=self.axis, keepdims=True) / (denom * denom)
+        safe = np.where(live, norm, 1)
+        if p == 2:
+            dn = x / safe
+        elif p == 1:
+            dn = np.sign(x)
+        else:
+            dn = np.sign(x) * (np.abs(x) / safe) ** (p - 1)
+        gx -= np.where(live, dot, 0) * dn
+        return gx
+
+
 # --- embedding -------------------------------------------------------------------------------
 class Embedding(Function):
     """Rows of ``weight`` at integer ``indices``; the gradient adds back into those rows
@@ -406,6 +441,17 @@ SPECS = [
     OpSpec("batch_norm_fused", lambda a, w, b: BatchNorm.apply(a, w, b), _np_batch_norm,
            [((4, 3, 5), (3,), (3,))],
            lambda a, w, b: TORCH.nn.functional.batch_norm(a, None, None, w, b, training=True)),
+    OpSpec("normalize_fused", lambda a: Normalize.apply(a),
+           lambda a: a / np.maximum(np.sqrt((a * a).sum(1, keepdims=True)), 1e-12),
+           [((3, 4),), ((2, 3, 2),)], lambda a: TORCH.nn.functional.normalize(a)),
+    # a zero row sits on the kink of max(norm, eps): parity with torch (g / eps), no gradcheck
+    OpSpec("normalize_zero_row", lambda a: Normalize.apply(a),
+           lambda a: a / np.maximum(np.sqrt((a * a).sum(1, keepdims=True)), 1e-12),
+           [lambda r: (np.array([[0.0, 0.0], [3.0, 4.0]]),)],
+           lambda a: TORCH.nn.functional.normalize(a), gradcheck=False),
+    OpSpec("normalize_p3_dim0", lambda a: Normalize.apply(a, p=3.0, axis=0),
+           lambda a: a / (np.abs(a) ** 3).sum(0, keepdims=True) ** (1 / 3), [((3, 4),)],
+           lambda a: TORCH.nn.functional.normalize(a, p=3.0, dim=0)),
     OpSpec("embedding_fused", lambda w, i: Embedding.apply(w, i.data), lambda w, i: w[i],
            [lambda r: (r.uniform(-1, 1, (6, 3)), np.array([[0, 5, 2], [5, 5, 1]]))],
            lambda w, i: TORCH.nn.functional.embedding(i, w)),
