@@ -69,6 +69,7 @@ class Function:
                 fn.out_version = (result._vc, 0)
             if cls.is_view:
                 result._vc = args[0]._vc
+                result._base = args[0]
             return result
         return _untracked(cls, out, args)
 
@@ -107,6 +108,7 @@ def _untracked(cls, out, args):
     result = _make(out)
     if cls.is_view and isinstance(args[0], Tensor):
         result._vc = args[0]._vc
+        result._base = args[0]
     return result
 
 

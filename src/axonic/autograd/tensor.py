@@ -39,7 +39,9 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "_retain", "__weakref__")
+    # _base: the tensor this one is a view of (None if it owns its data)
+    __slots__ = ("data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "_retain", "_base",
+                 "__weakref__")
     # NumPy defers to Tensor's reflected operators (np.float32(2) * t is a Tensor).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -53,6 +55,7 @@ class Tensor:
         self._vc = [0]
         self._hooks = None
         self._retain = False
+        self._base = None
 
     # --- properties -------------------------------------------------------------------
     @property
@@ -199,6 +202,7 @@ class Tensor:
         """The same data, cut from the graph (shares memory and version counter)."""
         t = _make(self.data)
         t._vc = self._vc
+        t._base = self
         return t
 
     def detach_(self) -> Tensor:
@@ -400,6 +404,7 @@ def _make(data, rg: bool = False, fn=None) -> Tensor:
     t._vc = [0]
     t._hooks = None
     t._retain = False
+    t._base = None
     return t
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.function import Function, sum_to
+from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._spec import TORCH, OpSpec
@@ -83,13 +84,73 @@ def getitem(input, index):
             f"index {index!r} into tensor of shape {tuple(input.shape)}: {e}") from None
 
 
+class IndexPut(Function):
+    """``x[index] = value`` written in place and recorded: the old ``x`` gets the gradient
+    outside the written positions, ``value`` the gradient that reached them."""
+
+    saves_inputs = False
+
+    def forward(self, x, value, index):
+        self.index = index
+        x[index] = _strip_leading_ones(value)
+        return x
+
+    def backward(self, g):
+        x, value = self.inputs
+        gx = gv = None
+        if isinstance(x, Tensor) and x._rg:
+            gx = g.copy()
+            gx[self.index] = 0
+        if isinstance(value, Tensor) and value._rg:
+            shape = value.data.shape
+            gv = sum_to(g[self.index], _strip_leading_ones(value.data).shape).reshape(shape)
+        return gx, gv
+
+
+def _strip_leading_ones(value):
+    """A value of shape (1, 1, 3) broadcasts wherever (3,) does, and also into a lower-rank
+    target (PyTorch accepts ``x[0] = tensor([1.])``; NumPy needs the shape trimmed)."""
+    shape = getattr(value, "shape", ())
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return value.reshape(shape[k:]) if k else value
+
+
 def setitem(input, index, value):
-    """``x[index] = value`` in place (not recorded by autograd)."""
+    """``x[index] = value`` in place. Recorded by autograd when ``value`` or ``x`` (not a
+    leaf) requires grad: ``x`` then continues the graph from the write, as in PyTorch.
+
+    >>> import axonic
+    >>> a = axonic.tensor([1.0, 2.0], requires_grad=True)
+    >>> out = axonic.zeros(3)
+    >>> out[1:] = a * 3
+    >>> out.sum().backward()
+    >>> a.grad
+    tensor([3., 3.])
+    """
     idx, _ = _convert_index(index)
-    input._check_inplace("__setitem__")
-    value = value.data if isinstance(value, Tensor) else value
+    record = STATE.enabled and (input._rg or isinstance(value, Tensor) and value._rg)
+    if not record or input.grad_fn is None and input._rg:
+        input._check_inplace("__setitem__")  # refuses leaves that require grad
+    if record and getattr(input, "_base", None) is not None:
+        raise RuntimeError(
+            f"setitem: cannot record x[{index!r}] = value for autograd on a view (a tensor "
+            "made from another by indexing, reshaping, transposing or detach): the original "
+            "would not see the gradient. Index the original in one step (out[0, 1] = v, not "
+            "out[0][1] = v), or clone() the view first"
+        )
     try:
-        input.data[idx] = value
+        if record:
+            # the history up to now, under its own name; it shares the version counter, so
+            # ops that saved the old values see the write
+            before = _make(input.data, input._rg, input.grad_fn)
+            before._vc = input._vc
+            out = IndexPut.apply(before, value, index=idx)
+            input.grad_fn, input._rg = out.grad_fn, True
+        else:
+            input.data[idx] = _strip_leading_ones(
+                value.data if isinstance(value, Tensor) else value)
     except (IndexError, ValueError) as e:
         raise type(e)(
             f"setitem into tensor of shape {tuple(input.shape)} at {index!r}: {e}") from None
