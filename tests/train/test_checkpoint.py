@@ -126,3 +126,17 @@ def test_resolve_names_what_it_needs(tmp_path):
     with pytest.raises(CheckpointError, match="neither a checkpoint .* nor a folder with a "
                                               "'last' checkpoint"):
         resolve_checkpoint(tmp_path)
+
+
+def test_trainer_save_checkpoint_and_load_weights(tmp_path):
+    from tests.train import tiny
+
+    t = tiny.trainer()
+    t.fit(tiny.data(), epochs=1, batch_size=8, verbose=0)
+    t.save_checkpoint(tmp_path / "c")
+    other = tiny.trainer(m=tiny.model(seed=5))
+    other.load_weights(tmp_path / "c")
+    for k, v in t.model.state_dict().items():
+        assert np.array_equal(other.model.state_dict()[k].numpy(), v.numpy())
+    _, state = read_checkpoint(tmp_path / "c")
+    assert state["epoch"] == 1 and state["step"] == 6 and state["loader"]["seed"] == 3

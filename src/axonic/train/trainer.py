@@ -153,6 +153,7 @@ class Trainer:
         self.steps_per_epoch = 0
         self.last_checkpoint = None  # the newest checkpoint written by a callback
         self.train_loader = None
+        self.loader_seed = seed
         self._resume_point: dict | None = None
         self._loss_mean = Mean("loss")
 
@@ -255,6 +256,8 @@ class Trainer:
     def checkpoint_state(self) -> tuple[dict, dict]:
         """``(arrays, state)`` for ``checkpoint.write_checkpoint``: everything needed to
         continue this run exactly from its last completed optimizer step."""
+        if self._resume_point is None:  # before any fit: the state as it is now
+            self._mark_resume_point(self.epoch, 0)
         point = self._resume_point
         opt_skeleton, opt_arrays = split_arrays(self.optimizer.state_dict())
         extra = {"callbacks": self._cbs.state_dict() if hasattr(self, "_cbs") else [],
