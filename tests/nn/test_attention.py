@@ -89,6 +89,24 @@ def test_sdpa_bool_mask_true_means_take_part():
     np.testing.assert_allclose(out.numpy(), [[[50.5]]], rtol=1e-6)
 
 
+@requires_torch
+def test_sdpa_query_that_sees_no_key_gets_zeros_as_torch():
+    rng = np.random.default_rng(7)
+    arrays = [_randn(rng, 2, 3, 4) for _ in range(3)]
+    mask = np.array([[True, True, False], [False, False, False], [True, False, True]])
+    ours = [axonic.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.scaled_dot_product_attention(*ours, attn_mask=axonic.tensor(mask))
+    ref = torch.nn.functional.scaled_dot_product_attention(*theirs,
+                                                            attn_mask=torch.tensor(mask))
+    assert not out.detach().numpy()[:, 1].any()
+    _close(out, ref, "output")
+    out.sum().backward()
+    ref.sum().backward()
+    for name, a, b in zip("qkv", ours, theirs):
+        _close(a.grad, b.grad, f"gradient of {name}", atol=1e-5)
+
+
 def test_sdpa_dropout_statistics():
     # Uniform weights 1/S; value = identity: each output entry is a kept or dropped weight.
     S, p = 50, 0.25
@@ -275,6 +293,22 @@ def test_functional_mha_matches_torch():
     ref.sum().backward()
     for k, (a, b) in enumerate(zip(o, t)):
         _close(a.grad, b.grad, f"gradient {k}", atol=1e-5)
+
+
+@requires_torch
+def test_mha_fully_masked_query_is_zero_or_nan_as_torch():
+    # PyTorch: zeros through its SDPA path (need_weights=False), NaN through its softmax path
+    ours, theirs = _mha_pair(embed_dim=8, num_heads=2)
+    x = _randn(np.random.default_rng(8), 3, 2, 8)
+    mask = np.array([[True, True, True], [False, True, False], [False, False, True]])
+    for need_weights in (False, True):
+        out, _ = ours(*[axonic.tensor(x)] * 3, attn_mask=axonic.tensor(mask),
+                      need_weights=need_weights)
+        ref, _ = theirs(*[torch.tensor(x)] * 3, attn_mask=torch.tensor(mask),
+                        need_weights=need_weights)
+        np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=RTOL,
+                                   atol=ATOL, equal_nan=True)
+        assert np.isnan(out.detach().numpy()[0]).all() == need_weights
 
 
 def test_mha_gradcheck_float64():

@@ -24,6 +24,7 @@ from axonic.nn.linear import Linear, linear
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
 from axonic.ops.creation import empty
+from axonic.ops.indexing import masked_fill
 from axonic.ops.linalg import matmul
 from axonic.ops.softmax import softmax
 
@@ -69,12 +70,26 @@ def causal_mask(L, S, xp=np):
     return xp.tril(xp.ones((L, S), dtype=bool))
 
 
-def _attend(q, k, v, bias, dropout_p, scale, need_weights=False):
-    """softmax(q k^T * scale + bias) [dropout] @ v; also returns the weights if asked."""
+def _attend(q, k, v, bias, dropout_p, scale, need_weights=False, zero_dead_rows=True):
+    """softmax(q k^T * scale + bias) [dropout] @ v; also returns the weights if asked.
+
+    A query whose mask excludes every key gets zero weights (PyTorch's SDPA) with
+    ``zero_dead_rows``, else NaN (PyTorch's MultiheadAttention with need_weights=True)."""
     scores = matmul(q * scale, k.transpose(-2, -1))
+    keep = None
     if bias is not None:
+        b = bias.data if isinstance(bias, Tensor) else bias
+        xp = get_array_module(b)
+        dead = xp.isneginf(b).all(axis=-1, keepdims=True) if zero_dead_rows else None
+        if dead is not None and dead.any():
+            full = xp.broadcast_to(dead, b.shape)
+            bias = (masked_fill(bias, full, 0.0) if isinstance(bias, Tensor)
+                    else xp.where(full, b.dtype.type(0), b))
+            keep = _make((~dead).astype(b.dtype))
         scores = scores + (bias if isinstance(bias, Tensor) else _make(bias))
     weights = softmax(scores, -1)
+    if keep is not None:
+        weights = weights * keep
     if dropout_p > 0:
         weights = _dropout(weights, dropout_p, training=True)
     return matmul(weights, v), (weights if need_weights else None)
@@ -231,7 +246,9 @@ def _mha(error, query, key, value, embed_dim, num_heads, in_proj_weight, in_proj
             raise error(f"expected key_padding_mask of shape {want}, got {tuple(kpm.shape)}")
         bias = _combine(bias, kpm.reshape(N, 1, 1, S))
     p = dropout_p if training else 0.0
-    out, weights = _attend(q, k, v, bias, p, 1 / math.sqrt(hd), need_weights)
+    # need_weights=False takes PyTorch's SDPA path, need_weights=True its softmax path
+    out, weights = _attend(q, k, v, bias, p, 1 / math.sqrt(hd), need_weights,
+                           zero_dead_rows=not need_weights)
     out = out.permute(2, 0, 1, 3).reshape(L, N, E)
     out = linear(out, out_proj_weight, out_proj_bias)
     if weights is not None and average_attn_weights:
