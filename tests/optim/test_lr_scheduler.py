@@ -84,6 +84,13 @@ CASES = [
     ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2), {}),
     ("ChainedScheduler", dict(parts=[("ConstantLR", dict(factor=0.5, total_iters=5)),
                                      ("ExponentialLR", dict(gamma=0.95))]), {}),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=7), dict(momentum=0.9)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=0.2, step_size_up=5, step_size_down=9,
+                      mode="triangular2", cycle_momentum=False), {}),
+    ("CyclicLR", dict(base_lr=1e-3, max_lr=1e-2, step_size_up=4, mode="exp_range",
+                      gamma=0.97, base_momentum=0.85, max_momentum=0.95), "Adam"),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=6,
+                      scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations"), dict(momentum=0.9)),
     ("ChainedScheduler", dict(parts=[("LinearLR", dict(start_factor=0.1, total_iters=10)),
                                      ("CosineAnnealingLR", dict(T_max=30))]), {}),
 ]
@@ -105,7 +112,7 @@ def test_scheduler_matches_torch(name, kwargs, opt_spec):
         t_lrs, t_moms = _run(t, t_opt, STEPS)
     a_lrs, a_moms = _run(a, a_opt, STEPS)
     np.testing.assert_allclose(np.array(a_lrs), np.array(t_lrs), rtol=1e-12, atol=0)
-    if name == "OneCycleLR":
+    if name in ("OneCycleLR", "CyclicLR"):
         np.testing.assert_allclose(np.array(a_moms, float), np.array(t_moms, float),
                                    rtol=1e-12, atol=0)
     for g, h in zip(a_opt.param_groups, t_opt.param_groups):
@@ -280,6 +287,13 @@ def test_step_with_epoch_uses_the_closed_form_like_torch():
      "expected integer T_mult >= 1, got 0"),
     (lambda o: ax_sched.CosineAnnealingWarmRestarts(o, T_0=5).step(-1), ValueError,
      "expected non-negative epoch, got -1"),
+    (lambda o: ax_sched.CyclicLR(o, 0.1, 1.0, mode="sine"), ValueError,
+     "CyclicLR: mode 'sine' is invalid and scale_fn is None"),
+    (lambda o: ax_sched.CyclicLR(o, 0.1, 1.0, cycle_momentum=False, scale_fn=abs,
+                                 scale_mode="epoch"), ValueError,
+     "scale_mode must be 'cycle' or 'iterations', got 'epoch'"),
+    (lambda o: ax_sched.CyclicLR(axonic.optim.Adagrad(o.param_groups[0]["params"]), 0.1, 1.0),
+     ValueError, "CyclicLR: optimizer Adagrad must support momentum or beta1"),
     (lambda o: ax_sched.ChainedScheduler([]), ValueError,
      "ChainedScheduler expects at least one scheduler, got none"),
     (lambda o: ax_sched.ChainedScheduler([ax_sched.ExponentialLR(o, 0.9),

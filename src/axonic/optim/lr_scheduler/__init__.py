@@ -26,6 +26,7 @@ from axonic.optim.lr_scheduler.cosine import (
     CosineAnnealingWarmRestarts,
     OneCycleLR,
 )
+from axonic.optim.lr_scheduler.cyclic import CyclicLR
 from axonic.optim.lr_scheduler.multiplicative import (
     ConstantLR,
     ExponentialLR,
@@ -41,6 +42,6 @@ from axonic.optim.lr_scheduler.plateau import ReduceLROnPlateau
 __all__ = [
     "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
     "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR", "ChainedScheduler",
+    "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "SequentialLR", "ChainedScheduler",
     "ReduceLROnPlateau",
 ]
