@@ -279,9 +279,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         loss = target.exp() * (target - input)
     else:
         positive = target > 0
-        safe = where(positive, target, _make(np.ones((), target.dtype)))
-        loss = where(positive, target * safe.log(), _make(np.zeros((), target.dtype))) - (
-            target * input)
+        safe = where(positive, target, 1.0)  # 0 * log 0 counts as 0
+        loss = where(positive, target * safe.log(), 0.0) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)

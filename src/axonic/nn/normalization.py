@@ -7,7 +7,7 @@ import numpy as np
 
 from axonic.autograd.grad_mode import no_grad
 from axonic.autograd.tensor import Tensor, _make
-from axonic.backend import resolve_dtype
+from axonic.backend import get_array_module, resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
@@ -18,6 +18,10 @@ def _empty(shape, dtype, device):
     from axonic.ops.creation import empty
 
     return empty(*shape, dtype=resolve_dtype(dtype), device=device)
+
+
+def _ones(shape, like):
+    return _make(get_array_module(like.data).ones(shape, like.dtype))
 
 
 def _check_eps(layer, eps):
@@ -45,8 +49,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
                              f"got {tuple(p.shape)}")
     args = [input]
     if weight is not None or bias is not None:
-        args.append(weight if weight is not None else _make(
-            np.ones(shape, input.dtype)))
+        args.append(weight if weight is not None else _ones(shape, input))
     if bias is not None:
         args.append(bias)
     return _fused.LayerNorm.apply(*args, k=k, eps=eps)
@@ -68,7 +71,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
                              f"{c} channels, got {tuple(p.shape)}")
     args = [input]
     if weight is not None or bias is not None:
-        args.append(weight if weight is not None else _make(np.ones(c, input.dtype)))
+        args.append(weight if weight is not None else _ones((c,), input))
     if bias is not None:
         args.append(bias)
     if not training:

@@ -59,10 +59,11 @@ def _log_softmax_rows(x):
 def _reduce(per_sample, reduction, denom):
     if reduction == "none":
         return per_sample
+    xp = get_array_module(per_sample)
     total = per_sample.sum()
     if reduction == "sum":
-        return np.asarray(total, dtype=per_sample.dtype)
-    return np.asarray(total / denom, dtype=per_sample.dtype)
+        return xp.asarray(total, dtype=per_sample.dtype)
+    return xp.asarray(total / denom, dtype=per_sample.dtype)
 
 
 class CrossEntropy(Function):
