@@ -72,5 +72,12 @@ def test_dropout_p_is_validated():
 def test_channel_dropout_input_errors():
     model = nn.Sequential(nn.Identity(), nn.Dropout2d())
     with pytest.raises(nn.LayerInputError, match=r"^1 \(Dropout2d\): expected a 4-d input "
-                                                 r"\(N, C, H, W\), got shape \(2, 3\)"):
+                                                 r"\(N, C, H, W\) or a 3-d one without the "
+                                                 r"batch dim, got shape \(2, 3\)"):
         model(axonic.ones(2, 3))
+
+
+def test_channel_dropout_accepts_unbatched_inputs():
+    out = nn.Dropout1d(0.5)(axonic.ones(40, 6)).numpy()
+    assert np.all(out == out[:, :1])  # each of the 40 channels all kept or all zero
+    assert 0.2 < (out[:, 0] == 0).mean() < 0.8

@@ -40,24 +40,26 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _masked(input, p, input.shape)
 
 
-def _channel_dropout(name, input, p, training, min_ndim):
+def _channel_dropout(name, input, p, training, batched_ndim, layout):
     p = _check_p(name, p)
-    if input.ndim < min_ndim:
-        raise ValueError(f"{name}: expected an input with at least {min_ndim} dimensions "
-                         f"(N, C, ...), got shape {tuple(input.shape)}")
+    if input.ndim not in (batched_ndim - 1, batched_ndim):
+        raise ValueError(f"{name}: expected a {batched_ndim}-d input {layout} or a "
+                         f"{batched_ndim - 1}-d one without the batch dim, got shape "
+                         f"{tuple(input.shape)}")
     if not training or p == 0:
         return input
-    return _masked(input, p, input.shape[:2] + (1,) * (input.ndim - 2))
+    lead = 2 if input.ndim == batched_ndim else 1  # (N, C) or, unbatched, (C,)
+    return _masked(input, p, input.shape[:lead] + (1,) * (input.ndim - lead))
 
 
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Zero whole channels of (N, C, L) inputs."""
-    return _channel_dropout("dropout1d", input, p, training, 3)
+    """Zero whole channels of (N, C, L) or (C, L) inputs."""
+    return _channel_dropout("dropout1d", input, p, training, 3, "(N, C, L)")
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Zero whole channels of (N, C, H, W) inputs."""
-    return _channel_dropout("dropout2d", input, p, training, 4)
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs."""
+    return _channel_dropout("dropout2d", input, p, training, 4, "(N, C, H, W)")
 
 
 class _DropoutNd(Module):
@@ -85,21 +87,23 @@ class Dropout(_DropoutNd):
         return dropout(input, self.p, self.training)
 
 
-class Dropout1d(_DropoutNd):
-    """Zero whole channels of (N, C, L) inputs while training."""
+class _ChannelDropout(_DropoutNd):
+    _fn = None
 
     def forward(self, input):
-        if input.ndim != 3:
-            raise self.input_error(f"expected a 3-d input (N, C, L), got shape "
-                                   f"{tuple(input.shape)}")
-        return dropout1d(input, self.p, self.training)
+        try:
+            return type(self)._fn(input, self.p, self.training)
+        except ValueError as e:
+            raise self.input_error(str(e).split(": ", 1)[1]) from None
 
 
-class Dropout2d(_DropoutNd):
-    """Zero whole channels of (N, C, H, W) inputs while training."""
+class Dropout1d(_ChannelDropout):
+    """Zero whole channels of (N, C, L) or (C, L) inputs while training."""
 
-    def forward(self, input):
-        if input.ndim != 4:
-            raise self.input_error(f"expected a 4-d input (N, C, H, W), got shape "
-                                   f"{tuple(input.shape)}")
-        return dropout2d(input, self.p, self.training)
+    _fn = staticmethod(dropout1d)
+
+
+class Dropout2d(_ChannelDropout):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs while training."""
+
+    _fn = staticmethod(dropout2d)
