@@ -2,6 +2,9 @@
 PyTorch: outputs, attention weights, input and parameter gradients, every mask kind;
 float64 gradcheck; dropout; errors."""
 
+import doctest
+import importlib
+
 import numpy as np
 import pytest
 
@@ -388,3 +391,9 @@ def test_mha_wrong_input_shapes_name_expected_and_received():
     with pytest.raises(nn.LayerInputError,
                        match=r"expected key_padding_mask of shape \(2, 5\), got \(5, 2\)"):
         m(x, x, x, key_padding_mask=axonic.zeros(5, 2, dtype=axonic.bool))
+
+
+@pytest.mark.parametrize("name", ["axonic.nn.attention"])
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

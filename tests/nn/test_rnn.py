@@ -2,6 +2,9 @@
 states, input, state and parameter gradients; float64 gradcheck; dropout between layers;
 errors."""
 
+import doctest
+import importlib
+
 import numpy as np
 import pytest
 
@@ -381,3 +384,9 @@ def test_all_weights_and_flatten_parameters_as_torch():
     assert [[tuple(w.shape) for w in group] for group in ours.all_weights] == \
         [[tuple(w.shape) for w in group] for group in theirs.all_weights]
     assert ours.all_weights[1][0] is ours.weight_ih_l0_reverse
+
+
+@pytest.mark.parametrize("name", ["axonic.ops.recurrent", "axonic.nn.rnn"])
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -2,6 +2,8 @@
 parameter gradients, pre- and post-norm, relu / gelu / callable activations, eval and
 train mode (dropout 0), every mask; copies made from state_dicts; errors."""
 
+import doctest
+import importlib
 import warnings
 
 import numpy as np
@@ -285,3 +287,9 @@ def test_wrong_input_shape_names_expected_and_received():
                                                  r"must be equal, got shapes \(5, 2, 8\) and "
                                                  r"\(4, 3, 8\)"):
         model(axonic.randn(5, 2, 8), axonic.randn(4, 3, 8))
+
+
+@pytest.mark.parametrize("name", ["axonic.nn.transformer"])
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0
