@@ -165,15 +165,16 @@ class Workload:
 
 
 def time_alternating(cases: dict, *, runs: int, warmup: int, steps: int | None = None,
-                     target_s: float = 1.0, collect: bool = True) -> tuple[dict, int]:
+                     target_s: float = 1.0, collect: bool = True) -> tuple[dict, dict, int]:
     """Seconds per call of each case, one entry per timed run, the cases alternating.
 
     Each case is called ``warmup`` times; then ``steps`` calls make a run (when ``steps`` is
     None it is chosen so that a run of the slowest case takes about ``target_s``). Run ``r``
     visits the cases in order when ``r`` is even and in reverse when odd, so neither framework
     always follows the other; with ``collect`` the garbage collector runs before each run,
-    so that neither side pays for the other's garbage.
-    Returns ``({name: [seconds per call, ...]}, steps)``.
+    so that neither side pays for the other's garbage. Returns ``(wall, cpu, steps)``:
+    ``{name: [wall seconds per call, ...]}``, the same in CPU seconds of the process (all
+    its threads; on a shared machine it is not inflated by waiting for a core), and ``steps``.
     """
     names = list(cases)
     for name in names:
@@ -186,17 +187,19 @@ def time_alternating(cases: dict, *, runs: int, warmup: int, steps: int | None =
             cases[name]()
             slowest = max(slowest, time.perf_counter() - t0)
         steps = max(1, round(target_s / max(slowest, 1e-9)))
-    out = {name: [] for name in names}
+    wall = {name: [] for name in names}
+    cpu = {name: [] for name in names}
     for r in range(runs):
         for name in (names if r % 2 == 0 else names[::-1]):
             fn = cases[name]
             if collect:
                 gc.collect()
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             for _ in range(steps):
                 fn()
-            out[name].append((time.perf_counter() - t0) / steps)
-    return out, steps
+            wall[name].append((time.perf_counter() - t0) / steps)
+            cpu[name].append((time.process_time() - c0) / steps)
+    return wall, cpu, steps
 
 
 def first_losses(steps: dict) -> dict:
@@ -209,14 +212,16 @@ def compare_training(workload: Workload, *, threads: int, runs: int, warmup: int
     """Time the training step of ``workload`` in both frameworks; a JSON-able result."""
     steps = workload.train_steps()
     loss0 = first_losses(steps)
-    times, n = time_alternating(steps, runs=runs, warmup=warmup, target_s=target_s)
+    times, cpu, n = time_alternating(steps, runs=runs, warmup=warmup, target_s=target_s)
     result = {"workload": workload.name, "kind": "train", "threads": threads,
               "samples": workload.samples, "runs": runs, "steps_per_run": n,
               "first_loss": loss0}
     for name, ts in times.items():
         result[name] = {"seconds_per_step": ts, "median_s": median(ts),
-                        "samples_per_s": workload.samples / median(ts), "spread": spread(ts)}
+                        "samples_per_s": workload.samples / median(ts), "spread": spread(ts),
+                        "cpu_seconds_per_step": cpu[name], "cpu_median_s": median(cpu[name])}
     result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
+    result["cpu_ratio"] = result["torch"]["cpu_median_s"] / result["axonic"]["cpu_median_s"]
     return result
 
 
@@ -341,6 +346,8 @@ def format_result(result: dict) -> str:
     for name in FRAMEWORKS:
         lines.append(f"  {name:7s} {display(result[name])}")
     lines.append(f"  ratio axonic/PyTorch: {result['ratio']:.2f}")
+    if "cpu_ratio" in result:
+        lines.append(f"  ratio by CPU time: {result['cpu_ratio']:.2f}")
     if "first_loss" in result:
         lines.append(f"  first loss: {result['first_loss']}")
     if "profile" in result:

@@ -52,23 +52,27 @@ def calls(workload=WORKLOAD, frameworks=FRAMEWORKS) -> dict:
             for name, model in models.items()}
 
 
-def time_each_call(cases: dict, *, runs: int, warmup: int, per_run: int) -> dict:
-    """Seconds of every single call, ``per_run`` calls per run, frameworks alternating."""
+def time_each_call(cases: dict, *, runs: int, warmup: int, per_run: int) -> tuple[dict, dict]:
+    """Wall seconds of every single call (``per_run`` calls per run, frameworks alternating),
+    and the CPU seconds per call of each run."""
     names = list(cases)
     for name in names:
         for _ in range(warmup):
             cases[name]()
-    out = {name: [] for name in names}
+    wall = {name: [] for name in names}
+    cpu = {name: [] for name in names}
     clock = time.perf_counter
     for r in range(runs):
         for name in (names if r % 2 == 0 else names[::-1]):
-            fn, times = cases[name], out[name]
+            fn, times = cases[name], wall[name]
             gc.collect()
+            c0 = time.process_time()
             for _ in range(per_run):
                 t0 = clock()
                 fn()
                 times.append(clock() - t0)
-    return out
+            cpu[name].append((time.process_time() - c0) / per_run)
+    return wall, cpu
 
 
 def run(threads, quick, profile):
@@ -79,7 +83,7 @@ def run(threads, quick, profile):
     outs = {name: fn() for name, fn in cases.items()}
     diff = float(np.max(np.abs(outs["axonic"].numpy() - outs["torch"].numpy())))
     runs, per_run = (3, 200) if quick else (7, 2000)
-    times = time_each_call(cases, runs=runs, warmup=100, per_run=per_run)
+    times, cpu = time_each_call(cases, runs=runs, warmup=100, per_run=per_run)
     result = {"workload": WORKLOAD.name, "kind": "latency", "threads": threads,
               "runs": runs, "calls_per_run": per_run, "max_abs_output_diff": diff}
     for name, ts in times.items():
@@ -87,8 +91,10 @@ def run(threads, quick, profile):
         q1, q3 = np.percentile(ts, [25, 75])
         result[name] = {"median_latency_s": lat, "samples_per_s": 1.0 / lat,
                         "quartiles_s": [float(q1), float(q3)],
+                        "cpu_median_s": median(cpu[name]),
                         "display": f"{lat * 1e6:.1f} us/call (IQR {q1 * 1e6:.0f}-{q3 * 1e6:.0f})"}
     result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
+    result["cpu_ratio"] = result["torch"]["cpu_median_s"] / result["axonic"]["cpu_median_s"]
     if profile:
         result["profile"] = profile_calls(cases["axonic"], 2000)
     return result
