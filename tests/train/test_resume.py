@@ -90,7 +90,7 @@ def test_sigkill_at_a_random_step_then_resume_is_bit_identical(tmp_path):
             if step >= kill_after:
                 break
         time.sleep(0.005)
-    assert proc.poll() is None, f"the run ended before it was killed: {proc.stderr.read()}"
+    assert proc.poll() is None, f"the run failed: {proc.stderr.read()}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL

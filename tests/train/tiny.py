@@ -58,4 +58,7 @@ def run(ckpt_dir, epochs=6, resume=False, every_n_steps=1, sleep=0.0):
 
 
 if __name__ == "__main__":
+    import time
+
     run(sys.argv[1], sleep=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)
+    time.sleep(60)  # stay alive until killed, so a slow test process never misses the kill
