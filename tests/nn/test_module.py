@@ -277,3 +277,35 @@ def test_functional_signatures_match_torch(name):
     ours = list(inspect.signature(getattr(F, name)).parameters)
     if theirs is not None:
         assert ours[:len(theirs)] == theirs, f"F.{name}{ours} vs torch {theirs}"
+
+
+@requires_torch
+def test_parameter_containers_register_and_print_like_torch():
+    ours = nn.ParameterDict({"a": nn.Parameter(axonic.zeros(2)), "b": axonic.ones(3, 2)})
+    theirs = torch.nn.ParameterDict({"a": torch.nn.Parameter(torch.zeros(2)),
+                                     "b": torch.ones(3, 2)})
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["a", "b"]
+    assert isinstance(ours["b"], nn.Parameter) and ours["b"].requires_grad
+    assert "a" in ours and len(ours) == 2
+    plist = nn.ParameterList([axonic.zeros(2)]).extend([axonic.ones(1)])
+    plist[0] = axonic.ones(4)
+    assert repr(plist) == repr(
+        torch.nn.ParameterList([torch.ones(4), torch.ones(1)])).replace("torch.", "axonic.")
+    assert [n for n, _ in plist.named_parameters()] == ["0", "1"]
+    with pytest.raises(IndexError, match=r"ParameterList: index 5 is out of range for 2"):
+        plist[5]
+    with pytest.raises(KeyError, match=r"ParameterDict has no parameter 'c'"):
+        ours["c"]
+
+
+def test_module_list_and_sequential_concatenate():
+    a, b = nn.ReLU(), nn.Tanh()
+    seq = nn.Sequential(a) + nn.Sequential(b)
+    assert list(seq) == [a, b] and list(seq._modules) == ["0", "1"]
+    ml = nn.ModuleList([a])
+    ml += [b]
+    assert list(ml) == [a, b] and len(ml + [nn.ReLU()]) == 3
+    with pytest.raises(TypeError, match=r"Sequential: can only add a Sequential, got list"):
+        nn.Sequential(a) + [b]
+    with pytest.raises(IndexError, match=r"Sequential: index 3 is out of range for 2 modules"):
+        seq[3]

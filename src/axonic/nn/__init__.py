@@ -6,7 +6,7 @@ Each layer family lives in its own file; this package only re-exports them.
 
 # ruff: noqa: I001  (one import block per layer family, each kept by its owner)
 from axonic.nn import functional, init
-from axonic.nn.containers import ModuleDict, ModuleList, ParameterList, Sequential
+from axonic.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from axonic.nn.module import LayerInputError, Module
 from axonic.nn.parameter import Parameter
 

@@ -79,6 +79,11 @@ class Sequential(Module):
             self.append(m)
         return self
 
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential: can only add a Sequential, got {type(other).__name__}")
+        return Sequential(*self, *other)
+
 
 class ModuleList(Module):
     """A list of modules, registered so their parameters are found."""
@@ -120,6 +125,12 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
         return self
+
+    def __iadd__(self, modules) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other) -> ModuleList:
+        return ModuleList([*self, *other])
 
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
@@ -197,8 +208,25 @@ class ModuleDict(Module):
         raise NotImplementedError("ModuleDict has no forward(); index it instead")
 
 
+def _as_parameter(value) -> Parameter:
+    return value if isinstance(value, Parameter) else Parameter(value)
+
+
+def _describe(p) -> str:
+    size = "x".join(str(n) for n in p.shape)
+    device = f" ({p.device})" if p.device.type != "cpu" else ""
+    return f"Parameter containing: [axonic.{p.dtype.name} of size {size}{device}]"
+
+
 class ParameterList(Module):
-    """A list of parameters, registered as ``0``, ``1``, ..."""
+    """A list of parameters, registered as ``0``, ``1``, ... (tensors are wrapped).
+
+    >>> import axonic
+    >>> from axonic import nn
+    >>> plist = nn.ParameterList([axonic.zeros(2), axonic.ones(3)])
+    >>> [name for name, _ in plist.named_parameters()]
+    ['0', '1']
+    """
 
     def __init__(self, values=None):
         super().__init__()
@@ -206,13 +234,27 @@ class ParameterList(Module):
             self.append(v)
 
     def append(self, value) -> ParameterList:
-        if not isinstance(value, Parameter):
-            value = Parameter(value)
-        self.register_parameter(str(len(self)), value)
+        self.register_parameter(str(len(self)), _as_parameter(value))
         return self
 
+    def extend(self, values) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def _index(self, idx) -> str:
+        n = len(self._parameters)
+        if not isinstance(idx, int) or not -n <= idx < n:
+            raise IndexError(f"ParameterList: index {idx!r} is out of range for {n} parameters")
+        return str(idx % n)
+
     def __getitem__(self, idx):
-        return self._parameters[str(idx % len(self))]
+        if isinstance(idx, slice):
+            return ParameterList(list(self._parameters.values())[idx])
+        return self._parameters[self._index(idx)]
+
+    def __setitem__(self, idx, value):
+        self.register_parameter(self._index(idx), _as_parameter(value))
 
     def __len__(self):
         return len(self._parameters)
@@ -221,10 +263,60 @@ class ParameterList(Module):
         return iter(self._parameters.values())
 
     def extra_repr(self) -> str:
-        lines = []
-        for k, p in enumerate(self):
-            size = "x".join(str(n) for n in p.shape)
-            device = f" ({p.device})" if p.device.type != "cpu" else ""
-            lines.append(f"  ({k}): Parameter containing: [axonic.{p.dtype.name} of size "
-                         f"{size}{device}]")
-        return "\n".join(lines)
+        return "\n".join(f"  ({k}): {_describe(p)}" for k, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters, in insertion order (tensors are wrapped).
+
+    >>> import axonic
+    >>> from axonic import nn
+    >>> pdict = nn.ParameterDict({"scale": axonic.ones(2)})
+    >>> list(pdict.state_dict())
+    ['scale']
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        if key not in self._parameters:
+            raise KeyError(f"ParameterDict has no parameter {key!r}")
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def update(self, parameters) -> None:
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in items:
+            self[k] = v
+
+    def pop(self, key):
+        return self._parameters.pop(key)
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"  ({k}): {_describe(p)}" for k, p in self.items())
