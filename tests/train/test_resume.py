@@ -146,3 +146,15 @@ def test_resume_refuses_a_loader_with_another_seed(tmp_path):
     with pytest.raises(ValueError, match="the DataLoader's seed 99 differs from the "
                                          "checkpoint's 3"):
         tiny.trainer().fit(loader, epochs=2, verbose=0, resume_from=tmp_path / "run")
+
+
+def test_resume_with_accumulation_l2_and_clipping_is_bit_identical(tmp_path):
+    kw = {"grad_accum_steps": 4, "l2": 1e-3, "clip_grad_norm": 0.5}
+    reference = tiny.run(tmp_path / "ref", epochs=3, every_n_steps=100, **kw)
+    X, y = tiny.data()
+    t = tiny.trainer(callbacks=[ModelCheckpoint(tmp_path / "run", every_n_steps=100),
+                                StopAt(3)], **kw)  # step 3: mid-epoch (2 steps per epoch)
+    t.fit((X, y), validation=tiny.data(16, seed=1), epochs=3, batch_size=8, verbose=0)
+    resumed = tiny.run(tmp_path / "run", epochs=3, resume=True, every_n_steps=100, **kw)
+    assert resumed.global_step == reference.global_step == 6
+    assert_identical(snapshot(resumed), snapshot(reference))

@@ -45,13 +45,13 @@ class Slow(Callback):
         time.sleep(self.seconds)
 
 
-def run(ckpt_dir, epochs=6, resume=False, every_n_steps=1, sleep=0.0):
+def run(ckpt_dir, epochs=6, resume=False, every_n_steps=1, sleep=0.0, **kw):
     """Train the tiny model with a checkpoint every N steps; returns the trainer."""
     X, y = data()
     cbs = [ModelCheckpoint(ckpt_dir, every_n_steps=every_n_steps)]
     if sleep:
         cbs.append(Slow(sleep))
-    t = trainer(callbacks=cbs)
+    t = trainer(callbacks=cbs, **kw)
     t.fit((X, y), validation=data(16, seed=1), epochs=epochs, batch_size=8, verbose=0,
           resume_from=ckpt_dir if resume else None)
     return t
