@@ -348,6 +348,8 @@ def format_result(result: dict) -> str:
     lines.append(f"  ratio axonic/PyTorch: {result['ratio']:.2f}")
     if "cpu_ratio" in result:
         lines.append(f"  ratio by CPU time: {result['cpu_ratio']:.2f}")
+    if "numpy_floor_s" in result:
+        lines.append(f"  bare NumPy floor: {result['numpy_floor_s'] * 1e6:.1f} us/call")
     if "first_loss" in result:
         lines.append(f"  first loss: {result['first_loss']}")
     if "profile" in result:

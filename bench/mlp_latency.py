@@ -41,6 +41,7 @@ def infer_call(fw, model, x):
         with fw.no_grad():
             return model(x)
 
+    call.model = model
     return call
 
 
@@ -50,6 +51,24 @@ def calls(workload=WORKLOAD, frameworks=FRAMEWORKS) -> dict:
     (x,), _ = workload.data()
     return {name: infer_call(sys.modules[name], model, to_tensor(sys.modules[name], x))
             for name, model in models.items()}
+
+
+def numpy_call(model, x: np.ndarray):
+    """The same forward pass in bare NumPy on the model's weights: the floor any NumPy
+    framework can reach (three GEMVs, two ReLUs, no Python layers)."""
+    layers = [(m.weight.detach().numpy(), m.bias.detach().numpy())
+              for m in model.modules() if hasattr(m, "weight")]
+
+    def call():
+        h = x
+        for i, (w, b) in enumerate(layers):
+            h = h @ w.T
+            h += b
+            if i < len(layers) - 1:
+                np.maximum(h, 0, out=h)
+        return h
+
+    return call
 
 
 def time_each_call(cases: dict, *, runs: int, warmup: int, per_run: int) -> tuple[dict, dict]:
@@ -82,10 +101,14 @@ def run(threads, quick, profile):
     cases = calls()
     outs = {name: fn() for name, fn in cases.items()}
     diff = float(np.max(np.abs(outs["axonic"].numpy() - outs["torch"].numpy())))
+    (x,), _ = WORKLOAD.data()
+    floor = {"numpy": numpy_call(cases["axonic"].model, x)}
     runs, per_run = (3, 200) if quick else (7, 2000)
-    times, cpu = time_each_call(cases, runs=runs, warmup=100, per_run=per_run)
+    times, cpu = time_each_call({**cases, **floor}, runs=runs, warmup=100, per_run=per_run)
     result = {"workload": WORKLOAD.name, "kind": "latency", "threads": threads,
-              "runs": runs, "calls_per_run": per_run, "max_abs_output_diff": diff}
+              "runs": runs, "calls_per_run": per_run, "max_abs_output_diff": diff,
+              "numpy_floor_s": median(times.pop("numpy"))}
+    cpu.pop("numpy")
     for name, ts in times.items():
         lat = median(ts)
         q1, q3 = np.percentile(ts, [25, 75])
