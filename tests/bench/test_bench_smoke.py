@@ -61,11 +61,15 @@ def test_weights_are_copied_from_torch():
 @requires_torch
 def test_latency_calls_agree_at_batch_one():
     workload = dataclasses.replace(mlp_latency.WORKLOAD, sizes={"sizes": (8, 6, 4, 3)})
-    outs = {k: fn() for k, fn in mlp_latency.calls(workload).items()}
+    calls = mlp_latency.calls(workload)
+    outs = {k: fn() for k, fn in calls.items()}
     assert tuple(outs["axonic"].shape) == (1, 3)
     np.testing.assert_allclose(outs["axonic"].numpy(), outs["torch"].numpy(),
                                rtol=1e-5, atol=1e-6)
     assert not outs["axonic"].requires_grad
+    (x,), _ = workload.data()
+    floor = mlp_latency.numpy_call(calls["axonic"].model, x)()
+    np.testing.assert_allclose(floor, outs["axonic"].numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_memory_child_reports_a_positive_growth():
