@@ -125,14 +125,14 @@ def test_csv_data_augmentation_and_regression(tmp_path, capsys):
     rows = ["a,b,c,target"] + [",".join(f"{v:.6f}" for v in (*x, t)) for x, t in zip(X, y)]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
     cfg = tmp_path / "reg.toml"
-    cfg.write_text(f"""
+    cfg.write_text("""
 epochs = 40
 [data]
 dataset = "csv"
-args = {{ path = "{tmp_path / 'd.csv'}", target = "target" }}
+args = { path = "d.csv", target = "target" }   # beside the config
 batch_size = 16
 [model]
-layers = [{{ type = "Linear", in_features = 3, out_features = 1 }}]
+layers = [{ type = "Linear", in_features = 3, out_features = 1 }]
 [loss]
 type = "MSELoss"
 [optimizer]

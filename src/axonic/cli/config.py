@@ -186,7 +186,13 @@ def load_config(path) -> dict:
             raw = tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config: {path} is not valid TOML: {e}") from None
-    return resolve(raw)
+    cfg = resolve(raw)
+    args = cfg["data"]["args"]
+    if isinstance(args.get("path"), str) and not Path(args["path"]).is_absolute():
+        beside = path.parent / args["path"]  # a data file named relative to the config
+        if beside.exists():
+            args["path"] = str(beside.resolve())
+    return cfg
 
 
 # The configuration `axonic train` uses without a file: a small CNN on the 8x8 digits.
