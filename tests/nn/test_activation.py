@@ -137,6 +137,15 @@ def test_activation_input_errors_name_the_layer():
         F.prelu(axonic.ones(2, 4), axonic.ones(3))
 
 
+def test_softmax_dim_out_of_range_names_the_layer():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Softmax(dim=2))
+    with pytest.raises(nn.LayerInputError, match=r"^1 \(Softmax\): dim 2 is out of range for an "
+                                                 r"input of shape \(4, 3\)"):
+        model(axonic.ones(4, 3))
+    with pytest.raises(ValueError, match=r"^LogSoftmax: dim -3 is out of range"):
+        nn.LogSoftmax(-3)(axonic.ones(4, 3))
+
+
 def test_prelu_default_init_is_quarter():
     assert np.all(nn.PReLU(3).weight.detach().numpy() == np.float32(0.25))
 

@@ -66,5 +66,7 @@ def test_embedding_errors_name_the_index_and_the_size():
     with pytest.raises(ValueError, match=r"Embedding: embedding_dim must be a non-negative "
                                          r"integer, got -4"):
         nn.Embedding(10, -4)
+    with pytest.raises(ValueError, match=r"Embedding: max_norm must be positive, got -1"):
+        nn.Embedding(10, 4, max_norm=-1)
     with pytest.raises(ValueError, match=r"embedding: index -1 is out of range for 3 embeddings"):
         F.embedding(axonic.tensor([-1]), axonic.ones(3, 2))

@@ -213,6 +213,8 @@ def test_loss_argument_and_shape_errors():
     with pytest.raises(ValueError, match=r"CrossEntropyLoss: label_smoothing must be in \[0, 1\], "
                                          r"got 1.5"):
         nn.CrossEntropyLoss(label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"NLLLoss: ignore_index must be an int, got 'x'"):
+        nn.NLLLoss(ignore_index="x")
     with pytest.raises(ValueError, match=r"HuberLoss: delta must be a positive number, got 0"):
         nn.HuberLoss(delta=0)
     with pytest.raises(ValueError, match=r"cross_entropy: target of shape \(4,\) does not fit "

@@ -186,6 +186,15 @@ def _dim_ok(layer, dim):
     return dim
 
 
+def _check_dim(layer, input):
+    if not isinstance(input, Tensor):
+        raise layer.input_error(f"expected a Tensor, got {type(input).__name__}")
+    n = max(input.ndim, 1)
+    if layer.dim is not None and not -n <= layer.dim < n:
+        raise layer.input_error(f"dim {layer.dim} is out of range for an input of shape "
+                                f"{tuple(input.shape)}")
+
+
 class Softmax(Module):
     """``exp(x) / exp(x).sum(dim)`` along ``dim``."""
 
@@ -194,6 +203,7 @@ class Softmax(Module):
         self.dim = _dim_ok("Softmax", dim)
 
     def forward(self, input):
+        _check_dim(self, input)
         return _softmax_fn(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -208,6 +218,7 @@ class LogSoftmax(Module):
         self.dim = _dim_ok("LogSoftmax", dim)
 
     def forward(self, input):
+        _check_dim(self, input)
         return _log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:

@@ -90,6 +90,8 @@ class Embedding(Module):
             padding_idx = int(padding_idx) % num_embeddings
         if max_norm is not None and not max_norm > 0:
             raise ValueError(f"Embedding: max_norm must be positive, got {max_norm!r}")
+        if not norm_type > 0:
+            raise ValueError(f"Embedding: norm_type must be positive, got {norm_type!r}")
         if scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: scale_grad_by_freq and sparse are not "
                                       "supported")

@@ -388,6 +388,12 @@ class SmoothL1Loss(_Loss):
         return self._call(input, target, reduction=self.reduction, beta=self.beta)
 
 
+def _check_ignore_index(layer, ignore_index) -> int:
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+        raise ValueError(f"{layer}: ignore_index must be an int, got {ignore_index!r}")
+    return int(ignore_index)
+
+
 class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of logits against class indices or class probabilities.
 
@@ -407,7 +413,8 @@ class CrossEntropyLoss(_WeightedLoss):
                 label_smoothing, int | float) or not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.ignore_index, self.label_smoothing = ignore_index, float(label_smoothing)
+        self.ignore_index = _check_ignore_index("CrossEntropyLoss", ignore_index)
+        self.label_smoothing = float(label_smoothing)
 
     def forward(self, input, target):
         return self._call(input, target, self.weight, ignore_index=self.ignore_index,
@@ -422,7 +429,7 @@ class NLLLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean"):
         super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = _check_ignore_index("NLLLoss", ignore_index)
 
     def forward(self, input, target):
         return self._call(input, target, self.weight, ignore_index=self.ignore_index,
