@@ -370,6 +370,13 @@ def test_output_size_that_cannot_be_reached_is_named():
         up(axonic.ones(1, 2, 4, 4), output_size=(20, 20))
 
 
+def test_transposed_output_that_would_be_empty_is_named():
+    with pytest.raises(nn.LayerInputError, match=r"ConvTranspose2d: input size \(2, 2\) with "
+                                                 r"padding \(3, 3\) gives a non-positive "
+                                                 r"output size \(-4, -4\)"):
+        nn.ConvTranspose2d(2, 2, 1, padding=3)(axonic.ones(1, 2, 2, 2))
+
+
 # --- a PyTorch CNN's weights in the same axonic model ----------------------------------
 
 
