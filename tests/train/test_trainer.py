@@ -168,3 +168,19 @@ def test_bad_fit_inputs_are_named():
         t.fit((X, y), validation_split=1.5, verbose=0)
     with pytest.raises(TypeError, match="expected a Dataset, a DataLoader or \\(X, y\\)"):
         t.fit("data.csv", verbose=0)
+
+
+def test_non_finite_weights_are_never_checkpointed(tmp_path):
+    from axonic.train import Callback, read_checkpoint
+
+    class Poison(Callback):  # a step whose gradients were non-finite, as far as weights go
+        def on_batch_end(self, batch, logs=None):
+            if logs["step"] == 2:
+                self.trainer.model.state_dict(keep_vars=True)["0.weight"].data[0, 0] = np.nan
+
+    t = sgd_trainer(callbacks=[Poison(), ModelCheckpoint(tmp_path, every_n_steps=1)])
+    with pytest.warns(RuntimeWarning, match="weights hold NaN/inf at step 2 \\(0.weight\\); "
+                                            "not saving"):
+        h = t.fit(tiny.data(32), epochs=2, batch_size=8, shuffle=False, verbose=0)
+    assert "step 3" in h.stop_reason and "kept at" in h.stop_reason
+    assert read_checkpoint(tmp_path / "last")[1]["step"] == 1

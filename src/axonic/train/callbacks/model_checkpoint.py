@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from axonic.train.callbacks._monitor import improved, resolve_mode
 from axonic.train.callbacks.base import Callback
 from axonic.train.checkpoint import CheckpointDir
@@ -46,6 +50,13 @@ class ModelCheckpoint(Callback):
 
     def _save(self, names) -> None:
         arrays, state = self.trainer.checkpoint_state()
+        bad = [k for k, v in arrays["model"].items()
+               if v.dtype.kind in "fc" and not np.isfinite(v).all()]
+        if bad:  # a step with non-finite gradients: keep the last good checkpoint instead
+            warnings.warn(f"ModelCheckpoint: the weights hold NaN/inf at step {state['step']} "
+                          f"({', '.join(bad[:3])}); not saving, the last good checkpoint "
+                          f"is kept", RuntimeWarning, stacklevel=2)
+            return
         path = self.dir.save(arrays, state, names)
         self.trainer.last_checkpoint = self.dir.path("last")
         if self.verbose:
