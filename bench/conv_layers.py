@@ -24,11 +24,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import gc  # noqa: E402
 import statistics  # noqa: E402
+import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-from bench.common import time_alternating  # noqa: E402
 
 # (name, input shape, layer arguments or None for max pooling)
 LAYERS = [
@@ -36,6 +36,22 @@ LAYERS = [
     ("conv 32->64 3x3 pad 1", (64, 32, 28, 28), (32, 64)),
     ("max pool 2x2 on 64x28x28", (64, 64, 28, 28), None),
 ]
+
+
+def _alternating(cases, runs, warmup=2):
+    """Milliseconds per call of each case, one entry per run, the cases taking turns
+    (in reverse order on odd runs) so that neither always follows the other."""
+    for fn in cases.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in cases}
+    for r in range(runs):
+        for name in (list(cases) if r % 2 == 0 else list(cases)[::-1]):
+            gc.collect()
+            t0 = time.perf_counter()
+            cases[name]()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    return times
 
 
 def _channels_last(a):
@@ -84,11 +100,11 @@ def main() -> None:
         side = shape[2] // 2 if channels is None else shape[2]
         g = rng.standard_normal((shape[0], out_c, side, side), dtype=np.float32)
         cases = {fw: _case(fw, shape, channels, x, g) for fw in ("axonic", "torch")}
-        times, _ = time_alternating(cases, runs=args.runs, warmup=2, target_s=0.3)
+        times = _alternating(cases, args.runs)
         a, t = (sorted(times[fw]) for fw in ("axonic", "torch"))
         ratio = statistics.median(a) / statistics.median(t)
-        print(f"{name:28s} {a[0] * 1e3:10.1f} / {statistics.median(a) * 1e3:7.1f}   "
-              f"{t[0] * 1e3:9.1f} / {statistics.median(t) * 1e3:7.1f} {ratio:6.2f}")
+        print(f"{name:28s} {a[0]:10.1f} / {statistics.median(a):7.1f}   "
+              f"{t[0]:9.1f} / {statistics.median(t):7.1f} {ratio:6.2f}")
 
 
 if __name__ == "__main__":
