@@ -27,6 +27,9 @@ def resolve_dtype(dtype) -> np.dtype:
     """Turn ``axonic.float32``, ``"float32"``, ``np.float32`` or ``float`` into a dtype.
 
     Raises ``TypeError`` naming what was received and what is allowed.
+
+    >>> resolve_dtype("double"), resolve_dtype(float), resolve_dtype(None)
+    (dtype('float64'), dtype('float32'), dtype('float32'))
     """
     if dtype is None:
         return _default[0]

@@ -164,7 +164,13 @@ def _binary(cls, op, a, b, true_div=False):
 
 
 def add(input, other, alpha=1):
-    """``input + alpha * other`` with broadcasting."""
+    """``input + alpha * other`` with broadcasting.
+
+    >>> import axonic
+    >>> axonic.add(axonic.tensor([[1.0], [2.0]]), axonic.tensor([10.0, 20.0]))
+    tensor([[11., 21.],
+            [12., 22.]])
+    """
     return _binary(Add, "add", input, other if alpha == 1 else mul(other, alpha))
 
 
@@ -178,7 +184,14 @@ def mul(input, other):
 
 def div(input, other, rounding_mode=None):
     """True division; ``rounding_mode='floor'`` or ``'trunc'`` give integer-valued results
-    without a gradient."""
+    without a gradient. Integers divide into the default float dtype, as in PyTorch.
+
+    >>> import axonic
+    >>> axonic.tensor([3, -3]) / 2
+    tensor([ 1.5000, -1.5000])
+    >>> axonic.div(axonic.tensor([3, -3]), 2, rounding_mode="floor")
+    tensor([ 1, -2])
+    """
     if rounding_mode is None:
         return _binary(Div, "div", input, other, true_div=True)
     a = input.data if isinstance(input, Tensor) else input
@@ -204,7 +217,12 @@ def remainder(input, other):
 
 
 def pow(input, exponent):
-    """``input ** exponent``; either may be a tensor or a number."""
+    """``input ** exponent``; either may be a tensor or a number.
+
+    >>> import axonic
+    >>> axonic.tensor([1.0, 2.0, 3.0]) ** 2
+    tensor([1., 4., 9.])
+    """
     return _binary(Pow, "pow", input, exponent)
 
 
@@ -213,7 +231,12 @@ def neg(input):
 
 
 def maximum(input, other):
-    """Elementwise maximum; at ties the gradient is split in half."""
+    """Elementwise maximum; at ties the gradient is split in half.
+
+    >>> import axonic
+    >>> axonic.maximum(axonic.tensor([1.0, 5.0]), axonic.tensor([3.0, 2.0]))
+    tensor([3., 5.])
+    """
     return _binary(Maximum, "maximum", input, other)
 
 

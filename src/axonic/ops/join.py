@@ -59,7 +59,13 @@ def _same_dtype(tensors):
 
 
 def cat(tensors, dim=0, *, axis=None):
-    """Join tensors along an existing dim."""
+    """Join tensors along an existing dim.
+
+    >>> import axonic
+    >>> axonic.cat([axonic.zeros(2, 1), axonic.ones(2, 2)], dim=1)
+    tensor([[0., 1., 1.],
+            [0., 1., 1.]])
+    """
     tensors = list(tensors)
     if axis is not None:
         dim = axis
@@ -74,7 +80,12 @@ concatenate = cat
 
 
 def stack(tensors, dim=0, *, axis=None):
-    """Join tensors of one shape along a new dim."""
+    """Join tensors of one shape along a new dim.
+
+    >>> import axonic
+    >>> axonic.stack([axonic.zeros(3), axonic.ones(3)]).shape
+    (2, 3)
+    """
     tensors = list(tensors)
     if axis is not None:
         dim = axis
@@ -118,7 +129,12 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
-    """Split into ``chunks`` pieces of equal size (the last may be smaller)."""
+    """Split into ``chunks`` pieces of equal size (the last may be smaller).
+
+    >>> import axonic
+    >>> [c.tolist() for c in axonic.arange(5).chunk(2)]
+    [[0, 1, 2], [3, 4]]
+    """
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     (d,) = norm_dim(dim, input.ndim, "chunk")

@@ -40,7 +40,12 @@ class MatMul(Function):
 
 
 def matmul(input, other):
-    """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast.
+
+    >>> import axonic
+    >>> (axonic.ones(5, 2, 3) @ axonic.ones(3, 4)).shape
+    (5, 2, 4)
+    """
     a, b = input, other
     sa, sb = a.shape, b.shape
     if len(sa) == 0 or len(sb) == 0:
@@ -150,7 +155,12 @@ class Einsum(Function):
 
 def einsum(equation, *operands):
     """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``; supports ``...`` and
-    implicit output (not repeated letters within one operand)."""
+    implicit output (not repeated letters within one operand).
+
+    >>> import axonic
+    >>> axonic.einsum("ij,j->i", axonic.ones(2, 3), axonic.tensor([1.0, 2.0, 3.0]))
+    tensor([6., 6.])
+    """
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     for k, o in enumerate(operands):

@@ -151,7 +151,13 @@ def _float(x):
 
 
 def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-    """Sum over ``dim`` (an int, a tuple, or None for all)."""
+    """Sum over ``dim`` (an int, a tuple, or None for all).
+
+    >>> import axonic
+    >>> x = axonic.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> x.sum(), x.sum(0), x.sum(1, keepdim=True).shape
+    (tensor(10.), tensor([4., 6.]), (2, 1))
+    """
     keepdim = keepdims if keepdims is not None else keepdim
     axes = norm_dim(dim_arg(dim, axis, "sum"), input.ndim, "sum")
     if dtype is not None:
@@ -176,7 +182,12 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None):
-    """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
+    """Variance with Bessel's correction by default (``correction=1``), as PyTorch.
+
+    >>> import axonic
+    >>> axonic.tensor([1.0, 2.0, 3.0]).var(), axonic.tensor([1.0, 2.0, 3.0]).var(correction=0)
+    (tensor(1.), tensor(0.6667))
+    """
     keepdim = keepdims if keepdims is not None else keepdim
     dim = dim_arg(dim, axis, "var")
     if correction is None:
@@ -210,7 +221,15 @@ def _max_min(input, dim, keepdim, largest, name):
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """``max(x)`` is the largest value; ``max(x, dim)`` returns ``(values, indices)``."""
+    """``max(x)`` is the largest value; ``max(x, dim)`` returns ``(values, indices)``.
+
+    >>> import axonic
+    >>> x = axonic.tensor([[1.0, 5.0], [7.0, 2.0]])
+    >>> x.max()
+    tensor(7.)
+    >>> x.max(1)
+    values_indices(values=tensor([5., 7.]), indices=tensor([1, 0]))
+    """
     keepdim = keepdims if keepdims is not None else keepdim
     return _max_min(input, dim_arg(dim, axis, "max"), keepdim, True, "max")
 
@@ -243,7 +262,12 @@ def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
+    """``log(sum(exp(x)))`` over ``dim``, computed without overflow.
+
+    >>> import axonic
+    >>> axonic.tensor([1000.0, 1000.0]).logsumexp(0)
+    tensor(1000.6932)
+    """
     keepdim = keepdims if keepdims is not None else keepdim
     dim = dim_arg(dim, axis, "logsumexp")
     axes = norm_dim(dim, input.ndim, "logsumexp") if dim is not None else tuple(range(input.ndim))

@@ -93,7 +93,13 @@ def _sizes(args, name):
 
 
 def reshape(input, *shape):
-    """The same elements in a new shape; one dimension may be -1 (inferred)."""
+    """The same elements in a new shape; one dimension may be -1 (inferred).
+
+    >>> import axonic
+    >>> axonic.arange(6).reshape(2, -1)
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    """
     shape = _sizes(shape, "reshape")
     if shape == input.shape:
         return input
@@ -189,7 +195,13 @@ def mT(input):
 
 
 def expand(input, *sizes):
-    """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
+    """Broadcast to a larger shape without copying; -1 keeps a dimension's size.
+
+    >>> import axonic
+    >>> axonic.tensor([[1.0], [2.0]]).expand(-1, 3)
+    tensor([[1., 1., 1.],
+            [2., 2., 2.]])
+    """
     sizes = _sizes(sizes, "expand")
     lead = len(sizes) - input.ndim
     if lead < 0:
@@ -223,7 +235,14 @@ def contiguous(input):
 
 
 def tril(input, diagonal=0):
-    """The lower triangle (last two dims); the rest is zero."""
+    """The lower triangle (last two dims); the rest is zero.
+
+    >>> import axonic
+    >>> axonic.tril(axonic.ones(3, 3))
+    tensor([[1., 0., 0.],
+            [1., 1., 0.],
+            [1., 1., 1.]])
+    """
     if input.ndim < 2:
         raise ValueError(f"tril: expects at least 2 dimensions, got {input.ndim}")
     return Tril.apply(input, diagonal=diagonal)

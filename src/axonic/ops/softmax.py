@@ -59,7 +59,12 @@ def _axis(input, dim, name):
 
 
 def softmax(input, dim=None, dtype=None):
-    """``exp(x) / exp(x).sum(dim)``, stable for large logits."""
+    """``exp(x) / exp(x).sum(dim)``, stable for large logits.
+
+    >>> import axonic
+    >>> axonic.tensor([0.0, 1e4]).softmax(0)
+    tensor([0., 1.])
+    """
     if dtype is not None:
         input = input.to(dtype)
     elif input.data.dtype.kind != "f":
@@ -68,7 +73,12 @@ def softmax(input, dim=None, dtype=None):
 
 
 def log_softmax(input, dim=None, dtype=None):
-    """``x - logsumexp(x, dim)``, stable for large logits."""
+    """``x - logsumexp(x, dim)``, stable for large logits.
+
+    >>> import axonic
+    >>> axonic.tensor([0.0, 0.0]).log_softmax(0)
+    tensor([-0.6931, -0.6931])
+    """
     if dtype is not None:
         input = input.to(dtype)
     elif input.data.dtype.kind != "f":

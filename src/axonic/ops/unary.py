@@ -201,6 +201,12 @@ def tanh(input):
 
 
 def sigmoid(input):
+    """``1 / (1 + exp(-x))``, exact in float32 for large negative inputs.
+
+    >>> import axonic
+    >>> axonic.tensor([-100.0, 0.0]).sigmoid()
+    tensor([3.7835e-44, 5.0000e-01])
+    """
     return Sigmoid.apply(_float(input))
 
 
@@ -218,7 +224,12 @@ def square(input):
 
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient flows where the value was kept.
-    ``min``/``max`` may be numbers or tensors."""
+    ``min``/``max`` may be numbers or tensors.
+
+    >>> import axonic
+    >>> axonic.tensor([-2.0, 0.5, 3.0]).clamp(-1, 1)
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
