@@ -101,6 +101,7 @@ def nan_data():
     return X, y
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
 def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_checkpoint(tmp_path):
     t = sgd_trainer(callbacks=[ModelCheckpoint(tmp_path, every_n_steps=1)])
     with pytest.warns(NonFiniteLossWarning, match=r"loss is nan at epoch 1, step 2 \(batch 1"
@@ -114,6 +115,7 @@ def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_checkpoint(tmp_
     assert all(np.isfinite(a).all() for a in arrays["model"].values())
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
 def test_nan_loss_can_raise():
     t = sgd_trainer(on_nan="raise")
     with pytest.raises(NonFiniteLossError, match="epoch 1, step 2.*detect_anomaly"):
@@ -179,8 +181,9 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path):
                 self.trainer.model.state_dict(keep_vars=True)["0.weight"].data[0, 0] = np.nan
 
     t = sgd_trainer(callbacks=[Poison(), ModelCheckpoint(tmp_path, every_n_steps=1)])
-    with pytest.warns(RuntimeWarning, match="weights hold NaN/inf at step 2 \\(0.weight\\); "
-                                            "not saving"):
+    with pytest.warns(NonFiniteLossWarning, match="step 3"), \
+            pytest.warns(RuntimeWarning, match="weights hold NaN/inf at step 2 \\(0.weight\\); "
+                                               "not saving"):
         h = t.fit(tiny.data(32), epochs=2, batch_size=8, shuffle=False, verbose=0)
     assert "step 3" in h.stop_reason and "kept at" in h.stop_reason
     assert read_checkpoint(tmp_path / "last")[1]["step"] == 1
