@@ -115,3 +115,26 @@ def test_autograd_grad_with_grad_outputs():
 def test_autograd_grad_input_without_grad_raises():
     with pytest.raises(RuntimeError, match="does not require grad"):
         axonic.autograd.grad(axonic.ones(1).sum(), axonic.ones(1))
+
+
+def test_leaf_hook_runs_once_on_the_summed_gradient():
+    x = axonic.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: (calls.append(g.tolist()), g.clamp(-1, 1))[1])
+    (x * 2 + x * 3).sum().backward()
+    assert calls == [[5.0, 5.0]]  # one call with the total, as PyTorch's AccumulateGrad
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+@requires_torch
+def test_nonlinear_hooks_on_shared_tensors_match_torch():
+    data = np.array([0.3, -2.0, 1.5], np.float32)
+    grads = []
+    for lib in (axonic, torch):
+        x = lib.tensor(data, requires_grad=True)
+        x.register_hook(lambda g: g.clamp(-0.5, 0.5))
+        h = x.tanh()
+        h.register_hook(lambda g: g * g)
+        (h * x + h.exp() + x * 4).sum().backward()
+        grads.append(x.grad.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)

@@ -73,7 +73,9 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
             "gradients are computed on arrays, outside the graph"
         )
     pending = {}
-    leaves_done = set()
+    # Leaves' gradients are summed over all their uses first, then hooked and accumulated
+    # once (as PyTorch's AccumulateGrad): id(leaf) -> [leaf, gradient, maybe shared]
+    leaf_pending = {}
     capture = None
     if inputs is not None:
         capture = {id(t): i for i, t in enumerate(inputs)}
@@ -87,7 +89,7 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
                     i = capture[id(root)]
                     captured[i] = g if captured[i] is None else captured[i] + g
             else:
-                _accumulate_leaf(root, g, True, leaves_done)
+                _add_leaf_grad(leaf_pending, root, g, True)
             continue
         prev = pending.get(root.grad_fn)
         pending[root.grad_fn] = g if prev is None else prev + g
@@ -141,7 +143,7 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
             node = inp.grad_fn
             if node is None:
                 if capture is None:
-                    _accumulate_leaf(inp, ig, ig is g, leaves_done)
+                    _add_leaf_grad(leaf_pending, inp, ig, ig is g)
                 elif id(inp) in capture:
                     i = capture[id(inp)]
                     captured[i] = ig if captured[i] is None else captured[i] + ig
@@ -154,9 +156,21 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
             fn.inputs = None
             if hooks:
                 fn._hooks = hooks
+    leaves_done = set()
+    for t, g, maybe_shared in leaf_pending.values():
+        _accumulate_leaf(t, g, maybe_shared, leaves_done)
     if capture is not None:
         return captured
     return None
+
+
+def _add_leaf_grad(leaf_pending: dict, t: Tensor, g, maybe_shared: bool) -> None:
+    entry = leaf_pending.get(id(t))
+    if entry is None:
+        leaf_pending[id(t)] = [t, g, maybe_shared]
+    else:  # the sum is a new array, owned by nobody else
+        entry[1] = entry[1] + g
+        entry[2] = False
 
 
 def _accumulate_leaf(t: Tensor, g, maybe_shared: bool, leaves_done: set) -> None:
