@@ -115,8 +115,25 @@ def erfc_array(x):
     return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
 
+# Chebyshev fit of log(erfc(z) / t) - (-z^2), t = 1 / (1 + z/2), z >= 0 (Numerical Recipes'
+# erfcc): fractional error below 1.2e-7 everywhere, with no branches.
+_ERFCC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
+          -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+
+
+def _normal_cdf_float32(x):
+    z = np.abs(x) * x.dtype.type(_INV_SQRT2)
+    t = 1 / (1 + 0.5 * z)
+    half = 0.5 * t * np.exp(_poly(t, _ERFCC) - z * z)  # erfc(|x|/sqrt2) / 2 = Phi(-|x|)
+    # Phi(x) = half for x < 0, 1 - half for x >= 0 (arithmetic select: np.where is slow)
+    return half + (x >= 0) * (1 - 2 * half)
+
+
 def normal_cdf_array(x):
-    """``Phi(x) = erfc(-x / sqrt 2) / 2``, accurate in relative terms in both tails."""
+    """``Phi(x) = erfc(-x / sqrt 2) / 2``, accurate in relative terms in both tails: to
+    float64 precision for float64 inputs, to ~1e-6 for float32 (computed in float32)."""
+    if x.dtype == np.float32:
+        return _normal_cdf_float32(x)
     xp = get_array_module(x)
     out = 0.5 * _erf_parts(_f64(x, xp) * -_INV_SQRT2, xp)[1]
     return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
@@ -168,9 +185,9 @@ class Gelu(Function):
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
+    # exp(-x) overflows to inf only where the sigmoid is 0 anyway
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 class Silu(Function):
@@ -184,23 +201,30 @@ class Silu(Function):
         return g * (s * (1 + self.x * (1 - s)))
 
 
+# The piecewise ops select with masks in arithmetic (each term is exactly 0 on the other
+# side), since np.where on data-dependent masks is an order of magnitude slower.
 class Elu(Function):
     def forward(self, x, alpha=1.0):
         self.x, self.alpha = x, alpha
-        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
 
     def backward(self, g):
         x = self.x
-        return np.where(x > 0, g, g * (self.alpha * np.exp(np.minimum(x, 0))))
+        pos = x > 0
+        d = self.alpha * np.exp(np.minimum(x, 0))
+        d *= ~pos
+        d += pos
+        return g * d
 
 
 class LeakyRelu(Function):
     def forward(self, x, negative_slope=0.01):
         self.x, self.slope = x, negative_slope
-        return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+        return np.maximum(x, 0) + x.dtype.type(negative_slope) * np.minimum(x, 0)
 
     def backward(self, g):
-        return np.where(self.x > 0, g, g * g.dtype.type(self.slope))
+        pos = self.x > 0
+        return g * (pos + g.dtype.type(self.slope) * ~pos)
 
 
 class Softplus(Function):
@@ -211,11 +235,18 @@ class Softplus(Function):
         soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx))))
         if beta != 1:
             soft = soft / beta
-        return np.where(bx > threshold, x, soft)
+        over = bx > threshold
+        if over.any():
+            soft += over * (x - soft)  # exactly x there: the difference is exact
+        return soft
 
     def backward(self, g):
         bx = self.x * self.beta if self.beta != 1 else self.x
-        return np.where(bx > self.threshold, g, g * _sigmoid(bx))
+        s = _sigmoid(bx)
+        over = bx > self.threshold
+        if over.any():
+            s += over * (1 - s)
+        return g * s
 
 
 class Prelu(Function):
@@ -225,16 +256,16 @@ class Prelu(Function):
         self.x = x
         wb = w.reshape((1, -1) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
         self.wb = wb
-        return np.where(x > 0, x, wb * x)
+        return np.maximum(x, 0) + wb * np.minimum(x, 0)
 
     def backward(self, g):
         x, wb = self.x, self.wb
         pos = x > 0
         tx, tw = self.inputs
-        gx = np.where(pos, g, wb * g) if tx._rg else None
+        gx = g * (pos + wb * ~pos) if tx._rg else None
         gw = None
         if isinstance(tw, Tensor) and tw._rg:
-            contrib = np.where(pos, 0, x * g)
+            contrib = np.minimum(x, 0) * g
             w = tw.data
             if w.size > 1:
                 axes = (0,) + tuple(range(2, x.ndim))
