@@ -156,3 +156,31 @@ def test_binary_ops_match_torch_on_random_broadcast_shapes(shapes, name, seed):
     # float32 sums over broadcast axes may be ordered differently: a few ulps
     np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(b.grad.numpy(), bt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+UNARY_OPS = {
+    "exp": (lambda t: t.exp(), np.exp), "log": (lambda t: t.log(), np.log),
+    "log1p": (lambda t: t.log1p(), np.log1p), "sqrt": (lambda t: t.sqrt(), np.sqrt),
+    "sin": (lambda t: t.sin(), np.sin), "cos": (lambda t: t.cos(), np.cos),
+    "tanh": (lambda t: t.tanh(), np.tanh),
+    "sigmoid": (lambda t: t.sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
+    "relu": (lambda t: t.relu(), lambda a: np.maximum(a, 0)),
+    "abs": (lambda t: t.abs(), np.abs), "neg": (lambda t: -t, np.negative),
+    "clamp": (lambda t: t.clamp(0.7, 1.4), lambda a: np.clip(a, 0.7, 1.4)),
+    "softmax": (lambda t: t.softmax(-1) if t.ndim else t.exp() / t.exp(),
+                lambda a: np.exp(a) / np.exp(a).sum(-1, keepdims=True) if a.ndim else a / a),
+}
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 4), min_size=0, max_size=3).map(tuple),
+       name=st.sampled_from(sorted(UNARY_OPS)))
+def test_unary_ops_on_random_shapes(shape, name):
+    ours, ref = UNARY_OPS[name]
+    data = np.random.default_rng(4).uniform(0.5, 2.0, shape)
+    x = axonic.tensor(data, requires_grad=True)
+    out = ours(x)
+    assert out.shape == shape and out.dtype == np.float64
+    np.testing.assert_allclose(out.detach().numpy(), ref(data), rtol=1e-12)
+    out.backward(axonic.ones_like(out))
+    assert x.grad.shape == shape and x.grad.dtype == np.float64
