@@ -278,7 +278,8 @@ def test_functional_errors_name_the_op():
 
 
 @requires_torch  # the op specs name PyTorch functions, which the doctest finder touches
-@pytest.mark.parametrize("name", ["axonic.ops.pool", "axonic.nn.pooling"])
+@pytest.mark.parametrize("name", ["axonic.ops.pool", "axonic.ops.adaptive_pool",
+                                  "axonic.nn.pooling"])
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0

@@ -37,17 +37,11 @@ from axonic.nn.loss import (
     smooth_l1_loss,
 )
 from axonic.nn.normalization import batch_norm, group_norm, layer_norm, normalize
+from axonic.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from axonic.ops.indexing import one_hot
 from axonic.ops.join import pad
-from axonic.ops.pool import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-)
+from axonic.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import sigmoid, tanh
 

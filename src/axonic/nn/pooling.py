@@ -11,14 +11,11 @@ import numpy as np
 
 from axonic.autograd.tensor import Tensor
 from axonic.nn.module import Module
+from axonic.ops.adaptive_pool import AdaptiveAvgPool2dFunction, adaptive_output_size
 from axonic.ops.conv import ntuple
-from axonic.ops.pool import (
-    AdaptiveAvgPool2dFunction,
-    adaptive_output_size,
-    pool_problem,
-)
 from axonic.ops.pool import _avg_pool as _avg_pool_fn
 from axonic.ops.pool import _max_pool as _max_pool_fn
+from axonic.ops.pool import pool_problem
 
 
 class _Pool(Module):

@@ -4,6 +4,7 @@ Import order matters only here: ``methods`` attaches the ops to ``Tensor``.
 """
 
 from axonic.ops import methods  # noqa: F401  (attaches Tensor methods)
+from axonic.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from axonic.ops.arithmetic import (
     add,
     div,
@@ -59,14 +60,7 @@ from axonic.ops.creation import (
 from axonic.ops.indexing import gather, index_select, masked_fill, nonzero, one_hot, where
 from axonic.ops.join import cat, chunk, concatenate, narrow, pad, split, stack, unbind
 from axonic.ops.linalg import bmm, dot, einsum, matmul, mm
-from axonic.ops.pool import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-)
+from axonic.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from axonic.ops.reduce import (
     all,
     amax,
@@ -135,5 +129,5 @@ def all_specs():
     import importlib
 
     names = ("arithmetic", "unary", "reduce", "softmax", "shape", "join", "indexing", "linalg",
-             "convert", "special", "nn_fused", "recurrent", "conv", "pool")
+             "convert", "special", "nn_fused", "recurrent", "conv", "pool", "adaptive_pool")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]

@@ -1,10 +1,9 @@
-"""Pooling: ``max_pool{1,2}d``, ``avg_pool{1,2}d``, ``adaptive_avg_pool{1,2}d``.
+"""Pooling over sliding windows: ``max_pool{1,2}d`` and ``avg_pool{1,2}d``.
 
 Max and average pooling loop over the KH*KW kernel offsets, each a strided slice of
 the (padded) input covering every window at once; max pooling's backward sends each
-window's gradient to its first maximum (adding where windows overlap). Adaptive average
-pooling is two small GEMMs with averaging matrices built from PyTorch's bin edges
-``[floor(i * in / out), ceil((i + 1) * in / out))``.
+window's gradient to its first maximum (adding where windows overlap). Adaptive pooling
+is in ``axonic.ops.adaptive_pool``.
 
 >>> import axonic
 >>> max_pool2d(axonic.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
@@ -189,44 +188,6 @@ class AvgPool2dFunction(Function):
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
 
-def adaptive_bins(size: int, out: int):
-    """PyTorch's adaptive pooling bins: [floor(i*size/out), ceil((i+1)*size/out))."""
-    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
-
-
-def _averaging_matrix(size, out, dtype, xp):
-    m = np.zeros((out, size))
-    for i, (a, b) in enumerate(adaptive_bins(size, out)):
-        m[i, a:b] = 1.0 / (b - a)
-    return xp.asarray(m, dtype=dtype)
-
-
-class AdaptiveAvgPool2dFunction(Function):
-    """out = Ph @ x @ Pw.T per (N, C) plane, as two GEMMs over all planes at once."""
-
-    saves_inputs = False
-
-    def forward(self, x, out_hw):
-        xp = get_array_module(x)
-        *lead, h, w = x.shape
-        oh, ow = out_hw
-        ph = _averaging_matrix(h, oh, x.dtype, xp)
-        pw = _averaging_matrix(w, ow, x.dtype, xp)
-        planes = math.prod(lead)
-        t = x.reshape(planes * h, w) @ pw.T  # (P*H, OW)
-        t = t.reshape(planes, h, ow).transpose(0, 2, 1).reshape(planes * ow, h) @ ph.T
-        self.ph, self.pw, self.shape = ph, pw, x.shape
-        return t.reshape(*lead, ow, oh).swapaxes(-1, -2)
-
-    def backward(self, g):
-        *lead, h, w = self.shape
-        oh, ow = g.shape[-2:]
-        planes = math.prod(lead)
-        t = g.reshape(planes * oh, ow) @ self.pw  # (P*OH, W)
-        t = t.reshape(planes, oh, w).transpose(0, 2, 1).reshape(planes * w, oh) @ self.ph
-        return t.reshape(*lead, w, h).swapaxes(-1, -2)
-
-
 # --- the functions -------------------------------------------------------------------
 
 
@@ -336,43 +297,6 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      ceil_mode, count_include_pad, None).squeeze(-2)
 
 
-def adaptive_output_size(output_size, spatial, op) -> tuple:
-    """``output_size`` (int or tuple, None meaning 'as the input') as a tuple of ints."""
-    n = len(spatial)
-    sizes = (output_size,) * n if isinstance(output_size, int | np.integer | None) \
-        else tuple(output_size)
-    if len(sizes) != n or not all(s is None or (isinstance(s, int | np.integer) and s >= 1)
-                                  for s in sizes):
-        raise ValueError(f"{op}: output_size must be a positive int or a tuple of {n} "
-                         f"positive ints (or None), got {output_size!r}")
-    return tuple(int(s) if s is not None else int(d) for s, d in zip(sizes, spatial))
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed (OH, OW), as ``F.adaptive_avg_pool2d``.
-
-    >>> import axonic
-    >>> adaptive_avg_pool2d(axonic.ones(2, 3, 7, 5), 1).shape
-    (2, 3, 1, 1)
-    """
-    _check_rank("adaptive_avg_pool2d", input, 2)
-    out_hw = adaptive_output_size(output_size, input.shape[-2:], "adaptive_avg_pool2d")
-    if 0 in input.shape[-2:]:
-        raise ValueError(f"adaptive_avg_pool2d: expected a non-empty input, got shape "
-                         f"{tuple(input.shape)}")
-    return AdaptiveAvgPool2dFunction.apply(input, out_hw=out_hw)
-
-
-def adaptive_avg_pool1d(input, output_size):
-    """Average pooling to a fixed length, as ``F.adaptive_avg_pool1d``."""
-    _check_rank("adaptive_avg_pool1d", input, 1)
-    (out,) = adaptive_output_size(output_size, input.shape[-1:], "adaptive_avg_pool1d")
-    if input.shape[-1] == 0:
-        raise ValueError(f"adaptive_avg_pool1d: expected a non-empty input, got shape "
-                         f"{tuple(input.shape)}")
-    return AdaptiveAvgPool2dFunction.apply(input.unsqueeze(-2), out_hw=(1, out)).squeeze(-2)
-
-
 # --- float64 NumPy references for the op harness: a loop over output positions ---------
 
 
@@ -403,15 +327,6 @@ def np_avg_pool2d(x, k, s, p=(0, 0), ceil_mode=False, count_include_pad=True):
             window = x[..., max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)]
             n = (r1 - r0) * (c1 - c0) if count_include_pad else window.shape[-1] * window.shape[-2]
             out[..., i, j] = window.sum(axis=(-1, -2)) / n
-    return out
-
-
-def np_adaptive_avg_pool2d(x, out_hw):
-    rows, cols = (adaptive_bins(n, o) for n, o in zip(x.shape[-2:], out_hw))
-    out = np.zeros(x.shape[:-2] + tuple(out_hw))
-    for i, (a, b) in enumerate(rows):
-        for j, (c, d) in enumerate(cols):
-            out[..., i, j] = x[..., a:b, c:d].mean(axis=(-1, -2))
     return out
 
 
@@ -446,10 +361,4 @@ SPECS = [
     OpSpec("avg_pool1d", lambda x: avg_pool1d(x, 3, 2, padding=1),
            lambda x: np_avg_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0],
            [((2, 3, 8),)], lambda x: _tnn().avg_pool1d(x, 3, 2, padding=1)),
-    OpSpec("adaptive_avg_pool2d", lambda x: adaptive_avg_pool2d(x, (3, 2)),
-           lambda x: np_adaptive_avg_pool2d(x, (3, 2)), [((2, 3, 7, 5),)],
-           lambda x: _tnn().adaptive_avg_pool2d(x, (3, 2))),
-    OpSpec("adaptive_avg_pool1d", lambda x: adaptive_avg_pool1d(x, 4),
-           lambda x: np_adaptive_avg_pool2d(x[:, :, None], (1, 4))[:, :, 0], [((2, 3, 7),)],
-           lambda x: _tnn().adaptive_avg_pool1d(x, 4)),
 ]
