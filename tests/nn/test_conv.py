@@ -322,6 +322,15 @@ def test_forward_names_wrong_channels():
         nn.ConvTranspose2d(4, 8, 3)(axonic.ones(1, 2, 5, 5))
 
 
+def test_forward_names_a_dtype_that_differs_from_the_weight():
+    with pytest.raises(nn.LayerInputError, match=r"Conv2d: expected input of dtype float32 "
+                                                 r"\(the weight's\), got float64"):
+        nn.Conv2d(1, 1, 3)(axonic.ones(1, 1, 5, 5, dtype=axonic.float64))
+    with pytest.raises(ValueError, match=r"conv1d: input dtype float64 differs from weight "
+                                         r"dtype float32"):
+        F.conv1d(axonic.ones(1, 1, 5, dtype=axonic.float64), axonic.ones(1, 1, 2))
+
+
 def test_forward_names_kernel_larger_than_padded_input():
     with pytest.raises(nn.LayerInputError, match=r"Conv2d: the padded input size \(4, 6\) "
                                                  r"\(input \(2, 4\) plus padding .*\) is smaller"

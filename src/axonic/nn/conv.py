@@ -113,6 +113,10 @@ class _ConvNd(Module):
         if input.shape[-n - 1] != self.in_channels:
             raise self.input_error(f"expected {self.in_channels} input channels, got shape "
                                    f"{tuple(input.shape)}")
+        if input.dtype != self.weight.dtype:
+            raise self.input_error(
+                f"expected input of dtype {self.weight.dtype} (the weight's), got "
+                f"{input.dtype}; convert the input with .to() or the layer with .double()")
         batched = input.ndim == n + 2
         x = input if batched else input.unsqueeze(0)
         return (x.unsqueeze(2) if n == 1 else x), batched

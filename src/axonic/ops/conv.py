@@ -178,6 +178,9 @@ def _check_input(op, input, weight, bias, groups, spatial, transposed):
         raise ValueError(f"{op}: expected a {nd}-d input {names}, got shape {tuple(input.shape)}")
     if weight.ndim != nd:
         raise ValueError(f"{op}: expected a {nd}-d weight, got shape {tuple(weight.shape)}")
+    if input.dtype != weight.dtype:
+        raise ValueError(f"{op}: input dtype {input.dtype} differs from weight dtype "
+                         f"{weight.dtype}; convert one with .to()")
     if not isinstance(groups, int | np.integer) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     c = input.shape[1]
