@@ -326,8 +326,10 @@ def cli(run: Callable, description: str, argv=None) -> dict:
 
 
 def spread(values) -> float:
-    """Half the range of ``values`` relative to their median: how noisy the runs were."""
-    return (max(values) - min(values)) / (2 * median(values))
+    """Half the interquartile range of ``values`` relative to their median: how noisy the
+    runs were, not swayed by one run that another process slowed down."""
+    q1, q3 = np.percentile(values, [25, 75])
+    return float((q3 - q1) / (2 * median(values)))
 
 
 def display(side: dict) -> str:

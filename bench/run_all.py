@@ -171,7 +171,7 @@ def render(results: list[dict], quick: bool) -> str:
         "`load_state_dict`), same batch, Adam (lr 1e-3); each (workload, threads) in a fresh "
         "process with OMP/OpenBLAS/MKL threads set before import; the frameworks alternate; "
         "warm-up steps, then the median of timed runs (7 runs of about 1 s each; ± is half "
-        "the range of the runs around the median).",
+        "the interquartile range of the runs, relative to the median).",
         "- Ratio: axonic / PyTorch throughput from wall time (higher is better; the target "
         "is judged on it); for import time, PyTorch's time / axonic's; for memory, axonic's "
         "growth over its post-import baseline / PyTorch's (lower is better). The ratio by CPU "
