@@ -303,8 +303,20 @@ class Tensor:
         self._check_inplace(op)
         other = other.data if isinstance(other, Tensor) else other
         xp = get_array_module(self.data)
+        if not self.data.flags.writeable:
+            raise ValueError(
+                f"{op}: this tensor is a read-only view (made by expand or broadcast_to); "
+                "clone() it before changing it in place"
+            )
         try:
             getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
+        except TypeError:  # NumPy's casting error: float result into an integer tensor
+            first = (to_numpy(self.data).reshape(-1)[:1], np.asarray(other).reshape(-1)[:1])
+            result = getattr(np, ufunc)(*first).dtype  # what the op would produce
+            raise TypeError(
+                f"{op}: the result has dtype {result.name}, which can't be stored in place "
+                f"in a tensor of dtype {self.data.dtype.name}"
+            ) from None
         except ValueError:
             raise ValueError(
                 f"{op}: operand of shape {tuple(np.shape(other))} does not broadcast to "

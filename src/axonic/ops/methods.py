@@ -6,6 +6,7 @@ function that ``axonic.<name>`` exposes.
 
 from __future__ import annotations
 
+from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor
 from axonic.ops import (
     arithmetic as ar,
@@ -30,6 +31,21 @@ def _reflected(fn):
         return fn(other, self)
 
     return r
+
+
+def _augmented(inplace, op):
+    """``x += y``: in place, as in PyTorch, unless autograd must record it; then the
+    out-of-place op (``x = x + y``), which gives the same values and correct gradients.
+    A leaf that requires grad is refused by the in-place op, as in PyTorch."""
+
+    def iop(self, other):
+        if STATE.enabled and (self._rg and self.grad_fn is not None
+                              or isinstance(other, Tensor) and other._rg):
+            return op(self, other)
+        return getattr(self, inplace)(other)
+
+    iop.__name__ = f"__i{op.__name__}__"
+    return iop
 
 
 def _install():
@@ -64,6 +80,10 @@ def _install():
     T.__or__ = cmp.bitwise_or
     T.__xor__ = cmp.bitwise_xor
     T.__invert__ = cmp.bitwise_not
+    T.__iadd__ = _augmented("add_", ar.add)
+    T.__isub__ = _augmented("sub_", ar.sub)
+    T.__imul__ = _augmented("mul_", ar.mul)
+    T.__itruediv__ = _augmented("div_", ar.div)
     T.__getitem__ = indexing.getitem
     T.__setitem__ = indexing.setitem
     T.__hash__ = object.__hash__
