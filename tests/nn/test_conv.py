@@ -343,8 +343,12 @@ def test_forward_names_kernel_larger_than_padded_input():
 
 def test_reflect_padding_larger_than_input_is_named():
     with pytest.raises(nn.LayerInputError, match=r"padding_mode='reflect' with padding "
-                                                 r"\(3, 3\) .* got input shape \(1, 1, 3, 8\)"):
+                                                 r"\(3, 3\) needs each spatial size larger than"
+                                                 r" its padding, got input shape \(1, 1, 3, 8\)"):
         nn.Conv2d(1, 1, 3, padding=3, padding_mode="reflect")(axonic.ones(1, 1, 3, 8))
+    with pytest.raises(nn.LayerInputError, match=r"Conv1d: padding_mode='circular' .* got "
+                                                 r"input shape \(2, 1, 3\)"):
+        nn.Conv1d(1, 1, 3, padding=4, padding_mode="circular")(axonic.ones(2, 1, 3))
 
 
 def test_error_names_the_layer_path_inside_a_model():

@@ -175,9 +175,10 @@ class _Conv(_ConvNd):
         for size, (a, b) in zip(spatial, pads):
             if (mode == "reflect" and max(a, b) >= size) or (
                     mode == "circular" and max(a, b) > size):
+                shape = tuple(x.shape) if self._spatial == 2 else tuple(x.squeeze(2).shape)
                 raise self.input_error(
-                    f"padding_mode={mode!r} with padding {self.padding!r} needs each padded "
-                    f"size larger than its padding, got input shape {tuple(x.shape)}")
+                    f"padding_mode={mode!r} with padding {self.padding!r} needs each spatial "
+                    f"size larger than its padding, got input shape {shape}")
         widths = tuple(p for pair in reversed(pads) for p in pair)
         return _pad(x, widths, mode=mode)
 
