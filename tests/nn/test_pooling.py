@@ -250,6 +250,12 @@ def test_forward_names_input_too_small_for_the_kernel():
                                                  r"kernel \(2, 2\).*output size would be "
                                                  r"\(0, 2\)"):
         nn.MaxPool2d(2)(axonic.ones(1, 3, 1, 5))
+    with pytest.raises(nn.LayerInputError, match=r"MaxPool1d: the input size \(2,\) with "
+                                                 r"padding \(0,\) is too small for the kernel "
+                                                 r"\(3,\)"):
+        nn.MaxPool1d(3)(axonic.ones(1, 3, 2))
+    with pytest.raises(ValueError, match=r"avg_pool1d: the input size \(2,\)"):
+        F.avg_pool1d(axonic.ones(1, 3, 2), 3)
     with pytest.raises(nn.LayerInputError, match=r"AvgPool2d: the input size \(2, 2\)"):
         nn.AvgPool2d(3)(axonic.ones(1, 1, 2, 2))
     with pytest.raises(nn.LayerInputError, match=r"AdaptiveAvgPool2d: expected a non-empty "

@@ -46,6 +46,11 @@ class _Pool(Module):
             return (1,) + k, (1,) + s, (0,) + p, (1,) + d
         return k, s, p, d
 
+    def _problem(self, x, args, ceil_mode):
+        """Why the pooling cannot run, in the layer's own (1-d or 2-d) terms."""
+        n = self._spatial
+        return pool_problem(x.shape[-n:], *(a[-n:] for a in args), ceil_mode)
+
     def _spatial_input(self, input):
         """The input as (..., H, W): 1-d layers pool over a height of 1."""
         return input.unsqueeze(-2) if self._spatial == 1 else input
@@ -63,7 +68,7 @@ class _MaxPool(_Pool):
     def forward(self, input):
         self._check(input)
         x = self._spatial_input(input)
-        problem = pool_problem(x.shape[-2:], *self._args, self.ceil_mode)
+        problem = self._problem(x, self._args, self.ceil_mode)
         if problem:
             raise self.input_error(problem)
         out, idx = _max_pool_fn(type(self).__name__, x, *self._args, self.ceil_mode,
@@ -119,7 +124,7 @@ class _AvgPool(_Pool):
     def forward(self, input):
         self._check(input)
         x = self._spatial_input(input)
-        problem = pool_problem(x.shape[-2:], *self._args, (1, 1), self.ceil_mode)
+        problem = self._problem(x, self._args + ((1, 1),), self.ceil_mode)
         if problem:
             raise self.input_error(problem)
         out = _avg_pool_fn(type(self).__name__, x, *self._args, self.ceil_mode,

@@ -246,11 +246,19 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, idx) if return_indices else out
 
 
+def _check_1d(op, input, kernel, stride, padding, dilation, ceil_mode):
+    """The size check in the 1-d terms the caller used (before the 2-d pooling runs)."""
+    problem = pool_problem(input.shape[-1:], kernel, stride, padding, dilation, ceil_mode)
+    if problem:
+        raise ValueError(f"{op}: {problem}")
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-d max pooling over (N, C, L), as ``F.max_pool1d``."""
     _check_rank("max_pool1d", input, 1)
     k, s, p, d = _pool_args("max_pool1d", kernel_size, stride, padding, dilation, 1)
+    _check_1d("max_pool1d", input, k, s, p, d, ceil_mode)
     out, idx = _max_pool("max_pool1d", input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p,
                          (1,) + d, ceil_mode, return_indices)
     out = out.squeeze(-2)
@@ -293,6 +301,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """1-d average pooling over (N, C, L), as ``F.avg_pool1d``."""
     _check_rank("avg_pool1d", input, 1)
     k, s, p, _ = _pool_args("avg_pool1d", kernel_size, stride, padding, 1, 1)
+    _check_1d("avg_pool1d", input, k, s, p, (1,), ceil_mode)
     return _avg_pool("avg_pool1d", input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p,
                      ceil_mode, count_include_pad, None).squeeze(-2)
 
