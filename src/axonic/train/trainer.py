@@ -479,8 +479,8 @@ class Trainer:
         kept = (f"; the last good checkpoint is kept at {self.last_checkpoint}"
                 if self.last_checkpoint else "")
         msg = (f"Trainer: the loss is {value} at epoch {epoch + 1}, step {self.global_step + 1} "
-               f"(batch {batch} of the epoch); training stopped{kept}. To find the op that "
-               "first produced a non-finite value, run that step under "
+               f"(batch {batch + 1} of {len(self.train_loader)}); training stopped{kept}. "
+               "To find the op that first produced a non-finite value, run that step under "
                "axonic.autograd.detect_anomaly().")
         self.history.stop_reason = msg
         self.stop_training = True
