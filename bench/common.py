@@ -376,9 +376,12 @@ def training_main(workload: Workload, description: str, argv=None) -> dict:
         result = compare_training(workload, threads=threads, **settings(quick))
         if profile:
             step = workload.train_steps(("axonic",))["axonic"]
-            for _ in range(2):
-                step()
-            result["profile"] = profile_calls(step, 3 if quick else 10)
+            step()
+            t0 = time.perf_counter()
+            step()
+            # a few seconds of steps, so that other load on the machine averages out
+            calls = round((0.3 if quick else 4.0) / (time.perf_counter() - t0))
+            result["profile"] = profile_calls(step, min(max(calls, 3), 1000))
         return result
 
     return cli(run, description, argv)

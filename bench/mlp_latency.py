@@ -119,7 +119,7 @@ def run(threads, quick, profile):
     result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
     result["cpu_ratio"] = result["torch"]["cpu_median_s"] / result["axonic"]["cpu_median_s"]
     if profile:
-        result["profile"] = profile_calls(cases["axonic"], 2000)
+        result["profile"] = profile_calls(cases["axonic"], 2000 if quick else 20000)
     return result
 
 
