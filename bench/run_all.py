@@ -170,7 +170,7 @@ def render(results: list[dict], quick: bool) -> str:
         "- Method: same model code, same initial weights (PyTorch's, copied with "
         "`load_state_dict`), same batch, Adam (lr 1e-3); each (workload, threads) in a fresh "
         "process with OMP/OpenBLAS/MKL threads set before import; the frameworks alternate; "
-        "warm-up steps, then the median of timed runs (7 runs of about 1 s each; ± is half "
+        "5 warm-up steps, then the median of 11 timed runs of about 0.6 s each (± is half "
         "the interquartile range of the runs, relative to the median).",
         "- Ratio: axonic / PyTorch throughput from wall time (higher is better; the target "
         "is judged on it); for import time, PyTorch's time / axonic's; for memory, axonic's "
