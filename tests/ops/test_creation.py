@@ -179,6 +179,16 @@ def test_conversions_tolist_item_numpy_array():
     assert axonic.tensor(n).data is not n  # tensor() copies
 
 
+def test_array_protocol_copies_only_when_asked():
+    t = axonic.tensor([1.0, 2.0])
+    assert not np.shares_memory(np.array(t), t.data)  # np.array copies by default
+    assert np.shares_memory(np.asarray(t), t.data)
+    assert np.shares_memory(np.array(t, copy=False), t.data)
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    with pytest.raises(ValueError, match="float32 to float64 needs a copy, but copy=False"):
+        np.array(t, dtype=np.float64, copy=False)
+
+
 def test_dlpack_round_trip_with_numpy():
     x = axonic.tensor([1.0, 2.0, 3.0])
     a = np.from_dlpack(x)

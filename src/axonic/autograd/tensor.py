@@ -157,8 +157,15 @@ class Tensor:
         return to_numpy(self.data).tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """NumPy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` shares
+        memory on the CPU, ``copy=False`` refuses to copy."""
         a = to_numpy(self.data)
-        return a if dtype is None else a.astype(dtype, copy=False)
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"converting {a.dtype.name} to {np.dtype(dtype).name} "
+                                 "needs a copy, but copy=False was requested")
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def __dlpack__(self, *args, **kwargs):
         return self.data.__dlpack__(*args, **kwargs)
