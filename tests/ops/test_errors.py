@@ -109,6 +109,9 @@ def test_requires_grad_cannot_be_switched_off_on_non_leaf():
     (lambda: axonic.ones(2, 3).expand(4, 3), ValueError,
      r"expand: size 4 at dim 0 does not match the tensor's size 2 \(shape \(2, 3\) to "
      r"\(4, 3\)\)"),
+    (lambda: axonic.ones(3).expand(-1, 3), ValueError,
+     r"expand: sizes \(-1, 3\) for shape \(3,\): -1 keeps an existing dim's size and can't "
+     r"be used for a new leading dim"),
     (lambda: axonic.ones(2, 3).expand(3), ValueError,
      r"expand: the number of sizes \(1\) must be at least the number of dimensions"),
     (lambda: axonic.ones(2, 3, 4).flatten(2, 1), ValueError,

@@ -211,6 +211,11 @@ def expand(input, *sizes):
         )
     shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s
                   for i, s in enumerate(sizes))
+    if any(s < 0 for s in shape):
+        raise ValueError(
+            f"expand: sizes {sizes} for shape {tuple(input.shape)}: -1 keeps an existing dim's "
+            "size and can't be used for a new leading dim; other sizes must be non-negative"
+        )
     for i, (s, d) in enumerate(zip(shape[lead:], input.shape)):
         if d != 1 and s != d:
             raise ValueError(
