@@ -138,3 +138,18 @@ def test_nonlinear_hooks_on_shared_tensors_match_torch():
         (h * x + h.exp() + x * 4).sum().backward()
         grads.append(x.grad.detach().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+@requires_torch
+def test_autograd_grad_runs_leaf_and_non_leaf_hooks_like_torch():
+    got = []
+    for lib in (axonic, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        x.register_hook(lambda g: g * 10)
+        (gx,) = lib.autograd.grad((x * x).sum(), [x])
+        h = x * 3
+        h.register_hook(lambda g: g + 1)
+        (gh,) = lib.autograd.grad((h * x).sum(), [h])
+        got.append((gx.detach().numpy(), gh.detach().numpy()))
+    np.testing.assert_allclose(got[0][0], got[1][0])  # [20, 40]: the leaf's hook ran
+    np.testing.assert_allclose(got[0][1], got[1][1])  # [2, 3]: the non-leaf's hook ran

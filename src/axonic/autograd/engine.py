@@ -107,10 +107,7 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
                 "pass retain_graph=True to the first backward() if you need to go back twice"
             )
         if fn._hooks:
-            for hook in fn._hooks:
-                r = hook(_make(g))
-                if r is not None:
-                    g = r.data if isinstance(r, Tensor) else r
+            g = _run_hooks(fn._hooks, g)
         if fn._retain:
             t = fn._retain()
             if t is not None:
@@ -160,8 +157,19 @@ def run_backward(roots, gradients, retain_graph=False, create_graph=False, input
     for t, g, maybe_shared in leaf_pending.values():
         _accumulate_leaf(t, g, maybe_shared, leaves_done)
     if capture is not None:
+        for i, t in enumerate(inputs):  # a leaf's hooks see its total gradient here too
+            if t.grad_fn is None and t._hooks and captured[i] is not None:
+                captured[i] = _run_hooks(t._hooks, captured[i])
         return captured
     return None
+
+
+def _run_hooks(hooks, g):
+    for hook in hooks:
+        r = hook(_make(g))
+        if r is not None:
+            g = r.data if isinstance(r, Tensor) else r
+    return g
 
 
 def _add_leaf_grad(leaf_pending: dict, t: Tensor, g, maybe_shared: bool) -> None:
@@ -175,11 +183,9 @@ def _add_leaf_grad(leaf_pending: dict, t: Tensor, g, maybe_shared: bool) -> None
 
 def _accumulate_leaf(t: Tensor, g, maybe_shared: bool, leaves_done: set) -> None:
     if t._hooks:
-        for hook in t._hooks:
-            r = hook(_make(g))
-            if r is not None:
-                g = r.data if isinstance(r, Tensor) else r
-                maybe_shared = True
+        hooked = _run_hooks(t._hooks, g)
+        maybe_shared = maybe_shared or hooked is not g  # a hook may return anything
+        g = hooked
     if t.grad is None:
         # The leaf must own its gradient: a pass-through op (add, reshape, expand) hands the
         # same array or a view of it to several inputs.
