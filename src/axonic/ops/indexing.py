@@ -11,7 +11,7 @@ from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._spec import TORCH, OpSpec
-from axonic.ops._util import as_operand, norm_dim, promote
+from axonic.ops._util import as_operand, broadcast_error, norm_dim, promote
 
 
 def _convert_index(index):
@@ -257,24 +257,27 @@ def where(condition, input=None, other=None):
     if c.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor, got {c.dtype.name}")
     input, other = promote(as_operand(input), as_operand(other))
-    # Python numbers become arrays of the dtype PyTorch would give them, not NumPy's float64
-    fl = get_default_dtype()
-    if isinstance(input, Tensor) and not isinstance(other, Tensor):
-        other = np.asarray(other, dtype=input.data.dtype)
-    elif isinstance(other, Tensor) and not isinstance(input, Tensor):
-        input = np.asarray(input, dtype=other.data.dtype)
-    elif not isinstance(input, Tensor):
-        dt = fl if isinstance(input, float) or isinstance(other, float) else np.result_type(
-            input, other)
-        input, other = np.asarray(input, dtype=dt), np.asarray(other, dtype=dt)
+    # A Python number takes the other side's dtype (or the default float dtype), as in
+    # PyTorch; left to NumPy it would make the result float64.
+    if not isinstance(other, Tensor):
+        other = np.asarray(other, dtype=_number_dtype(input, other))
+    if not isinstance(input, Tensor):
+        input = np.asarray(input, dtype=_number_dtype(other, input))
     try:
         return Where.apply(c, input, other)
     except ValueError:
-        from axonic.ops._util import broadcast_error
-
         sa = np.shape(input.data if isinstance(input, Tensor) else input)
         sb = np.shape(other.data if isinstance(other, Tensor) else other)
         raise broadcast_error("where", sa, sb) from None
+
+
+def _number_dtype(partner, number):
+    if isinstance(partner, Tensor):
+        return partner.data.dtype
+    if hasattr(partner, "dtype"):  # a number already turned into an array
+        return partner.dtype
+    return get_default_dtype() if isinstance(number, float) or isinstance(partner, float) else (
+        np.result_type(number, partner))
 
 
 def nonzero(input, as_tuple=False):
