@@ -21,7 +21,8 @@ PAIRS = [
     ("PReLU", (), {"init": 0.1}), ("Hardtanh", (), {}), ("Hardtanh", (-2.0, 0.5), {}),
     ("ReLU6", (), {}), ("Hardsigmoid", (), {}), ("Hardswish", (), {}), ("Mish", (), {}),
     ("LogSigmoid", (), {}), ("Softsign", (), {}), ("SELU", (), {}), ("CELU", (), {}),
-    ("CELU", (0.5,), {}),
+    ("CELU", (0.5,), {}), ("GLU", (1,), {}), ("GLU", (), {"dim": -2}), ("Softmin", (), {"dim": -1}),
+    ("Threshold", (0.1, 20.0), {}),
 ]
 
 
@@ -88,7 +89,8 @@ def test_erf_keeps_float32():
     lambda x: F.leaky_relu(x, 0.3), lambda x: F.elu(x, 1.5), F.softplus,
     lambda x: F.softplus(x, beta=0.5, threshold=2.0), lambda x: F.softmax(x, dim=-1),
     lambda x: F.log_softmax(x, dim=0), F.hardtanh, F.relu6, F.hardsigmoid, F.hardswish, F.mish,
-    F.logsigmoid, F.softsign, F.selu, lambda x: F.celu(x, 0.7),
+    F.logsigmoid, F.softsign, F.selu, lambda x: F.celu(x, 0.7), F.glu,
+    lambda x: F.softmin(x, 1), lambda x: F.threshold(x, 0.5, -2.0),
 ])
 def test_activation_gradcheck_float64(fn):
     x = _input((3, 4), -3, 3).astype(np.float64)
@@ -151,6 +153,12 @@ def test_softmax_dim_out_of_range_names_the_layer():
         model(axonic.ones(4, 3))
     with pytest.raises(ValueError, match=r"^LogSoftmax: dim -3 is out of range"):
         nn.LogSoftmax(-3)(axonic.ones(4, 3))
+
+
+def test_glu_needs_an_even_dim():
+    with pytest.raises(nn.LayerInputError, match=r"^0 \(GLU\): dim -1 of an input of shape "
+                                                 r"\(2, 3\) must exist and have an even size"):
+        nn.Sequential(nn.GLU())(axonic.ones(2, 3))
 
 
 def test_prelu_default_init_is_quarter():

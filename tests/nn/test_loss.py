@@ -300,3 +300,90 @@ def test_regression_weight_must_have_input_shape():
     with pytest.raises(ValueError, match=r"mse_loss: weight must have the input's shape \(4, 3\), "
                                          r"got \(3,\)"):
         F.mse_loss(axonic.zeros(4, 3), axonic.zeros(4, 3), weight=axonic.ones(3))
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_margin_losses_match_torch(reduction):
+    x1, x2 = _f32(6), _f32(6)
+    y = np.array([1, -1, 1, 1, -1, -1], np.float32)
+    for name, kw in [("MarginRankingLoss", {}), ("MarginRankingLoss", {"margin": 0.5})]:
+        ours = getattr(nn, name)(reduction=reduction, **kw)
+        theirs = getattr(torch.nn, name)(reduction=reduction, **kw)
+        a, b = axonic.tensor(x1, requires_grad=True), torch.tensor(x1, requires_grad=True)
+        la = ours(a, axonic.tensor(x2), axonic.tensor(y))
+        lb = theirs(b, torch.tensor(x2), torch.tensor(y))
+        np.testing.assert_allclose(la.detach().numpy(), lb.detach().numpy(), rtol=1e-5)
+        la.sum().backward()
+        lb.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5)
+    _check(nn.HingeEmbeddingLoss(margin=0.7, reduction=reduction),
+           torch.nn.HingeEmbeddingLoss(margin=0.7, reduction=reduction), x1, y)
+    _check(nn.SoftMarginLoss(reduction=reduction), torch.nn.SoftMarginLoss(reduction=reduction),
+           x1, y)
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_embedding_losses_match_torch(reduction):
+    a1, a2, a3 = _f32(5, 4), _f32(5, 4), _f32(5, 4)
+    y = np.array([1, -1, 1, -1, -1], np.float32)
+    cases = [
+        (nn.CosineEmbeddingLoss(0.2, reduction=reduction),
+         torch.nn.CosineEmbeddingLoss(0.2, reduction=reduction), (a1, a2, y)),
+        (nn.TripletMarginLoss(reduction=reduction),
+         torch.nn.TripletMarginLoss(reduction=reduction), (a1, a2, a3)),
+        (nn.TripletMarginLoss(margin=2.0, p=1.0, swap=True, reduction=reduction),
+         torch.nn.TripletMarginLoss(margin=2.0, p=1.0, swap=True, reduction=reduction),
+         (a1, a2, a3)),
+    ]
+    for ours, theirs, arrays in cases:
+        ta = [axonic.tensor(v, requires_grad=k < 2) for k, v in enumerate(arrays)]
+        tb = [torch.tensor(v, requires_grad=k < 2) for k, v in enumerate(arrays)]
+        la, lb = ours(*ta), theirs(*tb)
+        np.testing.assert_allclose(la.detach().numpy(), lb.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        la.sum().backward()
+        lb.sum().backward()
+        for u, v in zip(ta[:2], tb[:2]):
+            np.testing.assert_allclose(u.grad.numpy(), v.grad.numpy(), rtol=1e-5, atol=1e-6)
+        assert repr(ours) == repr(theirs)
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_matches_torch(reduction, full):
+    x, t = _f32(4, 3), _f32(4, 3)
+    var = RNG.uniform(0.1, 2, (4, 3)).astype(np.float32)
+    var[0, 0] = 1e-8  # below eps: clamped for the value, gradient still flows
+    for v in (var, var[:, :1], var[:, 0]):
+        a, va = axonic.tensor(x, requires_grad=True), axonic.tensor(v, requires_grad=True)
+        b, vb = torch.tensor(x, requires_grad=True), torch.tensor(v, requires_grad=True)
+        la = nn.GaussianNLLLoss(full=full, reduction=reduction)(a, axonic.tensor(t), va)
+        lb = torch.nn.GaussianNLLLoss(full=full, reduction=reduction)(b, torch.tensor(t), vb)
+        np.testing.assert_allclose(la.detach().numpy(), lb.detach().numpy(), rtol=1e-5)
+        la.sum().backward()
+        lb.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(va.grad.numpy(), vb.grad.numpy(), rtol=1e-4)
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("log_input,full", [(True, False), (False, False), (True, True)])
+def test_poisson_nll_matches_torch(reduction, log_input, full):
+    x = RNG.uniform(0.1, 3, (4, 3)).astype(np.float32)
+    t = RNG.integers(0, 6, (4, 3)).astype(np.float32)
+    _check(nn.PoissonNLLLoss(log_input, full, reduction=reduction),
+           torch.nn.PoissonNLLLoss(log_input, full, reduction=reduction), x, t)
+
+
+def test_margin_and_likelihood_loss_errors():
+    with pytest.raises(ValueError, match=r"TripletMarginLoss: margin must be a number, got 'a'"):
+        nn.TripletMarginLoss(margin="a")
+    with pytest.raises(ValueError, match=r"^CosineEmbeddingLoss: expected two inputs of the same "
+                                         r"shape \(N, D\) or \(D,\), got \(2, 3\) and \(2, 4\)"):
+        nn.CosineEmbeddingLoss()(axonic.ones(2, 3), axonic.ones(2, 4), axonic.ones(2))
+    with pytest.raises(ValueError, match=r"gaussian_nll_loss: var has negative entries"):
+        F.gaussian_nll_loss(axonic.ones(2), axonic.ones(2), -axonic.ones(2))

@@ -250,7 +250,10 @@ F_NAMES = [
     "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "layer_norm", "batch_norm", "group_norm",
     "embedding", "one_hot", "pad", "prelu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
-    "mish", "logsigmoid", "softsign", "selu", "celu", "normalize",
+    "mish", "logsigmoid", "softsign", "selu", "celu", "normalize", "glu", "softmin",
+    "threshold", "cosine_similarity", "pairwise_distance", "margin_ranking_loss",
+    "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "gaussian_nll_loss", "poisson_nll_loss",
 ]
 
 

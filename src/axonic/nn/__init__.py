@@ -15,6 +15,7 @@ from axonic.nn.activation import (
     CELU,
     ELU,
     GELU,
+    GLU,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -29,10 +30,13 @@ from axonic.nn.activation import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softmin,
     Softplus,
     Softsign,
     Tanh,
+    Threshold,
 )
+from axonic.nn.distance import CosineSimilarity, PairwiseDistance
 from axonic.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
 from axonic.nn.embedding import Embedding
@@ -49,6 +53,14 @@ from axonic.nn.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from axonic.nn.margin_loss import (
+    CosineEmbeddingLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
+from axonic.nn.probabilistic_loss import GaussianNLLLoss, PoissonNLLLoss
 from axonic.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from axonic.nn.pooling import (
     AdaptiveAvgPool1d,

@@ -384,3 +384,75 @@ class Softsign(_Activation):
 
     def forward(self, input):
         return softsign(input)
+
+
+def glu(input, dim: int = -1):
+    """Gated linear unit: split ``dim`` in halves ``a, b`` and return ``a * sigmoid(b)``."""
+    from axonic.ops.join import chunk
+
+    n = input.ndim
+    if n == 0 or not -n <= dim < n or input.shape[dim] % 2:
+        raise ValueError(f"glu: dim {dim} of an input of shape {tuple(input.shape)} must exist "
+                         "and have an even size")
+    a, b = chunk(input, 2, dim)
+    return a * _unary.sigmoid(b)
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    return _softmax_fn(-input, dim, dtype)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """``x`` where ``x > threshold``, ``value`` elsewhere."""
+    from axonic.ops.indexing import where
+
+    return where(input > threshold, input, value)
+
+
+class GLU(Module):
+    """Gated linear unit over ``dim`` (its size halves)."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = _dim_ok("GLU", dim)
+
+    def forward(self, input):
+        try:
+            return glu(input, self.dim)
+        except ValueError as e:
+            raise self.input_error(str(e).split(": ", 1)[1]) from None
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """``softmax(-x)`` along ``dim``."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = _dim_ok("Softmin", dim)
+
+    def forward(self, input):
+        _check_dim(self, input)
+        return softmin(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Threshold(_Activation):
+    """``x`` where ``x > threshold``, ``value`` elsewhere."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__(inplace)
+        self.threshold = _number("Threshold", "threshold", threshold)
+        self.value = _number("Threshold", "value", value)
+
+    def forward(self, input):
+        return threshold(input, self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (
+            ", inplace=True" if self.inplace else "")

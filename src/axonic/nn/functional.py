@@ -10,6 +10,7 @@ tensor([0., 3.])
 
 from axonic.nn.activation import (
     celu,
+    glu,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -20,8 +21,11 @@ from axonic.nn.activation import (
     relu6,
     selu,
     softmax,
+    softmin,
     softsign,
+    threshold,
 )
+from axonic.nn.distance import cosine_similarity, pairwise_distance
 from axonic.nn.dropout import dropout, dropout1d, dropout2d
 from axonic.nn.embedding import embedding
 from axonic.nn.linear import linear
@@ -36,7 +40,15 @@ from axonic.nn.loss import (
     nll_loss,
     smooth_l1_loss,
 )
+from axonic.nn.margin_loss import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from axonic.nn.normalization import batch_norm, group_norm, layer_norm, normalize
+from axonic.nn.probabilistic_loss import gaussian_nll_loss, poisson_nll_loss
 from axonic.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from axonic.ops.indexing import one_hot
@@ -46,6 +58,9 @@ from axonic.ops.special import elu, gelu, leaky_relu, prelu, silu, softplus
 from axonic.ops.unary import sigmoid, tanh
 
 __all__ = [
+    "glu", "softmin", "threshold", "cosine_similarity", "pairwise_distance",
+    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "soft_margin_loss",
+    "triplet_margin_loss", "gaussian_nll_loss", "poisson_nll_loss",
     "celu", "selu", "normalize",
     "group_norm", "kl_div",
     "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6", "softsign",
