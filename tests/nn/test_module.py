@@ -312,3 +312,54 @@ def test_module_list_and_sequential_concatenate():
         nn.Sequential(a) + [b]
     with pytest.raises(IndexError, match=r"Sequential: index 3 is out of range for 2 modules"):
         seq[3]
+
+
+@requires_torch
+def test_full_backward_hooks_see_the_same_gradients_as_torch():
+    ours, theirs = _small(nn), _small(torch.nn)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    seen = {"ours": [], "theirs": []}
+
+    def recorder(key):
+        def hook(module, grad_input, grad_output):
+            seen[key].append((type(module).__name__,
+                              [None if g is None else np.array(g.detach().numpy() if hasattr(
+                                  g, "detach") else g) for g in grad_input],
+                              [np.array(g.detach().numpy()) for g in grad_output]))
+        return hook
+
+    for i in (0, 2, 3):
+        ours[i].register_full_backward_hook(recorder("ours"))
+        theirs[i].register_full_backward_hook(recorder("theirs"))
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    for requires_grad in (True, False):
+        seen["ours"].clear()
+        seen["theirs"].clear()
+        ours(axonic.tensor(x, requires_grad=requires_grad)).sum().backward()
+        theirs(torch.tensor(x, requires_grad=requires_grad)).sum().backward()
+        assert [s[0] for s in seen["ours"]] == [s[0] for s in seen["theirs"]]
+        for (_, gi_a, go_a), (_, gi_b, go_b) in zip(seen["ours"], seen["theirs"]):
+            for a, b in zip(gi_a + go_a, gi_b + go_b):
+                assert (a is None) == (b is None)
+                if a is not None:
+                    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_backward_hooks_can_replace_gradients_and_be_removed():
+    layer = nn.Linear(3, 2)
+    x = axonic.randn(4, 3, requires_grad=True)
+    layer(x).sum().backward()
+    plain_w, plain_x = layer.weight.grad.numpy().copy(), x.grad.numpy().copy()
+    layer.zero_grad()
+    x.grad = None
+    h1 = layer.register_full_backward_pre_hook(lambda m, go: (go[0] * 2,))
+    h2 = layer.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
+    layer(x).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad.numpy(), 2 * plain_w, rtol=1e-6)
+    assert not x.grad.numpy().any()
+    h1.remove()
+    h2.remove()
+    layer.zero_grad()
+    x.grad = None
+    layer(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), plain_x, rtol=1e-6)

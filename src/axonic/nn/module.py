@@ -69,6 +69,8 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing its forward()")
@@ -84,7 +86,12 @@ class Module:
                 r = hook(self, args)
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
-            out = self.forward(*args, **kwargs)
+            if self._backward_hooks or self._backward_pre_hooks:
+                from axonic.nn.backward_hooks import call_with_backward_hooks
+
+                out = call_with_backward_hooks(self, self.forward, args, kwargs)
+            else:
+                out = self.forward(*args, **kwargs)
             for hook in self._forward_hooks.values():
                 r = hook(self, args, out)
                 if r is not None:
@@ -119,6 +126,16 @@ class Module:
     def register_forward_pre_hook(self, hook):
         """``hook(module, inputs)`` before every forward; may return new inputs."""
         return _add_hook(self._forward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's tensor inputs are computed; may return a replacement ``grad_input``."""
+        return _add_hook(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """``hook(module, grad_output)`` when the gradients of the module's outputs are
+        known; may return a replacement ``grad_output``."""
+        return _add_hook(self._backward_pre_hooks, hook)
 
     # --- registration -------------------------------------------------------------------
     def __setattr__(self, name, value):
