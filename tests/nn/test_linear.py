@@ -144,3 +144,19 @@ def test_layers_reject_a_dtype_other_than_their_parameters():
                      (nn.Linear(3, 1), axonic.ones(2, 3, dtype=axonic.int64))]:
         with pytest.raises(ValueError, match=f"^{type(layer).__name__}: expected input of dtype"):
             layer(x)
+
+
+@requires_torch
+@pytest.mark.parametrize("make", [lambda m: m.Linear(5, 3), lambda m: m.LayerNorm(5),
+                                  lambda m: m.GELU(), lambda m: m.Softplus()])
+def test_layers_take_non_contiguous_inputs(make):
+    x = np.random.default_rng(7).standard_normal((5, 4, 6)).astype(np.float32)
+    ours, theirs = make(nn), make(torch.nn)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    a = axonic.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    out, ref = ours(a.transpose(0, 2)), theirs(b.transpose(0, 2))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-6)
