@@ -77,16 +77,20 @@ class CrossEntropy(Function):
                 reduction="mean"):
         n, c = x.shape
         xp = get_array_module(x)
-        logp = _log_softmax_rows(x)
-        dt = x.dtype
         self.fast = None
         if (target.dtype.kind in "iu" and weight is None and not label_smoothing
                 and not (target == ignore_index).any()):
-            # the common case: one coefficient per row, no dense coefficient matrix
+            # the common case: one coefficient per row; keep softmax itself for backward
             rows = xp.arange(n)
-            per = -logp[rows, target]
-            self.logp, self.fast, self.reduction, self.denom = logp, (rows, target), reduction, n
+            shifted = x - x.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            total = e.sum(axis=1)
+            per = np.log(total) - shifted[rows, target]
+            e /= total[:, None]
+            self.probs, self.fast, self.reduction, self.denom = e, (rows, target), reduction, n
             return _reduce(per, reduction, n)
+        logp = _log_softmax_rows(x)
+        dt = x.dtype
         if target.dtype.kind in "iu":
             keep = target != ignore_index
             safe = xp.where(keep, target, 0)
@@ -110,15 +114,14 @@ class CrossEntropy(Function):
         return _reduce(per, reduction, denom)
 
     def backward(self, g):
-        logp = self.logp
         scale = g[:, None] if self.reduction == "none" else (
             g / self.denom if self.reduction == "mean" else g)
         if self.fast is not None:
-            gx = np.exp(logp)
+            gx = self.probs.copy()
             gx[self.fast] -= 1
         else:
             coef = self.coef
-            gx = np.exp(logp) * coef.sum(axis=1, keepdims=True) - coef
+            gx = np.exp(self.logp) * coef.sum(axis=1, keepdims=True) - coef
         gx *= scale
         return gx, None, None
 
