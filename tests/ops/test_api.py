@@ -57,6 +57,22 @@ METHODS = {
     "maximum": lambda lib, x: lib.maximum(x, x.detach() * 0), "minimum":
         lambda lib, x: lib.minimum(x, x.detach() * 0 + 0.6),
     "abs": lambda lib, x: lib.abs(x), "neg": lambda lib, x: lib.neg(x),
+    # further PyTorch names
+    "cumsum": lambda lib, x: x.cumsum(1), "norm": lambda lib, x: x.norm(dim=0),
+    "sort": lambda lib, x: x.sort(1, descending=True).values,
+    "topk": lambda lib, x: x.topk(2, 1).values, "roll": lambda lib, x: x.roll(1, 1),
+    "diagonal": lambda lib, x: x.diagonal(), "trace": lambda lib, x: x[:, :2].trace(),
+    "outer": lambda lib, x: lib.outer(x[0], x[1]), "movedim": lambda lib, x: x.movedim(0, 1),
+    "tile": lambda lib, x: x.tile((2,)), "expm1": lambda lib, x: x.expm1(),
+    "log2": lambda lib, x: (x * x + 1).log2(), "log10": lambda lib, x: (x * x + 1).log10(),
+    "tan": lambda lib, x: x.tan(), "sinh": lambda lib, x: x.sinh(), "cosh": lambda lib, x: x.cosh(),
+    "atan": lambda lib, x: x.atan(), "atan2": lambda lib, x: lib.atan2(x, x.flip(0)),
+    "logaddexp": lambda lib, x: lib.logaddexp(x, x.flip(1)),
+    "lerp": lambda lib, x: lib.lerp(x, x * x, 0.3),
+    "clamp_min": lambda lib, x: x.clamp_min(0.6), "clamp_max": lambda lib, x: x.clamp_max(0.6),
+    "masked_select": lambda lib, x: x.masked_select(x.detach() > 0),
+    "scatter_add": lambda lib, x: lib.zeros(2, 4).scatter_add(1, lib.tensor([[0, 0, 3],
+                                                                             [1, 2, 1]]), x),
 }
 
 
@@ -88,6 +104,30 @@ def test_non_differentiable_methods_match_torch():
                                   torch.nn.functional.one_hot(torch.tensor(labels), 4).numpy())
     assert axonic.nn.functional.one_hot(axonic.tensor(labels)).shape == (3, 3)
     assert axonic.ops.indexing.one_hot(axonic.tensor(labels)).dtype == np.int64
+
+
+@requires_torch
+def test_sorting_indices_and_new_tensors_match_torch():
+    data = np.array([[3.0, 1.0, 2.0, 1.0], [0.5, 4.0, 4.0, -1.0]], np.float32)
+    x, xt = axonic.tensor(data), torch.tensor(data)
+    for f in (lambda t: t.argsort(1), lambda t: t.argsort(0, descending=True),
+              lambda t: t.sort(dim=1, stable=True).indices,
+              lambda t: t.sort(dim=1, descending=True, stable=True).indices,
+              lambda t: t.count_nonzero(0), lambda t: (t > 1).sum(1)):
+        np.testing.assert_array_equal(f(x).numpy(), f(xt).numpy())
+    np.testing.assert_array_equal(x.topk(2, 1).indices.numpy(), [[0, 2], [1, 2]])
+    for name, args in (("new_zeros", (2, 3)), ("new_ones", ((3,),)), ("new_full", ((2,), 7.0)),
+                       ("new_tensor", ([1, 2],))):
+        ours, theirs = getattr(x, name)(*args), getattr(xt, name)(*args)
+        assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    y, yt = axonic.tensor(data), torch.tensor(data)
+    y.masked_fill_(y > 2, -1.0)
+    yt.masked_fill_(yt > 2, -1.0)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+    nan = np.array([np.nan, np.inf, -np.inf, 1.0], np.float32)
+    np.testing.assert_array_equal(axonic.tensor(nan).nan_to_num().numpy(),
+                                  torch.tensor(nan).nan_to_num().numpy())
 
 
 def test_tensor_attributes():

@@ -253,6 +253,35 @@ def test_creation_errors(call, exc, pattern):
         call()
 
 
+@pytest.mark.parametrize("call,exc,pattern", [
+    (lambda: axonic.ones(3).topk(4), ValueError, r"topk: k \(4\) is out of range for dim -1 "
+                                                 r"of size 3"),
+    (lambda: axonic.ones(2, 3).roll((1, 2)), ValueError,
+     r"roll: without dims, shifts must be one int, got \(1, 2\)"),
+    (lambda: axonic.ones(2, 3).roll((1, 2), 0), ValueError, "roll: 2 shifts for 1 dims"),
+    (lambda: axonic.ones(2, 3).diagonal(0, 1, 1), ValueError,
+     "diagonal: dim1 and dim2 must differ, got 1 and 1"),
+    (lambda: axonic.ones(2, 3, 4).trace(), ValueError, "trace: expects a 2-d tensor, got 3"),
+    (lambda: axonic.ones(3).norm(-1), ValueError,
+     "norm: p must be 'fro', inf, -inf or a positive number, got -1"),
+    (lambda: axonic.outer(axonic.ones(2, 2), axonic.ones(2)), ValueError,
+     r"outer: expects two 1-d tensors, got shapes \(2, 2\) and \(2,\)"),
+    (lambda: axonic.ones(2, 3).masked_select(axonic.tensor([True, False])), ValueError,
+     r"masked_select: shapes \(2, 3\) and \(2,\) cannot be broadcast"),
+    (lambda: axonic.ones(2, 3).scatter(1, axonic.tensor([[0]]), 1.0, reduce="max"),
+     ValueError, "scatter: reduce must be None or 'add', got 'max'"),
+    (lambda: axonic.ones(2, 3).scatter(1, axonic.tensor([[0, 1]]), axonic.ones(1, 1)),
+     ValueError, r"scatter: index shape \(1, 2\) exceeds src shape \(1, 1\)"),
+    (lambda: axonic.ones(2, 3).scatter_add(1, axonic.tensor([[5]]), axonic.ones(1, 1)),
+     IndexError, "scatter: index 5 is out of range for dim 1 with size 3"),
+    (lambda: axonic.ones(2, 3).movedim((0, 1), 0), ValueError,
+     "movedim: 2 source dims but 1 destinations"),
+])
+def test_further_op_errors(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
 def test_gradcheck_errors():
     with pytest.raises(TypeError, match="gradcheck: inputs must be float64 .* got float32"):
         gradcheck(lambda x: x * 2, (axonic.ones(2, requires_grad=True),))

@@ -6,7 +6,7 @@ import numpy as np
 
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor, _make
-from axonic.ops._spec import OpSpec
+from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import as_operand, broadcast_error, promote
 
 
@@ -122,6 +122,18 @@ class Minimum(Maximum):
 
     def _weight_a(self):
         return self.a < self.b
+
+
+class Atan2(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.arctan2(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        r2 = self.a * self.a + self.b * self.b
+        return (sum_to(g * self.b / r2, a.data.shape) if _needs(a) else None,
+                sum_to(-g * self.a / r2, b.data.shape) if _needs(b) else None)
 
 
 class Remainder(Function):
@@ -244,6 +256,45 @@ def minimum(input, other):
     return _binary(Minimum, "minimum", input, other)
 
 
+def atan2(input, other):
+    """The angle of the point ``(other, input)``, elementwise with broadcasting.
+
+    >>> import axonic
+    >>> axonic.atan2(axonic.tensor([1.0]), axonic.tensor([-1.0]))
+    tensor([2.3562])
+    """
+    return _binary(Atan2, "atan2", input, other)
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    return add(input, mul(weight, sub(end, input)))
+
+
+def logaddexp(input, other):
+    """``log(exp(a) + exp(b))`` without overflow.
+
+    >>> import axonic
+    >>> axonic.logaddexp(axonic.tensor([1000.0]), axonic.tensor([1000.0]))
+    tensor([1000.6932])
+    """
+    from axonic.ops.unary import abs, exp, log1p
+
+    return add(maximum(input, other), log1p(exp(neg(abs(sub(input, other))))))
+
+
+def clamp_min(input, min):
+    from axonic.ops.unary import clamp
+
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    from axonic.ops.unary import clamp
+
+    return clamp(input, max=max)
+
+
 def _pos(rng):
     return (rng.uniform(0.5, 2.0, (3, 4)), rng.uniform(-2, 2, (3, 4)))
 
@@ -262,6 +313,13 @@ _BIN_SHAPES = [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((), (2, 3
                ((4,), ()), ((0, 3), (3,)), ((2, 1, 3), (4, 1))]
 
 SPECS = [
+    OpSpec("atan2", atan2, np.arctan2, [((3, 4), (3, 4)), ((2, 3), (3,))],
+           lambda a, b: TORCH.atan2(a, b)),
+    OpSpec("lerp", lambda a, b, w: lerp(a, b, w), lambda a, b, w: a + w * (b - a),
+           [((3, 4), (3, 4), (3, 4)), ((2, 3), (3,), ())], lambda a, b, w: TORCH.lerp(a, b, w)),
+    OpSpec("logaddexp", logaddexp, np.logaddexp,
+           [((3, 4), (4,)), lambda r: (np.array([1e3, -1e3, 2.0]), np.array([1e3 - 1, 5.0, 1.5]))],
+           lambda a, b: TORCH.logaddexp(a, b)),
     OpSpec("add", add, np.add, _BIN_SHAPES, lambda a, b: a + b),
     OpSpec("sub", sub, np.subtract, _BIN_SHAPES, lambda a, b: a - b),
     OpSpec("mul", mul, np.multiply, _BIN_SHAPES, lambda a, b: a * b),

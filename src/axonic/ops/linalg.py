@@ -69,6 +69,22 @@ def matmul(input, other):
 mm = matmul
 
 
+def outer(input, vec2):
+    """The outer product of two vectors.
+
+    >>> import axonic
+    >>> axonic.outer(axonic.tensor([1.0, 2.0]), axonic.tensor([1.0, 10.0]))
+    tensor([[ 1., 10.],
+            [ 2., 20.]])
+    """
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ValueError(
+            f"outer: expects two 1-d tensors, got shapes {input.shape} and {vec2.shape}")
+    from axonic.ops.arithmetic import mul
+
+    return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
         raise ValueError(f"bmm: expects two 3-d tensors, got shapes {input.shape} and {mat2.shape}")
@@ -177,6 +193,7 @@ def einsum(equation, *operands):
 
 
 SPECS = [
+    OpSpec("outer", outer, np.outer, [((3,), (4,))], lambda a, b: TORCH.outer(a, b)),
     OpSpec("matmul_2d", matmul, np.matmul, [((3, 4), (4, 5)), ((0, 4), (4, 2))],
            lambda a, b: a @ b),
     OpSpec("matmul_vec", matmul, np.matmul, [((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,))],

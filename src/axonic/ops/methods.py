@@ -48,6 +48,34 @@ def _augmented(inplace, op):
     return iop
 
 
+def _new(fill):
+    def new(self, *size, dtype=None, device=None, requires_grad=False):
+        from axonic.ops.creation import full
+
+        shape = size[0] if len(size) == 1 and isinstance(size[0], tuple | list) else size
+        return full(tuple(shape), fill, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    return new
+
+
+def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    return _new(fill_value)(self, size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from axonic.autograd.tensor import tensor
+
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+
+def _masked_fill_(self, mask, value):
+    """In-place ``masked_fill`` (not recorded: use ``masked_fill`` inside a graph)."""
+    m = mask.data if isinstance(mask, Tensor) else mask
+    return indexing.setitem(self, m, value) or self
+
+
 def _install():
     T = Tensor
     # operators
@@ -99,6 +127,10 @@ def _install():
         "sqrt": unary.sqrt, "rsqrt": unary.rsqrt, "sin": unary.sin, "cos": unary.cos,
         "tanh": unary.tanh, "sigmoid": unary.sigmoid, "relu": unary.relu,
         "clamp": unary.clamp, "clip": unary.clamp, "reciprocal": unary.reciprocal,
+        "expm1": unary.expm1, "tan": unary.tan, "sinh": unary.sinh, "cosh": unary.cosh,
+        "atan": unary.atan, "arctan": unary.atan, "log2": unary.log2, "log10": unary.log10,
+        "nan_to_num": unary.nan_to_num, "atan2": ar.atan2, "lerp": ar.lerp,
+        "logaddexp": ar.logaddexp, "clamp_min": ar.clamp_min, "clamp_max": ar.clamp_max,
         "square": unary.square, "sign": unary.sign, "floor": unary.floor, "ceil": unary.ceil,
         "round": unary.round, "trunc": unary.trunc, "isnan": unary.isnan, "isinf": unary.isinf,
         "isfinite": unary.isfinite,
@@ -107,6 +139,7 @@ def _install():
         "max": reduce.max, "min": reduce.min, "amax": reduce.amax, "amin": reduce.amin,
         "prod": reduce.prod, "logsumexp": reduce.logsumexp, "argmax": reduce.argmax,
         "argmin": reduce.argmin, "all": reduce.all, "any": reduce.any,
+        "cumsum": reduce.cumsum, "norm": reduce.norm, "count_nonzero": reduce.count_nonzero,
         "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
         # shape
         "reshape": shape.reshape, "view": shape.view, "flatten": shape.flatten,
@@ -115,6 +148,8 @@ def _install():
         "t": shape.t, "expand": shape.expand, "expand_as": shape.expand_as,
         "broadcast_to": shape.broadcast_to, "contiguous": shape.contiguous,
         "tril": shape.tril, "triu": shape.triu, "flip": shape.flip, "repeat": shape.repeat,
+        "roll": shape.roll, "movedim": shape.movedim, "moveaxis": shape.movedim,
+        "tile": shape.tile, "diagonal": shape.diagonal, "trace": shape.trace,
         "view_as": lambda self, other: shape.reshape(self, other.shape),
         "reshape_as": lambda self, other: shape.reshape(self, other.shape),
         # join / split
@@ -122,9 +157,16 @@ def _install():
         # indexing
         "gather": indexing.gather, "index_select": indexing.index_select,
         "masked_fill": indexing.masked_fill, "nonzero": indexing.nonzero,
+        "masked_fill_": _masked_fill_, "masked_select": indexing.masked_select,
+        "scatter": indexing.scatter, "scatter_add": indexing.scatter_add,
+        "sort": indexing.sort, "argsort": indexing.argsort, "topk": indexing.topk,
         "where": lambda self, condition, other: indexing.where(condition, self, other),
         # linalg
         "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "dot": linalg.dot,
+        "outer": linalg.outer,
+        # new tensors like this one
+        "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0),
+        "new_full": _new_full, "new_tensor": _new_tensor,
         # comparisons
         "eq": cmp.eq, "ne": cmp.ne, "lt": cmp.lt, "le": cmp.le, "gt": cmp.gt, "ge": cmp.ge,
         "logical_and": cmp.logical_and, "logical_or": cmp.logical_or,

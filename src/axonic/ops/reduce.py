@@ -11,7 +11,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
-from axonic.ops._spec import OpSpec
+from axonic.ops._spec import TORCH, OpSpec, away_from
 from axonic.ops._util import dim_arg, norm_dim
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -141,6 +141,36 @@ class LogSumExp(Function):
         if not self.keepdim:
             g = np.expand_dims(g, self.axes)
         return g * np.exp(self.x - self.out_k)
+
+
+class Cumsum(Function):
+    saves_inputs = False
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, g):
+        # each input feeds every later output: the reversed cumulative sum of the gradient
+        return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
+
+
+class Norm2(Function):
+    """The Euclidean norm; at the zero vector the gradient is 0 (a subgradient), as PyTorch."""
+
+    saves_output = True
+
+    def forward(self, x, axes, keepdim):
+        self.x, self.axes, self.keepdim = x, axes, keepdim
+        self.out = np.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+        return self.out
+
+    def backward(self, g):
+        out = self.out
+        if not self.keepdim and self.axes is not None:
+            out, g = np.expand_dims(out, self.axes), np.expand_dims(g, self.axes)
+        safe = np.where(out == 0, 1, out)
+        return np.where(out == 0, 0, g / safe) * self.x
 
 
 # --- the public functions --------------------------------------------------------------
@@ -274,6 +304,64 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return LogSumExp.apply(_float(input), axes=axes, keepdim=keepdim)
 
 
+def cumsum(input, dim, dtype=None):
+    """Running sum along ``dim``.
+
+    >>> import axonic
+    >>> axonic.tensor([1.0, 2.0, 3.0]).cumsum(0)
+    tensor([1., 3., 6.])
+    """
+    (axis,) = norm_dim(dim, input.ndim, "cumsum")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.data.dtype.kind == "b":
+        input = input.to(np.int64)
+    return Cumsum.apply(input, axis=axis)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm over ``dim`` (all elements by default): p = 2 or "fro", 1, inf,
+    -inf or any other positive number.
+
+    >>> import axonic
+    >>> axonic.tensor([3.0, 4.0]).norm(), axonic.tensor([3.0, -4.0]).norm(1)
+    (tensor(5.), tensor(7.))
+    """
+    from axonic.ops.unary import abs
+
+    if dtype is not None:
+        input = input.to(dtype)
+    x = _float(input)
+    axes = norm_dim(dim, x.ndim, "norm")
+    if p in ("fro", 2):
+        return Norm2.apply(x, axes=axes, keepdim=keepdim)
+    if p == float("inf"):
+        return amax(abs(x), () if axes is None else axes, keepdim)
+    if p == float("-inf"):
+        return amin(abs(x), () if axes is None else axes, keepdim)
+    if not isinstance(p, int | float) or p <= 0:
+        raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
+    if p == 1:
+        return sum(abs(x), axes, keepdim)
+    return sum(abs(x) ** p, axes, keepdim) ** (1.0 / p)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` in one call."""
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(_float(input), dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(_float(input), dim, keepdim))
+
+
+def count_nonzero(input, dim=None):
+    axes = norm_dim(dim, input.ndim, "count_nonzero")
+    return _make(np.asarray(np.count_nonzero(input.data, axis=axes)).astype(np.int64))
+
+
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
     if dim is None:
@@ -311,6 +399,24 @@ def _np_var(a, axis=None, ddof=1, keepdims=False):
 
 
 SPECS = [
+    OpSpec("cumsum", lambda a: cumsum(a, 1), lambda a: np.cumsum(a, 1),
+           [((3, 4),), ((2, 0),), ((2, 3, 4),)], lambda a: a.cumsum(1)),
+    OpSpec("norm", norm, np.linalg.norm, [((3, 4),), ((5,),)], lambda a: a.norm()),
+    OpSpec("norm_dim_keepdim", lambda a: norm(a, 2, 1, keepdim=True),
+           lambda a: np.linalg.norm(a, axis=1, keepdims=True), [((3, 4),)],
+           lambda a: a.norm(2, 1, keepdim=True)),
+    OpSpec("norm_zero_row", lambda a: norm(a, dim=1), lambda a: np.linalg.norm(a, axis=1),
+           [lambda r: (np.array([[0.0, 0.0], [3.0, 4.0]]),)], lambda a: a.norm(dim=1),
+           gradcheck=False),
+    OpSpec("norm_p1", lambda a: norm(a, 1, 0), lambda a: np.abs(a).sum(0),
+           [lambda r: (away_from(r.uniform(-2, 2, (3, 4)), [0]),)], lambda a: a.norm(1, 0)),
+    OpSpec("norm_p3", lambda a: norm(a, 3), lambda a: (np.abs(a) ** 3).sum() ** (1 / 3),
+           [lambda r: (away_from(r.uniform(-2, 2, (3, 4)), [0]),)], lambda a: a.norm(3)),
+    OpSpec("norm_inf", lambda a: norm(a, float("inf"), 1), lambda a: np.abs(a).max(1),
+           [_distinct], lambda a: a.norm(float("inf"), 1)),
+    OpSpec("var_mean", lambda a: var_mean(a, 1)[0] + var_mean(a, 1)[1],
+           lambda a: a.var(1, ddof=1) + a.mean(1), [((3, 4),)],
+           lambda a: TORCH.var_mean(a, 1)[0] + TORCH.var_mean(a, 1)[1]),
     OpSpec("sum", sum, np.sum, [((3, 4),), ((),), ((0, 3),), ((2, 3, 4),)], lambda a: a.sum()),
     OpSpec("sum_dim", lambda a: sum(a, 1), lambda a: a.sum(1), [((3, 4),), ((2, 3, 4),), ((0, 3),)],
            lambda a: a.sum(1)),

@@ -83,6 +83,17 @@ class Flip(Function):
         return np.flip(g, self.axes)
 
 
+class Roll(Function):
+    saves_inputs = False
+
+    def forward(self, x, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+        return np.roll(x, shifts, axes)
+
+    def backward(self, g):
+        return np.roll(g, tuple(-s for s in self.shifts), self.axes)
+
+
 def _sizes(args, name):
     if len(args) == 1 and isinstance(args[0], tuple | list):
         args = tuple(args[0])
@@ -282,7 +293,85 @@ def repeat(input, *sizes):
     return reshape(expand(x, tuple(target)), tuple(r * s for r, s in zip(sizes, x.shape[1::2])))
 
 
+def roll(input, shifts, dims=None):
+    """Shift elements along ``dims`` (the flattened tensor when None), wrapping around.
+
+    >>> import axonic
+    >>> axonic.arange(5).roll(2)
+    tensor([3, 4, 0, 1, 2])
+    """
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise ValueError(f"roll: without dims, shifts must be one int, got {shifts}")
+        return reshape(roll(flatten(input), shifts, 0), input.shape)
+    axes = norm_dim(dims, input.ndim, "roll")
+    if len(axes) != len(shifts):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} dims; they must match")
+    return Roll.apply(input, shifts=shifts, axes=axes)
+
+
+def movedim(input, source, destination):
+    """Move dims ``source`` to positions ``destination``, the others keeping their order."""
+    src = norm_dim(source, input.ndim, "movedim")
+    dst = norm_dim(destination, input.ndim, "movedim")
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: {len(src)} source dims but {len(dst)} destinations")
+    order = [d for d in range(input.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+def tile(input, dims):
+    """Repeat the tensor along each dim; ``dims`` shorter than ``ndim`` is padded with 1s."""
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the (dim1, dim2) planes, as the last dim (PyTorch's ``diagonal``).
+
+    >>> import axonic
+    >>> axonic.arange(9).reshape(3, 3).diagonal(1)
+    tensor([1, 5])
+    """
+    from axonic.ops.indexing import getitem
+
+    a, b = norm_dim((dim1, dim2), input.ndim, "diagonal")
+    if a == b:
+        raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+    x = movedim(input, (a, b), (-2, -1))
+    n, m = x.shape[-2:]
+    rows = np.arange(max(0, -offset), max(0, min(n, m - offset)))
+    return getitem(x, (Ellipsis, rows, rows + offset))
+
+
+def trace(input):
+    """The sum of the main diagonal of a 2-d tensor."""
+    if input.ndim != 2:
+        raise ValueError(f"trace: expects a 2-d tensor, got {input.ndim} dimensions")
+    return diagonal(input).sum()
+
+
 SPECS = [
+    OpSpec("roll", lambda a: roll(a, (1, -2), (0, 1)), lambda a: np.roll(a, (1, -2), (0, 1)),
+           [((3, 4),)], lambda a: a.roll((1, -2), (0, 1))),
+    OpSpec("roll_flat", lambda a: roll(a, 3), lambda a: np.roll(a, 3), [((2, 3),)],
+           lambda a: a.roll(3)),
+    OpSpec("movedim", lambda a: movedim(a, 0, -1), lambda a: np.moveaxis(a, 0, -1),
+           [((2, 3, 4),)], lambda a: a.movedim(0, -1)),
+    OpSpec("tile", lambda a: tile(a, (2, 1)), lambda a: np.tile(a, (2, 1)), [((2, 3),), ((3,),)],
+           lambda a: a.tile((2, 1))),
+    OpSpec("diagonal", lambda a: diagonal(a), lambda a: np.diagonal(a).copy(), [((3, 4),)],
+           lambda a: a.diagonal()),
+    OpSpec("diagonal_offset_dims", lambda a: diagonal(a, -1, 1, 2),
+           lambda a: np.diagonal(a, -1, 1, 2).copy(), [((2, 4, 3),)],
+           lambda a: a.diagonal(-1, 1, 2)),
+    OpSpec("trace", trace, np.trace, [((3, 3),), ((2, 4),)], lambda a: a.trace()),
     OpSpec("reshape", lambda a: reshape(a, 4, 3), lambda a: a.reshape(4, 3), [((3, 4),)],
            lambda a: a.reshape(4, 3)),
     OpSpec("reshape_infer", lambda a: reshape(a, -1), lambda a: a.reshape(-1), [((2, 3, 2),),

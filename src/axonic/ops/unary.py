@@ -148,6 +148,68 @@ class Clamp(Function):
         return g * mask
 
 
+class Expm1(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        self.out = np.expm1(x)  # exp(x) - 1 without cancellation for small x
+        return self.out
+
+    def backward(self, g):
+        return g * (self.out + 1)
+
+
+class Tan(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        self.out = np.tan(x)
+        return self.out
+
+    def backward(self, g):
+        return g * (1 + self.out * self.out)
+
+
+class Sinh(Function):
+    def forward(self, x):
+        self.x = x
+        return np.sinh(x)
+
+    def backward(self, g):
+        return g * np.cosh(self.x)
+
+
+class Cosh(Function):
+    def forward(self, x):
+        self.x = x
+        return np.cosh(x)
+
+    def backward(self, g):
+        return g * np.sinh(self.x)
+
+
+class Atan(Function):
+    def forward(self, x):
+        self.x = x
+        return np.arctan(x)
+
+    def backward(self, g):
+        return g / (1 + self.x * self.x)
+
+
+class NanToNum(Function):
+    """Replace NaN and infinities; the gradient flows only where the value was finite."""
+
+    def forward(self, x, nan, posinf, neginf):
+        self.finite = np.isfinite(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, g):
+        return g * self.finite
+
+
 class Reciprocal(Function):
     saves_inputs = False
     saves_output = True
@@ -214,6 +276,53 @@ def relu(input):
     return Relu.apply(input)
 
 
+def expm1(input):
+    """``exp(x) - 1``, accurate for small ``x``.
+
+    >>> import axonic
+    >>> axonic.expm1(axonic.tensor([1e-10], dtype=axonic.float64)).item()
+    1.00000000005e-10
+    """
+    return Expm1.apply(_float(input))
+
+
+def tan(input):
+    return Tan.apply(_float(input))
+
+
+def sinh(input):
+    return Sinh.apply(_float(input))
+
+
+def cosh(input):
+    return Cosh.apply(_float(input))
+
+
+def atan(input):
+    return Atan.apply(_float(input))
+
+
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+
+
+def log2(input):
+    return log(input) / _LN2
+
+
+def log10(input):
+    return log(input) / _LN10
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN to ``nan``, +-inf to ``posinf``/``neginf`` (by default the dtype's extremes).
+
+    >>> import axonic
+    >>> axonic.tensor([float("nan"), 1.0, float("-inf")]).nan_to_num(neginf=-5.0)
+    tensor([ 0.,  1., -5.])
+    """
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
 def reciprocal(input):
     return Reciprocal.apply(_float(input))
 
@@ -277,7 +386,23 @@ def _sig(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _with_non_finite(r):
+    return (np.array([1.5, np.nan, np.inf, -np.inf, -0.5]),)
+
+
 SPECS = [
+    OpSpec("expm1", expm1, np.expm1, _SHAPES + [lambda r: (np.array([1e-9, -1e-7, 0.3]),)],
+           lambda a: a.expm1()),
+    OpSpec("tan", tan, np.tan, [lambda r: (r.uniform(-1.2, 1.2, (3, 4)),)], lambda a: a.tan()),
+    OpSpec("sinh", sinh, np.sinh, _SHAPES, lambda a: a.sinh()),
+    OpSpec("cosh", cosh, np.cosh, _SHAPES, lambda a: a.cosh()),
+    OpSpec("atan", atan, np.arctan, _SHAPES, lambda a: a.atan()),
+    OpSpec("log2", log2, np.log2, [_positive], lambda a: a.log2()),
+    OpSpec("log10", log10, np.log10, [_positive], lambda a: a.log10()),
+    OpSpec("nan_to_num", lambda a: nan_to_num(a, 0.5, 7.0, -7.0),
+           lambda a: np.nan_to_num(a, nan=0.5, posinf=7.0, neginf=-7.0), [_SHAPES[0],
+                                                                           _with_non_finite],
+           lambda a: a.nan_to_num(0.5, 7.0, -7.0), gradcheck=False),
     OpSpec("abs", abs, np.abs, [lambda r: (away_from(r.uniform(-2, 2, (3, 4)), [0]),)],
            lambda a: a.abs()),
     OpSpec("exp", exp, np.exp, _SHAPES, lambda a: a.exp()),
