@@ -53,12 +53,16 @@ TARGETS = {"mlp": (1.0, "higher"), "cnn": (0.8, "higher"), "char_lstm": (0.8, "h
 def run_script(script: str, args: list[str], threads: int) -> list[dict]:
     """Run ``bench/<script>.py`` in a fresh process; the JSON results it prints."""
     cmd = [sys.executable, str(ROOT / "bench" / f"{script}.py"), "--json", *args]
+    load = os.getloadavg()[0]
     out = subprocess.run(cmd, env=thread_env(threads), capture_output=True, text=True,
                          cwd=ROOT, check=False)
     if out.returncode != 0:
         lines = (out.stderr or out.stdout).strip().splitlines() or ["(no output)"]
-        return [{"workload": script, "threads": threads, "error": lines[-1]}]
-    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        return [{"workload": script, "threads": threads, "error": lines[-1], "load": load}]
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    for r in results:
+        r["load"] = load
+    return results
 
 
 def import_seconds(module: str, cache_dir: str) -> tuple[float, float]:
@@ -116,7 +120,9 @@ def run_everything(quick: bool, thread_counts: list[int], profile: bool) -> list
         r["script"] = "memory"
         results.append(r)
         print(format_result(r), flush=True)
+    load = os.getloadavg()[0]
     r = import_times(3 if quick else 7)
+    r["load"] = load
     r["script"] = "import"
     results.append(r)
     print(format_result(r), flush=True)
@@ -128,6 +134,11 @@ def verdict(result: dict) -> str:
     target, better = TARGETS[result["script"]]
     ok = result["ratio"] >= target if better == "higher" else result["ratio"] <= target
     return "reached" if ok else "missed"
+
+
+def load_of(result: dict) -> str:
+    """The 1-minute load average when the result's process started, as text."""
+    return f"{result['load']:.1f}" if "load" in result else ""
 
 
 def target_text(script: str) -> str:
@@ -189,21 +200,24 @@ def render(results: list[dict], quick: bool) -> str:
         "is judged on it); for import time, PyTorch's time / axonic's; for memory, axonic's "
         "growth over its post-import baseline / PyTorch's (lower is better). The ratio by CPU "
         "time (PyTorch's process CPU seconds per step / axonic's) is less sensitive to other "
-        "load on a shared machine; at 2 threads it compares total work, not speed.",
+        "load on a shared machine; at 2 threads it compares total work, not speed. Load: the "
+        "1-minute load average when the row's process started (this process included); on "
+        "2 cores, a row with all cores and a load above about 1.5 measures contention more "
+        "than either framework (see the notes).",
         "",
-        "| workload | threads | axonic | PyTorch | ratio | ratio by CPU time | target | |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| workload | threads | load | axonic | PyTorch | ratio | ratio by CPU time | target | |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         script = r.get("script", r["workload"])
         if "error" in r:
-            lines.append(f"| {r['workload']} | {r.get('threads', '')} | error: "
+            lines.append(f"| {r['workload']} | {r.get('threads', '')} | {load_of(r)} | error: "
                          f"`{r['error'][:120]}` | | | | {target_text(script)} | missed |")
             continue
         cpu = f"{r['cpu_ratio']:.2f}x" if "cpu_ratio" in r else ""
-        lines.append(f"| {r['workload']} | {r['threads']} | {display(r['axonic'])} | "
-                     f"{display(r['torch'])} | {r['ratio']:.2f}x | {cpu} | "
-                     f"{target_text(script)} | {verdict(r)} |")
+        lines.append(f"| {r['workload']} | {r['threads']} | {load_of(r)} | "
+                     f"{display(r['axonic'])} | {display(r['torch'])} | {r['ratio']:.2f}x | "
+                     f"{cpu} | {target_text(script)} | {verdict(r)} |")
     checks = [f"{r['workload']}: first loss axonic {r['first_loss']['axonic']:.6f}, PyTorch "
               f"{r['first_loss']['torch']:.6f}" for r in results
               if "first_loss" in r and r["threads"] == 1]
