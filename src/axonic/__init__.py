@@ -55,9 +55,28 @@ class cuda:
 
     is_available = staticmethod(_cuda_is_available)
 
-# --- further packages: one import line each, added by the package's owner ---------------
-from axonic import data  # noqa: E402, I001  (one line per package, kept apart)
+# --- packages -----------------------------------------------------------------------------
+# nn is imported at once (it is small and used everywhere); the rest on first use, so that
+# `import axonic` stays fast: `axonic.optim`, `from axonic import data`, `axonic.save` all work.
 from axonic import nn  # noqa: E402
-from axonic import optim  # noqa: E402
-from axonic.io import load, save  # noqa: E402
-from axonic import train  # noqa: E402
+
+_LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli")
+_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io"}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f"axonic.{name}")
+        globals()[name] = module
+        return module
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'axonic' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES))
