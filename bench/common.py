@@ -27,6 +27,7 @@ import importlib
 import json
 import os
 import pstats
+import resource
 import statistics
 import sys
 import time
@@ -172,9 +173,11 @@ def time_alternating(cases: dict, *, runs: int, warmup: int, steps: int | None =
     None it is chosen so that a run of the slowest case takes about ``target_s``). Run ``r``
     visits the cases in order when ``r`` is even and in reverse when odd, so neither framework
     always follows the other; with ``collect`` the garbage collector runs before each run,
-    so that neither side pays for the other's garbage. Returns ``(wall, cpu, steps)``:
-    ``{name: [wall seconds per call, ...]}``, the same in CPU seconds of the process (all
-    its threads; on a shared machine it is not inflated by waiting for a core), and ``steps``.
+    so that neither side pays for the other's garbage. Returns ``(wall, usage, steps)``:
+    ``{name: [wall seconds per call, ...]}``; ``{name: {"cpu": [...], "sys": [...],
+    "faults": [...]}}`` per call: the process's CPU seconds (all threads; on a shared
+    machine not inflated by waiting for a core), the kernel's share of them and the minor
+    page faults; and ``steps``.
     """
     names = list(cases)
     for name in names:
@@ -188,18 +191,23 @@ def time_alternating(cases: dict, *, runs: int, warmup: int, steps: int | None =
             slowest = max(slowest, time.perf_counter() - t0)
         steps = max(1, round(target_s / max(slowest, 1e-9)))
     wall = {name: [] for name in names}
-    cpu = {name: [] for name in names}
+    usage = {name: {"cpu": [], "sys": [], "faults": []} for name in names}
     for r in range(runs):
         for name in (names if r % 2 == 0 else names[::-1]):
             fn = cases[name]
             if collect:
                 gc.collect()
+            u0 = resource.getrusage(resource.RUSAGE_SELF)
             c0, t0 = time.process_time(), time.perf_counter()
             for _ in range(steps):
                 fn()
             wall[name].append((time.perf_counter() - t0) / steps)
-            cpu[name].append((time.process_time() - c0) / steps)
-    return wall, cpu, steps
+            u1 = resource.getrusage(resource.RUSAGE_SELF)
+            use = usage[name]
+            use["cpu"].append((time.process_time() - c0) / steps)
+            use["sys"].append((u1.ru_stime - u0.ru_stime) / steps)
+            use["faults"].append((u1.ru_minflt - u0.ru_minflt) / steps)
+    return wall, usage, steps
 
 
 def first_losses(steps: dict) -> dict:
@@ -208,20 +216,24 @@ def first_losses(steps: dict) -> dict:
 
 
 def compare_training(workload: Workload, *, threads: int, runs: int, warmup: int,
-                     target_s: float) -> dict:
+                     target_s: float, frameworks=FRAMEWORKS) -> dict:
     """Time the training step of ``workload`` in both frameworks; a JSON-able result."""
-    steps = workload.train_steps()
+    steps = workload.train_steps(frameworks)
     loss0 = first_losses(steps)
-    times, cpu, n = time_alternating(steps, runs=runs, warmup=warmup, target_s=target_s)
+    times, usage, n = time_alternating(steps, runs=runs, warmup=warmup, target_s=target_s)
     result = {"workload": workload.name, "kind": "train", "threads": threads,
               "samples": workload.samples, "runs": runs, "steps_per_run": n,
               "first_loss": loss0}
     for name, ts in times.items():
         result[name] = {"seconds_per_step": ts, "median_s": median(ts),
                         "samples_per_s": workload.samples / median(ts), "spread": spread(ts),
-                        "cpu_seconds_per_step": cpu[name], "cpu_median_s": median(cpu[name])}
-    result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
-    result["cpu_ratio"] = result["torch"]["cpu_median_s"] / result["axonic"]["cpu_median_s"]
+                        "cpu_seconds_per_step": usage[name]["cpu"],
+                        "cpu_median_s": median(usage[name]["cpu"]),
+                        "sys_median_s": median(usage[name]["sys"]),
+                        "faults_per_step": median(usage[name]["faults"])}
+    if "torch" in result and "axonic" in result:
+        result["ratio"] = result["axonic"]["samples_per_s"] / result["torch"]["samples_per_s"]
+        result["cpu_ratio"] = result["torch"]["cpu_median_s"] / result["axonic"]["cpu_median_s"]
     return result
 
 
@@ -299,24 +311,29 @@ def replace_section(text: str, start: str, end: str, body: str) -> str:
     return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def cli(run: Callable, description: str, argv=None) -> dict:
+def cli(run: Callable, description: str, argv=None, alone: bool = False) -> dict:
     """The command line every workload script shares.
 
     ``run(threads=, quick=, profile=)`` returns a JSON-able result. ``--threads N`` (default:
     all cores) re-executes the script with the pools pinned before import; ``--json`` prints
     the result as one line of JSON (what ``run_all.py`` reads); ``--profile`` adds a cProfile
-    summary of the axonic side.
+    summary of the axonic side. With ``alone``, ``--alone`` is offered and passed on to
+    ``run``: axonic timed by itself, PyTorch never imported (as a user runs it).
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, default=all_cores())
     parser.add_argument("--quick", action="store_true", help="few short runs (a smoke run)")
     parser.add_argument("--profile", action="store_true", help="cProfile the axonic side")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    if alone:
+        parser.add_argument("--alone", action="store_true",
+                            help="time axonic by itself, without importing PyTorch")
     args = parser.parse_args(argv)
     if os.environ.get(_MARK) != str(args.threads):
         sys.stdout.flush()
         os.execve(sys.executable, [sys.executable, *sys.argv], thread_env(args.threads))
-    result = run(threads=args.threads, quick=args.quick, profile=args.profile)
+    extra = {"alone": args.alone} if alone else {}
+    result = run(threads=args.threads, quick=args.quick, profile=args.profile, **extra)
     result["pools"] = pool_info()
     if args.json:
         print(json.dumps(result))
@@ -346,8 +363,14 @@ def format_result(result: dict) -> str:
         return f"{result['workload']}: error: {result['error']}"
     lines = [f"{result['workload']} ({result['threads']} thread(s))"]
     for name in FRAMEWORKS:
-        lines.append(f"  {name:7s} {display(result[name])}")
-    lines.append(f"  ratio axonic/PyTorch: {result['ratio']:.2f}")
+        if name in result:
+            side = result[name]
+            kernel = (f"; CPU {side['cpu_median_s'] * 1e3:.1f} ms/step, kernel "
+                      f"{side['sys_median_s'] * 1e3:.1f} ms, {side['faults_per_step']:.0f} "
+                      "page faults" if "faults_per_step" in side else "")
+            lines.append(f"  {name:7s} {display(side)}{kernel}")
+    if "ratio" in result:
+        lines.append(f"  ratio axonic/PyTorch: {result['ratio']:.2f}")
     if "cpu_ratio" in result:
         lines.append(f"  ratio by CPU time: {result['cpu_ratio']:.2f}")
     if "numpy_floor_s" in result:
@@ -370,11 +393,13 @@ def settings(quick: bool) -> dict:
 def training_main(workload: Workload, description: str, argv=None) -> dict:
     """``cli`` for a training workload: time both frameworks, profile axonic on request."""
 
-    def run(threads, quick, profile):
-        for name in FRAMEWORKS:
+    def run(threads, quick, profile, alone):
+        frameworks = ("axonic",) if alone else FRAMEWORKS
+        for name in frameworks:
             load_framework(name, threads)
         pin_threads(threads)
-        result = compare_training(workload, threads=threads, **settings(quick))
+        result = compare_training(workload, threads=threads, frameworks=frameworks,
+                                  **settings(quick))
         if profile:
             step = workload.train_steps(("axonic",))["axonic"]
             step()
@@ -385,4 +410,4 @@ def training_main(workload: Workload, description: str, argv=None) -> dict:
             result["profile"] = profile_calls(step, min(max(calls, 3), 1000))
         return result
 
-    return cli(run, description, argv)
+    return cli(run, description, argv, alone=True)

@@ -232,6 +232,22 @@ def render(results: list[dict], quick: bool) -> str:
     if checks:
         lines += ["", "Same starting point (a check that both sides compute the same thing):",
                   ""] + [f"- {c}" for c in checks]
+    usage = [r for r in results if "faults_per_step" in r.get("axonic", {})
+             and r["threads"] == 1]
+    if usage:
+        lines += ["", "Kernel time and minor page faults per training step (1 thread, medians "
+                  "over the timed runs; from `resource.getrusage`):", "",
+                  "| workload | axonic CPU per step | of it in the kernel | page faults | "
+                  "PyTorch CPU per step | of it in the kernel | page faults |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for r in usage:
+            cells = []
+            for name in FRAMEWORKS:
+                side = r[name]
+                cpu, sys_s = side["cpu_median_s"], side["sys_median_s"]
+                cells += [f"{cpu * 1e3:.1f} ms", f"{sys_s * 1e3:.1f} ms ({sys_s / cpu:.0%})",
+                          f"{side['faults_per_step']:.0f}"]
+            lines.append(f"| {r['workload']} | " + " | ".join(cells) + " |")
     profiled = [r for r in results if "profile" in r]
     if profiled:
         lines += ["", "### Where axonic's time goes (cProfile, 1 thread, own time per function)",

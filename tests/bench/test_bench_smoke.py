@@ -85,12 +85,13 @@ def test_time_alternating_calls_every_case_as_asked():
             counts[name] += 1
         return fn
 
-    times, cpu, steps = time_alternating({"a": bump("a"), "b": bump("b")}, runs=3, warmup=2,
+    times, usage, steps = time_alternating({"a": bump("a"), "b": bump("b")}, runs=3, warmup=2,
                                     steps=4, collect=False)
     assert steps == 4
     assert counts == {"a": 2 + 3 * 4, "b": 2 + 3 * 4}
     assert [len(v) for v in times.values()] == [3, 3]
-    assert [len(v) for v in cpu.values()] == [3, 3]
+    assert [len(v["cpu"]) for v in usage.values()] == [3, 3]
+    assert [len(v["faults"]) for v in usage.values()] == [3, 3]
 
 
 def test_profile_names_the_profiled_function():
