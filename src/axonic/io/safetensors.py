@@ -1,7 +1,7 @@
 """``axonic.save`` / ``axonic.load``: state dicts as safetensors files.
 
 The file is a plain safetensors file (readable by ``safetensors.safe_open``, ``load_file``
-and ``safetensors.torch.load_file``) with three metadata entries: the key order, the
+and the PyTorch loader of the safetensors package) with three metadata entries: the key order, the
 format, and a SHA-256 digest of the tensors so a corrupted file is detected on load.
 Writing goes to a temporary file in the same folder that replaces the target only once
 it is complete and synced, so an interrupted save never damages an existing file.
