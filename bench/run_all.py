@@ -20,9 +20,11 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
@@ -50,12 +52,50 @@ TARGETS = {"mlp": (1.0, "higher"), "cnn": (0.8, "higher"), "char_lstm": (0.8, "h
            "import": (5.0, "higher"), "memory": (1.0, "lower")}
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores have spent busy since boot (from /proc/stat; 0 elsewhere)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:  # pragma: no cover  (not Linux)
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def wait_for_quiet(limit_s: float, threshold: float = 0.3) -> float:
+    """Wait (at most ``limit_s``) until other processes use under ``threshold`` cores,
+    sampled over 2-second windows; returns the last sample."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        b0, t0 = machine_busy_seconds(), time.perf_counter()
+        time.sleep(2.0)
+        other = (machine_busy_seconds() - b0) / (time.perf_counter() - t0)
+        if other < threshold or time.monotonic() > deadline:
+            return other
+
+
+def with_other_load(fn):
+    """``(other_load, fn())``: the cores that processes other than this one and its
+    children kept busy, on average, while ``fn`` ran."""
+    b0, c0, t0 = machine_busy_seconds(), children_cpu_seconds(), time.perf_counter()
+    c_self = time.process_time()
+    out = fn()
+    own = children_cpu_seconds() - c0 + time.process_time() - c_self
+    busy = machine_busy_seconds() - b0 - own
+    return max(0.0, busy / (time.perf_counter() - t0)), out
+
+
 def run_script(script: str, args: list[str], threads: int) -> list[dict]:
-    """Run ``bench/<script>.py`` in a fresh process; the JSON results it prints."""
+    """Run ``bench/<script>.py`` in a fresh process; the JSON results it prints, each with
+    ``other_load``: the cores that other processes kept busy meanwhile, on average."""
     cmd = [sys.executable, str(ROOT / "bench" / f"{script}.py"), "--json", *args]
-    load = os.getloadavg()[0]
-    out = subprocess.run(cmd, env=thread_env(threads), capture_output=True, text=True,
-                         cwd=ROOT, check=False)
+    load, out = with_other_load(lambda: subprocess.run(
+        cmd, env=thread_env(threads), capture_output=True, text=True, cwd=ROOT, check=False))
     if out.returncode != 0:
         lines = (out.stderr or out.stdout).strip().splitlines() or ["(no output)"]
         return [{"workload": script, "threads": threads, "error": lines[-1], "load": load}]
@@ -105,12 +145,16 @@ def import_times(repeats: int) -> dict:
     return result
 
 
-def run_everything(quick: bool, thread_counts: list[int], profile: bool) -> list[dict]:
-    """Every benchmark; each result tagged with its script name."""
+def run_everything(quick: bool, thread_counts: list[int], profile: bool,
+                   wait_s: float = 0.0) -> list[dict]:
+    """Every benchmark; each result tagged with its script name. Before each configuration
+    with more than one thread, wait up to ``wait_s`` for the other processes to go quiet."""
     extra = ["--quick"] if quick else []
     results = []
     for threads in thread_counts:
         for script in TIMED:
+            if threads > 1 and wait_s > 0:
+                wait_for_quiet(wait_s)
             prof = ["--profile"] if profile and threads == 1 else []
             for r in run_script(script, ["--threads", str(threads), *extra, *prof], threads):
                 r["script"] = script
@@ -120,8 +164,7 @@ def run_everything(quick: bool, thread_counts: list[int], profile: bool) -> list
         r["script"] = "memory"
         results.append(r)
         print(format_result(r), flush=True)
-    load = os.getloadavg()[0]
-    r = import_times(3 if quick else 7)
+    load, r = with_other_load(lambda: import_times(3 if quick else 7))
     r["load"] = load
     r["script"] = "import"
     results.append(r)
@@ -137,7 +180,7 @@ def verdict(result: dict) -> str:
 
 
 def load_of(result: dict) -> str:
-    """The 1-minute load average when the result's process started, as text."""
+    """The other processes' load while the result's process ran, as text."""
     return f"{result['load']:.1f}" if "load" in result else ""
 
 
@@ -201,11 +244,13 @@ def render(results: list[dict], quick: bool) -> str:
         "growth over its post-import baseline / PyTorch's (lower is better). The ratio by CPU "
         "time (PyTorch's process CPU seconds per step / axonic's) is less sensitive to other "
         "load on a shared machine; at 2 threads it compares total work, not speed. Load: the "
-        "1-minute load average when the row's process started (this process included); on "
-        "2 cores, a row with all cores and a load above about 1.5 measures contention more "
-        "than either framework (see the notes).",
+        "cores that other processes kept busy, on average, while the row's process ran (from "
+        "/proc/stat); on 2 cores, a 2-thread row with other load above a few tenths measures "
+        "contention more than either framework (see the notes). Before each 2-thread row the "
+        "suite waits up to 2 minutes for the machine to go quiet.",
         "",
-        "| workload | threads | load | axonic | PyTorch | ratio | ratio by CPU time | target | |",
+        "| workload | threads | other load | axonic | PyTorch | ratio | ratio by CPU time "
+        "| target | |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
@@ -275,9 +320,13 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile runs")
     parser.add_argument("--no-write", action="store_true", help="print only, leave the doc")
     parser.add_argument("--json", type=Path, help="also save the raw results here")
+    parser.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                        help="before each all-cores configuration, wait up to this long for "
+                             "other processes to go quiet (default 120; 0: never wait)")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
-    results = run_everything(args.quick, args.threads, not args.no_profile)
+    results = run_everything(args.quick, args.threads, not args.no_profile,
+                             0.0 if args.quick else args.wait)
     results.append({"kind": "load", "before": load_before, "after": os.getloadavg()})
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
