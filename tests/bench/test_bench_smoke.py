@@ -119,12 +119,16 @@ def test_render_marks_targets_reached_and_missed(tmp_path):
         {"script": "memory", "workload": "memory", "threads": 1,
          "axonic": {"display": "+30 MiB"}, "torch": {"display": "+20 MiB"}, "ratio": 1.5},
         {"script": "cnn", "workload": "CNN", "threads": 2, "error": "boom"},
+        {"script": "cnn", "workload": "CNN", "threads": 1, "axonic": side,
+         "torch": {"samples_per_s": 50.0}, "ratio": 2.0,
+         "alone": {"samples_per_s": 25.0}, "alone_ratio": 0.5},
     ]
     text = run_all.render(results, quick=True)
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert "reached" in rows[1] and "2.00x" in rows[1]
     assert "missed" in rows[2] and "<= 1x" in rows[2]
     assert "error" in rows[3]
+    assert "0.50x" in rows[4] and "missed" in rows[4]  # the lower ratio decides
     doc = tmp_path / "B.md"
     doc.write_text("# Benchmarks\n\n## Other\nkept\n")
     run_all.write_doc(text, doc)
