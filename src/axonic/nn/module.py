@@ -77,35 +77,46 @@ class Module:
 
     # --- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if "_parameters" not in self.__dict__:
-            raise RuntimeError(
-                f"{type(self).__name__}: call super().__init__() at the start of __init__")
-        _CALLS.depth += 1
+        d = self.__dict__
         try:
-            for hook in self._forward_pre_hooks.values():
-                r = hook(self, args)
-                if r is not None:
-                    args = r if isinstance(r, tuple) else (r,)
-            if self._backward_hooks or self._backward_pre_hooks:
-                from axonic.nn.backward_hooks import call_with_backward_hooks
-
-                out = call_with_backward_hooks(self, self.forward, args, kwargs)
-            else:
-                out = self.forward(*args, **kwargs)
-            for hook in self._forward_hooks.values():
-                r = hook(self, args, out)
-                if r is not None:
-                    out = r
-            return out
+            hooked = (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
+                      or d["_backward_pre_hooks"])
+        except KeyError:
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__() at the start of __init__"
+            ) from None
+        calls = _CALLS
+        calls.depth += 1
+        try:
+            if not hooked:  # the common case: no hooks to run, call forward directly
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
         except LayerInputError as e:
-            if _CALLS.depth == 1 and not e.located and e.module is not self:
+            if calls.depth == 1 and not e.located and e.module is not self:
                 path = next((n for n, m in self.named_modules() if m is e.module), None)
                 if path:
                     e.located = True
                     e.args = (f"{path} ({type(e.module).__name__}): {e.detail}",)
             raise
         finally:
-            _CALLS.depth -= 1
+            calls.depth -= 1
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook in self._forward_pre_hooks.values():
+            r = hook(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
+        if self._backward_hooks or self._backward_pre_hooks:
+            from axonic.nn.backward_hooks import call_with_backward_hooks
+
+            out = call_with_backward_hooks(self, self.forward, args, kwargs)
+        else:
+            out = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks.values():
+            r = hook(self, args, out)
+            if r is not None:
+                out = r
+        return out
 
     def input_error(self, message: str) -> LayerInputError:
         """The error a layer raises for a bad input (named with its path in the model)."""
