@@ -89,14 +89,17 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        params = self._parameters  # one dict read instead of four attribute look-ups
+        weight, bias = params["weight"], params["bias"]
+        shape = input.shape
+        if not shape or shape[-1] != self.in_features:
             raise self.input_error(
-                f"expected input with last dimension {self.in_features}, "
-                f"got shape {tuple(input.shape)}")
-        self.check_input_dtype(input, self.weight)
-        if self.bias is None:
-            return _LinearFn.apply(input, self.weight)
-        return _LinearFn.apply(input, self.weight, self.bias)
+                f"expected input with last dimension {self.in_features}, got shape {shape}")
+        if input.dtype != weight.dtype:
+            self.check_input_dtype(input, weight)
+        if bias is None:
+            return _LinearFn.apply(input, weight)
+        return _LinearFn.apply(input, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
