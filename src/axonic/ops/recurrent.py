@@ -88,7 +88,12 @@ def _sigmoid_tanh_consts(xp, dtype, H, n_gates, tanh_gate):
 
 class LSTMSequence(Function):
     """LSTM layer, gates in PyTorch's order i, f, g, o:
-    ``c' = f * c + i * g``, ``h' = o * tanh(c')``."""
+    ``c' = f * c + i * g``, ``h' = o * tanh(c')``.
+
+    Inside, every step works on transposed ``(4H, B)`` / ``(H, B)`` blocks: the hidden
+    GEMM ``W h^T`` comes out in that orientation (BLAS runs it faster than ``h W^T`` for
+    a small batch) and each gate is then a contiguous block, so no step pays for a
+    transposed add or strided gate slices."""
 
     saves_output = True
 
@@ -97,31 +102,37 @@ class LSTMSequence(Function):
         T, B, _ = x.shape
         H = w_hh.shape[1]
         scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 4, 2)
-        b = None if b_ih is None else (b_ih + b_hh) * scale
-        acts = _project(x, w_ih * scale[:, None], b)  # becomes the gate activations
+        # (T, 4H, B) pre-activations, becoming the gate activations step by step
+        acts = xp.matmul(w_ih * scale[:, None], x.transpose(0, 2, 1))
+        if b_ih is not None:
+            acts += ((b_ih + b_hh) * scale)[:, None]
         w_hh_s = w_hh * scale[:, None]
-        out = xp.empty((T + 1, B, H), x.dtype)
-        cs = xp.empty((T, B, H), x.dtype)
-        tcs = xp.empty((T, B, H), x.dtype)
-        tmp_t = xp.empty((4 * H, B), x.dtype)
-        ig = xp.empty((B, H), x.dtype)
-        h, c = h0, c0
+        hs = xp.empty((T, H, B), x.dtype)
+        cs = xp.empty((T, H, B), x.dtype)
+        tcs = xp.empty((T, H, B), x.dtype)
+        tmp = xp.empty((4 * H, B), x.dtype)
+        ig = xp.empty((H, B), x.dtype)
+        h, c = h0.T, c0.T
         for k in range(T):
             t = T - 1 - k if reverse else k
             a = acts[t]
-            # (W h^T)^T: BLAS runs this orientation faster than h @ W^T for a small batch
-            xp.matmul(w_hh_s, h.T, out=tmp_t)
-            a += tmp_t.T
+            xp.matmul(w_hh_s, h, out=tmp)
+            a += tmp
             xp.tanh(a, out=a)
-            a *= scale
-            a += offset
-            xp.multiply(a[:, H:2 * H], c, out=cs[t])
-            xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig)
+            # sigmoid for i, f, o from the tanh of half the input; g stays tanh
+            a[:2 * H] *= 0.5
+            a[:2 * H] += 0.5
+            a[3 * H:] *= 0.5
+            a[3 * H:] += 0.5
+            xp.multiply(a[H:2 * H], c, out=cs[t])
+            xp.multiply(a[:H], a[2 * H:3 * H], out=ig)
             cs[t] += ig
             xp.tanh(cs[t], out=tcs[t])
-            xp.multiply(a[:, 3 * H:], tcs[t], out=out[t])
-            h, c = out[t], cs[t]
-        out[T] = c
+            xp.multiply(a[3 * H:], tcs[t], out=hs[t])
+            h, c = hs[t], cs[t]
+        out = xp.empty((T + 1, B, H), x.dtype)
+        out[:T] = hs.transpose(0, 2, 1)
+        out[T] = c.T
         self.x, self.w_ih, self.w_hh, self.h0, self.c0 = x, w_ih, w_hh, h0, c0
         self.acts, self.cs, self.tcs, self.out, self.reverse = acts, cs, tcs, out, reverse
         return out
@@ -129,42 +140,50 @@ class LSTMSequence(Function):
     def backward(self, grad):
         xp = get_array_module(grad)
         acts, cs, tcs, reverse = self.acts, self.cs, self.tcs, self.reverse
-        T, B, H = cs.shape
-        A = acts.reshape(T, B, 4, H)
+        T, H, B = cs.shape
         dt = grad.dtype
-        dz = xp.empty((T, B, 4 * H), dt)
-        dz4 = dz.reshape(T, B, 4, H)
-        w_hh = self.w_hh
-        c0 = self.c0
-        # Per-step buffers: the step's arrays stay in cache (one pass over (T, B, 4H)
-        # arrays per factor would be memory-bound).
-        dh, dh_rec, tmp = xp.empty((B, H), dt), xp.zeros((B, H), dt), xp.empty((B, H), dt)
-        deriv = xp.empty((B, 4, H), dt)
-        dc = grad[T].copy()
+        g_t = xp.ascontiguousarray(grad[:T].transpose(0, 2, 1))  # (T, H, B)
+        # dz of step t is columns t*B:(t+1)*B: the weight gradients are then one GEMM each
+        dz = xp.empty((4 * H, T * B), dt)
+        w_hh_t = xp.ascontiguousarray(self.w_hh.T)
+        c0 = self.c0.T
+        dh, dh_rec, tmp = xp.empty((H, B), dt), xp.zeros((H, B), dt), xp.empty((H, B), dt)
+        z = xp.empty((4 * H, B), dt)
+        deriv = xp.empty((4 * H, B), dt)
+        dc = grad[T].T.copy()
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
-            a, tc, z = A[t], tcs[t], dz4[t]
+            a, tc = acts[t], tcs[t]
             c_prev = c0 if k == 0 else cs[t + 1 if reverse else t - 1]
-            xp.add(grad[t], dh_rec, out=dh)
+            xp.add(g_t[t], dh_rec, out=dh)
             xp.multiply(tc, tc, out=tmp)  # dc += dh * o * (1 - tanh(c)^2)
             xp.subtract(1, tmp, out=tmp)
-            tmp *= a[:, 3]
+            tmp *= a[3 * H:]
             tmp *= dh
             dc += tmp
-            xp.multiply(dc, a[:, 2], out=z[:, 0])
-            xp.multiply(dc, c_prev, out=z[:, 1])
-            xp.multiply(dc, a[:, 0], out=z[:, 2])
-            xp.multiply(dh, tc, out=z[:, 3])
+            xp.multiply(dc, a[2 * H:3 * H], out=z[:H])
+            xp.multiply(dc, c_prev, out=z[H:2 * H])
+            xp.multiply(dc, a[:H], out=z[2 * H:3 * H])
+            xp.multiply(dh, tc, out=z[3 * H:])
             xp.subtract(1, a, out=deriv)  # sigmoid' = a (1 - a); tanh' = 1 - a^2 for g
             deriv *= a
-            xp.multiply(a[:, 2], a[:, 2], out=deriv[:, 2])
-            xp.subtract(1, deriv[:, 2], out=deriv[:, 2])
+            g = a[2 * H:3 * H]
+            xp.multiply(g, g, out=deriv[2 * H:3 * H])
+            xp.subtract(1, deriv[2 * H:3 * H], out=deriv[2 * H:3 * H])
             z *= deriv
-            dc *= a[:, 1]
-            xp.matmul(dz[t], w_hh, out=dh_rec)
-        grads = _sequence_grads(self, dz, dz,
-                                lambda: _previous(xp, self.h0, self.out[:T], reverse))
-        return (*grads, dh_rec if _needs(self, 5) else None, dc if _needs(self, 6) else None)
+            dc *= a[H:2 * H]
+            xp.matmul(w_hh_t, z, out=dh_rec)
+            dz[:, t * B:(t + 1) * B] = z
+        prev = _previous(xp, self.h0, self.out[:T], reverse).reshape(T * B, H)
+        x = self.x
+        dx = (dz.T @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
+        dw_ih = dz @ x.reshape(T * B, -1) if _needs(self, 1) else None
+        dw_hh = dz @ prev if _needs(self, 2) else None
+        db_ih = dz.sum(axis=1) if _needs(self, 3) or _needs(self, 4) else None
+        db_hh = db_ih.copy() if _needs(self, 4) else None
+        return (dx, dw_ih, dw_hh, db_ih if _needs(self, 3) else None, db_hh,
+                dh_rec.T.copy() if _needs(self, 5) else None,
+                dc.T.copy() if _needs(self, 6) else None)
 
 
 class GRUSequence(Function):
