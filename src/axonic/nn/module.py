@@ -6,7 +6,7 @@ PyTorch does it; ``state_dict`` keys follow from those names.
 
 from __future__ import annotations
 
-import threading
+import sys
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -28,13 +28,6 @@ class LayerInputError(ValueError):
         self.module = module
         self.detail = message
         self.located = False
-
-
-class _CallState(threading.local):
-    depth = 0
-
-
-_CALLS = _CallState()
 
 
 class Module:
@@ -85,21 +78,17 @@ class Module:
             raise RuntimeError(
                 f"{type(self).__name__}: call super().__init__() at the start of __init__"
             ) from None
-        calls = _CALLS
-        calls.depth += 1
         try:
             if not hooked:  # the common case: no hooks to run, call forward directly
                 return self.forward(*args, **kwargs)
             return self._call_with_hooks(args, kwargs)
         except LayerInputError as e:
-            if calls.depth == 1 and not e.located and e.module is not self:
+            if not e.located and e.module is not self and _outermost_call():
                 path = next((n for n, m in self.named_modules() if m is e.module), None)
                 if path:
                     e.located = True
                     e.args = (f"{path} ({type(e.module).__name__}): {e.detail}",)
             raise
-        finally:
-            calls.depth -= 1
 
     def _call_with_hooks(self, args, kwargs):
         for hook in self._forward_pre_hooks.values():
@@ -524,11 +513,26 @@ class Module:
                           f"Trainable params: {trainable:,}"])
 
 
+def _outermost_call() -> bool:
+    """Whether the ``Module.__call__`` that called this is not inside another one on this
+    thread's stack. Asked only while an error is being reported, so that a call without
+    errors pays nothing (a per-thread depth counter cost two updates on every call)."""
+    f = sys._getframe(2)  # the caller of that Module.__call__
+    while f is not None:
+        if f.f_code is _MODULE_CALL:
+            return False
+        f = f.f_back
+    return True
+
+
 def _check_name(module, name, kind):
     if not isinstance(name, str) or not name or "." in name:
         raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
     if hasattr(type(module), name) and name not in module.__dict__.get(f"_{kind}s", {}):
         raise KeyError(f"attribute {name!r} already exists on {type(module).__name__}")
+
+
+_MODULE_CALL = Module.__call__.__code__
 
 
 def _remove_from(d, name, *stores):
