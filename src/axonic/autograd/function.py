@@ -30,6 +30,7 @@ from axonic.autograd.tensor import Tensor, _make
 
 _ndarray = np.ndarray
 _generic = np.generic
+_new = object.__new__
 
 
 class Function:
@@ -47,7 +48,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        fn = cls.__new__(cls)
+        fn = _new(cls)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = fn.forward(*arrays, **kwargs)
         if out.__class__ is not _ndarray and isinstance(out, _generic):
@@ -55,23 +56,23 @@ class Function:
         state = STATE
         if state.anomaly:
             check_finite(out, cls.__name__, "forward output")
-        if state.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    break
-            else:
-                return _untracked(cls, out, args)
-            result = _make(out, True, fn)
-            fn.inputs = args
-            if cls.saves_inputs:
-                fn.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
-            if cls.saves_output:
-                fn.out_version = (result._vc, 0)
-            if cls.is_view:
-                result._vc = args[0]._vc
-                result._base = args[0]
-            return result
-        return _untracked(cls, out, args)
+        if not state.enabled:  # no_grad: nothing to record
+            return _make(out) if not cls.is_view else _untracked(cls, out, args)
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                break
+        else:
+            return _untracked(cls, out, args)
+        result = _make(out, True, fn)
+        fn.inputs = args
+        if cls.saves_inputs:
+            fn.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
+        if cls.saves_output:
+            fn.out_version = (result._vc, 0)
+        if cls.is_view:
+            result._vc = args[0]._vc
+            result._base = args[0]
+        return result
 
     def forward(self, *arrays, **options):
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
