@@ -102,10 +102,16 @@ class LSTMSequence(Function):
         T, B, _ = x.shape
         H = w_hh.shape[1]
         scale, offset = _sigmoid_tanh_consts(xp, x.dtype, H, 4, 2)
-        # (T, 4H, B) pre-activations, becoming the gate activations step by step
-        acts = xp.matmul(w_ih * scale[:, None], x.transpose(0, 2, 1))
+        x_aug, w_s = x, w_ih * scale[:, None]
         if b_ih is not None:
-            acts += ((b_ih + b_hh) * scale)[:, None]
+            # the bias as one more input column of ones: the GEMM adds it (and its
+            # gradient comes out of the weight-gradient GEMM) instead of a pass over acts
+            x_aug = xp.empty(x.shape[:2] + (x.shape[2] + 1,), x.dtype)
+            x_aug[:, :, :-1] = x
+            x_aug[:, :, -1] = 1
+            w_s = xp.concatenate([w_s, ((b_ih + b_hh) * scale)[:, None]], axis=1)
+        # (T, 4H, B) pre-activations, becoming the gate activations step by step
+        acts = xp.matmul(w_s, x_aug.transpose(0, 2, 1))
         w_hh_s = w_hh * scale[:, None]
         hs = xp.empty((T, H, B), x.dtype)
         cs = xp.empty((T, H, B), x.dtype)
@@ -133,7 +139,8 @@ class LSTMSequence(Function):
         out = xp.empty((T + 1, B, H), x.dtype)
         out[:T] = hs.transpose(0, 2, 1)
         out[T] = c.T
-        self.x, self.w_ih, self.w_hh, self.h0, self.c0 = x, w_ih, w_hh, h0, c0
+        self.x, self.x_aug, self.w_ih, self.w_hh = x, x_aug, w_ih, w_hh
+        self.h0, self.c0 = h0, c0
         self.acts, self.cs, self.tcs, self.out, self.reverse = acts, cs, tcs, out, reverse
         return out
 
@@ -174,14 +181,26 @@ class LSTMSequence(Function):
             dc *= a[H:2 * H]
             xp.matmul(w_hh_t, z, out=dh_rec)
             dz[:, t * B:(t + 1) * B] = z
-        prev = _previous(xp, self.h0, self.out[:T], reverse).reshape(T * B, H)
-        x = self.x
+        x, x_aug = self.x, self.x_aug
         dx = (dz.T @ self.w_ih).reshape(x.shape) if _needs(self, 0) else None
-        dw_ih = dz @ x.reshape(T * B, -1) if _needs(self, 1) else None
-        dw_hh = dz @ prev if _needs(self, 2) else None
-        db_ih = dz.sum(axis=1) if _needs(self, 3) or _needs(self, 4) else None
-        db_hh = db_ih.copy() if _needs(self, 4) else None
-        return (dx, dw_ih, dw_hh, db_ih if _needs(self, 3) else None, db_hh,
+        dw_ih = db_ih = db_hh = dw_hh = None
+        if _needs(self, 1) or _needs(self, 3) or _needs(self, 4):
+            dw_aug = dz @ x_aug.reshape(T * B, -1)  # last column: the bias gradient
+            if _needs(self, 1):
+                dw_ih = dw_aug[:, :x.shape[2]].copy()
+            if x_aug is not x:
+                db_ih = dw_aug[:, -1].copy() if _needs(self, 3) else None
+                db_hh = dw_aug[:, -1].copy() if _needs(self, 4) else None
+        if _needs(self, 2):
+            # the states the steps started from: h0, then the outputs shifted by one step
+            hs, n = self.out[:T].reshape(T * B, H), (T - 1) * B
+            if reverse:
+                dw_hh = dz[:, :n] @ hs[B:]
+                dw_hh += dz[:, n:] @ self.h0
+            else:
+                dw_hh = dz[:, B:] @ hs[:n]
+                dw_hh += dz[:, :B] @ self.h0
+        return (dx, dw_ih, dw_hh, db_ih, db_hh,
                 dh_rec.T.copy() if _needs(self, 5) else None,
                 dc.T.copy() if _needs(self, 6) else None)
 
