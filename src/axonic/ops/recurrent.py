@@ -86,6 +86,50 @@ def _sigmoid_tanh_consts(xp, dtype, H, n_gates, tanh_gate):
     return xp.asarray(scale), xp.asarray(offset)
 
 
+# Reused work arrays, by (array module, shape, dtype). A training step would otherwise
+# allocate and free ~30 MB here; glibc hands such blocks back to the OS on free, so every
+# step paid ~5000 page faults (~10 ms for the char-LSTM benchmark) to get them again.
+_FREE: dict = {}
+_MAX_PER_KEY, _MAX_KEYS = 4, 32
+
+
+def _take(xp, shape, dtype):
+    """An uninitialised array from the pool, or a new one."""
+    free = _FREE.get((xp.__name__, shape, np.dtype(dtype).str))
+    if free:
+        try:
+            return free.pop()
+        except IndexError:  # another thread took the last one
+            pass
+    return xp.empty(shape, dtype)
+
+
+def _give(xp, *arrays):
+    """Returns arrays that nothing references any more to the pool."""
+    if len(_FREE) > _MAX_KEYS:  # many different shapes: start over rather than hoard
+        _FREE.clear()
+    for a in arrays:
+        free = _FREE.setdefault((xp.__name__, a.shape, a.dtype.str), [])
+        if len(free) < _MAX_PER_KEY:
+            free.append(a)
+
+
+class _Recycled:
+    """Holds a Function's saved work arrays and gives them back to the pool when the
+    graph frees them (after backward without ``retain_graph``, or when it is dropped)."""
+
+    __slots__ = ("xp", "arrays")
+
+    def __init__(self, xp, *arrays):
+        self.xp, self.arrays = xp, arrays
+
+    def __del__(self):
+        try:
+            _give(self.xp, *self.arrays)
+        except Exception:  # interpreter shutdown: the module may be gone
+            pass
+
+
 class LSTMSequence(Function):
     """LSTM layer, gates in PyTorch's order i, f, g, o:
     ``c' = f * c + i * g``, ``h' = o * tanh(c')``.
@@ -106,18 +150,15 @@ class LSTMSequence(Function):
         if b_ih is not None:
             # the bias as one more input column of ones: the GEMM adds it (and its
             # gradient comes out of the weight-gradient GEMM) instead of a pass over acts
-            x_aug = xp.empty(x.shape[:2] + (x.shape[2] + 1,), x.dtype)
+            x_aug = _take(xp, x.shape[:2] + (x.shape[2] + 1,), x.dtype)
             x_aug[:, :, :-1] = x
             x_aug[:, :, -1] = 1
             w_s = xp.concatenate([w_s, ((b_ih + b_hh) * scale)[:, None]], axis=1)
         # (T, 4H, B) pre-activations, becoming the gate activations step by step
-        acts = xp.matmul(w_s, x_aug.transpose(0, 2, 1))
+        acts = xp.matmul(w_s, x_aug.transpose(0, 2, 1), out=_take(xp, (T, 4 * H, B), x.dtype))
         w_hh_s = w_hh * scale[:, None]
-        hs = xp.empty((T, H, B), x.dtype)
-        cs = xp.empty((T, H, B), x.dtype)
-        tcs = xp.empty((T, H, B), x.dtype)
-        tmp = xp.empty((4 * H, B), x.dtype)
-        ig = xp.empty((H, B), x.dtype)
+        hs, cs, tcs = (_take(xp, (T, H, B), x.dtype) for _ in range(3))
+        tmp, ig = _take(xp, (4 * H, B), x.dtype), _take(xp, (H, B), x.dtype)
         h, c = h0.T, c0.T
         for k in range(T):
             t = T - 1 - k if reverse else k
@@ -139,6 +180,9 @@ class LSTMSequence(Function):
         out = xp.empty((T + 1, B, H), x.dtype)
         out[:T] = hs.transpose(0, 2, 1)
         out[T] = c.T
+        _give(xp, hs, tmp, ig)
+        saved = (acts, cs, tcs) if x_aug is x else (acts, cs, tcs, x_aug)
+        self._recycled = _Recycled(xp, *saved)
         self.x, self.x_aug, self.w_ih, self.w_hh = x, x_aug, w_ih, w_hh
         self.h0, self.c0 = h0, c0
         self.acts, self.cs, self.tcs, self.out, self.reverse = acts, cs, tcs, out, reverse
@@ -149,14 +193,14 @@ class LSTMSequence(Function):
         acts, cs, tcs, reverse = self.acts, self.cs, self.tcs, self.reverse
         T, H, B = cs.shape
         dt = grad.dtype
-        g_t = xp.ascontiguousarray(grad[:T].transpose(0, 2, 1))  # (T, H, B)
+        g_t = _take(xp, (T, H, B), dt)
+        g_t[...] = grad[:T].transpose(0, 2, 1)
         # dz of step t is columns t*B:(t+1)*B: the weight gradients are then one GEMM each
-        dz = xp.empty((4 * H, T * B), dt)
+        dz = _take(xp, (4 * H, T * B), dt)
         w_hh_t = xp.ascontiguousarray(self.w_hh.T)
         c0 = self.c0.T
-        dh, dh_rec, tmp = xp.empty((H, B), dt), xp.zeros((H, B), dt), xp.empty((H, B), dt)
-        z = xp.empty((4 * H, B), dt)
-        deriv = xp.empty((4 * H, B), dt)
+        dh, dh_rec, tmp = _take(xp, (H, B), dt), xp.zeros((H, B), dt), _take(xp, (H, B), dt)
+        z, deriv = _take(xp, (4 * H, B), dt), _take(xp, (4 * H, B), dt)
         dc = grad[T].T.copy()
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
@@ -200,6 +244,7 @@ class LSTMSequence(Function):
             else:
                 dw_hh = dz[:, B:] @ hs[:n]
                 dw_hh += dz[:, :B] @ self.h0
+        _give(xp, g_t, dz, dh, tmp, z, deriv)
         return (dx, dw_ih, dw_hh, db_ih, db_hh,
                 dh_rec.T.copy() if _needs(self, 5) else None,
                 dc.T.copy() if _needs(self, 6) else None)
