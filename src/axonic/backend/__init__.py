@@ -4,6 +4,7 @@ This is the only place that knows CuPy. Everything else asks ``get_array_module`
 for the ``xp`` of its arrays and has one code path.
 """
 
+from axonic.backend.allocator import tune_malloc
 from axonic.backend.device import (
     Device,
     as_device,
@@ -25,3 +26,5 @@ from axonic.backend.dtypes import (
     resolve_dtype,
     set_default_dtype,
 )
+
+tune_malloc()
