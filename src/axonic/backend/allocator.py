@@ -19,13 +19,14 @@ import sys
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-_THRESHOLD = 32 * 1024 * 1024  # glibc's largest allowed mmap threshold on 64-bit systems
+_MMAP_MAX = 32 * 1024 * 1024  # glibc's largest allowed mmap threshold on 64-bit systems
+_TRIM = 256 * 1024 * 1024  # keep up to this much free memory at the top of the heap
 
 tuned = False
 
 
 def tune_malloc() -> bool:
-    """Raise glibc's trim and mmap thresholds to 32 MiB; True if it took effect."""
+    """Raise glibc's trim threshold to 256 MiB and mmap threshold to 32 MiB; True if done."""
     global tuned
     if tuned or not sys.platform.startswith("linux"):
         return tuned
@@ -38,6 +39,6 @@ def tune_malloc() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
         return False
-    tuned = bool(mallopt(_M_TRIM_THRESHOLD, _THRESHOLD)) and bool(
-        mallopt(_M_MMAP_THRESHOLD, _THRESHOLD))
+    tuned = bool(mallopt(_M_TRIM_THRESHOLD, _TRIM)) and bool(
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_MAX))
     return tuned
