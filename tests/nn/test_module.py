@@ -363,3 +363,13 @@ def test_backward_hooks_can_replace_gradients_and_be_removed():
     x.grad = None
     layer(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), plain_x, rtol=1e-6)
+
+
+def test_summary_rows_cover_every_parameter_of_a_transformer_layer():
+    layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True)
+    table = layer.summary(input_size=(2, 5, 16))
+    rows = [line for line in table.splitlines() if "(" in line and ")" in line
+            and not line.startswith("Layer")]
+    counts = [int(line.split()[-1].replace(",", "")) for line in rows]
+    assert any(line.startswith("self_attn (MultiheadAttention)") for line in rows)
+    assert sum(counts) == sum(p.numel() for p in layer.parameters()) == 2224

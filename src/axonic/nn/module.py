@@ -479,7 +479,7 @@ class Module:
             sizes = [input_size] if isinstance(input_size[0], int) else list(input_size)
             inputs = tuple(_make(np.random.default_rng(0).standard_normal(s).astype(
                 resolve_dtype(dtype))) for s in sizes)
-        rows, handles = [], []
+        calls, handles = [], []
         for name, m in self.named_modules():
             if m is self and self._modules:
                 continue
@@ -488,11 +488,9 @@ class Module:
                 shape = tuple(out.shape) if isinstance(out, Tensor) else (
                     tuple(out[0].shape) if isinstance(out, tuple) and out and isinstance(
                         out[0], Tensor) else "-")
-                n = sum(p.numel() for p in mod.parameters(recurse=not mod._modules))
-                rows.append((f"{name or type(mod).__name__} ({type(mod).__name__})", str(shape), n))
+                calls.append((name, mod, str(shape)))
 
-            if not m._modules or m is self:
-                handles.append(m.register_forward_hook(hook))
+            handles.append(m.register_forward_hook(hook))
         was = self.training
         try:
             self.eval()
@@ -502,6 +500,20 @@ class Module:
             self.train(was)
             for h in handles:
                 h.remove()
+        # A row per innermost module that ran (with all its parameters, including those of
+        # children it uses without calling them, like MultiheadAttention's out_proj), and
+        # per outer module that ran and owns parameters directly (with those alone).
+        called = [c[0] for c in calls]
+        rows = []
+        for name, mod, shape in calls:
+            inner = any(c.startswith(name + ".") for c in called) if name else len(calls) > 1
+            if not inner:
+                n = sum(p.numel() for p in mod.parameters())
+            elif any(p is not None for p in mod._parameters.values()):
+                n = sum(p.numel() for p in mod.parameters(recurse=False))
+            else:
+                continue
+            rows.append((f"{name or type(mod).__name__} ({type(mod).__name__})", shape, n))
         total = sum(p.numel() for p in self.parameters())
         trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
         w0 = max([len(r[0]) for r in rows] + [12]) + 4
