@@ -5,8 +5,7 @@ from __future__ import annotations
 from axonic.backend import get_array_module
 from axonic.optim.optimizer import (
     Optimizer,
-    check_betas,
-    check_non_negative,
+    check_adam_hyperparameters,
     effective_grad,
     lerp_,
     step_tensor,
@@ -53,10 +52,7 @@ class Adam(Optimizer):
         # foreach / capturable / differentiable / fused: PyTorch's implementation switches,
         # accepted for drop-in compatibility; the NumPy update is one code path.
         name = self._name
-        check_non_negative(name, "learning rate", lr, "lr")
-        check_non_negative(name, "epsilon value", eps, "eps")
-        betas = check_betas(name, betas)
-        check_non_negative(name, "weight_decay value", weight_decay, "weight_decay")
+        betas = check_adam_hyperparameters(name, lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)

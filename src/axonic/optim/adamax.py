@@ -5,8 +5,7 @@ from __future__ import annotations
 from axonic.backend import get_array_module
 from axonic.optim.optimizer import (
     Optimizer,
-    check_betas,
-    check_non_negative,
+    check_adam_hyperparameters,
     effective_grad,
     lerp_,
     step_tensor,
@@ -38,10 +37,7 @@ class Adamax(Optimizer):
     def __init__(self, params, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):
-        check_non_negative("Adamax", "learning rate", lr, "lr")
-        check_non_negative("Adamax", "epsilon value", eps, "eps")
-        betas = check_betas("Adamax", betas)
-        check_non_negative("Adamax", "weight_decay value", weight_decay, "weight_decay")
+        betas = check_adam_hyperparameters("Adamax", lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize)
         super().__init__(params, defaults)

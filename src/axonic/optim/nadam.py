@@ -8,7 +8,7 @@ from axonic.autograd.tensor import _make
 from axonic.backend import get_array_module
 from axonic.optim.optimizer import (
     Optimizer,
-    check_betas,
+    check_adam_hyperparameters,
     check_non_negative,
     effective_grad,
     lerp_,
@@ -50,10 +50,7 @@ class NAdam(Optimizer):
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach=None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False):
-        check_non_negative("NAdam", "learning rate", lr, "lr")
-        check_non_negative("NAdam", "epsilon value", eps, "eps")
-        betas = check_betas("NAdam", betas)
-        check_non_negative("NAdam", "weight_decay value", weight_decay, "weight_decay")
+        betas = check_adam_hyperparameters("NAdam", lr, eps, betas, weight_decay)
         check_non_negative("NAdam", "momentum_decay value", momentum_decay, "momentum_decay")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,

@@ -357,6 +357,16 @@ def check_betas(name: str, betas) -> tuple:
     return betas
 
 
+def check_adam_hyperparameters(name: str, lr, eps, betas, weight_decay) -> tuple:
+    """The checks shared by the Adam family (Adam, AdamW, Adamax, NAdam, RAdam), in
+    PyTorch's order; returns ``betas`` as a tuple."""
+    check_non_negative(name, "learning rate", lr, "lr")
+    check_non_negative(name, "epsilon value", eps, "eps")
+    betas = check_betas(name, betas)
+    check_non_negative(name, "weight_decay value", weight_decay, "weight_decay")
+    return betas
+
+
 def step_tensor():
     """A fresh step counter: a 0-d float32 tensor, as PyTorch keeps it."""
     return _make(np.zeros((), np.float32))

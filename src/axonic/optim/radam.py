@@ -5,8 +5,7 @@ from __future__ import annotations
 from axonic.backend import get_array_module
 from axonic.optim.optimizer import (
     Optimizer,
-    check_betas,
-    check_non_negative,
+    check_adam_hyperparameters,
     effective_grad,
     lerp_,
     step_tensor,
@@ -49,10 +48,7 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
-        check_non_negative("RAdam", "learning rate", lr, "lr")
-        check_non_negative("RAdam", "epsilon value", eps, "eps")
-        betas = check_betas("RAdam", betas)
-        check_non_negative("RAdam", "weight_decay value", weight_decay, "weight_decay")
+        betas = check_adam_hyperparameters("RAdam", lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
