@@ -1,8 +1,15 @@
 """The backward engine: a topological sort of the graph and one reverse loop.
 
+One traversal (``_traverse``) serves ``Tensor.backward``, ``autograd.backward`` and
+``autograd.grad``; they differ only in where the gradients that reach the chosen
+tensors go (``.grad`` of every leaf, ``.grad`` of the given ``inputs``, or returned).
 Gradients accumulate with ``+``, so a tensor used twice just works. Every gradient's
 shape is checked against its tensor; leaves receive an array they own, so in-place
 changes to ``.grad`` (clipping, optimizers) never reach another tensor's gradient.
+
+With ``create_graph=True`` the same loop runs every op's backward on tensors, recorded
+in the graph (see ``Function``), so the gradients can be differentiated again.
+Nothing is left on the graph's nodes afterwards.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ def _topological_order(roots):
     return order
 
 
-def _seed(root: Tensor, gradient):
+def _seed(root: Tensor, gradient, create_graph: bool):
     if not root._rg:
         raise RuntimeError(
             "element 0 of tensors does not require grad and does not have a grad_fn; "
@@ -52,161 +59,253 @@ def _seed(root: Tensor, gradient):
                 f"grad can be implicitly created only for scalar outputs, but the output has "
                 f"shape {tuple(root.shape)}; call backward(gradient) with a tensor of that shape"
             )
-        return get_array_module(root.data).ones_like(root.data)
-    g = gradient.data if isinstance(gradient, Tensor) else gradient
+        g = get_array_module(root.data).ones_like(root.data)
+        return _make(g) if create_graph else g
+    if isinstance(gradient, Tensor):
+        if gradient.shape != root.shape:
+            raise RuntimeError(
+                f"backward: gradient has shape {tuple(gradient.shape)} but the output has "
+                f"shape {tuple(root.shape)}; they must match"
+            )
+        if create_graph:
+            return gradient  # a gradient with history is differentiated through
+        gradient = gradient.data
     xp = get_array_module(root.data)
-    g = xp.asarray(g, dtype=root.data.dtype)
+    g = xp.asarray(gradient, dtype=root.data.dtype)
     if g.shape != root.data.shape:
         raise RuntimeError(
             f"backward: gradient has shape {tuple(g.shape)} but the output has shape "
             f"{tuple(root.shape)}; they must match"
         )
-    return g
+    return _make(g) if create_graph else g
 
 
-def run_backward(roots, gradients, retain_graph=False, create_graph=False, inputs=None):
-    """Backpropagate from ``roots``; accumulate into leaves' ``.grad`` or, with ``inputs``,
-    return the gradients of those tensors (as ``axonic.autograd.grad`` does)."""
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported yet; "
-            "gradients are computed on arrays, outside the graph"
-        )
+class _Gradients:
+    """Where the gradients that reach tensors go during one traversal.
+
+    ``wanted`` None: every leaf that requires grad (``Tensor.backward``). Otherwise only
+    the tensors in ``wanted`` (leaves or not), whose gradients are summed and returned.
+    """
+
+    def __init__(self, wanted, create_graph: bool):
+        self.graph = create_graph
+        self.wanted = wanted
+        if wanted is not None:
+            # leaves by identity, non-leaves by the op that made them (local to this call)
+            self.slot = {}
+            for i, t in enumerate(wanted):
+                self.slot.setdefault(id(t) if t.grad_fn is None else t.grad_fn, i)
+            self.got = [None] * len(wanted)
+        # id(leaf) -> [leaf, summed gradient, maybe shared with another tensor]
+        self.leaves = {}
+
+    def at_node(self, fn, g) -> None:
+        if self.wanted is not None:
+            i = self.slot.get(fn)
+            if i is not None:
+                self.got[i] = g if self.got[i] is None else self.got[i] + g
+
+    def at_leaf(self, t: Tensor, g, maybe_shared: bool) -> None:
+        if self.wanted is not None:
+            if id(t) not in self.slot:
+                return
+        entry = self.leaves.get(id(t))
+        if entry is None:
+            self.leaves[id(t)] = [t, g, maybe_shared]
+        else:  # the sum is a new array, owned by nobody else
+            entry[1] = entry[1] + g
+            entry[2] = False
+
+    def finish(self):
+        """Leaves' hooks run on their total gradient (as PyTorch's AccumulateGrad); then
+        either accumulate into ``.grad`` or hand the gradients back."""
+        if self.wanted is None:
+            owned = set()
+            for t, g, shared in self.leaves.values():
+                _accumulate(t, g, shared, owned, self.graph)
+            return None
+        for t, g, _ in self.leaves.values():
+            if t._hooks:
+                g = _run_hooks(t._hooks, g, self.graph)
+            i = self.slot[id(t)]
+            self.got[i] = g if self.got[i] is None else self.got[i] + g
+        return self.got
+
+
+def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _Gradients):
     pending = {}
-    # Leaves' gradients are summed over all their uses first, then hooked and accumulated
-    # once (as PyTorch's AccumulateGrad): id(leaf) -> [leaf, gradient, maybe shared]
-    leaf_pending = {}
-    capture = None
-    if inputs is not None:
-        capture = {id(t): i for i, t in enumerate(inputs)}
-        captured = [None] * len(inputs)
     fns = []
     for root, gradient in zip(roots, gradients):
-        g = _seed(root, gradient)
+        g = _seed(root, gradient, create_graph)
         if root.grad_fn is None:
-            if capture is not None:
-                if id(root) in capture:
-                    i = capture[id(root)]
-                    captured[i] = g if captured[i] is None else captured[i] + g
-            else:
-                _add_leaf_grad(leaf_pending, root, g, True)
+            sink.at_leaf(root, g, True)
             continue
         prev = pending.get(root.grad_fn)
         pending[root.grad_fn] = g if prev is None else prev + g
         fns.append(root.grad_fn)
 
     anomaly = STATE.anomaly
-    for fn in _topological_order(fns):
-        g = pending.pop(fn, None)
-        if g is None:
-            continue
-        if fn.inputs is None:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time (at '{type(fn).__name__}'): "
-                "its saved values were freed after the first backward; "
-                "pass retain_graph=True to the first backward() if you need to go back twice"
-            )
-        if fn._hooks:
-            g = _run_hooks(fn._hooks, g)
-        if fn._retain:
-            t = fn._retain()
-            if t is not None:
-                t.grad = _make(g.copy()) if t.grad is None else _make(t.grad.data + g)
-        if capture is not None and fn._out_id in capture:
-            i = capture[fn._out_id]
-            captured[i] = g if captured[i] is None else captured[i] + g
-        if fn.saves_inputs or fn.saves_output:
-            fn.check_versions()
-        grads = fn.backward(g)
-        if not isinstance(grads, tuple):
-            grads = (grads,)
-        name = None
-        for k, (inp, ig) in enumerate(zip(fn.inputs, grads)):
-            if ig is None or not isinstance(inp, Tensor) or not inp._rg:
+    saved_mode = STATE.enabled
+    STATE.enabled = create_graph  # only a create_graph backward is itself recorded
+    try:
+        for fn in _topological_order(fns):
+            g = pending.pop(fn, None)
+            if g is None:
                 continue
-            data = inp.data
-            if ig.__class__ is not _ndarray and isinstance(ig, _generic):
-                ig = _np.asarray(ig)  # NumPy returns scalars from 0-d arithmetic
-            if ig.shape != data.shape:
-                name = type(fn).__name__
+            if fn.inputs is None:
                 raise RuntimeError(
-                    f"Function '{name}' returned a gradient of shape {tuple(ig.shape)} for its "
-                    f"input {k}, which has shape {tuple(data.shape)}"
+                    f"trying to backward through the graph a second time (at "
+                    f"'{type(fn).__name__}'): its saved values were freed after the first "
+                    "backward; pass retain_graph=True to the first backward() if you need "
+                    "to go back twice"
                 )
-            if ig.dtype != data.dtype:
-                ig = ig.astype(data.dtype)
-            if anomaly:
-                check_finite(ig, type(fn).__name__, f"backward gradient for input {k}")
-            node = inp.grad_fn
-            if node is None:
-                if capture is None:
-                    _add_leaf_grad(leaf_pending, inp, ig, ig is g)
-                elif id(inp) in capture:
-                    i = capture[id(inp)]
-                    captured[i] = ig if captured[i] is None else captured[i] + ig
-            else:
-                prev = pending.get(node)
-                pending[node] = ig if prev is None else prev + ig
-        if not retain_graph:  # free the saved arrays; keep hooks for a later backward's error
-            hooks = fn._hooks
-            fn.__dict__.clear()
-            fn.inputs = None
-            if hooks:
-                fn._hooks = hooks
-    leaves_done = set()
-    for t, g, maybe_shared in leaf_pending.values():
-        _accumulate_leaf(t, g, maybe_shared, leaves_done)
-    if capture is not None:
-        for i, t in enumerate(inputs):  # a leaf's hooks see its total gradient here too
-            if t.grad_fn is None and t._hooks and captured[i] is not None:
-                captured[i] = _run_hooks(t._hooks, captured[i])
-        return captured
-    return None
+            if fn._hooks:
+                g = _run_hooks(fn._hooks, g, create_graph)
+            if fn._retain:
+                t = fn._retain()
+                if t is not None:
+                    _retain_into(t, g, create_graph)
+            sink.at_node(fn, g)
+            fn.check_versions()
+            grads = _call_backward(fn, g, create_graph)
+            for k, (inp, ig) in enumerate(zip(fn.inputs, grads)):
+                if ig is None or not isinstance(inp, Tensor) or not inp._rg:
+                    continue
+                ig = _checked(fn, k, inp, ig, create_graph)
+                if anomaly:
+                    check_finite(ig.data if create_graph else ig, type(fn).__name__,
+                                 f"backward gradient for input {k}")
+                node = inp.grad_fn
+                if node is None:
+                    sink.at_leaf(inp, ig, ig is g)
+                else:
+                    prev = pending.get(node)
+                    pending[node] = ig if prev is None else prev + ig
+            if not retain_graph:
+                fn.release()
+    finally:
+        STATE.enabled = saved_mode
+    with _Mode(create_graph):
+        return sink.finish()
 
 
-def _run_hooks(hooks, g):
+class _Mode:
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev, STATE.enabled = STATE.enabled, self.enabled
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+
+
+def _call_backward(fn, g, create_graph: bool) -> tuple:
+    if not create_graph:
+        grads = fn.backward(g)
+        return grads if isinstance(grads, tuple) else (grads,)
+    cls = type(fn)
+    legacy = fn._saved is None and (cls.saves_inputs or cls.saves_output)
+    if not cls.double_backward or legacy:
+        raise RuntimeError(
+            f"'{cls.__name__}' has no second derivative in axonic yet: create_graph=True "
+            "cannot differentiate through its backward"
+        )
+    fn._graph_mode = True
+    try:
+        grads = fn.backward(g)
+    finally:
+        fn._graph_mode = False
+    return grads if isinstance(grads, tuple) else (grads,)
+
+
+def _checked(fn, k, inp, ig, create_graph):
+    """The gradient for input ``k`` as the engine hands it on: shape checked, in the
+    input's dtype, an array (or, under create_graph, a tensor)."""
+    data = inp.data
+    if create_graph:
+        if not isinstance(ig, Tensor):
+            ig = _make(get_array_module(data).asarray(ig))
+    elif ig.__class__ is not _ndarray and isinstance(ig, _generic):
+        ig = _np.asarray(ig)  # NumPy returns scalars from 0-d arithmetic
+    if ig.shape != data.shape:
+        raise RuntimeError(
+            f"Function '{type(fn).__name__}' returned a gradient of shape {tuple(ig.shape)} "
+            f"for its input {k}, which has shape {tuple(data.shape)}"
+        )
+    if ig.dtype != data.dtype:
+        ig = ig.to(data.dtype) if create_graph else ig.astype(data.dtype)
+    return ig
+
+
+def _run_hooks(hooks, g, create_graph: bool = False):
     for hook in hooks:
-        r = hook(_make(g))
+        r = hook(g if create_graph else _make(g))
         if r is not None:
-            g = r.data if isinstance(r, Tensor) else r
+            if create_graph:
+                g = r if isinstance(r, Tensor) else _make(r)
+            else:
+                g = r.data if isinstance(r, Tensor) else r
     return g
 
 
-def _add_leaf_grad(leaf_pending: dict, t: Tensor, g, maybe_shared: bool) -> None:
-    entry = leaf_pending.get(id(t))
-    if entry is None:
-        leaf_pending[id(t)] = [t, g, maybe_shared]
-    else:  # the sum is a new array, owned by nobody else
-        entry[1] = entry[1] + g
-        entry[2] = False
+def _retain_into(t: Tensor, g, create_graph: bool) -> None:
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+    else:
+        t.grad = _make(g.copy()) if t.grad is None else _make(t.grad.data + g)
 
 
-def _accumulate_leaf(t: Tensor, g, maybe_shared: bool, leaves_done: set) -> None:
+def _accumulate(t: Tensor, g, maybe_shared: bool, owned: set, create_graph: bool) -> None:
     if t._hooks:
-        hooked = _run_hooks(t._hooks, g)
+        hooked = _run_hooks(t._hooks, g, create_graph)
         maybe_shared = maybe_shared or hooked is not g  # a hook may return anything
         g = hooked
+    if create_graph:  # the gradient keeps its history (PyTorch: grad.grad_fn is set)
+        if t.grad is not None and t.grad.shape != g.shape:
+            _grad_shape_error(t.grad, g)
+        t.grad = g if t.grad is None else t.grad + g
+        return
     if t.grad is None:
         # The leaf must own its gradient: a pass-through op (add, reshape, expand) hands the
         # same array or a view of it to several inputs.
-        if maybe_shared or g.base is not None or id(g) in leaves_done or not g.flags.writeable:
+        if maybe_shared or g.base is not None or id(g) in owned or not g.flags.writeable:
             g = g.copy()
-        leaves_done.add(id(g))
+        owned.add(id(g))
         t.grad = _make(g)
     else:
         gd = t.grad.data
         if gd.shape != g.shape:
-            raise RuntimeError(
-                f"existing .grad has shape {tuple(gd.shape)} but the new gradient has shape "
-                f"{tuple(g.shape)}"
-            )
+            _grad_shape_error(t.grad, g)
         gd += g
         t.grad._vc[0] += 1
+
+
+def _grad_shape_error(old, g):
+    raise RuntimeError(
+        f"existing .grad has shape {tuple(old.shape)} but the new gradient has shape "
+        f"{tuple(g.shape)}"
+    )
+
+
+def _as_list(x) -> list:
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def _grad_list(grads, n: int) -> list:
+    if grads is None:
+        return [None] * n
+    grads = [grads] if isinstance(grads, Tensor) else list(grads)
+    if len(grads) != n:
+        raise RuntimeError(f"got {len(grads)} gradients for {n} outputs; they must pair up")
+    return grads
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    With ``create_graph=True`` the gradients are themselves differentiable.
 
     >>> import axonic
     >>> x = axonic.tensor([3.0], requires_grad=True)
@@ -214,21 +313,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> g
     tensor([6.])
     """
-    single_out = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_out else list(outputs)
-    single_in = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_in else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
+    outputs = _as_list(outputs)
+    inputs = _as_list(inputs)
     for t in inputs:
-        if not t._rg:
+        if not isinstance(t, Tensor) or not t._rg:
             raise RuntimeError("grad(): one of the inputs does not require grad")
-        if t.grad_fn is not None:
-            t.grad_fn._out_id = id(t)
-    got = run_backward(outputs, grad_outputs, retain_graph=bool(retain_graph),
-                       create_graph=create_graph, inputs=inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    got = _traverse(outputs, _grad_list(grad_outputs, len(outputs)), retain_graph,
+                    create_graph, _Gradients(inputs, create_graph))
     result = []
     for g in got:
         if g is None and not allow_unused:
@@ -236,15 +329,37 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "grad(): one of the inputs was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        result.append(None if g is None else _make(g))
+        result.append(g if g is None or isinstance(g, Tensor) else _make(g))
     return tuple(result)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False, inputs=None):
-    """Backpropagate from several outputs at once (``axonic.autograd.backward``)."""
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors]
-    run_backward(tensors, list(grad_tensors), retain_graph, create_graph, inputs)
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` into ``.grad``: of every leaf that
+    requires grad, or with ``inputs`` only of those tensors (leaves or not)."""
+    tensors = _as_list(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _grad_list(grad_tensors, len(tensors))
+    if inputs is None:
+        _traverse(tensors, grads, retain_graph, create_graph, _Gradients(None, create_graph))
+        return
+    inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("backward(): 'inputs' was given but is empty")
+    for t in inputs:
+        if not isinstance(t, Tensor) or not t._rg:
+            raise RuntimeError("backward(): one of the inputs does not require grad")
+    got = _traverse(tensors, grads, retain_graph, create_graph,
+                    _Gradients(inputs, create_graph))
+    for t, g in zip(inputs, got):
+        if g is None:
+            continue
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = _make(g.copy())
+        else:
+            if t.grad.shape != g.shape:
+                _grad_shape_error(t.grad, g)
+            t.grad.data += g
+            t.grad._vc[0] += 1

@@ -2,21 +2,35 @@
 
 A subclass implements ``forward(self, *arrays, **options) -> array`` on raw arrays
 (NumPy or CuPy) and ``backward(self, grad) -> grad | tuple`` returning one gradient
-per positional input (``None`` where there is none). ``self`` is the context: whatever
-``forward`` stores on it is there for ``backward``. ``apply`` wraps the arrays in
-Tensors and records the op only when a gradient will be needed.
+per positional input (``None`` where there is none). ``self`` is the context. What an
+op needs from the engine it finds there, never re-derived:
 
->>> import numpy as np
+- ``self.needs_input_grad``: one bool per positional input (PyTorch's name), known
+  before ``forward`` runs, so work for an unneeded gradient is skipped;
+- ``self.save_for_backward(*arrays)`` in forward and ``self.saved_tensors`` in backward:
+  an input or the output saved this way is version-checked (changing it in place
+  between forward and backward raises) and freed after backward;
+- ``self.xp``: the array module of the inputs (numpy or cupy). Write backward with
+  ``self.xp`` functions and operators only, and it is also its own second derivative:
+  under ``create_graph=True`` the engine runs the same backward with ``xp`` standing for
+  axonic's differentiable ops and ``saved_tensors`` giving the graph's tensors. An op
+  whose backward cannot be written so (in-place writes into arrays, fused kernels) sets
+  ``double_backward = False`` and ``create_graph`` through it raises, naming it.
+
 >>> import axonic
 >>> class Cube(Function):
 ...     def forward(self, x):
-...         self.x = x
+...         self.save_for_backward(x)
 ...         return x ** 3
 ...     def backward(self, g):
-...         return 3 * self.x ** 2 * g
+...         (x,) = self.saved_tensors
+...         return 3 * x ** 2 * g
 >>> x = axonic.tensor([2.0], requires_grad=True)
 >>> Cube.apply(x).sum().backward()
 >>> x.grad
+tensor([12.])
+>>> (g,) = axonic.autograd.grad(Cube.apply(x).sum(), [x], create_graph=True)
+>>> axonic.autograd.grad(g.sum(), [x])[0]     # d2/dx2 x^3 = 6x
 tensor([12.])
 """
 
@@ -27,45 +41,58 @@ import numpy as np
 from axonic.autograd.anomaly import check_finite
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module
 
 _ndarray = np.ndarray
 _generic = np.generic
 _new = object.__new__
 
+# What a saved array is, for the version check and for create_graph's graph tensors.
+_INPUT, _OUTPUT, _OTHER = 0, 1, 2
+
 
 class Function:
-    # Backward reads its inputs' values: changing an input in place after the forward
-    # makes the recorded graph wrong, so the engine checks the inputs' versions.
+    # Backward reads the inputs' values although the op saved nothing through
+    # ``save_for_backward`` (the older style, kept for ops not yet converted): every
+    # input's version is checked.
     saves_inputs = True
-    # Backward reads the output's value (exp, tanh, sigmoid, softmax ...): check it too.
+    # Likewise for an output kept on ``self`` directly.
     saves_output = False
     # The output is a view of input 0 and shares its version counter.
     is_view = False
-    # Set per instance only when used: hooks on the output, retain_grad, autograd.grad capture.
+    # backward is written with ``self.xp`` and operators only, so it is differentiable.
+    double_backward = True
+    # Set per instance only when used: hooks on the output, retain_grad.
     _hooks = None
     _retain = None
-    _out_id = None
+    # Set by the engine while a create_graph backward runs this op.
+    _graph_mode = False
+    _saved = None
 
     @classmethod
     def apply(cls, *args, **kwargs):
         fn = _new(cls)
+        state = STATE
+        if state.enabled:
+            needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            record = True in needs
+        else:
+            needs, record = (False,) * len(args), False
+        fn.needs_input_grad = needs
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = fn.forward(*arrays, **kwargs)
         if out.__class__ is not _ndarray and isinstance(out, _generic):
             out = np.asarray(out)  # NumPy returns scalars from 0-d ops; keep arrays throughout
-        state = STATE
         if state.anomaly:
             check_finite(out, cls.__name__, "forward output")
-        if not state.enabled:  # no_grad: nothing to record
-            return _make(out) if not cls.is_view else _untracked(cls, out, args)
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                break
-        else:
+        if not record:
+            fn._saved = None
             return _untracked(cls, out, args)
         result = _make(out, True, fn)
         fn.inputs = args
-        if cls.saves_inputs:
+        if fn._saved is not None:
+            fn._mark_saved(arrays, out, result)
+        elif cls.saves_inputs:
             fn.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
         if cls.saves_output:
             fn.out_version = (result._vc, 0)
@@ -79,6 +106,63 @@ class Function:
 
     def backward(self, grad):
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    # --- what ops use -----------------------------------------------------------------
+    def save_for_backward(self, *arrays) -> None:
+        """Keep ``arrays`` (inputs, the output, or anything else) for backward."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved: arrays, or under ``create_graph`` the graph's tensors
+        (inputs as given, the output as this op's result, anything else as a constant)."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"'{type(self).__name__}': the saved values are gone; they are freed after "
+                "the first backward unless it is given retain_graph=True"
+            )
+        if not self._graph_mode:
+            return saved
+        out = []
+        for a, (kind, ref) in zip(saved, self._kinds):
+            if kind == _INPUT:
+                t = self.inputs[ref]
+            elif kind == _OUTPUT:
+                t = _make(a, True, self)  # this op's output, reconnected to the graph
+            else:
+                t = a if a is None or isinstance(a, int | float | bool) else _make(a)
+            out.append(t)
+        return tuple(out)
+
+    @property
+    def xp(self):
+        """The array module for this op: numpy or cupy, or under ``create_graph`` the
+        namespace of axonic's differentiable ops with the same function names."""
+        if self._graph_mode:
+            return _GRAPH_XP[0]
+        for a in self.inputs or ():
+            if isinstance(a, Tensor):
+                return get_array_module(a.data)
+        return np
+
+    def _mark_saved(self, arrays, out, result) -> None:
+        kinds, versions = [], []
+        for a in self._saved:
+            for k, arr in enumerate(arrays):
+                if a is arr and isinstance(self.inputs[k], Tensor):
+                    t = self.inputs[k]
+                    kinds.append((_INPUT, k))
+                    versions.append((t._vc, t._vc[0]))
+                    break
+            else:
+                if a is out:
+                    kinds.append((_OUTPUT, None))
+                    self.out_version = (result._vc, 0)
+                else:
+                    kinds.append((_OTHER, None))
+        self._kinds = kinds
+        self.versions = versions
 
     def check_versions(self) -> None:
         """Raise if a tensor this op saved was changed in place since the forward."""
@@ -99,8 +183,27 @@ class Function:
                 "clone() it before changing it in place."
             )
 
+    def release(self) -> None:
+        """Free what forward kept for backward (after a backward without retain_graph)."""
+        hooks, retain = self._hooks, self._retain
+        self.__dict__.clear()
+        self.inputs = None
+        if hooks:
+            self._hooks = hooks
+        if retain:
+            self._retain = retain
+
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+# The differentiable namespace ``xp`` stands for under create_graph; ops/ registers it
+# (autograd does not import ops).
+_GRAPH_XP = [None]
+
+
+def set_graph_namespace(namespace) -> None:
+    _GRAPH_XP[0] = namespace
 
 
 def _untracked(cls, out, args):
@@ -116,7 +219,8 @@ def _untracked(cls, out, args):
 def sum_to(grad, shape):
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
-    The single place where gradients of broadcast inputs are reduced.
+    The single place where gradients of broadcast inputs are reduced; works on arrays
+    and on tensors (under create_graph).
     """
     if grad.shape == shape:
         return grad

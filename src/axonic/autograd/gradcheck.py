@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from axonic.autograd.engine import run_backward
+from axonic.autograd.engine import grad
 from axonic.autograd.grad_mode import no_grad
 from axonic.autograd.tensor import Tensor, _make
 
@@ -86,12 +86,12 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
                 grads.append(_make(v[start:start + size].reshape(o.shape).astype(o.dtype)))
             start += size
         if roots:
-            got = run_backward(roots, grads, inputs=checked)
+            got = grad(roots, checked, grads, allow_unused=True)
         else:
             got = [None] * len(checked)
         for k, (t, J, g) in enumerate(zip(checked, numeric, got)):
             expected = v @ J
-            actual = np.zeros(t.data.size) if g is None else np.asarray(g, np.float64).ravel()
+            actual = np.zeros(t.data.size) if g is None else np.asarray(g.data, np.float64).ravel()
             if not np.allclose(actual, expected, rtol=rtol, atol=atol):
                 err = np.abs(actual - expected).max()
                 msg = (f"gradcheck: gradient of input {k} (shape {tuple(t.shape)}) disagrees with "
@@ -101,3 +101,47 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+    """Check second derivatives: ``gradcheck`` of the function that maps the inputs (and
+    the output gradients) to ``func``'s first gradients, taken with ``create_graph=True``.
+
+    ``grad_outputs`` default to random float64 tensors that require grad, so the check
+    also covers the backward's dependence on the incoming gradient (as PyTorch's).
+
+    >>> import axonic
+    >>> x = axonic.randn(3, dtype=axonic.float64, requires_grad=True)
+    >>> gradgradcheck(lambda t: t.sin() * t, (x,))
+    True
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input tensor has requires_grad=True")
+    with no_grad():
+        outs = _outputs(func, inputs)
+    diff_outs = [o for o in outs if o.dtype.kind == "f"]
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        grad_outputs = tuple(_make(rng.standard_normal(o.shape), True) for o in diff_outs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    n_in = len(inputs)
+
+    def first_grads(*args):
+        xs, gos = args[:n_in], args[n_in:]
+        ys = [o for o in _outputs(func, xs) if o.dtype.kind == "f"]
+        pairs = [(y, g) for y, g in zip(ys, gos) if y.requires_grad]
+        if not pairs:
+            return ()
+        wanted = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
+        got = grad([p[0] for p in pairs], wanted, [p[1] for p in pairs], create_graph=True,
+                   allow_unused=True)
+        return tuple(g for g in got if g is not None and g.requires_grad)
+
+    return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

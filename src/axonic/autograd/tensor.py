@@ -217,21 +217,13 @@ class Tensor:
         self._rg = False
         return self
 
-    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False,
-                 inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-        from axonic.autograd.engine import grad, run_backward
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad,
+        or with ``inputs`` only into those tensors' ``.grad``."""
+        from axonic.autograd.engine import backward
 
-        if inputs is None:
-            run_backward([self], [gradient], retain_graph=retain_graph,
-                         create_graph=create_graph)
-            return
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = grad([self], inputs, [gradient], retain_graph=retain_graph,
-                     create_graph=create_graph, allow_unused=True)
-        for t, g in zip(inputs, grads):
-            if g is not None:
-                t.grad = _make(g.data.copy()) if t.grad is None else _make(t.grad.data + g.data)
+        backward([self], [gradient], retain_graph, create_graph, inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned
