@@ -79,6 +79,7 @@ class Function:
         else:
             needs, record = (False,) * len(args), False
         fn.needs_input_grad = needs
+        fn.inputs = args  # also what ``xp`` looks at during forward
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = fn.forward(*arrays, **kwargs)
         if out.__class__ is not _ndarray and isinstance(out, _generic):
@@ -89,7 +90,6 @@ class Function:
             fn._saved = None
             return _untracked(cls, out, args)
         result = _make(out, True, fn)
-        fn.inputs = args
         if fn._saved is not None:
             fn._mark_saved(arrays, out, result)
         elif cls.saves_inputs:
