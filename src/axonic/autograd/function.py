@@ -94,6 +94,7 @@ class Function:
             fn._saved = None
             return _untracked(cls, out, args)
         result = _make(out, True, fn)
+        fn._epoch = INPLACE_CLOCK[0]
         if fn._saved is not None:
             fn._mark_saved(arrays, out, result)
         elif cls.saves_inputs:
