@@ -5,7 +5,10 @@ Import order matters only here: ``methods`` attaches the ops to ``Tensor``.
 
 from axonic.autograd.function import set_graph_namespace as _set_graph_namespace
 from axonic.ops import graph_xp as _graph_xp
-from axonic.ops import methods  # noqa: F401  (attaches Tensor methods)
+from axonic.ops import (
+    inplace,  # noqa: F401  (attaches the in-place methods)
+    methods,  # noqa: F401  (attaches Tensor methods)
+)
 from axonic.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from axonic.ops.arithmetic import (
     add,

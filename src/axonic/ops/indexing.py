@@ -43,7 +43,10 @@ class BasicIndex(Function):
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
-        return x[index]
+        out = x[index]
+        if out.__class__ is not x.__class__:  # one element: a 0-d view, not NumPy's scalar copy
+            out = x[(index if isinstance(index, tuple) else (index,)) + (None,)].reshape(())
+        return out
 
     def backward(self, g):
         return _scatter_back(self, g, True)
@@ -114,6 +117,8 @@ class IndexPut(Function):
     """``x[index] = value`` written in place and recorded: the old ``x`` gets the gradient
     outside the written positions, ``value`` the gradient that reached them."""
 
+    # backward writes into arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, value, index):
