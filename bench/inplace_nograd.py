@@ -26,20 +26,23 @@ def _time(fn, calls: int, repeats: int = 9) -> float:
     return statistics.median(runs)
 
 
+def _cases(p, g) -> dict:
+    return {
+        "p.add_(g, alpha=-0.01)": lambda: p.add_(g, alpha=-0.01),
+        "p.mul_(1.0)": lambda: p.mul_(1.0),  # a factor that keeps values normal
+        "p.sub_(g)": lambda: p.sub_(g),
+        "p.zero_()": lambda: p.zero_(),
+        "p.copy_(g)": lambda: p.copy_(g),
+    }
+
+
 def main() -> None:
     rng = np.random.default_rng(0)
     for n, calls in ((64, 20000), (1 << 20, 200)):
         p = axonic.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
         g = axonic.tensor(rng.standard_normal(n).astype(np.float32))
-        cases = {
-            "p.add_(g, alpha=-0.01)": lambda: p.add_(g, alpha=-0.01),
-            "p.mul_(1.0)": lambda: p.mul_(1.0),  # a factor that keeps values normal
-            "p.sub_(g)": lambda: p.sub_(g),
-            "p.zero_()": lambda: p.zero_(),
-            "p.copy_(g)": lambda: p.copy_(g),
-        }
         with axonic.no_grad():
-            for name, fn in cases.items():
+            for name, fn in _cases(p, g).items():
                 print(f"n={n:>8}  {name:<24} {_time(fn, calls):8.2f} us")
     model = axonic.nn.Sequential(axonic.nn.Linear(784, 512), axonic.nn.ReLU(),
                                  axonic.nn.Linear(512, 256), axonic.nn.ReLU(),

@@ -242,7 +242,7 @@ def _check_broadcast(op: str, other, t: Tensor) -> None:
 def _same_values(old: Tensor, t: Tensor) -> Tensor:
     """``t`` as an operand of its own in-place op (``y.mul_(y)``): its old history, and its
     versions, so an op that keeps it fails at backward as in PyTorch."""
-    alias = _make(old.data, old._rg, old.grad_fn)
+    alias = _make(old.data[...], old._rg, old.grad_fn)  # its own array object: kept apart
     alias._vc = t._vc
     return alias
 
