@@ -172,5 +172,6 @@ def all_specs():
 
     names = ("arithmetic", "elementwise", "activations", "reductions",
              "softmax", "shape", "join", "indexing", "linalg",
-             "convert", "special", "nn_fused", "recurrent", "conv", "pooling", "adaptive_pooling")
+             "convert", "special", "linear", "losses", "normalization", "embedding",
+             "recurrent", "conv", "pooling", "adaptive_pooling")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]
