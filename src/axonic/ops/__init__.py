@@ -99,17 +99,11 @@ from axonic.ops.elementwise import (
     trunc,
 )
 from axonic.ops.indexing import (
-    argsort,
-    gather,
     index_select,
     masked_fill,
     masked_select,
     nonzero,
     one_hot,
-    scatter,
-    scatter_add,
-    sort,
-    topk,
     where,
 )
 from axonic.ops.join import cat, chunk, concatenate, narrow, pad, split, stack, unbind
@@ -136,6 +130,7 @@ from axonic.ops.reductions import (
     var,
     var_mean,
 )
+from axonic.ops.scatter import gather, scatter, scatter_add
 from axonic.ops.shape import (
     broadcast_to,
     contiguous,
@@ -161,6 +156,7 @@ from axonic.ops.shape import (
     view,
 )
 from axonic.ops.softmax import log_softmax, softmax
+from axonic.ops.sorting import argsort, sort, topk
 from axonic.ops.special import erf, erfc
 
 _set_graph_namespace(_graph_xp)  # create_graph runs backwards with axonic's own ops
@@ -171,7 +167,7 @@ def all_specs():
     import importlib
 
     names = ("arithmetic", "elementwise", "activations", "reductions",
-             "softmax", "shape", "join", "indexing", "linalg",
+             "softmax", "shape", "join", "indexing", "scatter", "sorting", "linalg",
              "convert", "special", "linear", "losses", "normalization", "embedding",
              "recurrent", "conv", "pooling", "adaptive_pooling")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]

@@ -299,7 +299,7 @@ def triu(x, k=0):
 
 
 def take_along_axis(x, indices, axis):
-    from axonic.ops.indexing import gather
+    from axonic.ops.scatter import gather
 
     idx = indices.data if isinstance(indices, Tensor) else indices
     return gather(_t(x), axis, _make(_np.asarray(idx)))

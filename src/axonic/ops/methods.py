@@ -13,8 +13,10 @@ from axonic.ops import (
     indexing,
     join,
     linalg,
+    scatter,
     shape,
     softmax,
+    sorting,
 )
 from axonic.ops import (
     arithmetic as ar,
@@ -133,11 +135,11 @@ def _install():
         # join / split
         "split": join.split, "chunk": join.chunk, "unbind": join.unbind, "narrow": join.narrow,
         # indexing
-        "gather": indexing.gather, "index_select": indexing.index_select,
+        "gather": scatter.gather, "index_select": indexing.index_select,
         "masked_fill": indexing.masked_fill, "nonzero": indexing.nonzero,
         "masked_select": indexing.masked_select,
-        "scatter": indexing.scatter, "scatter_add": indexing.scatter_add,
-        "sort": indexing.sort, "argsort": indexing.argsort, "topk": indexing.topk,
+        "scatter": scatter.scatter, "scatter_add": scatter.scatter_add,
+        "sort": sorting.sort, "argsort": sorting.argsort, "topk": sorting.topk,
         "where": lambda self, condition, other: indexing.where(condition, self, other),
         # linalg
         "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "dot": linalg.dot,
