@@ -328,12 +328,17 @@ def zero_(self):
 
 def copy_(self, src, non_blocking: bool = False):
     """The values of ``src`` (broadcast to this shape, cast to this dtype) copied in."""
-    if not isinstance(src, Tensor | int | float | bool):
-        src = _make(np.asarray(src))
-    if isinstance(src, Tensor) and src.device != self.device:
-        src = _make(to_device(src.data, self.device), src._rg, src.grad_fn)
     try:
-        return _fill(self, "copy_", src)
+        if STATE.enabled and _tracked(self, (src,)):
+            if isinstance(src, Tensor) and src.data.__class__ is not self.data.__class__:
+                src = _make(to_device(src.data, self.device), src._rg, src.grad_fn)
+            done = _record(self, "copy_", lambda old: _Fill.apply(old, src), (src,))
+            if done is not None:
+                return done
+        data = src.data if isinstance(src, Tensor) else src
+        if data.__class__ is not self.data.__class__ and not isinstance(data, int | float | bool):
+            data = to_device(data, self.device)  # another device, or a list or NumPy scalar
+        return _assign(self, "copy_", data)
     except ValueError:
         raise ValueError(
             f"copy_: source of shape {tuple(np.shape(getattr(src, 'data', src)))} does not "
