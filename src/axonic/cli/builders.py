@@ -54,9 +54,7 @@ def optimizer_types() -> dict:
 def scheduler_types() -> dict:
     from axonic.optim import lr_scheduler
 
-    return {k: v for k, v in vars(lr_scheduler).items()
-            if inspect.isclass(v) and not k.startswith("_") and k != "LRScheduler"
-            and hasattr(v, "step") and hasattr(v, "state_dict")}
+    return _classes(lr_scheduler, lr_scheduler.LRScheduler, {"LRScheduler"})
 
 
 _INT_NAMES = {"in_features", "out_features", "in_channels", "out_channels", "num_embeddings",
