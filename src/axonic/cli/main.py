@@ -105,6 +105,7 @@ def _load_run(path):
 
 def _report(cfg, target, output, out=None) -> dict:
     from axonic.cli.builders import is_classification
+    from axonic.train import RunDir
     from axonic.train.metrics import (
         classification_report,
         format_confusion_matrix,
@@ -120,7 +121,7 @@ def _report(cfg, target, output, out=None) -> dict:
         if len(r["confusion_matrix"]) <= 12:
             print(format_confusion_matrix(r["confusion_matrix"]), file=out)
         else:
-            print("(the confusion matrix is in test_metrics.json)", file=out)
+            print(f"(the confusion matrix is in {RunDir.TEST_METRICS})", file=out)
     else:
         r = regression_report(target, output)
         print("test " + "   ".join(f"{k.upper()}: {v:.4g}" for k, v in r.items()), file=out)

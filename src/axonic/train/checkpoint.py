@@ -38,7 +38,7 @@ FORMAT = "axonic-checkpoint"
 VERSION = 1
 MANIFEST = "manifest.json"  # sizes and SHA256 of the other files
 STATE = "state.json"  # everything that is not an array
-ARRAYS = ".safetensors"  # one file of arrays per group: model.safetensors, optimizer...
+ARRAYS = ".safetensors"  # the suffix of each group's file of arrays (model, optimizer...)
 _ARRAY = "__array__"
 
 

@@ -121,8 +121,7 @@ class Trainer:
         self.callback_list = CallbackList(self.callbacks, self)
         self.resume_state = ResumeState(self)
 
-    # the constructor's arguments, readable and settable as before
-    @property
+    @property  # the constructor's arguments, readable (and the scheduler settable) as before
     def scheduler(self):
         return self.schedule.scheduler
 
@@ -236,8 +235,7 @@ class Trainer:
 
     # --- the loop -------------------------------------------------------------------------
     def _fit_callbacks(self, verbose: int) -> list:
-        """The user's callbacks, plus a TerminateOnNaN (first) and a ProgressBar when
-        verbose, unless the user gave their own."""
+        """The user's callbacks, plus TerminateOnNaN and ProgressBar unless given."""
         callbacks = list(self.callbacks)
         if not any(isinstance(c, TerminateOnNaN) for c in callbacks):
             callbacks.insert(0, TerminateOnNaN(raise_error=self.on_nan == "raise"))
