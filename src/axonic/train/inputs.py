@@ -1,4 +1,5 @@
-"""What ``Trainer`` accepts as data: a ``Dataset``, a ``DataLoader`` or ``(X, y)`` arrays.
+"""What ``Trainer`` accepts: data (a ``Dataset``, a ``DataLoader`` or ``(X, y)`` arrays) and
+numeric settings (``check_number``).
 
 Everything becomes a ``DataLoader``; a validation split is a seeded ``random_split``.
 
@@ -14,6 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.tensor import Tensor
+
+
+def check_number(who, name, value, low, allow_none=False, integer=False) -> None:
+    """Raise ``ValueError`` naming ``who``, ``name`` and ``value`` unless ``value`` is a
+    number (an int when ``integer``) ``>= low`` (or None when ``allow_none``)."""
+    if value is None and allow_none:
+        return
+    kind = int if integer else int | float
+    if isinstance(value, bool) or not isinstance(value, kind) or not value >= low:
+        want = "an int" if integer else "a number"
+        raise ValueError(f"{who}: {name} must be {want} >= {low}"
+                         f"{' or None' if allow_none else ''}, got {value!r}")
 
 
 def _is_loader(data) -> bool:

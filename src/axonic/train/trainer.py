@@ -37,6 +37,7 @@ from axonic.train.callbacks.terminate_on_nan import TerminateOnNaN
 from axonic.train.checkpoint import read_checkpoint, resolve_checkpoint, write_checkpoint
 from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
+from axonic.train.inputs import check_number
 from axonic.train.interrupt import DeferInterrupt
 from axonic.train.metrics import Mean, Metric, get_metric
 from axonic.train.regularization import L2Penalty
@@ -44,16 +45,6 @@ from axonic.train.resume import ResumeState
 from axonic.train.schedule import INTERVALS, ScheduleStepper
 
 __all__ = ["Trainer", "NonFiniteLossError", "NonFiniteLossWarning"]
-
-
-def _check_number(who, name, value, low, allow_none=False, integer=False):
-    if value is None and allow_none:
-        return
-    kind = int if integer else int | float
-    if isinstance(value, bool) or not isinstance(value, kind) or not value >= low:
-        want = "an int" if integer else "a number"
-        raise ValueError(f"{who}: {name} must be {want} >= {low}"
-                         f"{' or None' if allow_none else ''}, got {value!r}")
 
 
 class Trainer:
@@ -79,10 +70,10 @@ class Trainer:
                  device="cpu", grad_accum_steps: int = 1, clip_grad_norm: float | None = None,
                  l2: float = 0.0, scheduler=None, scheduler_interval: str = "epoch",
                  seed: int | None = None, on_nan: str = "stop", config: dict | None = None):
-        _check_number("Trainer", "grad_accum_steps", grad_accum_steps, 1, integer=True)
-        _check_number("Trainer", "clip_grad_norm", clip_grad_norm, 0, allow_none=True)
-        _check_number("Trainer", "l2", l2, 0)
-        _check_number("Trainer", "seed", seed, 0, allow_none=True, integer=True)
+        check_number("Trainer", "grad_accum_steps", grad_accum_steps, 1, integer=True)
+        check_number("Trainer", "clip_grad_norm", clip_grad_norm, 0, allow_none=True)
+        check_number("Trainer", "l2", l2, 0)
+        check_number("Trainer", "seed", seed, 0, allow_none=True, integer=True)
         if scheduler_interval not in INTERVALS:
             raise ValueError("Trainer: scheduler_interval must be 'epoch' or 'batch', got "
                              f"{scheduler_interval!r}")
@@ -148,7 +139,7 @@ class Trainer:
         ``resume_from``: a checkpoint directory (or a folder with a ``last`` link) to
         continue from. ``verbose=1`` adds a progress display; 0 is silent.
         """
-        _check_number("fit", "epochs", epochs, 0, integer=True)
+        check_number("fit", "epochs", epochs, 0, integer=True)
         self._require("fit", optimizer=True)
         if validation is not None and validation_split:
             raise ValueError("fit: pass validation or validation_split, not both")
@@ -257,7 +248,8 @@ class Trainer:
             cbs.call("on_interrupt", {"reason": "interrupt"})
         except StopTraining as stop:
             self.optimizer.zero_grad()  # the unfinished step's gradients
-            self.history.stop_reason = str(stop)
+            self.history.stop_reason = str(stop) or (
+                f"stopped at epoch {self.epoch + 1}, step {self.global_step}")
             self.stop_training = True
             error = stop if stop.reraise else None
         cbs.call("on_train_end", {})
