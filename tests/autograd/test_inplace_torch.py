@@ -370,3 +370,15 @@ def test_leaf_may_change_under_no_grad_and_its_version_moves():
         assert w.is_leaf and w.requires_grad
         versions.append((w._version, w.detach().numpy().tolist()))
     assert versions[0] == versions[1]
+
+
+def test_retained_grad_follows_the_tensor_through_an_in_place_op():
+    grads = []
+    for lib in (axonic, torch):
+        y = lib.tensor(W, requires_grad=True) * 1
+        y.retain_grad()
+        y.mul_(2)
+        (y * 3).sum().backward()
+        assert y.retains_grad
+        grads.append(y.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -196,6 +196,9 @@ def _take_history(t: Tensor, r: Tensor, old: Tensor) -> None:
                 d[k] = tuple(t.data if a is r.data else a for a in v)
     if getattr(fn, "out_version", None) is not None:
         fn.out_version = (t._vc, t._vc[0])  # overwriting t again is caught at backward
+    before = old.grad_fn
+    if before is not None and before._retain is not None and before._retain() is t:
+        fn._retain, before._retain = before._retain, None  # retain_grad follows the tensor
     t.grad_fn, t._rg = fn, True
 
 
