@@ -18,6 +18,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.pooling import _check_rank
 
@@ -74,6 +75,7 @@ def adaptive_output_size(output_size, spatial, op) -> tuple:
     return tuple(int(s) if s is not None else int(d) for s, d in zip(sizes, spatial))
 
 
+@op()
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (OH, OW), as ``F.adaptive_avg_pool2d``.
 
@@ -89,6 +91,7 @@ def adaptive_avg_pool2d(input, output_size):
     return AdaptiveAvgPool2dFunction.apply(input, out_hw=out_hw)
 
 
+@op()
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed length, as ``F.adaptive_avg_pool1d``."""
     _check_rank("adaptive_avg_pool1d", input, 1)

@@ -25,6 +25,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.im2col import (
     conv_input_grad,
@@ -212,6 +213,7 @@ def _check_input(op, input, weight, bias, groups, spatial, transposed):
                          f"{tuple(bias.shape)}")
 
 
+@op()
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d cross-correlation, as ``torch.nn.functional.conv2d``.
 
@@ -234,6 +236,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                                 dilation=dilation, groups=int(groups))
 
 
+@op()
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d cross-correlation of (N, C, L) with (OC, C/groups, K), as ``F.conv1d``.
 
@@ -270,6 +273,7 @@ def conv_transpose_out_size(spatial, kernel, stride, padding, output_padding, di
     return out
 
 
+@op()
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """2-d transposed convolution (the adjoint of ``conv2d``), as ``F.conv_transpose2d``.
@@ -293,6 +297,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                          groups=int(groups), out_hw=out_hw)
 
 
+@op()
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """1-d transposed convolution of (N, C, L) with (C, OC/groups, K)."""

@@ -8,6 +8,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
+from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec, away_from
 
 
@@ -196,38 +197,47 @@ def _float(x: Tensor) -> Tensor:
     return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
 
 
+@op(methods=("abs", "__abs__"))
 def abs(input):
     return Abs.apply(input)
 
 
+@op(methods=("exp",))
 def exp(input):
     return Exp.apply(_float(input))
 
 
+@op(methods=("log",))
 def log(input):
     return Log.apply(_float(input))
 
 
+@op(methods=("log1p",))
 def log1p(input):
     return Log1p.apply(_float(input))
 
 
+@op(methods=("sqrt",))
 def sqrt(input):
     return Sqrt.apply(_float(input))
 
 
+@op(methods=("rsqrt",))
 def rsqrt(input):
     return Rsqrt.apply(_float(input))
 
 
+@op(methods=("sin",))
 def sin(input):
     return Sin.apply(_float(input))
 
 
+@op(methods=("cos",))
 def cos(input):
     return Cos.apply(_float(input))
 
 
+@op(methods=("expm1",))
 def expm1(input):
     """``exp(x) - 1``, accurate for small ``x``.
 
@@ -238,18 +248,22 @@ def expm1(input):
     return Expm1.apply(_float(input))
 
 
+@op(methods=("tan",))
 def tan(input):
     return Tan.apply(_float(input))
 
 
+@op(methods=("sinh",))
 def sinh(input):
     return Sinh.apply(_float(input))
 
 
+@op(methods=("cosh",))
 def cosh(input):
     return Cosh.apply(_float(input))
 
 
+@op(methods=("atan", "arctan"))
 def atan(input):
     return Atan.apply(_float(input))
 
@@ -257,14 +271,17 @@ def atan(input):
 _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
 
 
+@op(methods=("log2",))
 def log2(input):
     return log(input) / _LN2
 
 
+@op(methods=("log10",))
 def log10(input):
     return log(input) / _LN10
 
 
+@op(methods=("nan_to_num",))
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN to ``nan``, +-inf to ``posinf``/``neginf`` (by default the dtype's extremes).
 
@@ -275,14 +292,17 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
 
 
+@op(methods=("reciprocal",))
 def reciprocal(input):
     return Reciprocal.apply(_float(input))
 
 
+@op(methods=("square",))
 def square(input):
     return input * input
 
 
+@op("clamp", "clip", methods=("clamp", "clip"))
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient flows where the value was kept.
     ``min``/``max`` may be numbers or tensors.
@@ -318,14 +338,14 @@ def _nograd(name):
     return op
 
 
-sign = _nograd("sign")
-floor = _nograd("floor")
-ceil = _nograd("ceil")
-round = _nograd("round")
-trunc = _nograd("trunc")
-isnan = _nograd("isnan")
-isinf = _nograd("isinf")
-isfinite = _nograd("isfinite")
+sign = op("sign", methods=("sign",))(_nograd("sign"))
+floor = op("floor", methods=("floor",))(_nograd("floor"))
+ceil = op("ceil", methods=("ceil",))(_nograd("ceil"))
+round = op("round", methods=("round",))(_nograd("round"))
+trunc = op("trunc", methods=("trunc",))(_nograd("trunc"))
+isnan = op("isnan", methods=("isnan",))(_nograd("isnan"))
+isinf = op("isinf", methods=("isinf",))(_nograd("isinf"))
+isfinite = op("isfinite", methods=("isfinite",))(_nograd("isfinite"))
 
 
 _SHAPES = [((3, 4),), ((),), ((0, 2),), ((2, 3, 4),)]

@@ -10,6 +10,7 @@ from axonic.autograd.function import Function, sum_to
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import as_operand, broadcast_error, norm_dim, promote
 
@@ -100,6 +101,7 @@ class IndexAdd(Function):
         return gg[self.index]
 
 
+@op(export=False, methods=("__getitem__",))
 def getitem(input, index):
     idx, advanced = _convert_index(index)
     try:
@@ -186,6 +188,7 @@ def setitem(input, index, value):
     input._vc[0] += 1
 
 
+@op(methods=("masked_select",))
 def masked_select(input, mask):
     """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-d tensor."""
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -198,6 +201,7 @@ def masked_select(input, mask):
     return getitem(input.expand(shape), np.broadcast_to(m, shape))
 
 
+@op(methods=("index_select",))
 def index_select(input, dim, index):
     (d,) = norm_dim(dim, input.ndim, "index_select")
     return getitem(input, (slice(None),) * d + (index,))
@@ -214,6 +218,7 @@ class MaskedFill(Function):
         return self.xp.where(mask, 0, g)
 
 
+@op(methods=("masked_fill",))
 def masked_fill(input, mask, value):
     """Replace the elements where ``mask`` is True by ``value``."""
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -248,6 +253,7 @@ class Where(Function):
                 sum_to(xp.where(cond, 0, g), b.shape) if nb else None)
 
 
+@op()
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other`` (either may be a number).
     With only a condition, the indices of its True elements (as ``nonzero(as_tuple=True)``)."""
@@ -271,6 +277,12 @@ def where(condition, input=None, other=None):
         raise broadcast_error("where", sa, sb) from None
 
 
+@op(export=False, methods=("where",))
+def where_method(input, condition, other):
+    """``x.where(condition, y)``: ``x`` where ``condition`` holds, else ``y``."""
+    return where(condition, input, other)
+
+
 def _number_dtype(partner, number):
     if isinstance(partner, Tensor):
         return partner.data.dtype
@@ -280,6 +292,7 @@ def _number_dtype(partner, number):
         np.result_type(number, partner))
 
 
+@op(methods=("nonzero",))
 def nonzero(input, as_tuple=False):
     idx = input.data.nonzero()
     if as_tuple:
@@ -288,6 +301,7 @@ def nonzero(input, as_tuple=False):
     return _make(xp.stack(idx, axis=1) if idx else xp.zeros((0, 0), dtype=np.int64))
 
 
+@op()
 def one_hot(tensor, num_classes=-1):
     """Class indices to one-hot rows (int64), as ``torch.nn.functional.one_hot``."""
     idx = tensor.data

@@ -19,6 +19,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.conv import ntuple
 
@@ -235,6 +236,7 @@ def _max_pool(op, input, kernel, stride, padding, dilation, ceil_mode, return_in
     return out, _make(rows * input.shape[-1] + cols)
 
 
+@op()
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-d max pooling over (N, C, H, W), as ``F.max_pool2d`` (padding is -inf).
@@ -258,6 +260,7 @@ def _check_1d(op, input, kernel, stride, padding, dilation, ceil_mode):
         raise ValueError(f"{op}: {problem}")
 
 
+@op()
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-d max pooling over (N, C, L), as ``F.max_pool1d``."""
@@ -287,6 +290,7 @@ def _avg_pool(op, input, kernel, stride, padding, ceil_mode, count_include_pad,
                                    divisor_override=divisor_override)
 
 
+@op()
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-d average pooling over (N, C, H, W), as ``F.avg_pool2d``.
@@ -301,6 +305,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      divisor_override)
 
 
+@op()
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-d average pooling over (N, C, L), as ``F.avg_pool1d``."""

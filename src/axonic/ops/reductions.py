@@ -11,6 +11,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec, away_from
 from axonic.ops._util import dim_arg, norm_dim
 
@@ -216,6 +217,7 @@ def _float(x):
     return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
 
 
+@op(methods=("sum",))
 def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Sum over ``dim`` (an int, a tuple, or None for all).
 
@@ -233,6 +235,7 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None)
     return Sum.apply(input, axes=axes, keepdim=keepdim)
 
 
+@op(methods=("mean",))
 def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     keepdim = keepdims if keepdims is not None else keepdim
     axes = norm_dim(dim_arg(dim, axis, "mean"), input.ndim, "mean")
@@ -246,6 +249,7 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
     return Mean.apply(input, axes=axes, keepdim=keepdim)
 
 
+@op(methods=("var",))
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None):
     """Variance with Bessel's correction by default (``correction=1``), as PyTorch.
@@ -265,6 +269,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
+@op(methods=("std",))
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None):
     return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
@@ -287,6 +292,7 @@ def _max_min(input, dim, keepdim, largest, name):
     return values_indices(values, _make(xp.expand_dims(idx, axis) if keepdim else idx))
 
 
+@op(methods=("max",))
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``max(x)`` is the largest value; ``max(x, dim)`` returns ``(values, indices)``.
 
@@ -301,11 +307,13 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _max_min(input, dim_arg(dim, axis, "max"), keepdim, True, "max")
 
 
+@op(methods=("min",))
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdims if keepdims is not None else keepdim
     return _max_min(input, dim_arg(dim, axis, "min"), keepdim, False, "min")
 
 
+@op(methods=("amax",))
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Maximum over ``dim`` (all dims when empty); ties share the gradient evenly."""
     keepdim = keepdims if keepdims is not None else keepdim
@@ -314,6 +322,7 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     return Amax.apply(input, axes=axes, keepdim=keepdim)
 
 
+@op(methods=("amin",))
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdims if keepdims is not None else keepdim
     dim = dim_arg(dim, axis, "amin")
@@ -321,6 +330,7 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     return Amin.apply(input, axes=axes, keepdim=keepdim)
 
 
+@op(methods=("prod",))
 def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdims if keepdims is not None else keepdim
     dim = dim_arg(dim, axis, "prod")
@@ -328,6 +338,7 @@ def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return Prod.apply(input, axis=axis_, keepdim=keepdim)
 
 
+@op(methods=("logsumexp",))
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow.
 
@@ -341,6 +352,7 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return LogSumExp.apply(_float(input), axes=axes, keepdim=keepdim)
 
 
+@op(methods=("cumsum",))
 def cumsum(input, dim, dtype=None):
     """Running sum along ``dim``.
 
@@ -356,6 +368,7 @@ def cumsum(input, dim, dtype=None):
     return Cumsum.apply(input, axis=axis)
 
 
+@op(methods=("norm",))
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over ``dim`` (all elements by default): p = 2 or "fro", 1, inf,
     -inf or any other positive number.
@@ -383,23 +396,27 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return sum(abs(x) ** p, axes, keepdim) ** (1.0 / p)
 
 
+@op()
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim`` in one call."""
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(_float(input), dim, keepdim))
 
 
+@op()
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(_float(input), dim, keepdim))
 
 
+@op(methods=("count_nonzero",))
 def count_nonzero(input, dim=None):
     axes = norm_dim(dim, input.ndim, "count_nonzero")
     xp = get_array_module(input.data)
     return _make(xp.asarray(xp.count_nonzero(input.data, axis=axes)).astype(np.int64))
 
 
+@op(methods=("argmax",))
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
     xp = get_array_module(input.data)
@@ -410,6 +427,7 @@ def argmax(input, dim=None, keepdim=False):
     return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
+@op(methods=("argmin",))
 def argmin(input, dim=None, keepdim=False):
     xp = get_array_module(input.data)
     if dim is None:
@@ -419,11 +437,13 @@ def argmin(input, dim=None, keepdim=False):
     return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
+@op(methods=("all",))
 def all(input, dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "all")
     return _make(get_array_module(input.data).asarray(input.data.all(axis=axes, keepdims=keepdim)))
 
 
+@op(methods=("any",))
 def any(input, dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "any")
     return _make(get_array_module(input.data).asarray(input.data.any(axis=axes, keepdims=keepdim)))

@@ -10,6 +10,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import norm_dim
 from axonic.ops.indexing import IndexAdd, _index_add, _scatter_back
@@ -52,6 +53,7 @@ def _index_along(input, dim, index, op):
     return axis, idx
 
 
+@op(methods=("gather",))
 def gather(input, dim, index):
     """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (PyTorch's gather)."""
     axis, idx = _index_along(input, dim, index, "gather")
@@ -99,6 +101,7 @@ class Scatter(Function):
         return gx, gs
 
 
+@op(methods=("scatter",))
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """Out of place ``input.scatter_(dim, index, src)``: ``out[i][index[i][j]] = src[i][j]``
     for ``dim=1``; ``src`` may be a tensor or a number (``value``). ``reduce="add"`` adds.
@@ -122,6 +125,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return Scatter.apply(input, src, idx, axis, reduce is not None)
 
 
+@op(methods=("scatter_add",))
 def scatter_add(input, dim, index, src):
     """Out of place ``scatter_add_``: repeated indices add up.
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from axonic.autograd.function import Function, sum_to
 from axonic.backend import get_array_module
+from axonic.ops._registry import method, op
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
 
@@ -106,6 +107,7 @@ def _sizes(args, name):
     return tuple(int(s) for s in args)
 
 
+@op("reshape", "view", methods=("reshape", "view"))
 def reshape(input, *shape):
     """The same elements in a new shape; one dimension may be -1 (inferred).
 
@@ -131,6 +133,7 @@ def reshape(input, *shape):
 view = reshape
 
 
+@op(methods=("flatten",))
 def flatten(input, start_dim=0, end_dim=-1):
     nd = input.ndim
     if nd == 0:
@@ -142,6 +145,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, shp[:s] + (int(np.prod(shp[s:e + 1])),) + shp[e + 1:])
 
 
+@op(methods=("unflatten",))
 def unflatten(input, dim, sizes):
     (d,) = norm_dim(dim, input.ndim, "unflatten")
     sizes = tuple(sizes)
@@ -152,6 +156,7 @@ def unflatten(input, dim, sizes):
     return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
 
 
+@op(methods=("squeeze",))
 def squeeze(input, dim=None):
     """Remove size-1 dims (all of them, or those in ``dim``)."""
     if dim is None:
@@ -162,11 +167,13 @@ def squeeze(input, dim=None):
     return reshape(input, shape)
 
 
+@op(methods=("unsqueeze",))
 def unsqueeze(input, dim):
     (d,) = norm_dim(dim, input.ndim + 1, "unsqueeze")
     return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
+@op(methods=("permute",))
 def permute(input, *dims):
     dims = _sizes(dims, "permute")
     if len(dims) != input.ndim:
@@ -179,6 +186,7 @@ def permute(input, *dims):
     return Permute.apply(input, dims=axes)
 
 
+@op(methods=("transpose", "swapaxes"))
 def transpose(input, dim0, dim1):
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
@@ -191,6 +199,7 @@ def transpose(input, dim0, dim1):
 swapaxes = transpose
 
 
+@op(methods=("t",))
 def t(input):
     """Transpose of a tensor with at most 2 dimensions."""
     if input.ndim > 2:
@@ -208,6 +217,17 @@ def mT(input):
     return transpose(input, -2, -1)
 
 
+method("T", property(T))
+method("mT", property(mT))
+
+
+@op(export=False, methods=("view_as", "reshape_as"))
+def view_as(input, other):
+    """``input`` in the shape of ``other``."""
+    return reshape(input, other.shape)
+
+
+@op(methods=("expand",))
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying; -1 keeps a dimension's size.
 
@@ -241,18 +261,22 @@ def expand(input, *sizes):
     return Expand.apply(input, shape=shape)
 
 
+@op(export=False, methods=("expand_as",))
 def expand_as(input, other):
     return expand(input, other.shape)
 
 
+@op(methods=("broadcast_to",))
 def broadcast_to(input, shape):
     return expand(input, tuple(shape))
 
 
+@op(methods=("contiguous",))
 def contiguous(input):
     return input if input.data.flags.c_contiguous else Contiguous.apply(input)
 
 
+@op(methods=("tril",))
 def tril(input, diagonal=0):
     """The lower triangle (last two dims); the rest is zero.
 
@@ -267,16 +291,19 @@ def tril(input, diagonal=0):
     return Tril.apply(input, diagonal=diagonal)
 
 
+@op(methods=("triu",))
 def triu(input, diagonal=0):
     if input.ndim < 2:
         raise ValueError(f"triu: expects at least 2 dimensions, got {input.ndim}")
     return Triu.apply(input, diagonal=diagonal)
 
 
+@op(methods=("flip",))
 def flip(input, dims):
     return Flip.apply(input, axes=norm_dim(dims, input.ndim, "flip"))
 
 
+@op(methods=("repeat",))
 def repeat(input, *sizes):
     """Tile the tensor ``sizes[i]`` times along each dim (PyTorch's ``Tensor.repeat``)."""
     sizes = _sizes(sizes, "repeat")
@@ -296,6 +323,7 @@ def repeat(input, *sizes):
     return reshape(expand(x, tuple(target)), tuple(r * s for r, s in zip(sizes, x.shape[1::2])))
 
 
+@op(methods=("roll",))
 def roll(input, shifts, dims=None):
     """Shift elements along ``dims`` (the flattened tensor when None), wrapping around.
 
@@ -314,6 +342,7 @@ def roll(input, shifts, dims=None):
     return Roll.apply(input, shifts=shifts, axes=axes)
 
 
+@op("movedim", "moveaxis", methods=("movedim", "moveaxis"))
 def movedim(input, source, destination):
     """Move dims ``source`` to positions ``destination``, the others keeping their order."""
     src = norm_dim(source, input.ndim, "movedim")
@@ -329,12 +358,14 @@ def movedim(input, source, destination):
 moveaxis = movedim
 
 
+@op(methods=("tile",))
 def tile(input, dims):
     """Repeat the tensor along each dim; ``dims`` shorter than ``ndim`` is padded with 1s."""
     dims = tuple(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
+@op(methods=("diagonal",))
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the (dim1, dim2) planes, as the last dim (PyTorch's ``diagonal``).
 
@@ -353,6 +384,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return getitem(x, (Ellipsis, rows, rows + offset))
 
 
+@op(methods=("trace",))
 def trace(input):
     """The sum of the main diagonal of a 2-d tensor."""
     if input.ndim != 2:

@@ -9,6 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from axonic.autograd.tensor import _make
+from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
 from axonic.ops.scatter import gather
@@ -16,6 +17,7 @@ from axonic.ops.scatter import gather
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
+@op(methods=("argsort",))
 def argsort(input, dim=-1, descending=False, *, stable=False):
     """Indices that sort ``input`` along ``dim`` (ties keep their order).
 
@@ -35,6 +37,7 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     return _make(idx.astype(np.int64, copy=False))
 
 
+@op(methods=("sort",))
 def sort(input, dim=-1, descending=False, *, stable=False):
     """``(values, indices)`` sorted along ``dim``; the values carry the gradient.
 
@@ -48,6 +51,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     return values_indices(gather(input, dim, idx), idx)
 
 
+@op(methods=("topk",))
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices.
 
