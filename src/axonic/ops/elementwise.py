@@ -9,7 +9,7 @@ from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._registry import op
-from axonic.ops._spec import OpSpec, away_from
+from axonic.ops._spec import TORCH, OpSpec, away_from
 
 
 class Abs(Function):
@@ -297,6 +297,41 @@ def reciprocal(input):
     return Reciprocal.apply(_float(input))
 
 
+class Logit(Function):
+    def forward(self, x, eps=None):
+        self.eps = eps
+        self.save_for_backward(x)
+        xp = get_array_module(x)
+        z = x if eps is None else xp.clip(x, eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 and 1 map to -inf and inf
+            return xp.log(z / (1 - z))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if self.eps is None:
+            return g / (x * (1 - x))
+        # the clamped input is constant outside [eps, 1 - eps]: no gradient there (and no
+        # division by x (1 - x) there, which may be 0)
+        xp = self.xp
+        inside = xp.logical_and(x >= self.eps, x <= 1 - self.eps)
+        x = xp.where(inside, x, 0.5)
+        return xp.where(inside, g / (x * (1 - x)), 0)
+
+
+@op(methods=("logit",))
+def logit(input, eps=None):
+    """``log(p / (1 - p))``, the inverse of ``sigmoid``; with ``eps`` the input is first
+    clamped to ``[eps, 1 - eps]`` (so the result is finite), as ``torch.logit``.
+
+    >>> import axonic
+    >>> axonic.tensor([0.5, 0.0]).logit(eps=1e-6)
+    tensor([  0.0000, -13.8155])
+    """
+    if eps is not None and not 0 <= eps < 0.5:
+        raise ValueError(f"logit: eps must be in [0, 0.5), got {eps!r}")
+    return Logit.apply(_float(input), eps=eps)
+
+
 @op(methods=("square",))
 def square(input):
     return input * input
@@ -388,5 +423,13 @@ SPECS = [
     OpSpec("clamp_min", lambda a: clamp(a, min=0.1), lambda a: np.maximum(a, 0.1),
            [lambda r: (away_from(r.uniform(-2, 2, (4, 5)), [0.1]),)], lambda a: a.clamp(min=0.1)),
     OpSpec("reciprocal", reciprocal, lambda a: 1 / a, [_positive], lambda a: a.reciprocal()),
+    OpSpec("logit", logit, lambda a: np.log(a / (1 - a)),
+           [lambda r: (r.uniform(0.05, 0.95, (3, 4)),), lambda r: (np.array([0.5]),)],
+           lambda a: a.logit()),
+    # values on both sides of the clamp, away from its kinks at eps and 1 - eps
+    OpSpec("logit_eps", lambda a: logit(a, 0.1),
+           lambda a: np.log(np.clip(a, 0.1, 0.9) / (1 - np.clip(a, 0.1, 0.9))),
+           [lambda r: (away_from(r.uniform(-0.5, 1.5, (4, 5)), [0.1, 0.9]),)],
+           lambda a: TORCH.logit(a, 0.1)),
     OpSpec("square", square, np.square, _SHAPES, lambda a: a.square()),
 ]
