@@ -58,24 +58,6 @@ class Contiguous(Function):
         return g
 
 
-class Tril(Function):
-    saves_inputs = False
-    upper = False
-
-    def forward(self, x, diagonal=0):
-        self.k = diagonal
-        xp = get_array_module(x)
-        return xp.triu(x, diagonal) if self.upper else xp.tril(x, diagonal)
-
-    def backward(self, g):
-        xp = self.xp
-        return xp.triu(g, self.k) if self.upper else xp.tril(g, self.k)
-
-
-class Triu(Tril):
-    upper = True
-
-
 class Flip(Function):
     saves_inputs = False
 
@@ -276,28 +258,6 @@ def contiguous(input):
     return input if input.data.flags.c_contiguous else Contiguous.apply(input)
 
 
-@op(methods=("tril",))
-def tril(input, diagonal=0):
-    """The lower triangle (last two dims); the rest is zero.
-
-    >>> import axonic
-    >>> axonic.tril(axonic.ones(3, 3))
-    tensor([[1., 0., 0.],
-            [1., 1., 0.],
-            [1., 1., 1.]])
-    """
-    if input.ndim < 2:
-        raise ValueError(f"tril: expects at least 2 dimensions, got {input.ndim}")
-    return Tril.apply(input, diagonal=diagonal)
-
-
-@op(methods=("triu",))
-def triu(input, diagonal=0):
-    if input.ndim < 2:
-        raise ValueError(f"triu: expects at least 2 dimensions, got {input.ndim}")
-    return Triu.apply(input, diagonal=diagonal)
-
-
 @op(methods=("flip",))
 def flip(input, dims):
     return Flip.apply(input, axes=norm_dim(dims, input.ndim, "flip"))
@@ -365,33 +325,6 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-@op(methods=("diagonal",))
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal of the (dim1, dim2) planes, as the last dim (PyTorch's ``diagonal``).
-
-    >>> import axonic
-    >>> axonic.arange(9).reshape(3, 3).diagonal(1)
-    tensor([1, 5])
-    """
-    from axonic.ops.indexing import getitem
-
-    a, b = norm_dim((dim1, dim2), input.ndim, "diagonal")
-    if a == b:
-        raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    x = movedim(input, (a, b), (-2, -1))
-    n, m = x.shape[-2:]
-    rows = get_array_module(input.data).arange(max(0, -offset), max(0, min(n, m - offset)))
-    return getitem(x, (Ellipsis, rows, rows + offset))
-
-
-@op(methods=("trace",))
-def trace(input):
-    """The sum of the main diagonal of a 2-d tensor."""
-    if input.ndim != 2:
-        raise ValueError(f"trace: expects a 2-d tensor, got {input.ndim} dimensions")
-    return diagonal(input).sum()
-
-
 SPECS = [
     OpSpec("roll", lambda a: roll(a, (1, -2), (0, 1)), lambda a: np.roll(a, (1, -2), (0, 1)),
            [((3, 4),)], lambda a: a.roll((1, -2), (0, 1))),
@@ -401,12 +334,6 @@ SPECS = [
            [((2, 3, 4),)], lambda a: a.movedim(0, -1)),
     OpSpec("tile", lambda a: tile(a, (2, 1)), lambda a: np.tile(a, (2, 1)), [((2, 3),), ((3,),)],
            lambda a: a.tile((2, 1))),
-    OpSpec("diagonal", lambda a: diagonal(a), lambda a: np.diagonal(a).copy(), [((3, 4),)],
-           lambda a: a.diagonal()),
-    OpSpec("diagonal_offset_dims", lambda a: diagonal(a, -1, 1, 2),
-           lambda a: np.diagonal(a, -1, 1, 2).copy(), [((2, 4, 3),)],
-           lambda a: a.diagonal(-1, 1, 2)),
-    OpSpec("trace", trace, np.trace, [((3, 3),), ((2, 4),)], lambda a: a.trace()),
     OpSpec("reshape", lambda a: reshape(a, 4, 3), lambda a: a.reshape(4, 3), [((3, 4),)],
            lambda a: a.reshape(4, 3)),
     OpSpec("reshape_infer", lambda a: reshape(a, -1), lambda a: a.reshape(-1), [((2, 3, 2),),
@@ -424,9 +351,6 @@ SPECS = [
     OpSpec("mT", mT, lambda a: a.swapaxes(-1, -2), [((2, 3, 4),)], lambda a: a.mT),
     OpSpec("expand", lambda a: expand(a, 2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
            [((3, 1),), ((4,),)], lambda a: a.expand(2, 3, 4)),
-    OpSpec("tril", tril, np.tril, [((4, 4),), ((2, 3, 5),)], lambda a: a.tril()),
-    OpSpec("triu_k", lambda a: triu(a, 1), lambda a: np.triu(a, 1), [((4, 5),)],
-           lambda a: a.triu(1)),
     OpSpec("flip", lambda a: flip(a, (0, 1)), lambda a: np.flip(a, (0, 1)), [((3, 4),)],
            lambda a: a.flip((0, 1))),
     OpSpec("repeat", lambda a: repeat(a, 2, 1, 3), lambda a: np.tile(a, (2, 1, 3)),
