@@ -102,12 +102,11 @@ def _mlp_weights(rng, sizes):
 
 
 def _mlp(x, params, lib):
-    act = (lambda t: t.tanh())
     lin = F.linear if lib == "axonic" else torch.nn.functional.linear
     for k, (w, b) in enumerate(params):
         x = lin(x, w, b)
         if k < len(params) - 1:
-            x = act(x)
+            x = x.tanh()
     return x
 
 
