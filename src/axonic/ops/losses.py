@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from axonic.autograd.function import Function
+from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
+from axonic.ops.indexing import IndexAdd
 
 
 def _needs(t) -> bool:
@@ -109,10 +110,6 @@ class CrossEntropy(Function):
 class NLL(Function):
     """Negative log-likelihood of rows of log-probabilities (N, C) at class indices (N,)."""
 
-    # fused backward on arrays; no second derivative yet
-    double_backward = False
-    saves_inputs = False
-
     def forward(self, x, target, weight=None, ignore_index=-100, reduction="mean"):
         n = x.shape[0]
         xp = get_array_module(x)
@@ -120,110 +117,97 @@ class NLL(Function):
         safe = xp.where(keep, target, 0)
         wy = (weight[safe] if weight is not None else xp.ones(n, x.dtype)) * keep
         wy = wy.astype(x.dtype, copy=False)
-        per = -x[xp.arange(n), safe] * wy
-        self.safe, self.wy, self.shape = safe, wy, x.shape
-        self.reduction, self.denom = reduction, wy.sum()
+        self.picked = (xp.arange(n), safe)
+        per = -x[self.picked] * wy
+        self.shape, self.reduction, self.denom = x.shape, reduction, wy.sum()
+        self.save_for_backward(wy)
         return _reduce(per, reduction, self.denom)
 
     def backward(self, g):
-        xp = get_array_module(self.wy)
-        n = self.shape[0]
-        if self.reduction == "none":
-            vals = -self.wy * g
-        elif self.reduction == "mean":
-            vals = -self.wy * (g / self.denom)
-        else:
-            vals = -self.wy * g
-        gx = xp.zeros(self.shape, self.wy.dtype)
-        gx[xp.arange(n), self.safe] = vals
+        (wy,) = self.saved_tensors
+        vals = -wy * (g / self.denom if self.reduction == "mean" else g)
+        if self._graph_mode:  # the scatter as its own op, whose gradient picks again
+            return IndexAdd.apply(vals, shape=self.shape, index=self.picked, basic=False)
+        gx = get_array_module(vals).zeros(self.shape, vals.dtype)
+        gx[self.picked] = vals
         return gx, None, None
 
 
 # --- binary cross-entropy --------------------------------------------------------------------
+def _softplus_neg(xp, x):
+    """``softplus(-x) = -log sigmoid(x)``, finite for any x."""
+    return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
 class BCEWithLogits(Function):
     """``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, weighted; softplus as
     ``max(-x, 0) + log1p(exp(-|x|))`` so it is finite for any x."""
 
-    # fused backward on arrays; no second derivative yet
-    double_backward = False
-
     def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
-        self.x, self.t, self.weight, self.pos_weight = x, t, weight, pos_weight
-        sp = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))  # softplus(-x) = -log sigmoid(x)
-        self.sp = sp
+        sp = _softplus_neg(get_array_module(x), x)
         if pos_weight is not None:
-            lw = 1 + (pos_weight - 1) * t
-            loss = (1 - t) * x + lw * sp
+            loss = (1 - t) * x + (1 + (pos_weight - 1) * t) * sp
         else:
             loss = (1 - t) * x + sp
         if weight is not None:
             loss = loss * weight
         self.reduction, self.denom = reduction, loss.size
+        self.save_for_backward(x, t, weight, pos_weight, sp)
         return _reduce(loss, reduction, loss.size)
 
     def backward(self, g):
-        x, t = self.x, self.t
+        x, t, w, pw, sp = self.saved_tensors
+        xp = self.xp
+        if self._graph_mode:  # sp is a function of x
+            sp = _softplus_neg(xp, x)
         if self.reduction == "mean":
             g = g / self.denom
-        sig_neg = np.exp(-self.sp)  # sigmoid(x); so 1 - sigmoid(x) = sigmoid(-x)
-        one_minus = 1 - sig_neg
-        w = self.weight
-        tx, tt = self.inputs[:2]
+        sig = xp.exp(-sp)  # sigmoid(x); so 1 - sigmoid(x) = sigmoid(-x)
+        nx, nt = self.needs_input_grad[:2]
         gx = gt = None
-        if _needs(tx):
-            if self.pos_weight is not None:
-                lw = 1 + (self.pos_weight - 1) * t
-                d = (1 - t) - lw * one_minus
-            else:
-                d = sig_neg - t
-            gx = g * d if w is None else g * d * w
-            gx = _sum_to(gx, x.shape)
-        if _needs(tt):
-            d = -x if self.pos_weight is None else -x + (self.pos_weight - 1) * self.sp
-            gt = g * d if w is None else g * d * w
-            gt = _sum_to(gt, t.shape)
+        if nx:
+            d = (1 - t) - (1 + (pw - 1) * t) * (1 - sig) if pw is not None else sig - t
+            gx = sum_to(g * d if w is None else g * d * w, x.shape)
+        if nt:
+            d = -x if pw is None else -x + (pw - 1) * sp
+            gt = sum_to(g * d if w is None else g * d * w, t.shape)
         return gx, gt, None, None
+
+
+def _clamped_logs(xp, p):
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch
+        return xp.maximum(xp.log(p), -100), xp.maximum(xp.log1p(-p), -100)
 
 
 class BCE(Function):
     """``-w (t log p + (1 - t) log(1 - p))`` with the logs clamped at -100, as PyTorch."""
 
-    # fused backward on arrays; no second derivative yet
-    double_backward = False
-
     def forward(self, p, t, weight=None, reduction="mean"):
-        self.p, self.t, self.weight = p, t, weight
-        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 below
-            logp = np.maximum(np.log(p), -100)
-            log1mp = np.maximum(np.log1p(-p), -100)
+        logp, log1mp = _clamped_logs(get_array_module(p), p)
         loss = -(t * logp + (1 - t) * log1mp)
         if weight is not None:
             loss = loss * weight
         self.reduction, self.denom = reduction, loss.size
+        self.save_for_backward(p, t, weight)
         return _reduce(loss, reduction, loss.size)
 
     def backward(self, g):
-        p, t = self.p, self.t
+        p, t, w = self.saved_tensors
+        xp = self.xp
         if self.reduction == "mean":
             g = g / self.denom
-        d = (p - t) / np.maximum((1 - p) * p, p.dtype.type(1e-12))
-        gp = g * d if self.weight is None else g * d * self.weight
-        gt = None
-        if _needs(self.inputs[1]):
-            with np.errstate(divide="ignore"):
-                logp = np.maximum(np.log(p), -100)
-                log1mp = np.maximum(np.log1p(-p), -100)
+        np_, nt = self.needs_input_grad[:2]
+        gp = gt = None
+        if np_:
+            d = (p - t) / xp.maximum((1 - p) * p, 1e-12)
+            gp = sum_to(g * d if w is None else g * d * w, p.shape)
+        if nt:
+            logp, log1mp = _clamped_logs(xp, p)
             gt = g * (log1mp - logp)
-            if self.weight is not None:
-                gt = gt * self.weight
-            gt = _sum_to(gt, t.shape)
-        return _sum_to(gp, p.shape), gt, None
+            gt = sum_to(gt if w is None else gt * w, t.shape)
+        return gp, gt, None
 
 
-def _sum_to(g, shape):
-    from axonic.autograd.function import sum_to
-
-    return sum_to(g, shape)
 
 
 # --- specs (float64 composite references) ---------------------------------------------------
@@ -248,7 +232,34 @@ def _sp(x):
     return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def _np_nll(a, t):
+    return -a[np.arange(len(t)), t].mean()
+
+
+def _np_bce(p, t):
+    return -(t * np.log(p) + (1 - t) * np.log1p(-p)).mean()
+
+
+def _probs(r):
+    return (r.uniform(0.05, 0.95, (3, 4)), r.uniform(0, 1, (3, 4)))
+
+
+_PW = np.array([0.5, 1.0, 1.5, 3.0])  # pos_weight, one per class
+
 SPECS = [
+    OpSpec("nll_fused", lambda a, t: NLL.apply(a, t.data), _np_nll, [_ce_idx],
+           lambda a, t: TORCH.nn.functional.nll_loss(a, t)),
+    OpSpec("nll_sum_fused", lambda a, t: NLL.apply(a, t.data, reduction="sum"),
+           lambda a, t: -a[np.arange(len(t)), t].sum(), [_ce_idx],
+           lambda a, t: TORCH.nn.functional.nll_loss(a, t, reduction="sum")),
+    OpSpec("bce_fused", lambda p, t: BCE.apply(p, t), _np_bce, [_probs],
+           lambda p, t: TORCH.nn.functional.binary_cross_entropy(p, t)),
+    OpSpec("bce_with_logits_pos_weight_fused",
+           lambda x, t: BCEWithLogits.apply(x, t, None, _PW.astype(x.data.dtype)),
+           lambda x, t: ((1 - t) * x + (1 + (_PW - 1) * t) * _sp(x)).mean(),
+           [lambda r: (r.uniform(-4, 4, (3, 4)), r.uniform(0, 1, (3, 4)))],
+           lambda x, t: TORCH.nn.functional.binary_cross_entropy_with_logits(
+               x, t, pos_weight=TORCH.tensor(_PW.astype(np.float32)))),
     OpSpec("cross_entropy_fused", _fn_ce, _np_ce, [_ce_idx],
            lambda a, t: TORCH.nn.functional.cross_entropy(a, t)),
     OpSpec("bce_with_logits_fused", lambda x, t: BCEWithLogits.apply(x, t),
@@ -256,6 +267,3 @@ SPECS = [
            [lambda r: (r.uniform(-5, 5, (3, 4)), r.uniform(0, 1, (3, 4)))],
            lambda x, t: TORCH.nn.functional.binary_cross_entropy_with_logits(x, t)),
 ]
-for _spec in SPECS:
-    if _spec.name == "bce_with_logits_fused":
-        _spec.no_gradgrad = "the fused backward runs on arrays"

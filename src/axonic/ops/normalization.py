@@ -126,37 +126,37 @@ class Normalize(Function):
     """``x / max(||x||_p, eps)`` along ``axis``; rows with norm below eps are only scaled,
     so zero rows get a zero (not nan) gradient."""
 
-    # fused backward on arrays; no second derivative yet
-    double_backward = False
-    saves_inputs = False
-
     def forward(self, x, p=2.0, axis=1, eps=1e-12):
-        ax = np.abs(x)
-        if p == 2:
-            norm = np.sqrt((x * x).sum(axis=axis, keepdims=True))
-        elif p == 1:
-            norm = ax.sum(axis=axis, keepdims=True)
-        else:
-            norm = (ax ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
-        denom = np.maximum(norm, x.dtype.type(eps))
-        self.x, self.p, self.axis, self.norm, self.denom = x, p, axis, norm, denom
-        self.eps = eps
+        self.p, self.axis, self.eps = p, axis, eps
+        norm, denom = self._norm(get_array_module(x), x)
+        self.save_for_backward(x, norm, denom)
         return x / denom
 
+    def _norm(self, xp, x):
+        p, axis = self.p, self.axis
+        if p == 2:
+            norm = xp.sqrt((x * x).sum(axis=axis, keepdims=True))
+        elif p == 1:
+            norm = xp.abs(x).sum(axis=axis, keepdims=True)
+        else:
+            norm = (xp.abs(x) ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+        return norm, xp.maximum(norm, self.eps)
+
     def backward(self, g):
-        x, p, norm, denom = self.x, self.p, self.norm, self.denom
-        gx = g / denom
+        x, norm, denom = self.saved_tensors
+        xp, p = self.xp, self.p
+        if self._graph_mode:  # norm and denom are functions of x
+            norm, denom = self._norm(xp, x)
         live = norm > self.eps  # where the norm (not eps) divides, it has a gradient too
         dot = (g * x).sum(axis=self.axis, keepdims=True) / (denom * denom)
-        safe = np.where(live, norm, 1)
+        safe = xp.where(live, norm, 1)
         if p == 2:
             dn = x / safe
         elif p == 1:
-            dn = np.sign(x)
+            dn = xp.sign(x)
         else:
-            dn = np.sign(x) * (np.abs(x) / safe) ** (p - 1)
-        gx -= np.where(live, dot, 0) * dn
-        return gx
+            dn = xp.sign(x) * (xp.abs(x) / safe) ** (p - 1)
+        return g / denom - xp.where(live, dot, 0) * dn
 
 
 def _np_layer_norm(a, w, b):
@@ -189,6 +189,3 @@ SPECS = [
            lambda a: a / (np.abs(a) ** 3).sum(0, keepdims=True) ** (1 / 3), [((3, 4),)],
            lambda a: TORCH.nn.functional.normalize(a, p=3.0, dim=0)),
 ]
-for _spec in SPECS:
-    if _spec.name.startswith("normalize"):
-        _spec.no_gradgrad = "the fused backward runs on arrays"
