@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.function import Function, sum_to
-from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._registry import op
@@ -146,46 +145,6 @@ def _strip_leading_ones(value):
     while k < len(shape) and shape[k] == 1:
         k += 1
     return value.reshape(shape[k:]) if k else value
-
-
-def setitem(input, index, value):
-    """``x[index] = value`` in place. Recorded by autograd when ``value`` or ``x`` (not a
-    leaf) requires grad: ``x`` then continues the graph from the write, as in PyTorch.
-
-    >>> import axonic
-    >>> a = axonic.tensor([1.0, 2.0], requires_grad=True)
-    >>> out = axonic.zeros(3)
-    >>> out[1:] = a * 3
-    >>> out.sum().backward()
-    >>> a.grad
-    tensor([3., 3.])
-    """
-    idx, _ = _convert_index(index)
-    record = STATE.enabled and (input._rg or isinstance(value, Tensor) and value._rg)
-    if not record or input.grad_fn is None and input._rg:
-        input._check_inplace("__setitem__")  # refuses leaves that require grad
-    if record and getattr(input, "_base", None) is not None:
-        raise RuntimeError(
-            f"setitem: cannot record x[{index!r}] = value for autograd on a view (a tensor "
-            "made from another by indexing, reshaping, transposing or detach): the original "
-            "would not see the gradient. Index the original in one step (out[0, 1] = v, not "
-            "out[0][1] = v), or clone() the view first"
-        )
-    try:
-        if record:
-            # the history up to now, under its own name; it shares the version counter, so
-            # ops that saved the old values see the write
-            before = _make(input.data, input._rg, input.grad_fn)
-            before._vc = input._vc
-            out = IndexPut.apply(before, value, index=idx)
-            input.grad_fn, input._rg = out.grad_fn, True
-        else:
-            input.data[idx] = _strip_leading_ones(
-                value.data if isinstance(value, Tensor) else value)
-    except (IndexError, ValueError) as e:
-        raise type(e)(
-            f"setitem into tensor of shape {tuple(input.shape)} at {index!r}: {e}") from None
-    input._vc[0] += 1
 
 
 @op(methods=("masked_select",))
