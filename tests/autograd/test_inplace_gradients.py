@@ -135,6 +135,24 @@ def test_activation_layer_in_place_refuses_a_leaf():
         axonic.nn.ReLU(inplace=True)(w)
 
 
+@requires_torch
+@pytest.mark.parametrize("name,args", [("silu", ()), ("elu", (0.5,)), ("leaky_relu", (0.2,)),
+                                       ("relu", ()), ("hardtanh", (-0.5, 0.8)), ("selu", ()),
+                                       ("celu", (1.3,)), ("mish", ()), ("hardswish", ())])
+def test_functional_in_place_matches_torch(name, args):
+    x = np.linspace(-3, 3, 12, dtype=np.float32)
+    rows = []
+    for lib, F in ((axonic, axonic.nn.functional), (torch, torch.nn.functional)):
+        w = lib.tensor(x, requires_grad=True)
+        h = w * 1.5
+        assert getattr(F, name)(h, *args, inplace=True) is h
+        (h * w).sum().backward()
+        rows.append((h.detach().numpy(), w.grad.numpy(), h._version))
+    np.testing.assert_allclose(rows[0][0], rows[1][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rows[0][1], rows[1][1], rtol=1e-5, atol=1e-6)
+    assert rows[0][2] == rows[1][2]
+
+
 def test_functional_in_place_without_grad_changes_the_input():
     x = axonic.tensor([-1.0, 0.5, 9.0])
     assert axonic.nn.functional.relu6(x, inplace=True) is x

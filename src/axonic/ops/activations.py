@@ -16,6 +16,7 @@ from axonic.backend import get_array_module
 from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec, away_from
 from axonic.ops._util import float_result as _float
+from axonic.ops.inplace import honours_inplace
 from axonic.ops.special import (
     _INV_SQRT2,
     _INV_SQRT_2PI,
@@ -229,18 +230,21 @@ def gelu(input, approximate: str = "none"):
 
 
 @op()
+@honours_inplace
 def silu(input, inplace: bool = False):
     """``x * sigmoid(x)`` (also called swish)."""
     return Silu.apply(_float(input))
 
 
 @op()
+@honours_inplace
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     return Elu.apply(_float(input), alpha=alpha)
 
 
 @op()
+@honours_inplace
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     return LeakyRelu.apply(_float(input), negative_slope=negative_slope)
