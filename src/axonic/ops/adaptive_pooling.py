@@ -38,9 +38,8 @@ def _averaging_matrix(size, out, dtype, xp):
 class AdaptiveAvgPool2dFunction(Function):
     """out = Ph @ x @ Pw.T per (N, C) plane, as two GEMMs over all planes at once."""
 
-    # backward scatters window sums into arrays; no second derivative yet
+    # backward is two GEMMs on arrays; no second derivative yet
     double_backward = False
-    saves_inputs = False
 
     def forward(self, x, out_hw):
         xp = get_array_module(x)
@@ -51,15 +50,17 @@ class AdaptiveAvgPool2dFunction(Function):
         planes = math.prod(lead)
         t = x.reshape(planes * h, w) @ pw.T  # (P*H, OW)
         t = t.reshape(planes, h, ow).transpose(0, 2, 1).reshape(planes * ow, h) @ ph.T
-        self.ph, self.pw, self.shape = ph, pw, x.shape
+        self.shape = x.shape
+        self.save_for_backward(ph, pw)
         return t.reshape(*lead, ow, oh).swapaxes(-1, -2)
 
     def backward(self, g):
+        ph, pw = self.saved_tensors
         *lead, h, w = self.shape
         oh, ow = g.shape[-2:]
         planes = math.prod(lead)
-        t = g.reshape(planes * oh, ow) @ self.pw  # (P*OH, W)
-        t = t.reshape(planes, oh, w).transpose(0, 2, 1).reshape(planes * w, oh) @ self.ph
+        t = g.reshape(planes * oh, ow) @ pw  # (P*OH, W)
+        t = t.reshape(planes, oh, w).transpose(0, 2, 1).reshape(planes * w, oh) @ ph
         return t.reshape(*lead, w, h).swapaxes(-1, -2)
 
 

@@ -107,24 +107,24 @@ class Conv2dFunction(Function):
         out = rows_to_nchw(conv_rows(buf, wm, out_hw, kernel, stride, dilation), n, *out_hw)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
-        self.buf, self.wm = buf, wm
+        self.save_for_backward(buf, wm)
         self.geom = (x.shape, w.shape, out_hw, kernel, stride, pads, dilation, groups)
         return out
 
     def backward(self, g):
         x_shape, w_shape, out_hw, kernel, stride, pads, dilation, groups = self.geom
-        tx, tw, tb = self.inputs
+        buf, wm = self.saved_tensors
+        nx, nw, nb = self.needs_input_grad[:3]
         rows = grouped_rows(g, groups)
         dx = dw = db = None
-        if isinstance(tx, Tensor) and tx._rg:
-            dbuf = conv_input_grad(rows, self.wm, self.buf.shape, out_hw, kernel, stride,
-                                   dilation)
+        if nx:
+            dbuf = conv_input_grad(rows, wm, buf.shape, out_hw, kernel, stride, dilation)
             (pt, _), (pl, _) = pads
             dx = dbuf[:, pt:pt + x_shape[2], pl:pl + x_shape[3], :].transpose(0, 3, 1, 2)
-        if isinstance(tw, Tensor) and tw._rg:
-            dw = weight_from_matrix(conv_weight_grad(rows, self.buf, self.wm.shape, out_hw,
+        if nw:
+            dw = weight_from_matrix(conv_weight_grad(rows, buf, wm.shape, out_hw,
                                                      kernel, stride, dilation), w_shape)
-        if isinstance(tb, Tensor) and tb._rg:
+        if nb:
             db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one
         return dx, dw, db
 
@@ -151,23 +151,24 @@ class ConvTranspose2dFunction(Function):
         out = buf[:, p0:p0 + out_hw[0], p1:p1 + out_hw[1], :].transpose(0, 3, 1, 2)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
-        self.wm, self.xrows = wm, xrows
+        self.save_for_backward(wm, xrows)
         self.geom = (x.shape, w.shape, buf_shape, kernel, stride, padding, dilation, groups)
         return out
 
     def backward(self, g):
         x_shape, w_shape, buf_shape, kernel, stride, padding, dilation, groups = self.geom
-        tx, tw, tb = self.inputs
+        wm, xrows = self.saved_tensors
+        nx, nw, nb = self.needs_input_grad[:3]
         gbuf = to_padded_nhwc(g, ((padding[0], 0), (padding[1], 0)), buf_shape)
         in_hw = x_shape[2:]
         dx = dw = db = None
-        if isinstance(tx, Tensor) and tx._rg:
-            rows = conv_rows(gbuf, self.wm, in_hw, kernel, stride, dilation)
+        if nx:
+            rows = conv_rows(gbuf, wm, in_hw, kernel, stride, dilation)
             dx = rows_to_nchw(rows, x_shape[0], *in_hw)
-        if isinstance(tw, Tensor) and tw._rg:
-            dw = weight_from_matrix(conv_weight_grad(self.xrows, gbuf, self.wm.shape, in_hw,
+        if nw:
+            dw = weight_from_matrix(conv_weight_grad(xrows, gbuf, wm.shape, in_hw,
                                                      kernel, stride, dilation), w_shape)
-        if isinstance(tb, Tensor) and tb._rg:
+        if nb:
             db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one
         return dx, dw, db
 

@@ -21,7 +21,7 @@ import numpy as _np
 
 from axonic.autograd.tensor import Tensor, _make
 from axonic.ops._registry import OPS as _OPS
-from axonic.ops._util import as_operand
+from axonic.ops._util import as_operand, xp_of
 
 # dtypes and constants, as numpy spells them
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
@@ -155,31 +155,33 @@ def negative(x):
 
 
 # --- piecewise constant: no gradient -------------------------------------------------------
-def _constant(fn):
-    def op(*args, **kwargs):
-        return _make(_np.asarray(fn(*[a.data if isinstance(a, Tensor) else a for a in args],
-                                    **kwargs)))
+def _constant(name):
+    def constant(*args, **kwargs):
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        xp = xp_of(*arrays)
+        return _make(xp.asarray(getattr(xp, name)(*arrays, **kwargs)))
 
-    op.__name__ = fn.__name__
-    return op
+    constant.__name__ = name
+    return constant
 
 
-sign = _constant(_np.sign)
-floor = _constant(_np.floor)
-isfinite = _constant(_np.isfinite)
-greater, greater_equal = _constant(_np.greater), _constant(_np.greater_equal)
-less, less_equal = _constant(_np.less), _constant(_np.less_equal)
-equal, not_equal = _constant(_np.equal), _constant(_np.not_equal)
-logical_and, logical_or = _constant(_np.logical_and), _constant(_np.logical_or)
-logical_not = _constant(_np.logical_not)
-floor_divide = _constant(_np.floor_divide)
-arange = _constant(_np.arange)
+sign = _constant("sign")
+floor = _constant("floor")
+isfinite = _constant("isfinite")
+greater, greater_equal = _constant("greater"), _constant("greater_equal")
+less, less_equal = _constant("less"), _constant("less_equal")
+equal, not_equal = _constant("equal"), _constant("not_equal")
+logical_and, logical_or = _constant("logical_and"), _constant("logical_or")
+logical_not = _constant("logical_not")
+floor_divide = _constant("floor_divide")
+arange = _constant("arange")
 
 
 def _like(fill):
     def like(x, dtype=None, shape=None):
         d = x.data if isinstance(x, Tensor) else _np.asarray(x)
-        return _make(_np.full(d.shape if shape is None else shape, fill, dtype or d.dtype))
+        xp = xp_of(d)
+        return _make(xp.full(d.shape if shape is None else shape, fill, dtype or d.dtype))
 
     return like
 

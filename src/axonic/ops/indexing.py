@@ -157,7 +157,7 @@ def masked_select(input, mask):
         shape = np.broadcast_shapes(m.shape, input.shape)
     except ValueError:
         raise broadcast_error("masked_select", input.shape, m.shape) from None
-    return getitem(input.expand(shape), np.broadcast_to(m, shape))
+    return getitem(input.expand(shape), get_array_module(m).broadcast_to(m, shape))
 
 
 @op(methods=("index_select",))

@@ -132,17 +132,18 @@ class MaxPool2dFunction(Function):
             xp.maximum(best, buf[sl], out=best)  # propagates NaN, as PyTorch does
         # windows that share cells need their gradients added, not written
         self.overlap = any(d * (k - 1) >= s for k, s, d in zip(kernel, stride, dilation))
-        self.buf, self.best, self.offsets = buf, best.copy(order="K"), offsets
-        self.geom = (x.shape, padding)
+        self.offsets, self.geom = offsets, (x.shape, padding)
+        self.save_for_backward(buf, best.copy(order="K"))
         return best
 
     def backward(self, g):
         xp = get_array_module(g)
         shape, padding = self.geom
-        channels_last = _channels_last(self.buf)
-        dbuf = _alloc(self.buf.shape, 0, g.dtype, xp, channels_last)
+        buf, best = self.saved_tensors
+        channels_last = _channels_last(buf)
+        dbuf = _alloc(buf.shape, 0, g.dtype, xp, channels_last)
         g = _like(g, channels_last)
-        for sl, hit in _first_hits(self.buf, self.best, self.offsets):
+        for sl, hit in _first_hits(buf, best, self.offsets):
             if self.overlap:
                 dbuf[sl] += g * hit
             else:
@@ -162,7 +163,6 @@ def _avg_divisor(size, out, k, s, p, count_include_pad):
 class AvgPool2dFunction(Function):
     # backward scatters into arrays (argmax / window sums); no second derivative yet
     double_backward = False
-    saves_inputs = False
 
     def forward(self, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
                 divisor_override):
@@ -180,14 +180,16 @@ class AvgPool2dFunction(Function):
                       zip(x.shape[-2:], out_hw, kernel, stride, padding))
             div = xp.asarray(np.outer(dh, dw), dtype=x.dtype)
         total /= div
-        self.div, self.offsets, self.channels_last = div, offsets, _channels_last(buf)
+        self.offsets, self.channels_last = offsets, _channels_last(buf)
         self.geom = (x.shape, buf.shape, padding)
+        self.save_for_backward(div)
         return total
 
     def backward(self, g):
         xp = get_array_module(g)
         shape, buf_shape, padding = self.geom
-        gd = _like(g, self.channels_last) / self.div
+        (div,) = self.saved_tensors
+        gd = _like(g, self.channels_last) / div
         dbuf = _alloc(buf_shape, 0, g.dtype, xp, self.channels_last)
         for sl in self.offsets:
             dbuf[sl] += gd

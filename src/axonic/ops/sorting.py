@@ -9,6 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from axonic.autograd.tensor import _make
+from axonic.backend import get_array_module
 from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
@@ -25,15 +26,16 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     >>> axonic.tensor([3.0, 1.0, 2.0]).argsort()
     tensor([1, 2, 0])
     """
-    if input.ndim == 0:
-        return _make(np.zeros((), np.int64))
-    (axis,) = norm_dim(dim, input.ndim, "argsort")
     keys = input.data
+    xp = get_array_module(keys)
+    if input.ndim == 0:
+        return _make(xp.zeros((), np.int64))
+    (axis,) = norm_dim(dim, input.ndim, "argsort")
     if descending:  # a stable descending order: sort the reversed array, map back
-        rev = np.flip(keys, axis)
-        idx = keys.shape[axis] - 1 - np.flip(np.argsort(rev, axis=axis, kind="stable"), axis)
+        rev = xp.flip(keys, axis)
+        idx = keys.shape[axis] - 1 - xp.flip(xp.argsort(rev, axis=axis, kind="stable"), axis)
     else:
-        idx = np.argsort(keys, axis=axis, kind="stable")
+        idx = xp.argsort(keys, axis=axis, kind="stable")
     return _make(idx.astype(np.int64, copy=False))
 
 
@@ -66,7 +68,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input.ndim == 0:
         return values_indices(input, idx)
     (axis,) = norm_dim(dim, input.ndim, "topk")
-    idx = _make(np.take(idx.data, np.arange(k), axis=axis))
+    xp = get_array_module(idx.data)
+    idx = _make(xp.take(idx.data, xp.arange(k), axis=axis))
     return values_indices(gather(input, dim, idx), idx)
 
 
