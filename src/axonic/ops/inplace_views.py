@@ -32,19 +32,18 @@ def _address(a) -> int:
 
 
 def differentiable_base(t: Tensor):
-    """The tensor at the top of ``t``'s chain of views whose memory ``t`` writes into, or
-    None when ``t`` is not such a view (``detach()`` shares memory but not the graph)."""
+    """The farthest tensor up ``t``'s chain of views whose memory ``t`` writes into, or
+    None when ``t`` is not such a view. ``detach()`` shares memory but not the graph, and
+    a reshape that had to copy owns its memory: the chain stops there."""
     root, cur = None, t
+    xp = get_array_module(t.data)
     while cur._base is not None:
         base = cur._base
         if cur.data is base.data and cur.grad_fn is None:  # detach(): versions only
             break
+        if not xp.may_share_memory(t.data, base.data):
+            break
         root = cur = base
-    if root is None:
-        return None
-    xp = get_array_module(t.data)
-    if not xp.may_share_memory(t.data, root.data):  # a reshape that had to copy
-        return None
     return root
 
 
