@@ -173,6 +173,28 @@ def view_written_with_itself(lib, w):
     return y * w, [y]
 
 
+def sibling_view_made_before_the_change(lib, w):
+    y = w * 1
+    a, b = y[0:2], y[1:3]  # overlapping views
+    a.mul_(3)  # b reads the changed memory
+    return b * lib.tensor([1.0, 10.0]), [y, b]
+
+
+def view_made_before_its_base_changed(lib, w):
+    y = w * 1
+    v = y.view(2, 2)[1]
+    y.add_(w)
+    return v * v, [y, v]
+
+
+def view_used_before_and_after_the_change(lib, w):
+    y = w * 1
+    v = y.view(2, 2).t()
+    before = v + 1  # took v before the change
+    y[0:3].mul_(4)
+    return (before * 5 + v * v).reshape(4), [y, v, before]
+
+
 def sigmoid_output_kept_while_the_input_changes(lib, w):
     y = w * 1
     z = y.sigmoid()  # keeps its output, not y
@@ -226,6 +248,8 @@ WORKING = [add_sub_mul_div, augmented_assignment_keeps_the_object,
            view_of_one_element, slice_view, reshaped_view, transposed_view,
            column_of_a_matrix, view_used_after_its_change, view_of_a_view,
            view_of_a_reshape_that_copied, view_of_a_plain_buffer, view_written_with_itself,
+           sibling_view_made_before_the_change, view_made_before_its_base_changed,
+           view_used_before_and_after_the_change,
            sigmoid_output_kept_while_the_input_changes, relu_module_in_place,
            functional_activations_in_place, network_with_in_place_relu,
            optimizer_style_update_under_no_grad]

@@ -242,11 +242,15 @@ def _check_broadcast(op: str, other, t: Tensor) -> None:
         raise _broadcast_error(op, np.empty(shape), t)
 
 
-def _same_values(old: Tensor, t: Tensor) -> Tensor:
-    """``t`` as an operand of its own in-place op (``y.mul_(y)``): its old history, and its
-    versions, so an op that keeps it fails at backward as in PyTorch."""
-    alias = _make(old.data[...], old._rg, old.grad_fn)  # its own array object: kept apart
-    alias._vc = t._vc
+def _frozen(o, t: Tensor):
+    """Operand ``o`` of an in-place op on ``t`` as the op reads it: before the change. The
+    tensor itself (``y.mul_(y)``) or a view (``y[:2].add_(y[:2])``) is given as its current
+    history without its base, sharing its versions (an op that keeps it fails at backward
+    once the write changed it, as in PyTorch)."""
+    if not isinstance(o, Tensor) or o is not t and o._base is None:
+        return o
+    alias = _make(o.data[...], o._rg, o.grad_fn)  # its own array object: kept apart
+    alias._vc = o._vc
     return alias
 
 
@@ -255,8 +259,7 @@ def _binary(op: str, method: str, ufunc: str):
         if STATE.enabled and _tracked(self, (other,)):
             _check_broadcast(op, other, self)
             o = other if alpha == 1 else other * alpha
-            done = _record(self, op, lambda old: getattr(old, method)(
-                _same_values(old, self) if o is self else o), (o,))
+            done = _record(self, op, lambda old: getattr(old, method)(_frozen(o, self)), (o,))
             if done is not None:
                 return done
         if isinstance(other, Tensor):
@@ -280,7 +283,8 @@ def clamp_(self, min=None, max=None):
     """``self.clamp(min, max)`` written into ``self``."""
     operands = (min, max)
     if STATE.enabled and _tracked(self, operands):
-        done = _record(self, "clamp_", lambda old: old.clamp(min, max), operands)
+        done = _record(self, "clamp_", lambda old: old.clamp(_frozen(min, self),
+                                                             _frozen(max, self)), operands)
         if done is not None:
             return done
     lo = min.data if isinstance(min, Tensor) else min
@@ -313,7 +317,7 @@ def masked_fill_(self, mask, value):
 
 def _fill(self, op: str, src):
     if STATE.enabled and _tracked(self, (src,)):
-        done = _record(self, op, lambda old: _Fill.apply(old, src), (src,))
+        done = _record(self, op, lambda old: _Fill.apply(old, _frozen(src, self)), (src,))
         if done is not None:
             return done
     return _assign(self, op, src.data if isinstance(src, Tensor) else src)
@@ -335,7 +339,8 @@ def copy_(self, src, non_blocking: bool = False):
         if STATE.enabled and _tracked(self, (src,)):
             if isinstance(src, Tensor) and src.data.__class__ is not self.data.__class__:
                 src = _make(to_device(src.data, self.device), src._rg, src.grad_fn)
-            done = _record(self, "copy_", lambda old: _Fill.apply(old, src), (src,))
+            done = _record(self, "copy_", lambda old: _Fill.apply(old, _frozen(src, self)),
+                           (src,))
             if done is not None:
                 return done
         data = src.data if isinstance(src, Tensor) else src
@@ -381,7 +386,8 @@ def setitem(self, index, value):
     try:
         if STATE.enabled and _tracked(self, (value,)):
             done = _record(self, "__setitem__",
-                           lambda old: IndexPut.apply(old, value, index=idx), (value,))
+                           lambda old: IndexPut.apply(old, _frozen(value, self), index=idx),
+                           (value,))
             if done is not None:
                 return
         if not self.data.flags.writeable:
