@@ -1,6 +1,7 @@
 """Second derivatives through the fused ops, against PyTorch in float64: a gradient
 penalty ``|d loss / d x|^2`` differentiated again, for the ops a user puts in gradient
-penalties and meta-learning (the op harness checks each op by central differences too)."""
+penalties (a WGAN-GP critic: conv2d) and meta-learning (the op harness checks each op by
+central differences too)."""
 
 import numpy as np
 import pytest
@@ -48,6 +49,8 @@ CASES = {
                          [(2, 4), (4,)]),
     "softplus_mse": (lambda lib, x, w: (F if lib == "axonic" else _tf()).mse_loss(
         (F if lib == "axonic" else _tf()).softplus(x @ w), _target(lib)), [(2, 3), (3, 4)]),
+    "conv2d_tanh": (lambda lib, x, w: (F if lib == "axonic" else _tf()).conv2d(
+        x, w, stride=2, padding=1, groups=2).tanh().sum(), [(2, 4, 5, 5), (6, 2, 3, 3)]),
     "bce_with_logits": (lambda lib, x, w: (F if lib == "axonic" else _tf())
                         .binary_cross_entropy_with_logits(x @ w, _probs(lib)), [(2, 3), (3, 4)]),
 }
@@ -90,5 +93,5 @@ def test_gradient_penalty_through_fused_op_matches_torch(name):
 def test_create_graph_through_an_op_without_second_derivative_names_it():
     x = axonic.randn(1, 1, 4, 4, dtype=f64, requires_grad=True)
     w = axonic.randn(1, 1, 3, 3, dtype=f64, requires_grad=True)
-    with pytest.raises(RuntimeError, match="'Conv2dFunction' has no second derivative"):
-        axonic.autograd.grad(F.conv2d(x, w).sum(), [x], create_graph=True)
+    with pytest.raises(RuntimeError, match="'ConvTranspose2dFunction' has no second derivative"):
+        axonic.autograd.grad(F.conv_transpose2d(x, w).sum(), [x], create_graph=True)

@@ -94,9 +94,6 @@ def _out_size(size, pads, k, s, d):
 class Conv2dFunction(Function):
     """Cross-correlation of (N, C, H, W) with (OC, C/groups, KH, KW), plus bias."""
 
-    # backward is im2col GEMMs on arrays; no second derivative yet
-    double_backward = False
-
     def forward(self, x, w, b, stride, pads, dilation, groups):
         n, _, h, wd = x.shape
         kernel = w.shape[2:]
@@ -107,13 +104,15 @@ class Conv2dFunction(Function):
         out = rows_to_nchw(conv_rows(buf, wm, out_hw, kernel, stride, dilation), n, *out_hw)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
-        self.save_for_backward(buf, wm)
+        self.save_for_backward(buf, wm, x, w)
         self.geom = (x.shape, w.shape, out_hw, kernel, stride, pads, dilation, groups)
         return out
 
     def backward(self, g):
         x_shape, w_shape, out_hw, kernel, stride, pads, dilation, groups = self.geom
-        buf, wm = self.saved_tensors
+        buf, wm, x, w = self.saved_tensors
+        if self._graph_mode:
+            return self._graph_backward(g, x, w)
         nx, nw, nb = self.needs_input_grad[:3]
         rows = grouped_rows(g, groups)
         dx = dw = db = None
@@ -126,6 +125,37 @@ class Conv2dFunction(Function):
                                                      kernel, stride, dilation), w_shape)
         if nb:
             db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one
+        return dx, dw, db
+
+
+    def _graph_backward(self, g, x, w):
+        """The same gradients composed of differentiable ops (create_graph): the windows of
+        the padded input gathered by indexing, one einsum per gradient, and the input's
+        gradient scattered back into the windows (indexing's own gradient)."""
+        from axonic.ops.indexing import IndexAdd
+        from axonic.ops.join import pad
+
+        x_shape, w_shape, (oh, ow), (kh, kw), stride, pads, dilation, groups = self.geom
+        n, c, h, wd = x_shape
+        oc = w_shape[0]
+        (pt, pb), (pl, pr) = pads
+        nx, nw, nb = self.needs_input_grad[:3]
+        xpad = pad(x, (pl, pr, pt, pb))
+        rows = np.arange(oh)[:, None] * stride[0] + np.arange(kh)[None, :] * dilation[0]
+        cols = np.arange(ow)[:, None] * stride[1] + np.arange(kw)[None, :] * dilation[1]
+        where = (slice(None), slice(None), rows[:, None, :, None], cols[None, :, None, :])
+        gg = g.reshape(n, groups, oc // groups, oh, ow)
+        wg = w.reshape(groups, oc // groups, c // groups, kh, kw)
+        dx = dw = db = None
+        if nx:
+            dwin = self.xp.einsum("ngoxy,gockl->ngcxykl", gg, wg).reshape(n, c, oh, ow, kh, kw)
+            dpad = IndexAdd.apply(dwin, shape=xpad.shape, index=where, basic=False)
+            dx = dpad[:, :, pt:pt + h, pl:pl + wd]
+        if nw:
+            win = xpad[where].reshape(n, groups, c // groups, oh, ow, kh, kw)
+            dw = self.xp.einsum("ngoxy,ngcxykl->gockl", gg, win).reshape(w_shape)
+        if nb:
+            db = g.sum(axis=(0, 2, 3))
         return dx, dw, db
 
 
@@ -405,4 +435,5 @@ SPECS = [
                                                 dilation=(2, 1))),
 ]
 for _spec in SPECS:
-    _spec.no_gradgrad = "conv's backward is im2col GEMMs on arrays"
+    if _spec.name.startswith("conv_transpose"):
+        _spec.no_gradgrad = "the transposed convolution's backward is im2col GEMMs on arrays"
