@@ -50,8 +50,6 @@ def _read_only(t: Tensor, op: str):
 
 def _ufunc_(t: Tensor, op: str, ufunc: str, other) -> Tensor:
     data = t.data
-    if not data.flags.writeable:
-        raise _read_only(t, op)
     try:
         getattr(get_array_module(data), ufunc)(data, other, out=data, casting="same_kind")
     except TypeError:  # NumPy's casting error: a float result into an integer tensor
@@ -62,6 +60,8 @@ def _ufunc_(t: Tensor, op: str, ufunc: str, other) -> Tensor:
             f"in a tensor of dtype {data.dtype.name}"
         ) from None
     except ValueError:
+        if not data.flags.writeable:
+            raise _read_only(t, op) from None
         raise _broadcast_error(op, other, t) from None
     t._vc[0] += 1
     return t
@@ -75,15 +75,16 @@ def _broadcast_error(op, other, t):
 def _assign(t: Tensor, op: str, value) -> Tensor:
     """Write ``value`` (an array or number) into ``t``'s array."""
     data = t.data
-    if data.ndim == 0 and not data.flags.writeable:  # a NumPy scalar turned into an array
-        t.data = get_array_module(data).array(value, dtype=data.dtype)
-    elif not data.flags.writeable:
-        raise _read_only(t, op)
-    elif value is not data:
+    if value is not data:
         try:
             data[...] = value
         except ValueError:
-            raise _broadcast_error(op, value, t) from None
+            if data.ndim == 0 and not data.flags.writeable:  # a NumPy scalar made an array
+                t.data = get_array_module(data).array(value, dtype=data.dtype)
+            elif not data.flags.writeable:
+                raise _read_only(t, op) from None
+            else:
+                raise _broadcast_error(op, value, t) from None
     t._vc[0] += 1
     return t
 
@@ -93,7 +94,10 @@ def _tracked(t: Tensor, operands) -> bool:
     """Whether changing ``t`` may have to be recorded (decided exactly in ``_record``)."""
     if t._rg or t._base is not None:
         return True
-    return any(isinstance(o, Tensor) and o._rg for o in operands)
+    for o in operands:
+        if isinstance(o, Tensor) and o._rg:
+            return True
+    return False
 
 
 def update_(t: Tensor, op: str, compute, operands=()) -> Tensor:
@@ -256,7 +260,8 @@ def _frozen(o, t: Tensor):
 
 def _binary(op: str, method: str, ufunc: str):
     def inplace(self, other, alpha=1):
-        if STATE.enabled and _tracked(self, (other,)):
+        if STATE.enabled and (self._rg or self._base is not None
+                              or isinstance(other, Tensor) and other._rg):
             _check_broadcast(op, other, self)
             o = other if alpha == 1 else other * alpha
             done = _record(self, op, lambda old: getattr(old, method)(_frozen(o, self)), (o,))
@@ -316,7 +321,8 @@ def masked_fill_(self, mask, value):
 
 
 def _fill(self, op: str, src):
-    if STATE.enabled and _tracked(self, (src,)):
+    if STATE.enabled and (self._rg or self._base is not None
+                          or isinstance(src, Tensor) and src._rg):
         done = _record(self, op, lambda old: _Fill.apply(old, _frozen(src, self)), (src,))
         if done is not None:
             return done
@@ -436,10 +442,7 @@ def _install() -> None:
         setattr(T, f.__name__, f)
     T.clamp_min_ = lambda self, min: clamp_(self, min, None)
     T.clamp_max_ = lambda self, max: clamp_(self, None, max)
-    T.__iadd__ = lambda self, other: add_(self, other)
-    T.__isub__ = lambda self, other: sub_(self, other)
-    T.__imul__ = lambda self, other: mul_(self, other)
-    T.__itruediv__ = lambda self, other: div_(self, other)
+    T.__iadd__, T.__isub__, T.__imul__, T.__itruediv__ = add_, sub_, mul_, div_
     T.__setitem__ = setitem
 
 
