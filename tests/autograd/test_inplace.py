@@ -94,7 +94,8 @@ def test_in_place_methods():
     assert x.shape == (3,)
 
 
-@pytest.mark.parametrize("name", ["axonic.ops.inplace", "axonic.ops.inplace_views"])
+@pytest.mark.parametrize("name", ["axonic.ops.inplace", "axonic.ops.inplace_graph",
+                                  "axonic.ops.inplace_views"])
 def test_in_place_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0

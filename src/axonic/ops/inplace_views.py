@@ -62,15 +62,15 @@ def check_view(t: Tensor, root: Tensor) -> None:
 
 def record_on_view(t: Tensor, root: Tensor, op: str, compute) -> Tensor:
     """Change view ``t`` of ``root`` in place to ``compute(old part)``, recorded."""
-    from axonic.ops.inplace import _check_result, _keep_old_values
+    from axonic.ops.inplace_graph import check_result, keep_old_values
 
     INPLACE_CLOCK[0] += 1
     region = Region(root.data, t.data)
     old_root = _make(root.data, root._rg, root.grad_fn)
     part = ViewOf.apply(old_root, region=region, view=t.data)
     r = compute(part)
-    _keep_old_values(r, part)
-    _check_result(t, op, r)
+    keep_old_values(r, part)
+    check_result(t, op, r)
     put = CopySlices.apply(old_root, r, region=region, view=t.data).grad_fn
     fn = r.grad_fn
     if getattr(fn, "out_version", None) is not None:
