@@ -161,8 +161,6 @@ def _avg_divisor(size, out, k, s, p, count_include_pad):
 
 
 class AvgPool2dFunction(Function):
-    # backward scatters into arrays (argmax / window sums); no second derivative yet
-    double_backward = False
 
     def forward(self, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
                 divisor_override):
@@ -182,17 +180,34 @@ class AvgPool2dFunction(Function):
         total /= div
         self.offsets, self.channels_last = offsets, _channels_last(buf)
         self.geom = (x.shape, buf.shape, padding)
+        self.kernel, self.stride, self.out_hw = kernel, stride, out_hw
         self.save_for_backward(div)
         return total
 
     def backward(self, g):
-        xp = get_array_module(g)
         shape, buf_shape, padding = self.geom
         (div,) = self.saved_tensors
+        if self._graph_mode:
+            return self._graph_backward(g, div)
+        xp = get_array_module(g)
         gd = _like(g, self.channels_last) / div
         dbuf = _alloc(buf_shape, 0, g.dtype, xp, self.channels_last)
         for sl in self.offsets:
             dbuf[sl] += gd
+        return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
+
+    def _graph_backward(self, g, div):
+        """Linear in g (create_graph): each window's share added back into it by indexing's
+        own gradient, so the result is differentiable in g."""
+        from axonic.ops.indexing import IndexAdd
+
+        shape, buf_shape, padding = self.geom
+        xp, (kh, kw), (sh, sw), (oh, ow) = self.xp, self.kernel, self.stride, self.out_hw
+        rows = np.arange(oh)[:, None] * sh + np.arange(kh)[None, :]
+        cols = np.arange(ow)[:, None] * sw + np.arange(kw)[None, :]
+        where = (Ellipsis, rows[:, None, :, None], cols[None, :, None, :])
+        share = xp.broadcast_to(xp.expand_dims(g / div, (-2, -1)), g.shape + (kh, kw))
+        dbuf = IndexAdd.apply(share, shape=buf_shape, index=where, basic=False)
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
 
@@ -384,4 +399,5 @@ SPECS = [
            [((2, 3, 8),)], lambda x: _tnn().avg_pool1d(x, 3, 2, padding=1)),
 ]
 for _spec in SPECS:
-    _spec.no_gradgrad = "pooling's backward scatters into arrays"
+    if _spec.name.startswith("max_pool"):
+        _spec.no_gradgrad = "max pooling's backward writes each window's first maximum into arrays"
