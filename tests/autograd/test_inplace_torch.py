@@ -415,3 +415,18 @@ def test_retained_grad_follows_the_tensor_through_an_in_place_op():
         assert y.retains_grad
         grads.append(y.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("hook_first", [True, False])
+def test_tensor_hook_sees_the_gradient_torch_gives_it(hook_first):
+    seen = {}
+    for lib in (axonic, torch):
+        y = lib.tensor(W, requires_grad=True) * 1
+        got = seen.setdefault(lib.__name__, [])
+        if hook_first:  # registered before the change: the gradient of the old value
+            y.register_hook(lambda g, got=got: got.append(g.tolist()))
+        y.mul_(3)
+        if not hook_first:
+            y.register_hook(lambda g, got=got: got.append(g.tolist()))
+        (y * lib.tensor([5.0, 7.0, 1.0, 2.0])).sum().backward()
+    assert seen["axonic"] == seen["torch"]
