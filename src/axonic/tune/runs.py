@@ -180,3 +180,10 @@ def train_config(cfg: dict, run_dir, callbacks=(), splits=None, quiet: bool = Tr
     run.extra["model"] = model
     run.extra["sample"] = splits.train[0][:1]
     return run
+
+
+def close_all(callbacks) -> None:
+    """Let callbacks that wait for the run's last files (MLflow's) finish."""
+    for cb in callbacks:
+        if hasattr(cb, "close"):
+            cb.close()

@@ -28,7 +28,7 @@ from pathlib import Path
 from axonic.cli.config import ConfigError, _closest, resolve
 from axonic.train.callbacks.base import Callback
 from axonic.tune import nas, space
-from axonic.tune.runs import split_tune_table, train_config
+from axonic.tune.runs import close_all, split_tune_table, train_config
 
 
 def _optuna():
@@ -207,6 +207,7 @@ def run_trial(study, trial, cfg: dict, t: dict, out: Path, input_shape, callback
             cbs.append(report)
         run = train_config(c, run_dir, callbacks=cbs)
         (run_dir / "config.toml").write_text(dumps(run.config))
+        close_all(cbs)
         if report is not None and report.pruned_at is not None:
             trial.set_user_attr("pruned_at_epoch", report.pruned_at)
             study.tell(trial, state=TrialState.PRUNED)
