@@ -153,7 +153,6 @@ def trial_config(cfg: dict, t: dict, params: dict, trial, input_shape) -> dict:
     if t["architecture"] is not None:
         c["model"]["layers"] = nas.suggest_layers(trial, t["architecture"], input_shape) \
             + copy.deepcopy(cfg["model"]["layers"])
-    c["callbacks"]["progress"] = False
     return resolve(c)
 
 
