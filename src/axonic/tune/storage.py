@@ -50,11 +50,34 @@ def open_storage(url: str, heartbeat_interval: int):
 def study_lock(storage, folder, study_name: str):
     """Hold a lock shared by every worker of the study: a PostgreSQL advisory lock for a
     PostgreSQL storage, otherwise a file lock in the study's folder (one machine)."""
-    if storage.engine.dialect.name == "postgresql":
+    with _lock(storage.engine, folder, study_name):
+        yield
+
+
+@contextlib.contextmanager
+def first_use_lock(url: str, folder, study_name: str):
+    """``study_lock`` before the storage exists (its tables may not yet either)."""
+    if not url.startswith(("postgresql", "postgres")):
+        with _lock(None, folder, study_name):
+            yield
+        return
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with _lock(engine, folder, study_name):
+            yield
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _lock(engine, folder, study_name: str):
+    if engine is not None and engine.dialect.name == "postgresql":
         from sqlalchemy import text
 
         key = zlib.crc32(f"axonic-tune:{study_name}".encode())
-        with storage.engine.connect() as conn:
+        with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             try:
                 yield

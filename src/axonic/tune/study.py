@@ -210,12 +210,12 @@ def run_trial(study, trial, cfg: dict, t: dict, out: Path, input_shape, callback
         if report is not None and report.pruned_at is not None:
             trial.set_user_attr("pruned_at_epoch", report.pruned_at)
             study.tell(trial, state=TrialState.PRUNED)
-            log(f"trial {trial.number}: pruned after epoch {report.pruned_at}  {params}")
+            log(f"trial {trial.number}: pruned after epoch {report.pruned_at}  {trial.params}")
             return
         values = _objective_values(run, t)
         study.tell(trial, values if len(values) > 1 else values[0])
         shown = ", ".join(f"{m} {v:.4g}" for m, v in zip(t["metric"], values))
-        log(f"trial {trial.number}: {shown}  {params or ''}")
+        log(f"trial {trial.number}: {shown}  {trial.params}")
     except KeyboardInterrupt:
         study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
         study.tell(trial, state=TrialState.FAIL)
@@ -270,16 +270,24 @@ def run(config, out=None, storage: str | None = None, study_name: str | None = N
     """
     optuna = _optuna()
     from axonic.tune.report import write_reports
-    from axonic.tune.storage import Heartbeat, default_storage, next_trial, open_storage
+    from axonic.tune.storage import (
+        Heartbeat,
+        default_storage,
+        first_use_lock,
+        next_trial,
+        open_storage,
+    )
 
     cfg, t = prepare(config, trials)
     out = Path(out) if out else Path("runs") / f"tune-{cfg['name']}"
     out.mkdir(parents=True, exist_ok=True)
-    rdb = open_storage(storage or default_storage(out), t["heartbeat_interval"])
-    name = study_name or cfg["name"]
-    study = optuna.create_study(storage=rdb, study_name=name, directions=t["direction"],
-                                sampler=_sampler(optuna, t),
-                                pruner=_pruner(optuna, t, cfg["epochs"]), load_if_exists=True)
+    url, name = storage or default_storage(out), study_name or cfg["name"]
+    with first_use_lock(url, out, name):  # workers starting together create tables once
+        rdb = open_storage(url, t["heartbeat_interval"])
+        study = optuna.create_study(storage=rdb, study_name=name, directions=t["direction"],
+                                    sampler=_sampler(optuna, t),
+                                    pruner=_pruner(optuna, t, cfg["epochs"]),
+                                    load_if_exists=True)
     if [d.name.lower() for d in study.directions] != t["direction"]:
         raise ConfigError(f"tune.direction: the study {name!r} in {storage or out} optimises "
                           f"{[d.name.lower() for d in study.directions]}, the config asks "
