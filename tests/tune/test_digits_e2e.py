@@ -20,7 +20,7 @@ from axonic.tune.toml import _value as toml_value
 from axonic.tune.toml import dumps
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "configs" / "tune_cnn_digits.toml"
+EXAMPLE = ROOT / "examples" / "tune" / "cnn_digits.toml"
 pytestmark = pytest.mark.slow
 
 

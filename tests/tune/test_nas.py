@@ -96,7 +96,7 @@ def test_multi_objective_search_writes_the_pareto_front_as_runnable_configs(iris
 
 @pytest.mark.slow
 def test_nas_on_the_digits_finds_a_pareto_front_of_at_least_three_runnable_configs(tmp_path):
-    study = run(ROOT / "examples" / "configs" / "nas_digits.toml", out=tmp_path, verbose=0)
+    study = run(ROOT / "examples" / "tune" / "nas_digits.toml", out=tmp_path, verbose=0)
     front = study.best_trials
     assert len(study.trials) == 12 and len(front) >= 3
     accs = [t.values[0] for t in front]
