@@ -250,6 +250,12 @@ def prepare(config, trials: int | None = None):
     return cfg, t
 
 
+def _others_running(study) -> bool:
+    from optuna.trial import TrialState
+
+    return bool(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
 def _next_grid_point(t: dict):
     def pick(study):
         from axonic.tune.storage import counted_trials
@@ -262,7 +268,8 @@ def _next_grid_point(t: dict):
 def run(config, out=None, storage: str | None = None, study_name: str | None = None,
         trials: int | None = None, callbacks=(), verbose: int = 1):
     """Run (or continue) the study of ``config`` (a TOML path or a dict with a ``[tune]``
-    table) until it holds ``trials`` trials; write the reports; return the Optuna study.
+    table) until it holds ``trials`` finished trials (it waits for other workers' running
+    trials and retries killed ones); write the reports; return the Optuna study.
 
     ``out``: the study's folder (default ``runs/tune-<name>``); ``storage``: a database URL
     (default SQLite in ``out``); ``callbacks``: factories ``(trial, run_dir) -> Callback``
@@ -296,7 +303,14 @@ def run(config, out=None, storage: str | None = None, study_name: str | None = N
 
     input_shape = build_splits(cfg).input_shape
     fixed = _next_grid_point(t) if t["sampler"] == "grid" else None
-    while (trial := next_trial(study, rdb, out, t["trials"], fixed)) is not None:
+    while True:
+        trial = next_trial(study, rdb, out, t["trials"], fixed)
+        if trial is None:
+            if not _others_running(study):
+                break
+            # another worker's trial (or a killed one, until its heartbeat goes stale)
+            time.sleep(t["heartbeat_interval"])
+            continue
         with Heartbeat(rdb, trial, t["heartbeat_interval"]):
             run_trial(study, trial, cfg, t, out, input_shape, callbacks, verbose)
     write_reports(study, cfg, t, out, verbose=verbose)
