@@ -101,6 +101,7 @@ def test_nas_on_the_digits_finds_a_pareto_front_of_at_least_three_runnable_confi
     assert len(study.trials) == 12 and len(front) >= 3
     accs = [t.values[0] for t in front]
     assert max(accs) > 0.9
+    print("Pareto front (val_accuracy, params):", sorted(tuple(t.values) for t in front))
     for t in front:
         path = tmp_path / "pareto" / f"trial-{t.number:04d}.toml"
         out = tmp_path / f"again-{t.number}"
