@@ -224,7 +224,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNet):
     >>> X = np.random.default_rng(1).normal(size=(80, 4)).astype(np.float32)
     >>> y = np.where(X[:, 1] > 0, "up", "down")
     >>> clf = NeuralNetClassifier(max_epochs=40, lr=0.1, random_state=0).fit(X, y)
-    >>> list(clf.classes_), clf.predict_proba(X[:2]).shape
+    >>> clf.classes_.tolist(), clf.predict_proba(X[:2]).shape
     (['down', 'up'], (2, 2))
     """
 
