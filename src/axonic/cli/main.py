@@ -4,6 +4,8 @@
     axonic evaluate RUN_DIR
     axonic predict RUN_DIR INPUT.npy|INPUT.csv [--output FILE]
     axonic summary CONFIG.toml
+    axonic tune CONFIG.toml [--trials N] [--storage URL]   (axonic.cli.tune)
+    axonic cv CONFIG.toml [--folds K]                       (axonic.cli.cv)
 
 Without a config, ``axonic train`` trains a small CNN on scikit-learn's 8x8 handwritten
 digits. The run directory it writes (the resolved config, the weights, what predict needs
@@ -43,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--output", help="write predictions to this .npy or .csv file")
     s = sub.add_parser("summary", help="validate a config and show the model's layers")
     s.add_argument("config")
+    from axonic.cli import cv, tune
+
+    tune.add_parser(sub)
+    cv.add_parser(sub)
     return p
 
 
@@ -53,8 +59,11 @@ def main(argv=None) -> int:
 
     args = _parser().parse_args(argv)
     try:
+        from axonic.cli.cv import cmd_cv
+        from axonic.cli.tune import cmd_tune
+
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-                "summary": cmd_summary}[args.command](args)
+                "summary": cmd_summary, "tune": cmd_tune, "cv": cmd_cv}[args.command](args)
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         print(f"axonic {args.command}: error: {e}", file=sys.stderr)
         return 2
