@@ -28,3 +28,12 @@ __all__ = ["Trainer", "History", "Callback", "CSVLogger", "EarlyStopping",
            "TerminateOnNaN", "StopTraining", "L2Penalty", "ScheduleStepper", "RunDir",
            "CheckpointError", "read_checkpoint", "write_checkpoint", "NonFiniteLossError",
            "NonFiniteLossWarning", "metrics"]
+
+
+def __getattr__(name):
+    # cross_validate lives with the search tools (axonic.tune) and loads on first use
+    if name == "cross_validate":
+        from axonic.tune.cv import cross_validate
+
+        return cross_validate
+    raise AttributeError(f"module 'axonic.train' has no attribute {name!r}")
