@@ -98,8 +98,9 @@ class MLPBlock(nn.Sequential):
 
 class EncoderBlock(nn.Module):
     def __init__(self, num_heads, hidden_dim, mlp_dim, dropout, attention_dropout,
-                 norm_layer=partial(nn.LayerNorm, eps=1e-6)):
+                 norm_layer=None):
         super().__init__()
+        norm_layer = norm_layer or partial(nn.LayerNorm, eps=1e-6)
         self.ln_1 = norm_layer(hidden_dim)
         self.self_attention = nn.MultiheadAttention(hidden_dim, num_heads,
                                                     dropout=attention_dropout, batch_first=True)

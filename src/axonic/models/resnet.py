@@ -8,13 +8,13 @@ from __future__ import annotations
 from axonic.autograd.tensor import Tensor
 from axonic.models._weights import load_weights
 from axonic.nn import init
+from axonic.nn.activation import ReLU
 from axonic.nn.containers import Sequential
 from axonic.nn.conv import Conv2d
 from axonic.nn.linear import Linear
 from axonic.nn.module import Module
 from axonic.nn.normalization import BatchNorm2d, GroupNorm
 from axonic.nn.pooling import AdaptiveAvgPool2d, MaxPool2d
-from axonic.nn.activation import ReLU
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1) -> Conv2d:

@@ -25,6 +25,8 @@ from axonic.nn.parameter import Parameter
 from axonic.ops.creation import zeros
 from axonic.ops.join import cat
 
+_LAYER_NORM = partial(LayerNorm, eps=1e-6)  # torchvision's default norm_layer
+
 
 class MLPBlock(Sequential):
     """Transformer MLP: Linear, GELU, Dropout, Linear, Dropout (keys ``0`` and ``3``)."""
@@ -42,7 +44,7 @@ class EncoderBlock(Module):
     """Pre-norm Transformer encoder block: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``."""
 
     def __init__(self, num_heads, hidden_dim, mlp_dim, dropout, attention_dropout,
-                 norm_layer=partial(LayerNorm, eps=1e-6)):
+                 norm_layer=_LAYER_NORM):
         super().__init__()
         self.num_heads = num_heads
         self.ln_1 = norm_layer(hidden_dim)
@@ -63,7 +65,7 @@ class Encoder(Module):
     """Learned position embeddings, a stack of ``EncoderBlock`` and a final LayerNorm."""
 
     def __init__(self, seq_length, num_layers, num_heads, hidden_dim, mlp_dim, dropout,
-                 attention_dropout, norm_layer=partial(LayerNorm, eps=1e-6)):
+                 attention_dropout, norm_layer=_LAYER_NORM):
         super().__init__()
         self.pos_embedding = Parameter(zeros(1, seq_length, hidden_dim))
         init.normal_(self.pos_embedding, std=0.02)  # from BERT
@@ -97,7 +99,7 @@ class VisionTransformer(Module):
                  hidden_dim: int, mlp_dim: int, dropout: float = 0.0,
                  attention_dropout: float = 0.0, num_classes: int = 1000,
                  representation_size: int | None = None,
-                 norm_layer=partial(LayerNorm, eps=1e-6), conv_stem_configs=None):
+                 norm_layer=_LAYER_NORM, conv_stem_configs=None):
         super().__init__()
         for name, v in (("image_size", image_size), ("patch_size", patch_size),
                         ("num_layers", num_layers), ("num_heads", num_heads),
