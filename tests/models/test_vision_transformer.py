@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import axonic
-from axonic.models import VisionTransformer, vit_b_16, vit_b_32
+from axonic.models import VisionTransformer, vit_b_16
+from axonic.models._weights import load_weights
 
 from . import torchvision_reference as tv
 from .helpers import assert_param_grads_close, assert_same_keys_and_shapes, pair_input, to_axonic
@@ -39,13 +40,13 @@ def test_vit_matches_torchvision_forward_and_gradients(representation_size):
     np.testing.assert_allclose(ax.grad.numpy(), tx.grad.numpy(), rtol=1e-3, atol=1e-6)
 
 
-def test_vit_b_32_loads_a_torchvision_state_dict_and_agrees():
+def test_vit_loads_weights_from_an_npz_file(tmp_path):
     torch.manual_seed(0)
-    ref = tv.VisionTransformer(64, 32, 12, 12, 768, 3072, num_classes=4).eval()
+    ref = tv.VisionTransformer(**SMALL).eval()
     torch.nn.init.normal_(ref.heads.head.weight, std=0.1)
-    model = vit_b_32(image_size=64, num_classes=4,
-                     weights={k: v.numpy() for k, v in ref.state_dict().items()}).eval()
-    tx, ax = pair_input((2, 3, 64, 64))
+    np.savez(tmp_path / "vit.npz", **{k: v.numpy() for k, v in ref.state_dict().items()})
+    model = load_weights(VisionTransformer(**SMALL), tmp_path / "vit.npz").eval()
+    tx, ax = pair_input((2, 3, 32, 32))
     np.testing.assert_allclose(model(ax).detach().numpy(), ref(tx).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
 
