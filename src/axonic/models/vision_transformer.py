@@ -11,7 +11,7 @@ from collections import OrderedDict
 from functools import partial
 
 from axonic.autograd.tensor import Tensor
-from axonic.models._weights import load_weights
+from axonic.models._weights import check_weights, load_weights
 from axonic.nn import init
 from axonic.nn.activation import GELU, Tanh
 from axonic.nn.attention import MultiheadAttention
@@ -169,6 +169,7 @@ class VisionTransformer(Module):
 
 def _vision_transformer(patch_size, num_layers, num_heads, hidden_dim, mlp_dim, weights,
                         progress, **kwargs) -> VisionTransformer:
+    check_weights(weights, "VisionTransformer")
     kwargs.setdefault("image_size", 224)
     model = VisionTransformer(patch_size=patch_size, num_layers=num_layers,
                               num_heads=num_heads, hidden_dim=hidden_dim, mlp_dim=mlp_dim,
@@ -187,11 +188,7 @@ def vit_b_16(*, weights=None, progress=True, **kwargs) -> VisionTransformer:
 
 
 def vit_b_32(*, weights=None, progress=True, **kwargs) -> VisionTransformer:
-    """ViT-B/32: as ViT-B/16 with 32x32 patches.
-
-    >>> vit_b_32(num_classes=10).seq_length
-    50
-    """
+    """ViT-B/32: as ViT-B/16 with 32x32 patches."""
     return _vision_transformer(32, 12, 12, 768, 3072, weights, progress, **kwargs)
 
 
