@@ -35,6 +35,17 @@ def test_vit_mnist_example_learns_digits_in_a_short_run(capsys):
     assert "test accuracy" in capsys.readouterr().out
 
 
+def test_lenet_mnist_example_learns_in_a_short_run(capsys):
+    acc = _load("lenet_mnist").main(epochs=1, n_train=1000)
+    assert acc > 0.5  # chance is 0.1
+    assert "test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_lenet_mnist_example_reaches_the_stated_accuracy():
+    assert _load("lenet_mnist").main() >= 0.95
+
+
 def test_resnet_digits_example_learns_in_a_short_run(capsys):
     acc = _load("resnet_digits").main(epochs=1, n_train=320)
     assert acc > 0.3  # chance is 0.1
