@@ -51,8 +51,6 @@ class GradualUnfreezing(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._set(self.initially_trainable + epoch // self.every)
-        if logs is not None:
-            logs["trainable_groups"] = self.trainable
 
     def state_dict(self) -> dict:
         return {"trainable": self.trainable}
