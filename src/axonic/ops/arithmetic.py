@@ -14,24 +14,28 @@ from axonic.ops._util import as_operand, broadcast_error, promote, xp_of
 
 class Add(Function):
     saves_inputs = False  # backward needs only the shapes
+
     def forward(self, a, b):
         return a + b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.shape) if na else None), (sum_to(g, b.shape) if nb else None)
+        return (sum_to(g, a.data.shape) if na else None,
+                sum_to(g, b.data.shape) if nb else None)
 
 
 class Sub(Function):
     saves_inputs = False  # backward needs only the shapes
+
     def forward(self, a, b):
         return a - b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.shape) if na else None), (sum_to(-g, b.shape) if nb else None)
+        return (sum_to(g, a.data.shape) if na else None,
+                sum_to(-g, b.data.shape) if nb else None)
 
 
 class Mul(Function):
@@ -62,6 +66,7 @@ class Div(Function):
 
 class Neg(Function):
     saves_inputs = False  # backward needs only the shapes
+
     def forward(self, a):
         return -a
 
