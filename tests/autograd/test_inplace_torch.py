@@ -55,6 +55,14 @@ def earlier_consumer_sees_the_old_value(lib, w):
     return a * 10 + y, [y, a]
 
 
+def earlier_product_keeps_only_what_it_needs(lib, w):
+    y = w * 1
+    a = y * 2  # keeps 2, not y (y's gradient needs only the other side)
+    q = y / 4  # keeps 4 and nothing of y
+    y.mul_(3)
+    return a + q + y, [y, a, q]
+
+
 def chain_of_in_place_ops(lib, w):
     y = w * 1
     y.add_(1).mul_(2).sigmoid_()
@@ -242,7 +250,8 @@ def optimizer_style_update_under_no_grad(lib, w):
 
 
 WORKING = [add_sub_mul_div, augmented_assignment_keeps_the_object,
-           earlier_consumer_sees_the_old_value, chain_of_in_place_ops, tensor_plus_itself,
+           earlier_consumer_sees_the_old_value, earlier_product_keeps_only_what_it_needs,
+           chain_of_in_place_ops, tensor_plus_itself,
            op_that_reads_the_tensor_inside_its_operand, accumulate_into_a_plain_buffer,
            clamp_relu_tanh_sigmoid, masked_fill_fill_zero_copy, setitem_with_a_grad_value,
            view_of_one_element, slice_view, reshaped_view, transposed_view,

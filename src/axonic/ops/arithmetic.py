@@ -40,28 +40,35 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        na, nb = self.needs_input_grad
+        # each side is kept only for the other's gradient (as PyTorch): changing an input in
+        # place afterwards fails at backward only where its value is needed
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        self.save_for_backward(a if nb else None, b if na else None)
         return a * b
 
     def backward(self, g):
         a, b = self.saved_tensors
         na, nb = self.needs_input_grad
-        return (sum_to(g * b, a.shape) if na else None,
-                sum_to(g * a, b.shape) if nb else None)
+        sa, sb = self.shapes
+        return (sum_to(g * b, sa) if na else None,
+                sum_to(g * a, sb) if nb else None)
 
 
 class Div(Function):
     def forward(self, a, b):
         out = a / b
-        self.save_for_backward(a, b, out)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        self.save_for_backward(b, out if self.needs_input_grad[1] else None)  # not a: unused
         return out
 
     def backward(self, g):
-        a, b, out = self.saved_tensors
+        b, out = self.saved_tensors
         na, nb = self.needs_input_grad
+        sa, sb = self.shapes
         ga = g / b
-        return (sum_to(ga, a.shape) if na else None,
-                sum_to(-ga * out, b.shape) if nb else None)
+        return (sum_to(ga, sa) if na else None,
+                sum_to(-ga * out, sb) if nb else None)
 
 
 class Neg(Function):
