@@ -44,7 +44,11 @@ from axonic.ops.inplace_graph import (
 
 # --- the methods -----------------------------------------------------------------------
 def _check_broadcast(op: str, other, t: Tensor) -> None:
+    if isinstance(other, int | float | bool):
+        return
     shape = np.shape(other.data if isinstance(other, Tensor) else other)
+    if shape == t.shape:
+        return
     try:
         fits = np.broadcast_shapes(shape, t.shape) == t.shape
     except ValueError:

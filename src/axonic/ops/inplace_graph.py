@@ -142,7 +142,7 @@ def check_result(t: Tensor, op: str, r: Tensor) -> None:
         raise RuntimeError(
             f"{op}: the result has shape {tuple(r.shape)}, which cannot be written in place "
             f"into the tensor of shape {tuple(t.shape)}")
-    if not np.can_cast(r.dtype, t.dtype, "same_kind"):
+    if r.dtype != t.dtype and not np.can_cast(r.dtype, t.dtype, "same_kind"):
         raise TypeError(
             f"{op}: the result has dtype {r.dtype.name}, which can't be stored in place in "
             f"a tensor of dtype {t.dtype.name}")
