@@ -19,6 +19,7 @@ from axonic.autograd.function import Function
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.recurrent_layout import (
+    columns,
     gate_scale,
     hidden_weight_grad,
     input_grads,
@@ -106,23 +107,23 @@ class GRUSequence(Function):
         dr_dn *= r
         dr_dn *= ghn
         g_t = transposed_grad(xp, grad, T)
-        dz = xp.empty((4 * H, T * B), x.dtype)
-        dz4 = dz.reshape(4, H, T * B)
-        hidden = dz[H:]
+        dz = xp.empty((T, 4 * H, B), x.dtype)
+        dz4 = dz.reshape(T, 4, H, B)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
         dh, tmp = xp.empty((H, B), x.dtype), xp.empty((H, B), x.dtype)
         dh_rec = xp.zeros((H, B), x.dtype)
         for t in steps(T, not reverse):
-            cols = slice(t * B, (t + 1) * B)
             xp.add(g_t[t], dh_rec, out=dh)
-            dn = dz4[0, :, cols]
+            dn = dz4[t, 0]
             xp.multiply(dh, dn_dh[t], out=dn)
-            xp.multiply(dn, dr_dn[t], out=dz4[1, :, cols])
-            xp.multiply(dh, dz_dh[t], out=dz4[2, :, cols])
-            xp.multiply(dn, r[t], out=dz4[3, :, cols])
-            xp.matmul(w_hh_t, hidden[:, cols], out=dh_rec)
+            xp.multiply(dn, dr_dn[t], out=dz4[t, 1])
+            xp.multiply(dh, dz_dh[t], out=dz4[t, 2])
+            xp.multiply(dn, r[t], out=dz4[t, 3])
+            xp.matmul(w_hh_t, dz[t, H:], out=dh_rec)
             xp.multiply(dh, z[t], out=tmp)
             dh_rec += tmp
+        dz = columns(xp, dz)
+        hidden = dz[H:]
         w_in = to_internal(xp, w_ih, _INPUT_ORDER, H)
         dx, dw_ih, db = input_grads(needs, dz[:3 * H], x, x_aug, w_in)
         db_ih = db_hh = None

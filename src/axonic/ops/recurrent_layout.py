@@ -5,9 +5,9 @@ keeps, per step, its gate pre-activations as a ``(G * H, B)`` block and its stat
 ``(H, B)`` blocks: transposed against the user-facing ``(B, H)``. The hidden GEMM is
 then ``W_hh @ h`` (BLAS runs it faster than ``h @ W_hh.T`` for a small batch) and each
 gate is a contiguous block of rows, so no step pays for strided gate slices. Arrays
-saved for backward are ``(T, G * H, B)`` and ``(T, H, B)``; the pre-activation
-gradients of all steps are one ``(G * H, T * B)`` array whose columns ``t*B:(t+1)*B``
-belong to step ``t``, so each weight gradient is one GEMM after the loop.
+saved for backward are ``(T, G * H, B)`` and ``(T, H, B)``, and so are the
+pre-activation gradients the backward loop writes; one copy after the loop turns those
+into ``(G * H, T * B)`` (``columns``), so that each weight gradient is one GEMM.
 
 Gates may be kept in an internal order (sigmoid gates first, so that one call activates
 them all); ``to_internal`` and ``to_torch`` move rows between PyTorch's order and it.
@@ -118,6 +118,13 @@ def previous(xp, h0, hs, reverse):
         prev[1:] = hs[:-1]
         prev[0] = h0
     return prev
+
+
+def columns(xp, dz):
+    """``(T, G, B)`` per-step gradients as one ``(G, T * B)`` matrix, step ``t`` in columns
+    ``t*B:(t+1)*B``: the left operand of the weight-gradient GEMMs."""
+    T, G, B = dz.shape
+    return xp.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(G, T * B)
 
 
 def transposed_grad(xp, grad, T):

@@ -19,6 +19,7 @@ from axonic.autograd.function import Function
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.recurrent_layout import (
+    columns,
     gate_scale,
     hidden_weight_grad,
     input_grads,
@@ -89,21 +90,21 @@ class LSTMSequence(Function):
         xp.subtract(1, dc_dh, out=dc_dh)
         dc_dh *= a[:, _O]
         g_t = transposed_grad(xp, grad, T)
-        dz = xp.empty((4 * H, T * B), x.dtype)
-        dz4 = dz.reshape(4, H, T * B)
+        dz = xp.empty((T, 4 * H, B), x.dtype)
+        dz4 = dz.reshape(T, 4, H, B)
         w_hh_t = xp.ascontiguousarray(to_internal(xp, w_hh, ORDER, H).T)
         dh, tmp = xp.empty((H, B), x.dtype), xp.empty((H, B), x.dtype)
         dh_rec = xp.zeros((H, B), x.dtype)
         dc = xp.ascontiguousarray(grad[T].T)
         for t in steps(T, not reverse):
-            cols = slice(t * B, (t + 1) * B)
             xp.add(g_t[t], dh_rec, out=dh)
             xp.multiply(dh, dc_dh[t], out=tmp)
             dc += tmp
-            xp.multiply(dh, q[t, _O], out=dz4[_O, :, cols])
-            xp.multiply(dc, q[t, _I:], out=dz4[_I:, :, cols])
+            xp.multiply(dh, q[t, _O], out=dz4[t, _O])
+            xp.multiply(dc, q[t, _I:], out=dz4[t, _I:])
             dc *= a[t, _F]
-            xp.matmul(w_hh_t, dz[:, cols], out=dh_rec)
+            xp.matmul(w_hh_t, dz[t], out=dh_rec)
+        dz = columns(xp, dz)
         dx, dw_ih, db = input_grads(needs, dz, x, x_aug, to_internal(xp, w_ih, ORDER, H))
         dw_hh = hidden_weight_grad(dz, out[:T], h0, reverse) if needs[2] else None
         if db is not None:

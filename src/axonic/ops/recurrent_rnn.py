@@ -19,6 +19,7 @@ from axonic.autograd.function import Function
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.recurrent_layout import (
+    columns,
     hidden_weight_grad,
     input_grads,
     project,
@@ -74,15 +75,15 @@ class RNNSequence(Function):
         x, x_aug, w_ih, w_hh, h0, out, deriv = self.saved_tensors
         T, H, B = deriv.shape
         g_t = transposed_grad(xp, grad, T)
-        dz = xp.empty((H, T * B), x.dtype)
+        dz = xp.empty((T, H, B), x.dtype)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
         dh = xp.empty((H, B), x.dtype)
         dh_rec = xp.zeros((H, B), x.dtype)
         for t in steps(T, not reverse):
-            cols = slice(t * B, (t + 1) * B)
             xp.add(g_t[t], dh_rec, out=dh)
-            xp.multiply(dh, deriv[t], out=dz[:, cols])
-            xp.matmul(w_hh_t, dz[:, cols], out=dh_rec)
+            xp.multiply(dh, deriv[t], out=dz[t])
+            xp.matmul(w_hh_t, dz[t], out=dh_rec)
+        dz = columns(xp, dz)
         dx, dw_ih, db = input_grads(needs, dz, x, x_aug, w_ih)
         return (dx,
                 dw_ih if needs[1] else None,
