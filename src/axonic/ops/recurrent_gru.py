@@ -23,7 +23,6 @@ from axonic.ops.recurrent_layout import (
     gate_scale,
     hidden_weight_grad,
     input_grads,
-    previous,
     project,
     steps,
     to_internal,
@@ -57,17 +56,17 @@ class GRUSequence(Function):
         if b_hh is not None:
             bias = xp.zeros_like(b_hh) if bias is None else bias
             bias[:2 * H] += b_hh[:2 * H]
-        acts, x_aug = project(xp, x, w_ih * scale[:, None],
-                              None if bias is None else bias * scale)
+        gx, x_aug = project(xp, x, w_ih * scale[:, None], None if bias is None else bias * scale)
+        acts = xp.empty((T, 3 * H, B), x.dtype)  # the gate activations r, z, n
         b_hn = None if b_hh is None else b_hh[2 * H:, None]
         hs, ghn = xp.empty((T, H, B), x.dtype), xp.empty((T, H, B), x.dtype)
         gh, tmp = xp.empty((3 * H, B), x.dtype), xp.empty((H, B), x.dtype)
         h = h0.T
         for t in steps(T, reverse):
-            a = acts[t]
+            a, cols = acts[t], slice(t * B, (t + 1) * B)
             xp.matmul(w_h, h, out=gh)
             rz = a[:2 * H]
-            rz += gh[:2 * H]
+            xp.add(gx[:2 * H, cols], gh[:2 * H], out=rz)
             xp.tanh(rz, out=rz)
             rz *= 0.5  # sigmoid from the tanh of half the input
             rz += 0.5
@@ -75,9 +74,9 @@ class GRUSequence(Function):
                 ghn[t] = gh[2 * H:]
             else:
                 xp.add(gh[2 * H:], b_hn, out=ghn[t])
-            n = a[2 * H:]  # the input side of n, becoming n
+            n = a[2 * H:]
             xp.multiply(a[:H], ghn[t], out=tmp)
-            n += tmp
+            xp.add(gx[2 * H:, cols], tmp, out=n)
             xp.tanh(n, out=n)
             xp.subtract(h, n, out=hs[t])  # h' = n + z * (h - n)
             hs[t] *= a[H:2 * H]
@@ -94,33 +93,36 @@ class GRUSequence(Function):
         T, H, B = hs.shape
         a = acts.reshape(T, 3, H, B)
         r, z, n = a[:, _R], a[:, _Z], a[:, _N]
-        # per unit of dh, for all steps at once: n's pre-activation (1 - z)(1 - n^2) and
-        # z's (h_prev - n) z (1 - z); per unit of n's: r's ghn r (1 - r)
-        dn_dh = xp.multiply(n, n)
-        xp.subtract(1, dn_dh, out=dn_dh)
-        dn_dh *= 1 - z
-        dz_dh = previous(xp, h0.T, hs, reverse)
-        dz_dh -= n
-        dz_dh *= z
-        dz_dh *= 1 - z
-        dr_dn = xp.subtract(1, r)
-        dr_dn *= r
-        dr_dn *= ghn
         g_t = transposed_grad(xp, grad, T)
         dz = xp.empty((T, 4 * H, B), x.dtype)
         dz4 = dz.reshape(T, 4, H, B)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
-        dh, tmp = xp.empty((H, B), x.dtype), xp.empty((H, B), x.dtype)
+        dh, tmp, omz = (xp.empty((H, B), x.dtype) for _ in range(3))
         dh_rec = xp.zeros((H, B), x.dtype)
+        h0t = h0.T
+        first = T - 1 if reverse else 0
+        # step by step, on blocks that stay in cache (as in LSTMSequence.backward)
         for t in steps(T, not reverse):
+            h_prev = h0t if t == first else hs[t + 1 if reverse else t - 1]
+            rt, zt, nt = r[t], z[t], n[t]
+            dn, dr, dzg, dhn = dz4[t, 0], dz4[t, 1], dz4[t, 2], dz4[t, 3]
             xp.add(g_t[t], dh_rec, out=dh)
-            dn = dz4[t, 0]
-            xp.multiply(dh, dn_dh[t], out=dn)
-            xp.multiply(dn, dr_dn[t], out=dz4[t, 1])
-            xp.multiply(dh, dz_dh[t], out=dz4[t, 2])
-            xp.multiply(dn, r[t], out=dz4[t, 3])
+            xp.subtract(1, zt, out=omz)
+            xp.multiply(nt, nt, out=dn)  # dn = dh (1 - z) (1 - n^2)
+            xp.subtract(1, dn, out=dn)
+            dn *= dh
+            dn *= omz
+            xp.subtract(h_prev, nt, out=dzg)  # dz = dh (h_prev - n) z (1 - z)
+            dzg *= dh
+            dzg *= zt
+            dzg *= omz
+            xp.subtract(1, rt, out=tmp)  # dr = dn ghn r (1 - r)
+            tmp *= rt
+            xp.multiply(dn, ghn[t], out=dr)
+            dr *= tmp
+            xp.multiply(dn, rt, out=dhn)
             xp.matmul(w_hh_t, dz[t, H:], out=dh_rec)
-            xp.multiply(dh, z[t], out=tmp)
+            xp.multiply(dh, zt, out=tmp)
             dh_rec += tmp
         dz = columns(xp, dz)
         hidden = dz[H:]

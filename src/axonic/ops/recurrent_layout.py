@@ -1,22 +1,26 @@
 """The one memory layout shared by the recurrent kernels (RNN, GRU, LSTM).
 
-Every kernel runs a whole sequence (time-major ``x: (T, B, I)``) as one Function and
-keeps, per step, its gate pre-activations as a ``(G * H, B)`` block and its states as
-``(H, B)`` blocks: transposed against the user-facing ``(B, H)``. The hidden GEMM is
-then ``W_hh @ h`` (BLAS runs it faster than ``h @ W_hh.T`` for a small batch) and each
-gate is a contiguous block of rows, so no step pays for strided gate slices. Arrays
-saved for backward are ``(T, G * H, B)`` and ``(T, H, B)``, and so are the
-pre-activation gradients the backward loop writes; one copy after the loop turns those
-into ``(G * H, T * B)`` (``columns``), so that each weight gradient is one GEMM.
+Every kernel runs a whole sequence (time-major ``x: (T, B, I)``) as one Function:
+
+- the input side of all steps is one GEMM, ``(G * H, T * B)`` with step ``t`` in
+  columns ``t*B:(t+1)*B`` (``project``);
+- per step, gate pre-activations are a ``(G * H, B)`` block and states ``(H, B)``
+  blocks, transposed against the user-facing ``(B, H)``: the hidden GEMM is then
+  ``W_hh @ h`` (BLAS runs it faster than ``h @ W_hh.T`` for a small batch) and each gate
+  is a contiguous block of rows. Saved for backward: ``(T, G * H, B)`` and ``(T, H, B)``;
+- backward computes each step's gate derivatives on those blocks while they are in
+  cache, writes the pre-activation gradients as ``(T, G * H, B)``, and one copy after
+  the loop turns them into ``(G * H, T * B)`` (``columns``), so that each weight
+  gradient is one GEMM over all steps.
 
 Gates may be kept in an internal order (sigmoid gates first, so that one call activates
 them all); ``to_internal`` and ``to_torch`` move rows between PyTorch's order and it.
 
-Memory policy, the same for all three: plain allocation. ``backend/allocator.py`` keeps
-freed pages mapped, so arrays allocated afresh each step cost no page faults, and the
-arrays forward saves are freed by the engine after backward (``Function.release``).
-A pool of reused arrays measured no faster on the char-LSTM training step
-(``bench/char_lstm.py``); see the numbers in docs/BENCHMARKS.md.
+Memory policy, the same for all three: plain allocation, no pool. ``backend/allocator.py``
+keeps freed pages mapped, so arrays allocated afresh each step cost no page faults, and
+the arrays forward saves are freed by the engine after backward (``Function.release``).
+The pool the LSTM kernel used to keep measured no faster on the char-LSTM training step
+(``bench/char_lstm.py``, with and without it, alternating: 0 page faults either way).
 """
 
 from __future__ import annotations
@@ -63,19 +67,21 @@ def sum_biases(b_ih, b_hh):
 
 
 def project(xp, x, w, bias):
-    """The input side of every step at once: ``(T, G, B)`` pre-activations ``w @ x_t^T +
-    bias``, and the input as the weight-gradient GEMM will read it.
+    """The input side of every step in one GEMM: ``(G, T * B)`` pre-activations
+    ``w @ x_t^T + bias``, step ``t`` in columns ``t*B:(t+1)*B``, and the input as the
+    weight-gradient GEMM will read it.
 
     The bias rides along as one more input column of ones: the GEMM adds it, and its
     gradient comes out of the weight-gradient GEMM, instead of one more pass each way."""
-    if bias is None:
-        return xp.matmul(w, x.transpose(0, 2, 1)), x
     T, B, n_in = x.shape
-    x_aug = xp.empty((T, B, n_in + 1), x.dtype)
-    x_aug[:, :, :n_in] = x
-    x_aug[:, :, n_in] = 1
-    w = xp.concatenate([w, bias[:, None]], axis=1)
-    return xp.matmul(w, x_aug.transpose(0, 2, 1)), x_aug
+    if bias is None:
+        x_aug = x
+    else:
+        x_aug = xp.empty((T, B, n_in + 1), x.dtype)
+        x_aug[:, :, :n_in] = x
+        x_aug[:, :, n_in] = 1
+        w = xp.concatenate([w, bias[:, None]], axis=1)
+    return w @ x_aug.reshape(T * B, -1).T, x_aug
 
 
 def input_grads(needs, dz, x, x_aug, w_ih):
@@ -105,19 +111,6 @@ def hidden_weight_grad(dz, out, h0, reverse):
         dw = dz[:, B:] @ rows[:n]
         dw += dz[:, :B] @ h0
     return dw
-
-
-def previous(xp, h0, hs, reverse):
-    """The state each step started from, ``(T, H, B)``, from ``h0 (H, B)`` and the
-    states ``hs (T, H, B)``."""
-    prev = xp.empty_like(hs)
-    if reverse:
-        prev[:-1] = hs[1:]
-        prev[-1] = h0
-    else:
-        prev[1:] = hs[:-1]
-        prev[0] = h0
-    return prev
 
 
 def columns(xp, dz):

@@ -45,13 +45,14 @@ class RNNSequence(Function):
         xp = get_array_module(x)
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        hs, x_aug = project(xp, x, w_ih, sum_biases(b_ih, b_hh))  # becoming the states
+        gx, x_aug = project(xp, x, w_ih, sum_biases(b_ih, b_hh))
+        hs = xp.empty((T, H, B), x.dtype)
         gh = xp.empty((H, B), x.dtype)
         h = h0.T
         for t in steps(T, reverse):
             a = hs[t]
             xp.matmul(w_hh, h, out=gh)
-            a += gh
+            xp.add(gx[:, t * B:(t + 1) * B], gh, out=a)
             if nonlinearity == "tanh":
                 xp.tanh(a, out=a)
             else:
