@@ -56,17 +56,17 @@ class GRUSequence(Function):
         if b_hh is not None:
             bias = xp.zeros_like(b_hh) if bias is None else bias
             bias[:2 * H] += b_hh[:2 * H]
-        gx, x_aug = project(xp, x, w_ih * scale[:, None], None if bias is None else bias * scale)
-        acts = xp.empty((T, 3 * H, B), x.dtype)  # the gate activations r, z, n
+        # (T, 3H, B) pre-activations, becoming the gate activations r, z, n step by step
+        acts, x_aug = project(xp, x, w_ih * scale[:, None], None if bias is None else bias * scale)
         b_hn = None if b_hh is None else b_hh[2 * H:, None]
         hs, ghn = xp.empty((T, H, B), x.dtype), xp.empty((T, H, B), x.dtype)
         gh, tmp = xp.empty((3 * H, B), x.dtype), xp.empty((H, B), x.dtype)
         h = h0.T
         for t in steps(T, reverse):
-            a, cols = acts[t], slice(t * B, (t + 1) * B)
+            a = acts[t]
             xp.matmul(w_h, h, out=gh)
             rz = a[:2 * H]
-            xp.add(gx[:2 * H, cols], gh[:2 * H], out=rz)
+            rz += gh[:2 * H]
             xp.tanh(rz, out=rz)
             rz *= 0.5  # sigmoid from the tanh of half the input
             rz += 0.5
@@ -76,7 +76,7 @@ class GRUSequence(Function):
                 xp.add(gh[2 * H:], b_hn, out=ghn[t])
             n = a[2 * H:]
             xp.multiply(a[:H], ghn[t], out=tmp)
-            xp.add(gx[2 * H:, cols], tmp, out=n)
+            n += tmp
             xp.tanh(n, out=n)
             xp.subtract(h, n, out=hs[t])  # h' = n + z * (h - n)
             hs[t] *= a[H:2 * H]

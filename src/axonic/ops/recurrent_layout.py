@@ -2,8 +2,8 @@
 
 Every kernel runs a whole sequence (time-major ``x: (T, B, I)``) as one Function:
 
-- the input side of all steps is one GEMM, ``(G * H, T * B)`` with step ``t`` in
-  columns ``t*B:(t+1)*B`` (``project``);
+- the input side of all steps is computed at once, ``(T, G * H, B)`` (``project``),
+  and each step adds its hidden GEMM into its block;
 - per step, gate pre-activations are a ``(G * H, B)`` block and states ``(H, B)``
   blocks, transposed against the user-facing ``(B, H)``: the hidden GEMM is then
   ``W_hh @ h`` (BLAS runs it faster than ``h @ W_hh.T`` for a small batch) and each gate
@@ -67,9 +67,8 @@ def sum_biases(b_ih, b_hh):
 
 
 def project(xp, x, w, bias):
-    """The input side of every step in one GEMM: ``(G, T * B)`` pre-activations
-    ``w @ x_t^T + bias``, step ``t`` in columns ``t*B:(t+1)*B``, and the input as the
-    weight-gradient GEMM will read it.
+    """The input side of every step at once: ``(T, G, B)`` pre-activations
+    ``w @ x_t^T + bias``, and the input as the weight-gradient GEMM will read it.
 
     The bias rides along as one more input column of ones: the GEMM adds it, and its
     gradient comes out of the weight-gradient GEMM, instead of one more pass each way."""
@@ -81,7 +80,7 @@ def project(xp, x, w, bias):
         x_aug[:, :, :n_in] = x
         x_aug[:, :, n_in] = 1
         w = xp.concatenate([w, bias[:, None]], axis=1)
-    return w @ x_aug.reshape(T * B, -1).T, x_aug
+    return xp.matmul(w, x_aug.transpose(0, 2, 1)), x_aug
 
 
 def input_grads(needs, dz, x, x_aug, w_ih):

@@ -54,15 +54,15 @@ class LSTMSequence(Function):
         bias = sum_biases(b_ih, b_hh)
         if bias is not None:
             bias = to_internal(xp, bias, ORDER, H) * scale
-        gx, x_aug = project(xp, x, to_internal(xp, w_ih, ORDER, H) * scale[:, None], bias)
-        acts = xp.empty((T, 4 * H, B), x.dtype)  # the gate activations
+        # (T, 4H, B) pre-activations, becoming the gate activations step by step
+        acts, x_aug = project(xp, x, to_internal(xp, w_ih, ORDER, H) * scale[:, None], bias)
         hs, cs, tcs = (xp.empty((T, H, B), x.dtype) for _ in range(3))
         gh, ig = xp.empty((4 * H, B), x.dtype), xp.empty((H, B), x.dtype)
         h, c = h0.T, c0.T
         for t in steps(T, reverse):
             a = acts[t]
             xp.matmul(w_h, h, out=gh)
-            xp.add(gx[:, t * B:(t + 1) * B], gh, out=a)
+            a += gh
             xp.tanh(a, out=a)
             sig = a[:3 * H]  # sigmoid from the tanh of half the input
             sig *= 0.5

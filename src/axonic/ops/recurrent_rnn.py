@@ -45,36 +45,33 @@ class RNNSequence(Function):
         xp = get_array_module(x)
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        gx, x_aug = project(xp, x, w_ih, sum_biases(b_ih, b_hh))
-        hs = xp.empty((T, H, B), x.dtype)
+        hs, x_aug = project(xp, x, w_ih, sum_biases(b_ih, b_hh))  # becoming the states
         gh = xp.empty((H, B), x.dtype)
         h = h0.T
         for t in steps(T, reverse):
             a = hs[t]
             xp.matmul(w_hh, h, out=gh)
-            xp.add(gx[:, t * B:(t + 1) * B], gh, out=a)
+            a += gh
             if nonlinearity == "tanh":
                 xp.tanh(a, out=a)
             else:
                 xp.maximum(a, 0, out=a)
             h = a
         out = xp.ascontiguousarray(hs.transpose(0, 2, 1))
-        if True not in self.needs_input_grad:
-            return out
-        self.reverse = reverse
-        # the derivative of the nonlinearity, from the states it produced
-        if nonlinearity == "tanh":
-            deriv = xp.multiply(hs, hs)  # not in place: with B = 1, out is a view of hs
-            xp.subtract(1, deriv, out=deriv)
-        else:
-            deriv = (hs > 0).astype(x.dtype)
-        self.save_for_backward(x, x_aug, w_ih, w_hh, h0, out, deriv)
+        self.reverse, self.nonlinearity = reverse, nonlinearity
+        self.save_for_backward(x, x_aug, w_ih, w_hh, h0, out, hs)
         return out
 
     def backward(self, grad):
         xp, needs, reverse = self.xp, self.needs_input_grad, self.reverse
-        x, x_aug, w_ih, w_hh, h0, out, deriv = self.saved_tensors
-        T, H, B = deriv.shape
+        x, x_aug, w_ih, w_hh, h0, out, hs = self.saved_tensors
+        T, H, B = hs.shape
+        # the derivative of the nonlinearity, from the states it produced
+        if self.nonlinearity == "tanh":
+            deriv = xp.multiply(hs, hs)
+            xp.subtract(1, deriv, out=deriv)
+        else:
+            deriv = (hs > 0).astype(hs.dtype)
         g_t = transposed_grad(xp, grad, T)
         dz = xp.empty((T, H, B), x.dtype)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
