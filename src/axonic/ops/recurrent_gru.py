@@ -24,6 +24,7 @@ from axonic.ops.recurrent_layout import (
     hidden_weight_grad,
     input_grads,
     project,
+    ref_sigmoid,
     steps,
     to_internal,
     to_torch,
@@ -149,17 +150,13 @@ def gru_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
 
 # --- NumPy float64 reference (one step at a time, the textbook equations) ----------------
 
-def _sig(a):
-    return 1 / (1 + np.exp(-a))
-
-
 def _ref_gru(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
     H = w_hh.shape[1]
     h, hs = h0, [None] * len(x)
     for t in steps(len(x), reverse):
         gx, gh = x[t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
-        r = _sig(gx[:, :H] + gh[:, :H])
-        z = _sig(gx[:, H:2 * H] + gh[:, H:2 * H])
+        r = ref_sigmoid(gx[:, :H] + gh[:, :H])
+        z = ref_sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
         n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
         h = hs[t] = (1 - z) * n + z * h
     return np.stack(hs)

@@ -25,6 +25,8 @@ The pool the LSTM kernel used to keep measured no faster on the char-LSTM traini
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def steps(T: int, reverse: bool) -> range:
     """The time steps in the order a direction runs them."""
@@ -117,6 +119,11 @@ def columns(xp, dz):
     ``t*B:(t+1)*B``: the left operand of the weight-gradient GEMMs."""
     T, G, B = dz.shape
     return xp.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(G, T * B)
+
+
+def ref_sigmoid(a):
+    """The textbook sigmoid, for the kernels' float64 NumPy references."""
+    return 1 / (1 + np.exp(-a))
 
 
 def transposed_grad(xp, grad, T):

@@ -24,6 +24,7 @@ from axonic.ops.recurrent_layout import (
     hidden_weight_grad,
     input_grads,
     project,
+    ref_sigmoid,
     steps,
     sum_biases,
     to_internal,
@@ -142,18 +143,14 @@ def lstm_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
 
 # --- NumPy float64 reference (one step at a time, the textbook equations) ----------------
 
-def _sig(a):
-    return 1 / (1 + np.exp(-a))
-
-
 def _ref_lstm(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
     H = w_hh.shape[1]
     h, c, hs = h0, c0, [None] * len(x)
     for t in steps(len(x), reverse):
         g = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
         i, f, gg, o = (g[:, k * H:(k + 1) * H] for k in range(4))
-        c = _sig(f) * c + _sig(i) * np.tanh(gg)
-        h = hs[t] = _sig(o) * np.tanh(c)
+        c = ref_sigmoid(f) * c + ref_sigmoid(i) * np.tanh(gg)
+        h = hs[t] = ref_sigmoid(o) * np.tanh(c)
     return np.concatenate([np.stack(hs), c[None]])
 
 
