@@ -60,19 +60,20 @@ class LSTMSequence(Function):
         hs, cs, tcs = (xp.empty((T, H, B), x.dtype) for _ in range(3))
         gh, ig = xp.empty((4 * H, B), x.dtype), xp.empty((H, B), x.dtype)
         h, c = h0.T, c0.T
+        a4 = acts.reshape(T, 4, H, B)
         for t in steps(T, reverse):
-            a = acts[t]
+            a, at = acts[t], a4[t]
             xp.matmul(w_h, h, out=gh)
             a += gh
             xp.tanh(a, out=a)
             sig = a[:3 * H]  # sigmoid from the tanh of half the input
             sig *= 0.5
             sig += 0.5
-            xp.multiply(a[_F * H:(_F + 1) * H], c, out=cs[t])
-            xp.multiply(a[_I * H:(_I + 1) * H], a[_G * H:], out=ig)
+            xp.multiply(at[_F], c, out=cs[t])
+            xp.multiply(at[_I], at[_G], out=ig)
             cs[t] += ig
             xp.tanh(cs[t], out=tcs[t])
-            xp.multiply(a[:H], tcs[t], out=hs[t])
+            xp.multiply(at[_O], tcs[t], out=hs[t])
             h, c = hs[t], cs[t]
         out = xp.empty((T + 1, B, H), x.dtype)
         out[:T] = hs.transpose(0, 2, 1)
@@ -112,9 +113,9 @@ class LSTMSequence(Function):
             xp.multiply(dc, at[_G], out=z[_I])
             xp.multiply(dc, c_prev, out=z[_F])
             xp.multiply(dc, at[_I], out=z[_G])
-            xp.subtract(1, at, out=d)  # times sigmoid' = s (1 - s), and tanh' = 1 - g^2
-            d *= at
-            xp.multiply(at[_G], at[_G], out=d[_G])
+            xp.subtract(1, at[:_G], out=d[:_G])  # times sigmoid' = s (1 - s) for o, i, f
+            d[:_G] *= at[:_G]
+            xp.multiply(at[_G], at[_G], out=d[_G])  # and tanh' = 1 - g^2 for g
             xp.subtract(1, d[_G], out=d[_G])
             z *= d
             dc *= at[_F]
