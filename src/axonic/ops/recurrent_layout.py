@@ -20,7 +20,8 @@ Memory policy, the same for all three: plain allocation, no pool. ``backend/allo
 keeps freed pages mapped, so arrays allocated afresh each step cost no page faults, and
 the arrays forward saves are freed by the engine after backward (``Function.release``).
 The pool the LSTM kernel used to keep measured no faster on the char-LSTM training step
-(``bench/char_lstm.py``, with and without it, alternating: 0 page faults either way).
+(``bench/char_lstm.py``'s model, the same kernel with and without it alternating in one
+process: 85.8 and 84.8 ms of CPU per step, medians of 16 runs, 0 page faults either way).
 """
 
 from __future__ import annotations
