@@ -393,20 +393,3 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0
 
-
-# --- the benchmark model with each recurrent layer -------------------------------------------
-
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_char_benchmark_trains_one_step_with_each_cell(cell):
-    import dataclasses
-
-    from bench.char_lstm import workload
-
-    tiny = dataclasses.replace(workload(cell), samples=3)
-    tiny.sizes.update(vocab=7, embed=4, hidden=5, seq=6)
-    step = tiny.train_steps(("axonic",))["axonic"]
-    assert type(step.model.lstm).__name__ == {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[cell]
-    before = [p.detach().numpy().copy() for p in step.model.parameters()]
-    assert np.isfinite(float(step().item()))
-    after = [p.detach().numpy() for p in step.model.parameters()]
-    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
