@@ -386,7 +386,10 @@ def test_all_weights_and_flatten_parameters_as_torch():
     assert ours.all_weights[1][0] is ours.weight_ih_l0_reverse
 
 
-@pytest.mark.parametrize("name", ["axonic.ops.recurrent", "axonic.nn.rnn"])
+@pytest.mark.parametrize("name", ["axonic.ops.recurrent", "axonic.ops.recurrent_lstm",
+                                  "axonic.ops.recurrent_gru", "axonic.ops.recurrent_rnn",
+                                  "axonic.nn.rnn"])
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0
+
