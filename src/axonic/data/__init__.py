@@ -10,6 +10,7 @@
 from axonic.data import transforms
 from axonic.data.collate import default_collate, default_convert
 from axonic.data.dataloader import DataLoader
+from axonic.data.distributed import DistributedSampler
 from axonic.data.dataset import (
     ConcatDataset,
     Dataset,
