@@ -5,7 +5,7 @@ import pytest
 import axonic.distributed as dist
 from axonic import nn
 from axonic.data import DistributedSampler
-from tests.conftest import requires_torch, torch
+from tests.conftest import requires_torch
 
 
 @requires_torch
@@ -35,7 +35,8 @@ def test_shuffled_shards_cover_the_data_once_and_change_with_the_epoch():
 
 
 def test_sampler_rank_out_of_range_is_refused():
-    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+    with pytest.raises(ValueError,
+                       match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
         DistributedSampler(range(5), num_replicas=3, rank=3)
 
 

@@ -10,7 +10,6 @@
 from axonic.data import transforms
 from axonic.data.collate import default_collate, default_convert
 from axonic.data.dataloader import DataLoader
-from axonic.data.distributed import DistributedSampler
 from axonic.data.dataset import (
     ConcatDataset,
     Dataset,
@@ -18,6 +17,7 @@ from axonic.data.dataset import (
     Subset,
     TensorDataset,
 )
+from axonic.data.distributed import DistributedSampler
 from axonic.data.sampler import (
     BatchSampler,
     RandomSampler,
