@@ -1,7 +1,7 @@
 """Reverse-mode automatic differentiation: ``Tensor``, ``Function``, the engine, grad modes."""
 
-from axonic.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from axonic.autograd import functional
+from axonic.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from axonic.autograd.engine import backward, grad
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

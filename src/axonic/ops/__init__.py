@@ -3,8 +3,14 @@
 Import order matters only here: ``methods`` attaches the ops to ``Tensor``.
 """
 
-from axonic.ops import methods  # noqa: F401  (attaches Tensor methods)
-from axonic.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from axonic.autograd.function import set_graph_namespace as _set_graph_namespace
+from axonic.ops import graph_xp as _graph_xp
+from axonic.ops import (
+    inplace,  # noqa: F401  (attaches the in-place methods)
+    methods,  # noqa: F401  (attaches Tensor methods)
+)
+from axonic.ops.activations import elu, gelu, leaky_relu, prelu, relu, sigmoid, silu, softplus, tanh
+from axonic.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from axonic.ops.arithmetic import (
     add,
     atan2,
@@ -22,7 +28,7 @@ from axonic.ops.arithmetic import (
     remainder,
     sub,
 )
-from axonic.ops.compare import (
+from axonic.ops.comparison import (
     allclose,
     eq,
     equal,
@@ -62,24 +68,48 @@ from axonic.ops.creation import (
     zeros,
     zeros_like,
 )
+from axonic.ops.elementwise import (
+    abs,
+    atan,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    cosh,
+    exp,
+    expm1,
+    floor,
+    isfinite,
+    isinf,
+    isnan,
+    log,
+    log1p,
+    log2,
+    log10,
+    nan_to_num,
+    reciprocal,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    trunc,
+)
 from axonic.ops.indexing import (
-    argsort,
-    gather,
     index_select,
     masked_fill,
     masked_select,
     nonzero,
     one_hot,
-    scatter,
-    scatter_add,
-    sort,
-    topk,
     where,
 )
 from axonic.ops.join import cat, chunk, concatenate, narrow, pad, split, stack, unbind
 from axonic.ops.linalg import bmm, dot, einsum, matmul, mm, outer
-from axonic.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from axonic.ops.reduce import (
+from axonic.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from axonic.ops.reductions import (
     all,
     amax,
     amin,
@@ -100,6 +130,7 @@ from axonic.ops.reduce import (
     var,
     var_mean,
 )
+from axonic.ops.scatter import gather, scatter, scatter_add
 from axonic.ops.shape import (
     broadcast_to,
     contiguous,
@@ -125,46 +156,18 @@ from axonic.ops.shape import (
     view,
 )
 from axonic.ops.softmax import log_softmax, softmax
-from axonic.ops.special import elu, erf, erfc, gelu, leaky_relu, prelu, silu, softplus
-from axonic.ops.unary import (
-    abs,
-    atan,
-    ceil,
-    clamp,
-    clip,
-    cos,
-    cosh,
-    exp,
-    expm1,
-    floor,
-    isfinite,
-    isinf,
-    isnan,
-    log,
-    log1p,
-    log2,
-    log10,
-    nan_to_num,
-    reciprocal,
-    relu,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    sinh,
-    sqrt,
-    square,
-    tan,
-    tanh,
-    trunc,
-)
+from axonic.ops.sorting import argsort, sort, topk
+from axonic.ops.special import erf, erfc
+
+_set_graph_namespace(_graph_xp)  # create_graph runs backwards with axonic's own ops
 
 
 def all_specs():
     """Every op's test spec, gathered from the op files."""
     import importlib
 
-    names = ("arithmetic", "unary", "reduce", "softmax", "shape", "join", "indexing", "linalg",
-             "convert", "special", "nn_fused", "recurrent", "conv", "pool", "adaptive_pool")
+    names = ("arithmetic", "elementwise", "activations", "reductions",
+             "softmax", "shape", "join", "indexing", "scatter", "sorting", "linalg",
+             "convert", "special", "linear", "losses", "normalization", "embedding",
+             "recurrent", "conv", "pooling", "adaptive_pooling")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]

@@ -4,8 +4,6 @@ accumulation, so repeated indices add up."""
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from axonic.autograd.function import Function, sum_to
@@ -38,41 +36,68 @@ def _convert_index(index):
 
 
 class BasicIndex(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape and the index
     is_view = True
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
-        return x[index]
+        out = x[index]
+        if out.__class__ is not x.__class__:  # one element: a 0-d view, not NumPy's scalar copy
+            out = x[(index if isinstance(index, tuple) else (index,)) + (None,)].reshape(())
+        return out
 
     def backward(self, g):
-        gx = get_array_module(g).zeros(self.shape, dtype=g.dtype)
-        gx[self.index] = g
-        return gx
+        return _scatter_back(self, g, True)
 
 
 class AdvancedIndex(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape and the index
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
         return x[index]
 
     def backward(self, g):
-        xp = get_array_module(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        index = self.index
-        if len(index) == 1 and index[0].dtype == bool:
-            gx[index] = g  # a mask selects each element at most once
-            return gx
-        expanded = []
-        for i in index:
-            if hasattr(i, "dtype") and not isinstance(i, np.generic) and i.dtype == bool:
-                expanded.extend(i.nonzero())
-            else:
-                expanded.append(i)
-        np.add.at(gx, tuple(expanded), g)
+        return _scatter_back(self, g, False)
+
+
+def _scatter_back(fn, g, basic):
+    """The gradient of ``x[index]``: ``g`` added into zeros at ``index``; under
+    create_graph as its own op, whose gradient is indexing again."""
+    if fn._graph_mode:
+        return IndexAdd.apply(g, shape=fn.shape, index=fn.index, basic=basic)
+    return _index_add(g, fn.shape, fn.index, basic)
+
+
+def _index_add(g, shape, index, basic):
+    xp = get_array_module(g)
+    gx = xp.zeros(shape, dtype=g.dtype)
+    if basic or len(index) == 1 and index[0].dtype == bool:
+        gx[index] = g  # each element is selected at most once
         return gx
+    expanded = []
+    for i in index:
+        if hasattr(i, "dtype") and not isinstance(i, np.generic) and i.dtype == bool:
+            expanded.extend(i.nonzero())
+        else:
+            expanded.append(i)
+    xp.add.at(gx, tuple(expanded), g)
+    return gx
+
+
+class IndexAdd(Function):
+    """``g`` added into zeros of ``shape`` at ``index``: the adjoint of ``x[index]``."""
+
+    saves_inputs = False
+
+    def forward(self, g, shape, index, basic):
+        self.index, self.basic = index, basic
+        return _index_add(g, shape, index, basic)
+
+    def backward(self, gg):
+        if self._graph_mode:
+            return (BasicIndex if self.basic else AdvancedIndex).apply(gg, index=self.index)
+        return gg[self.index]
 
 
 def getitem(input, index):
@@ -90,6 +115,8 @@ class IndexPut(Function):
     """``x[index] = value`` written in place and recorded: the old ``x`` gets the gradient
     outside the written positions, ``value`` the gradient that reached them."""
 
+    # backward writes into arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, value, index):
@@ -159,119 +186,6 @@ def setitem(input, index, value):
     input._vc[0] += 1
 
 
-class Gather(Function):
-    saves_inputs = False
-
-    def forward(self, x, index, axis):
-        self.shape, self.axis, self.index = x.shape, axis, index
-        cut = tuple(slice(None) if k == axis else slice(0, n) for k, n in enumerate(index.shape))
-        return np.take_along_axis(x[cut], index, axis)
-
-    def backward(self, g):
-        xp = get_array_module(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        full = list(np.indices(self.index.shape, sparse=True))
-        full[self.axis] = self.index
-        np.add.at(gx, tuple(full), g)
-        return gx
-
-
-def _index_along(input, dim, index, op):
-    """Check a gather/scatter index against ``input``; returns (axis, index array)."""
-    (axis,) = norm_dim(dim, input.ndim, op)
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"{op}: index must be an integer tensor, got {idx.dtype.name}")
-    if idx.ndim != input.ndim:
-        raise ValueError(
-            f"{op}: index has {idx.ndim} dims but input has {input.ndim}; they must match")
-    for k, (a, b) in enumerate(zip(idx.shape, input.shape)):
-        if k != axis and a > b:
-            raise ValueError(
-                f"{op}: index shape {tuple(idx.shape)} exceeds input shape "
-                f"{tuple(input.shape)} at dim {k}")
-    if idx.size and (int(idx.min()) < -input.shape[axis] or int(idx.max()) >= input.shape[axis]):
-        bad = int(idx.max()) if int(idx.max()) >= input.shape[axis] else int(idx.min())
-        raise IndexError(
-            f"{op}: index {bad} is out of range for dim {dim} with size {input.shape[axis]}")
-    return axis, idx
-
-
-def gather(input, dim, index):
-    """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (PyTorch's gather)."""
-    axis, idx = _index_along(input, dim, index, "gather")
-    return Gather.apply(input, idx, axis)
-
-
-class Scatter(Function):
-    """``out = input`` with ``src`` values written (``add=False``, the last write wins) or
-    added (``add=True``) at ``index`` along ``axis``."""
-
-    saves_inputs = False
-
-    def forward(self, x, src, index, axis, add):
-        self.index, self.axis, self.add = index, axis, add
-        self.where = list(np.indices(index.shape, sparse=True))
-        self.where[axis] = index
-        self.where = tuple(self.where)
-        self.src_shape = np.shape(src)
-        src = src[tuple(slice(0, n) for n in index.shape)] if np.ndim(src) else src
-        out = x.copy()
-        if add:
-            np.add.at(out, self.where, src)
-        else:
-            out[self.where] = src
-        return out
-
-    def backward(self, g):
-        x, src = self.inputs[:2]
-        gx = gs = None
-        if isinstance(x, Tensor) and x._rg:
-            gx = g
-            if not self.add:  # overwritten positions did not reach the output
-                gx = g.copy()
-                gx[self.where] = 0
-        if isinstance(src, Tensor) and src._rg:
-            if not self.src_shape:  # one value written everywhere
-                return gx, g[self.where].sum()
-            gs = get_array_module(g).zeros(self.src_shape, dtype=g.dtype)
-            gs[tuple(slice(0, n) for n in self.index.shape)] = g[self.where]
-        return gx, gs
-
-
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """Out of place ``input.scatter_(dim, index, src)``: ``out[i][index[i][j]] = src[i][j]``
-    for ``dim=1``; ``src`` may be a tensor or a number (``value``). ``reduce="add"`` adds.
-
-    >>> import axonic
-    >>> axonic.zeros(2, 3).scatter(1, axonic.tensor([[2], [0]]), 1.0)
-    tensor([[0., 0., 1.],
-            [1., 0., 0.]])
-    """
-    if src is None:
-        src = value
-    if reduce not in (None, "add", "sum"):
-        raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
-    axis, idx = _index_along(input, dim, index, "scatter")
-    if isinstance(src, Tensor) and src.ndim:
-        if src.ndim != idx.ndim or any(a > b for a, b in zip(idx.shape, src.shape)):
-            raise ValueError(f"scatter: index shape {tuple(idx.shape)} exceeds src shape "
-                             f"{tuple(src.shape)}")
-    elif not isinstance(src, Tensor):
-        src = np.asarray(src, dtype=input.data.dtype)
-    return Scatter.apply(input, src, idx, axis, reduce is not None)
-
-
-def scatter_add(input, dim, index, src):
-    """Out of place ``scatter_add_``: repeated indices add up.
-
-    >>> import axonic
-    >>> axonic.zeros(4).scatter_add(0, axonic.tensor([1, 1, 3]), axonic.ones(3))
-    tensor([0., 2., 0., 1.])
-    """
-    return scatter(input, dim, index, src, reduce="add")
-
-
 def masked_select(input, mask):
     """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-d tensor."""
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -284,73 +198,20 @@ def masked_select(input, mask):
     return getitem(input.expand(shape), np.broadcast_to(m, shape))
 
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
-
-
-def argsort(input, dim=-1, descending=False, *, stable=False):
-    """Indices that sort ``input`` along ``dim`` (ties keep their order).
-
-    >>> import axonic
-    >>> axonic.tensor([3.0, 1.0, 2.0]).argsort()
-    tensor([1, 2, 0])
-    """
-    if input.ndim == 0:
-        return _make(np.zeros((), np.int64))
-    (axis,) = norm_dim(dim, input.ndim, "argsort")
-    keys = input.data
-    if descending:  # a stable descending order: sort the reversed array, map back
-        rev = np.flip(keys, axis)
-        idx = keys.shape[axis] - 1 - np.flip(np.argsort(rev, axis=axis, kind="stable"), axis)
-    else:
-        idx = np.argsort(keys, axis=axis, kind="stable")
-    return _make(idx.astype(np.int64, copy=False))
-
-
-def sort(input, dim=-1, descending=False, *, stable=False):
-    """``(values, indices)`` sorted along ``dim``; the values carry the gradient.
-
-    >>> import axonic
-    >>> axonic.tensor([3.0, 1.0, 2.0]).sort(descending=True)
-    values_indices(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
-    """
-    idx = argsort(input, dim, descending)
-    if input.ndim == 0:
-        return values_indices(input, idx)
-    return values_indices(gather(input, dim, idx), idx)
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The ``k`` largest (or smallest) values along ``dim`` and their indices.
-
-    >>> import axonic
-    >>> axonic.tensor([1.0, 5.0, 3.0, 4.0]).topk(2)
-    values_indices(values=tensor([5., 4.]), indices=tensor([1, 3]))
-    """
-    n = input.shape[dim] if input.ndim else 1
-    if not 0 <= k <= n:
-        raise ValueError(f"topk: k ({k}) is out of range for dim {dim} of size {n}")
-    idx = argsort(input, dim, descending=largest)
-    if input.ndim == 0:
-        return values_indices(input, idx)
-    (axis,) = norm_dim(dim, input.ndim, "topk")
-    idx = _make(np.take(idx.data, np.arange(k), axis=axis))
-    return values_indices(gather(input, dim, idx), idx)
-
-
 def index_select(input, dim, index):
     (d,) = norm_dim(dim, input.ndim, "index_select")
     return getitem(input, (slice(None),) * d + (index,))
 
 
 class MaskedFill(Function):
-    saves_inputs = False
-
     def forward(self, x, mask, value):
-        self.mask = mask
-        return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+        xp = get_array_module(x)
+        self.save_for_backward(mask)
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
 
     def backward(self, g):
-        return np.where(self.mask, 0, g)
+        (mask,) = self.saved_tensors
+        return self.xp.where(mask, 0, g)
 
 
 def masked_fill(input, mask, value):
@@ -374,20 +235,17 @@ def masked_fill(input, mask, value):
 
 
 class Where(Function):
-    saves_inputs = False
-
     def forward(self, cond, a, b):
-        self.cond = cond
-        return np.where(cond, a, b)
+        self.save_for_backward(cond)
+        return get_array_module(cond).where(cond, a, b)
 
     def backward(self, g):
+        (cond,) = self.saved_tensors
         _, a, b = self.inputs
-        zero = g.dtype.type(0)
-        ga = sum_to(np.where(self.cond, g, zero), a.data.shape) if isinstance(
-            a, Tensor) and a._rg else None
-        gb = sum_to(np.where(self.cond, zero, g), b.data.shape) if isinstance(
-            b, Tensor) and b._rg else None
-        return None, ga, gb
+        _, na, nb = self.needs_input_grad
+        xp = self.xp
+        return (None, sum_to(xp.where(cond, g, 0), a.shape) if na else None,
+                sum_to(xp.where(cond, 0, g), b.shape) if nb else None)
 
 
 def where(condition, input=None, other=None):
@@ -450,43 +308,10 @@ def _repeated(r):
     return (r.uniform(-1, 1, (5, 3)),)
 
 
-def _np_scatter(x, index, src, axis, add):
-    out = x.copy()
-    where = list(np.indices(index.shape, sparse=True))
-    where[axis] = index
-    src = src[tuple(slice(0, n) for n in index.shape)] if np.ndim(src) else src
-    if add:
-        np.add.at(out, tuple(where), src)
-    else:
-        out[tuple(where)] = src
-    return out
-
-
-_SCATTER_INDEX = np.array([[0, 2], [1, 0], [3, 1]])  # distinct per row: writes don't collide
-_SCATTER_ADD_INDEX = np.array([[0, 0, 2], [1, 1, 1]])
-
-
 SPECS = [
-    OpSpec("scatter", lambda a, s: scatter(a, 1, Tensor(_SCATTER_INDEX), s),
-           lambda a, s: _np_scatter(a, _SCATTER_INDEX, s, 1, False), [((3, 4), (3, 3))],
-           lambda a, s: a.scatter(1, TORCH.tensor(_SCATTER_INDEX), s[:, :2])),
-    OpSpec("scatter_value", lambda a: scatter(a, 0, Tensor(np.array([[1, 0]])), value=2.5),
-           lambda a: _np_scatter(a, np.array([[1, 0]]), 2.5, 0, False), [((2, 3),)],
-           lambda a: a.scatter(0, TORCH.tensor([[1, 0]]), 2.5)),
-    OpSpec("scatter_add_repeated", lambda a, s: scatter_add(a, 1, Tensor(_SCATTER_ADD_INDEX), s),
-           lambda a, s: _np_scatter(a, _SCATTER_ADD_INDEX, s, 1, True), [((2, 4), (2, 3))],
-           lambda a, s: a.scatter_add(1, TORCH.tensor(_SCATTER_ADD_INDEX), s)),
     OpSpec("masked_select", lambda a: masked_select(a, Tensor(np.array([True, False, True]))),
            lambda a: a[:, [0, 2]].reshape(-1), [((2, 3),)],
            lambda a: a.masked_select(TORCH.tensor([True, False, True]))),
-    OpSpec("sort", lambda a: sort(a, -1).values, lambda a: np.sort(a, -1), [((3, 4),), ((5,),)],
-           lambda a: a.sort(-1).values),
-    OpSpec("sort_descending_dim0", lambda a: sort(a, 0, descending=True).values,
-           lambda a: -np.sort(-a, 0), [((4, 3),)], lambda a: a.sort(0, descending=True).values),
-    OpSpec("topk", lambda a: topk(a, 2).values, lambda a: -np.sort(-a, -1)[..., :2],
-           [((3, 5),)], lambda a: a.topk(2).values),
-    OpSpec("topk_smallest", lambda a: topk(a, 3, 0, largest=False).values,
-           lambda a: np.sort(a, 0)[:3], [((4, 2),)], lambda a: a.topk(3, 0, largest=False).values),
     OpSpec("getitem_slice", lambda a: a[1:, ::2], lambda a: a[1:, ::2], [((4, 5),)],
            lambda a: a[1:, ::2]),
     OpSpec("getitem_int", lambda a: a[1], lambda a: a[1], [((4, 5),)], lambda a: a[1]),
@@ -501,9 +326,6 @@ SPECS = [
     OpSpec("getitem_row_mask", lambda a: a[np.array([True, False, True, True])],
            lambda a: a[np.array([True, False, True, True])], [((4, 3),)],
            lambda a: a[TORCH.tensor([True, False, True, True])]),
-    OpSpec("gather", lambda a: gather(a, 1, Tensor([[0, 0], [1, 0], [3, 3]])),
-           lambda a: np.take_along_axis(a, np.array([[0, 0], [1, 0], [3, 3]]), 1),
-           [((3, 4),)], lambda a: a.gather(1, TORCH.tensor([[0, 0], [1, 0], [3, 3]]))),
     OpSpec("index_select", lambda a: index_select(a, 1, Tensor([2, 0, 2])),
            lambda a: a[:, [2, 0, 2]], [((3, 4),)],
            lambda a: a.index_select(1, TORCH.tensor([2, 0, 2]))),

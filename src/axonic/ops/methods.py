@@ -6,23 +6,29 @@ function that ``axonic.<name>`` exposes.
 
 from __future__ import annotations
 
-from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor
 from axonic.ops import (
-    arithmetic as ar,
-)
-from axonic.ops import (
-    compare as cmp,
-)
-from axonic.ops import (
+    activations,
     convert,
     indexing,
     join,
     linalg,
-    reduce,
+    scatter,
     shape,
     softmax,
-    unary,
+    sorting,
+)
+from axonic.ops import (
+    arithmetic as ar,
+)
+from axonic.ops import (
+    comparison as cmp,
+)
+from axonic.ops import (
+    elementwise as unary,
+)
+from axonic.ops import (
+    reductions as reduce,
 )
 
 
@@ -31,21 +37,6 @@ def _reflected(fn):
         return fn(other, self)
 
     return r
-
-
-def _augmented(inplace, op):
-    """``x += y``: in place, as in PyTorch, unless autograd must record it; then the
-    out-of-place op (``x = x + y``), which gives the same values and correct gradients.
-    A leaf that requires grad is refused by the in-place op, as in PyTorch."""
-
-    def iop(self, other):
-        if STATE.enabled and (self._rg and self.grad_fn is not None
-                              or isinstance(other, Tensor) and other._rg):
-            return op(self, other)
-        return getattr(self, inplace)(other)
-
-    iop.__name__ = f"__i{op.__name__}__"
-    return iop
 
 
 def _new(fill):
@@ -68,12 +59,6 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                   requires_grad=requires_grad)
-
-
-def _masked_fill_(self, mask, value):
-    """In-place ``masked_fill`` (not recorded: use ``masked_fill`` inside a graph)."""
-    m = mask.data if isinstance(mask, Tensor) else mask
-    return indexing.setitem(self, m, value) or self
 
 
 def _install():
@@ -108,12 +93,7 @@ def _install():
     T.__or__ = cmp.bitwise_or
     T.__xor__ = cmp.bitwise_xor
     T.__invert__ = cmp.bitwise_not
-    T.__iadd__ = _augmented("add_", ar.add)
-    T.__isub__ = _augmented("sub_", ar.sub)
-    T.__imul__ = _augmented("mul_", ar.mul)
-    T.__itruediv__ = _augmented("div_", ar.div)
     T.__getitem__ = indexing.getitem
-    T.__setitem__ = indexing.setitem
     T.__hash__ = object.__hash__
 
     methods = {
@@ -125,7 +105,7 @@ def _install():
         # unary
         "abs": unary.abs, "exp": unary.exp, "log": unary.log, "log1p": unary.log1p,
         "sqrt": unary.sqrt, "rsqrt": unary.rsqrt, "sin": unary.sin, "cos": unary.cos,
-        "tanh": unary.tanh, "sigmoid": unary.sigmoid, "relu": unary.relu,
+        "tanh": activations.tanh, "sigmoid": activations.sigmoid, "relu": activations.relu,
         "clamp": unary.clamp, "clip": unary.clamp, "reciprocal": unary.reciprocal,
         "expm1": unary.expm1, "tan": unary.tan, "sinh": unary.sinh, "cosh": unary.cosh,
         "atan": unary.atan, "arctan": unary.atan, "log2": unary.log2, "log10": unary.log10,
@@ -155,11 +135,11 @@ def _install():
         # join / split
         "split": join.split, "chunk": join.chunk, "unbind": join.unbind, "narrow": join.narrow,
         # indexing
-        "gather": indexing.gather, "index_select": indexing.index_select,
+        "gather": scatter.gather, "index_select": indexing.index_select,
         "masked_fill": indexing.masked_fill, "nonzero": indexing.nonzero,
-        "masked_fill_": _masked_fill_, "masked_select": indexing.masked_select,
-        "scatter": indexing.scatter, "scatter_add": indexing.scatter_add,
-        "sort": indexing.sort, "argsort": indexing.argsort, "topk": indexing.topk,
+        "masked_select": indexing.masked_select,
+        "scatter": scatter.scatter, "scatter_add": scatter.scatter_add,
+        "sort": sorting.sort, "argsort": sorting.argsort, "topk": sorting.topk,
         "where": lambda self, condition, other: indexing.where(condition, self, other),
         # linalg
         "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "dot": linalg.dot,
