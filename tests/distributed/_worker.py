@@ -94,6 +94,35 @@ def equivalence(kind, accumulate):
     return {"max_rel_diff": rel, "replica_spread": spread}
 
 
+def trainer_run():
+    """Trainer(distributed=True), batch 16 per rank, against one process with batch 32."""
+    from sklearn.datasets import load_digits
+
+    from axonic.train import Trainer
+
+    r, n = dist.get_rank(), dist.get_world_size()
+    X, y = load_digits(return_X_y=True)
+    X, y = (X[:1600] / 16).astype(np.float32), y[:1600].astype(np.int64)
+
+    def run(distributed, batch):
+        axonic.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+        t = Trainer(model, axonic.optim.Adam(model.parameters(), lr=0.01),
+                    nn.CrossEntropyLoss(), metrics=["accuracy"], seed=3,
+                    distributed=distributed)
+        h = t.fit((X, y), epochs=2, batch_size=batch, verbose=0)
+        return [p.detach().numpy().copy() for p in model.parameters()], h.history
+
+    ours, hist = run(True, 16)
+    if r != 0:
+        return None
+    ref, ref_hist = run(False, 16 * n)
+    rel = max(float(np.abs(a - b).max() / (np.abs(b).max() + 1e-12)) for a, b in zip(ours, ref))
+    hist_diff = max(abs(a - b) for k in ref_hist for a, b in zip(hist[k], ref_hist[k]))
+    return {"max_rel_diff": rel, "history_max_diff": hist_diff,
+            "keys": sorted(hist) == sorted(ref_hist)}
+
+
 def killed():
     r = dist.get_rank()
     model = DDP(_model("mlp"))
@@ -113,6 +142,8 @@ def main():
         out = collectives()
     elif mode == "killed":
         out = killed()
+    elif mode == "trainer":
+        out = trainer_run()
     else:
         kind, acc = mode.split(":")
         out = equivalence(kind, int(acc))

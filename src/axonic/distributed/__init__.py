@@ -16,6 +16,7 @@ False
 from axonic.distributed.process_group import (
     ReduceOp,
     all_gather,
+    all_gather_object,
     all_reduce,
     barrier,
     broadcast,
@@ -26,8 +27,9 @@ from axonic.distributed.process_group import (
     init_process_group,
     is_available,
     is_initialized,
+    launched_world_size,
 )
 
-__all__ = ["ReduceOp", "all_gather", "all_reduce", "barrier", "broadcast",
+__all__ = ["ReduceOp", "all_gather", "all_gather_object", "all_reduce", "barrier", "broadcast",
            "destroy_process_group", "get_backend", "get_rank", "get_world_size",
-           "init_process_group", "is_available", "is_initialized"]
+           "init_process_group", "is_available", "is_initialized", "launched_world_size"]

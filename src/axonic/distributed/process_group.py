@@ -51,6 +51,20 @@ def is_available() -> bool:
     return True
 
 
+_WORLD_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+
+
+def launched_world_size() -> int:
+    """How many processes the launcher (``mpirun``, ``srun``) started, read from its
+    environment without starting MPI; 1 for a plain ``python`` run."""
+    import os
+
+    for name in _WORLD_SIZE_VARS:
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 1
+
+
 def init_process_group(backend: str = "mpi", init_method=None, world_size: int = -1,
                        rank: int = -1, timeout=None, **kwargs) -> None:
     """Join the processes started by ``mpirun``/``srun``; rank and world size come from
@@ -165,6 +179,12 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op=False):
         t.data[...] = out[r]
         t._vc[0] += 1
     return None
+
+
+def all_gather_object(obj, group=None) -> list:
+    """Every rank's ``obj``, in rank order (pickled between this job's own processes, as
+    PyTorch's ``all_gather_object``; never use it on data from outside the job)."""
+    return _group().comm.allgather(obj)
 
 
 def iall_reduce_sum(arrays: list):
