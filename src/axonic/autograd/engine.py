@@ -214,10 +214,33 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
                     pending[node] = ig if prev is None else prev + ig
             if not retain_graph:
                 fn.release()
+    except BaseException:
+        _QUEUED.clear()  # a failed backward runs none of the callbacks it queued
+        raise
     finally:
         STATE.enabled = saved_mode
     with _Mode(create_graph):
-        return sink.finish()
+        result = sink.finish()
+    _run_queued_callbacks()
+    return result
+
+
+_QUEUED: list = []
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once the backward now running has given every leaf its gradient
+    (PyTorch's ``Variable._execution_engine.queue_callback``). Called from a hook during
+    backward; DistributedDataParallel averages gradients this way."""
+    _QUEUED.append(callback)
+
+
+def _run_queued_callbacks() -> None:
+    while _QUEUED:
+        todo = list(_QUEUED)
+        _QUEUED.clear()
+        for callback in todo:
+            callback()
 
 
 class _Mode:

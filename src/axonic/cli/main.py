@@ -70,6 +70,17 @@ def main(argv=None) -> int:
 
 
 # --- shared steps ---------------------------------------------------------------------------
+def _process_group():
+    """``axonic.distributed`` when ``mpirun``/``srun`` started several processes, else None."""
+    from axonic import distributed as dist
+
+    if dist.launched_world_size() <= 1:
+        return None
+    if not dist.is_initialized():
+        dist.init_process_group()
+    return dist
+
+
 def _config(path):
     from axonic.cli.config import DEFAULT, load_config, resolve
 
@@ -168,7 +179,13 @@ def cmd_train(args) -> int:
     if args.seed is not None:
         cfg["seed"] = args.seed
     splits, model, loss, _ = _setup(cfg)
-    run = (RunDir(args.out) if args.out else RunDir.new(cfg["name"])).create()
+    group = _process_group()  # under mpirun: rank 0 names and writes the run directory
+    is_main = group is None or group.get_rank() == 0
+    run = RunDir(args.out) if args.out else RunDir.new(cfg["name"])
+    if group is not None:
+        run = RunDir(group.all_gather_object(str(run.path))[0])
+    if is_main:
+        run.create()
     tr = cfg["training"]
     optimizer = build_optimizer(cfg, model.parameters())
     batch = cfg["data"]["batch_size"]
@@ -178,12 +195,14 @@ def cmd_train(args) -> int:
     trainer = Trainer(model, optimizer, loss, metrics=build_metrics(cfg), callbacks=callbacks,
                       device=tr["device"], grad_accum_steps=tr["grad_accum_steps"],
                       clip_grad_norm=tr["clip_grad_norm"], l2=tr["l2"], scheduler=scheduler,
-                      scheduler_interval=interval, seed=cfg["seed"], config=cfg)
-    run.config.write_text(json.dumps(cfg, indent=2))
-    pre = {"input_shape": list(splits.input_shape), "input_dtype": splits.input_dtype,
-           "classes": splits.classes, **splits.preprocess}
-    run.preprocess.write_text(json.dumps(pre))
-    quiet = args.quiet or not cfg["callbacks"]["progress"]
+                      scheduler_interval=interval, seed=cfg["seed"], config=cfg,
+                      distributed=group is not None)
+    if is_main:
+        run.config.write_text(json.dumps(cfg, indent=2))
+        pre = {"input_shape": list(splits.input_shape), "input_dtype": splits.input_dtype,
+               "classes": splits.classes, **splits.preprocess}
+        run.preprocess.write_text(json.dumps(pre))
+    quiet = args.quiet or not cfg["callbacks"]["progress"] or not is_main
     if not quiet:
         print(f"axonic train: {cfg['name']}: {len(splits.train[0])} training samples, "
               f"{sum(p.numel() for p in model.parameters())} parameters -> {run.path}")
@@ -194,6 +213,8 @@ def cmd_train(args) -> int:
     history = trainer.fit(train, validation=splits.val, epochs=cfg["epochs"], batch_size=batch,
                           shuffle=cfg["data"]["shuffle"], verbose=0 if quiet else 1,
                           resume_from=resume_from)
+    if not is_main:  # the other ranks trained their shards; rank 0 reports and writes
+        return 0
     axonic.save(model.state_dict(), run.model)
     if history.stop_reason:
         print(f"axonic train: stopped early: {history.stop_reason}", file=sys.stderr)

@@ -17,6 +17,7 @@ from axonic.data.dataset import (
     Subset,
     TensorDataset,
 )
+from axonic.data.distributed import DistributedSampler
 from axonic.data.sampler import (
     BatchSampler,
     RandomSampler,

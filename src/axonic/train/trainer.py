@@ -35,6 +35,7 @@ from axonic.train.callbacks.base import Callback, CallbackList
 from axonic.train.callbacks.progress import ProgressBar
 from axonic.train.callbacks.terminate_on_nan import TerminateOnNaN
 from axonic.train.checkpoint import read_checkpoint, resolve_checkpoint, write_checkpoint
+from axonic.train.distributed import DataParallel
 from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
 from axonic.train.inputs import check_number
@@ -60,7 +61,9 @@ class Trainer:
     ``scheduler_interval``: 'epoch' or 'batch', see ``ScheduleStepper``), ``seed`` (seeds
     axonic's and NumPy's generators at the start of ``fit`` and the shuffle order),
     ``on_nan`` ('stop': warn and stop; 'raise': raise NonFiniteLossError; see
-    ``TerminateOnNaN``), ``config`` (JSON-able data stored in every checkpoint).
+    ``TerminateOnNaN``), ``config`` (JSON-able data stored in every checkpoint),
+    ``distributed`` (train data-parallel across the processes ``mpirun`` started, see
+    ``axonic.train.distributed.DataParallel``; ``batch_size`` is then per process).
 
     The reported ``loss`` is the data loss, without the L2 penalty, so ``loss`` and
     ``val_loss`` compare like with like.
@@ -69,7 +72,8 @@ class Trainer:
     def __init__(self, model, optimizer=None, loss=None, metrics=(), callbacks=(),
                  device="cpu", grad_accum_steps: int = 1, clip_grad_norm: float | None = None,
                  l2: float = 0.0, scheduler=None, scheduler_interval: str = "epoch",
-                 seed: int | None = None, on_nan: str = "stop", config: dict | None = None):
+                 seed: int | None = None, on_nan: str = "stop", config: dict | None = None,
+                 distributed: bool = False):
         check_number("Trainer", "grad_accum_steps", grad_accum_steps, 1, integer=True)
         check_number("Trainer", "clip_grad_norm", clip_grad_norm, 0, allow_none=True)
         check_number("Trainer", "l2", l2, 0)
@@ -111,6 +115,7 @@ class Trainer:
         self.loss_mean = Mean("loss")  # the epoch's running data loss
         self.callback_list = CallbackList(self.callbacks, self)
         self.resume_state = ResumeState(self)
+        self.data_parallel = DataParallel(self.model) if distributed else None
 
     @property  # the constructor's arguments, readable (and the scheduler settable) as before
     def scheduler(self):
@@ -153,10 +158,15 @@ class Trainer:
             seed = int(axonic.randint(0, 2**31 - 1, (1,)).item())
         if validation_split:
             train, validation = inputs.split(train, validation_split, seed)
-        loader = inputs.as_loader(train, batch_size, shuffle, seed)
+        if self.data_parallel is not None and not inputs._is_loader(train):
+            loader = self.data_parallel.loader(inputs.as_dataset(train), batch_size, shuffle,
+                                               seed)
+        else:
+            loader = inputs.as_loader(train, batch_size, shuffle, seed)
         self.val_loader = None if validation is None else inputs.as_loader(
             validation, batch_size, False, None, "fit (validation)")
-        self.train_loader, self.loader_seed = loader, loader.seed
+        self.train_loader = loader
+        self.loader_seed = seed if self.data_parallel is not None else loader.seed
         if state is not None and self.loader_seed != state["loader"]["seed"]:
             raise ValueError(f"fit: the DataLoader's seed {self.loader_seed!r} differs from "
                              f"the checkpoint's {state['loader']['seed']!r}; the resumed run "
@@ -232,6 +242,8 @@ class Trainer:
             callbacks.insert(0, TerminateOnNaN(raise_error=self.on_nan == "raise"))
         if verbose and not any(isinstance(c, ProgressBar) for c in callbacks):
             callbacks.append(ProgressBar())
+        if self.data_parallel is not None:
+            callbacks = self.data_parallel.callbacks(callbacks)
         return callbacks
 
     def _run(self, epochs: int, resume_batch: int | None) -> None:
@@ -301,10 +313,12 @@ class Trainer:
             x, y = inputs.unpack(batch)
             group_start = b - (b % k)
             group_size = min(k, n - group_start)
-            out = self._forward(x)
+            out = self._forward(x, training=True)
             y = self._to_device(y)
             loss = self.loss_fn(out, y)
             value = float(loss.item())
+            if self.data_parallel is not None:  # the step's loss over all ranks' samples
+                value = self.data_parallel.mean(value)
             self.callback_list.call("on_before_backward", b, {
                 "batch": b, "size": len(out), "batch_loss": value, "step": self.global_step})
             total = loss if group_size == 1 else loss * (1.0 / group_size)
@@ -337,6 +351,8 @@ class Trainer:
             self.optimizer.step()
             self.optimizer.zero_grad()
             self.global_step += 1
+            if self.data_parallel is not None:  # every rank's samples count in the metrics
+                pending = self.data_parallel.gather(pending)
             for o, t, v, size in pending:
                 self.loss_mean.update(v, size)
                 for m in self.metrics:
@@ -384,9 +400,12 @@ class Trainer:
             return type(t)(self._to_device(a) for a in t)
         return t.to(self.device)
 
-    def _forward(self, x):
+    def _forward(self, x, training: bool = False):
+        """The model's output; a training step of a distributed run goes through the
+        DistributedDataParallel replica (evaluation and predict never talk to other ranks)."""
         x = self._to_device(x)
-        return self.model(*x) if isinstance(x, tuple) else self.model(x)
+        model = self.data_parallel.module if training and self.data_parallel else self.model
+        return model(*x) if isinstance(x, tuple) else model(x)
 
     def _lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])

@@ -23,6 +23,7 @@ class Callback:
 
     trainer = None
     runs_last = False  # True: its hooks run after the others' (checkpoint writers)
+    rank_zero_only = False  # True: prints or writes; a distributed run gives it rank 0 only
 
     @property
     def state_key(self) -> str:

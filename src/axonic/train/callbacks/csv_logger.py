@@ -15,6 +15,8 @@ class CSVLogger(Callback):
     then renamed), so it stays whole after a crash and matches a resumed run.
     """
 
+    rank_zero_only = True  # prints or writes files
+
     def __init__(self, filename):
         self.filename = Path(filename)
 

@@ -25,6 +25,8 @@ class ModelCheckpoint(Callback):
     'max'
     """
 
+    rank_zero_only = True  # prints or writes files
+
     runs_last = True  # after EarlyStopping & co., so their updated state is saved
 
     def __init__(self, dirpath, monitor: str = "val_loss", mode: str = "auto",

@@ -52,6 +52,8 @@ class Plotter(Callback):
     """Save the curves of ``loss``, ``val_loss`` and every metric to ``path`` (PNG) at the
     end of training, and after every epoch when ``every_epoch=True``."""
 
+    rank_zero_only = True  # prints or writes files
+
     def __init__(self, path, every_epoch: bool = False):
         self.path = Path(path)
         self.every_epoch = every_epoch

@@ -28,6 +28,8 @@ class ProgressBar(Callback):
     one line per epoch: ``Epoch 3/10 - 0.4s - loss: ... - val_loss: ...``.
     """
 
+    rank_zero_only = True  # prints or writes files
+
     def __init__(self, stream=None, width: int = 30):
         self.stream = stream
         self.width = width

@@ -15,6 +15,8 @@ class TensorBoard(Callback):
     View with ``tensorboard --logdir <log_dir>``.
     """
 
+    rank_zero_only = True  # prints or writes files
+
     def __init__(self, log_dir, update_freq: str | int = "epoch"):
         if update_freq != "epoch" and (isinstance(update_freq, bool)
                                        or not isinstance(update_freq, int) or update_freq < 1):
