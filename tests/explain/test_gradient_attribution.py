@@ -45,7 +45,8 @@ def test_integrated_gradients_matches_captum(kind, dtype, method):
     ours, theirs, x, tx = _pair(kind, dtype)
     baseline = 0.1 * np.ones(tuple(x.shape), dtype=dtype)
     got, delta = IntegratedGradients(ours).attribute(
-        x, baselines=_ax(baseline), target=1, n_steps=20, method=method, return_convergence_delta=True)
+        x, baselines=_ax(baseline), target=1, n_steps=20, method=method,
+        return_convergence_delta=True)
     want, want_delta = captum_attr.IntegratedGradients(theirs).attribute(
         tx, baselines=torch.tensor(baseline), target=1, n_steps=20, method=method,
         return_convergence_delta=True)

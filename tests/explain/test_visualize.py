@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from axonic.explain.visualize import attention_heatmap, feature_bars, image_heatmap
-from axonic.explain.visualize import token_heatmap
+from axonic.explain.visualize import attention_heatmap, feature_bars, image_heatmap, token_heatmap
 
 pytest.importorskip("matplotlib")
 

@@ -9,7 +9,6 @@ from axonic.autograd.grad_mode import no_grad
 from axonic.explain._common import as_array, as_tuple, fresh, run
 from axonic.nn.attention import MultiheadAttention
 
-
 _POSITIONAL = ("key_padding_mask", "need_weights", "attn_mask", "average_attn_weights",
                "is_causal")
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from axonic.explain._common import as_array, as_tuple, format_target, fresh, gradients
-from axonic.explain._common import like_inputs
+from axonic.explain._common import as_array, as_tuple, format_target, fresh, gradients, like_inputs
 from axonic.explain.grad_cam import LayerAttribution, LayerGradCam
 from axonic.nn.activation import ReLU
 

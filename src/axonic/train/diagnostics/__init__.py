@@ -1,0 +1,12 @@
+"""Training diagnostics: a callback that recognises the pathologies of training and says
+what to do about them.
+
+>>> from axonic.train.diagnostics import Diagnostics, Finding, KINDS
+>>> len(KINDS)
+12
+"""
+
+from axonic.train.diagnostics.callback import Diagnostics
+from axonic.train.diagnostics.finding import ADVICE, KINDS, Finding
+
+__all__ = ["Diagnostics", "Finding", "KINDS", "ADVICE"]
