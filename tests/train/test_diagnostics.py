@@ -1,7 +1,9 @@
 """Diagnostics: each planted pathology is found with the right kind and layer, and healthy
 runs report nothing."""
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,3 +180,16 @@ def test_every_kind_has_advice_and_errors_name_the_value():
         Diagnostics(every_n_steps=0)
     with pytest.raises(ValueError, match="Finding: kind must be one of .*, got 'slow'"):
         Finding("slow", None, 0, 0)
+
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "examples" / "configs").glob("*.toml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_every_example_config_trains_without_findings(config, tmp_path, capsys):
+    from axonic.cli.main import main
+
+    main(["train", str(config), "--out", str(tmp_path), "--quiet"])
+    result = json.loads((tmp_path / "test_metrics.json").read_text())
+    assert result["findings"] == []

@@ -43,18 +43,22 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--output", help="write predictions to this .npy or .csv file")
     s = sub.add_parser("summary", help="validate a config and show the model's layers")
     s.add_argument("config")
+    from axonic.cli.explain import add_parser as add_explain
+
+    add_explain(sub)
     return p
 
 
 def main(argv=None) -> int:
     """Run the command line ``argv`` (``sys.argv[1:]`` by default); returns the exit code."""
     from axonic.cli.config import ConfigError
+    from axonic.cli.explain import cmd_explain
     from axonic.train.checkpoint import CheckpointError
 
     args = _parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-                "summary": cmd_summary}[args.command](args)
+                "summary": cmd_summary, "explain": cmd_explain}[args.command](args)
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         print(f"axonic {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -176,6 +180,9 @@ def cmd_train(args) -> int:
     steps = -(-len(splits.train[0]) // batch)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
     callbacks = build_callbacks(cfg, run_dir, splits.val is not None)
+    from axonic.train.diagnostics import Diagnostics
+
+    callbacks.append(diagnostics := Diagnostics(verbose=not args.quiet))
     trainer = Trainer(model, optimizer, loss, metrics=build_metrics(cfg), callbacks=callbacks,
                       device=tr["device"], grad_accum_steps=tr["grad_accum_steps"],
                       clip_grad_norm=tr["clip_grad_norm"], l2=tr["l2"], scheduler=scheduler,
@@ -199,7 +206,8 @@ def cmd_train(args) -> int:
     axonic.save(model.state_dict(), run_dir / "model.safetensors")
     if history.stop_reason:
         print(f"axonic train: stopped early: {history.stop_reason}", file=sys.stderr)
-    result = {"history": history.history, "stop_reason": history.stop_reason}
+    result = {"history": history.history, "stop_reason": history.stop_reason,
+              "findings": [str(f) for f in diagnostics.findings]}
     if splits.test is not None:
         output = trainer.predict(splits.test[0]).numpy()
         result["test"] = _report(cfg, splits.test[1], output)
