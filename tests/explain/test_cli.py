@@ -1,6 +1,7 @@
 """``axonic explain`` on a trained run, and diagnostics on by default in ``axonic train``."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from axonic.cli.main import main
 
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +70,14 @@ def test_explain_errors_exit_2_and_name_the_value(digits_run, digits_input, tmp_
     assert main(["explain", str(digits_run), str(digits_input), "--index", "9", "--out",
                  str(tmp_path / "h.png")]) == 2
     assert "--index 9 is out of range for 4 samples" in capsys.readouterr().err
+
+
+def test_lr_find_command_plots_and_suggests(tmp_path, capsys):
+    config = EXAMPLES / "configs" / "mlp_tabular.toml"
+    out = tmp_path / "lr.png"
+    assert main(["lr-find", str(config), "--num-steps", "30", "--out", str(out)]) == 0
+    line = capsys.readouterr().out
+    rate = float(line.split("suggested learning rate: ")[1].split()[0])
+    assert 1e-7 < rate < 10 and out.stat().st_size > 1000
+    assert main(["lr-find", str(config), "--min-lr", "1", "--max-lr", "0.5"]) == 2
+    assert "need 0 < min_lr < max_lr, got min_lr=1.0" in capsys.readouterr().err

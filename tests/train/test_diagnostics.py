@@ -12,6 +12,7 @@ import axonic
 from axonic import nn, optim
 from axonic.train import Trainer
 from axonic.train.diagnostics import ADVICE, KINDS, Diagnostics, Finding
+from axonic.train.diagnostics.lr_find import lr_find, suggest_lr
 
 datasets = pytest.importorskip("sklearn.datasets")
 
@@ -193,3 +194,61 @@ def test_every_example_config_trains_without_findings(config, tmp_path, capsys):
     main(["train", str(config), "--out", str(tmp_path), "--quiet"])
     result = json.loads((tmp_path / "test_metrics.json").read_text())
     assert result["findings"] == []
+
+
+# --- learning-rate range test -------------------------------------------------------------
+def test_lr_find_suggestion_ignores_a_loss_spike():
+    lrs = np.logspace(-6, 0, 80)
+    loss = 2 - np.tanh(2 * (np.log10(lrs) + 3)) + 8 * (lrs > 0.2)
+    spiky = loss.copy()
+    spiky[10] = 50.0  # one bad batch early on
+    assert suggest_lr(lrs, spiky) == suggest_lr(lrs, loss)
+    assert abs(np.log10(suggest_lr(lrs, loss)) + 3) < 0.3
+
+
+def test_lr_find_restores_the_model_and_optimizer(digits):
+    axonic.manual_seed(0)
+    model = _mlp(nn.ReLU)
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    trainer = Trainer(model, opt, nn.CrossEntropyLoss())
+    before = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    result = lr_find(trainer, digits[:2], num_steps=30)
+    assert len(result.lrs) == len(result.losses) == len(result.smoothed) <= 30
+    assert result.lrs[0] == pytest.approx(1e-7) and 1e-7 < result.suggestion < 10
+    assert all(np.array_equal(before[k], v.detach().numpy())
+               for k, v in model.state_dict().items())
+    assert opt.param_groups[0]["lr"] == 1e-3 and opt.state_dict()["state"] == {}
+
+
+def test_lr_find_errors_name_the_value(digits):
+    model = _mlp(nn.ReLU)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match="lr_find: need 0 < min_lr < max_lr, got min_lr=1.0, "
+                                         "max_lr=0.1"):
+        lr_find(trainer, digits[:2], min_lr=1.0, max_lr=0.1)
+    with pytest.raises(ValueError, match="lr_find: num_steps must be an int >= 3, got 2"):
+        lr_find(trainer, digits[:2], num_steps=2)
+
+
+@pytest.mark.slow
+def test_lr_find_on_the_digits_cnn_suggests_a_rate_that_trains_to_97_percent(tmp_path):
+    from sklearn.model_selection import train_test_split
+
+    d = datasets.load_digits()
+    X = (d.images / 16.0).astype(np.float32)[:, None]
+    y = d.target.astype(np.int64)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    axonic.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(512, 64), nn.ReLU(), nn.Linear(64, 10))
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss(),
+                      metrics=["accuracy"], seed=0)
+    result = lr_find(trainer, (Xtr, ytr))
+    assert 1e-4 <= result.suggestion <= 1e-1
+    result.plot(tmp_path / "lr.png")
+    assert (tmp_path / "lr.png").stat().st_size > 0
+    for g in trainer.optimizer.param_groups:
+        g["lr"] = result.suggestion
+    trainer.fit((Xtr, ytr), epochs=8, verbose=0)
+    assert trainer.evaluate((Xte, yte))["accuracy"] >= 0.97

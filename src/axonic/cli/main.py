@@ -4,6 +4,8 @@
     axonic evaluate RUN_DIR
     axonic predict RUN_DIR INPUT.npy|INPUT.csv [--output FILE]
     axonic summary CONFIG.toml
+    axonic explain RUN_DIR INPUT.npy [--method integrated_gradients] [--target 3] [--out F]
+    axonic lr-find [CONFIG.toml] [--out lr_find.png]
 
 Without a config, ``axonic train`` trains a small CNN on scikit-learn's 8x8 handwritten
 digits. A run directory holds ``config.json`` (the resolved config), ``model.safetensors``,
@@ -44,8 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="validate a config and show the model's layers")
     s.add_argument("config")
     from axonic.cli.explain import add_parser as add_explain
+    from axonic.cli.lr_find import add_parser as add_lr_find
 
     add_explain(sub)
+    add_lr_find(sub)
     return p
 
 
@@ -53,12 +57,14 @@ def main(argv=None) -> int:
     """Run the command line ``argv`` (``sys.argv[1:]`` by default); returns the exit code."""
     from axonic.cli.config import ConfigError
     from axonic.cli.explain import cmd_explain
+    from axonic.cli.lr_find import cmd_lr_find
     from axonic.train.checkpoint import CheckpointError
 
     args = _parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-                "summary": cmd_summary, "explain": cmd_explain}[args.command](args)
+                "summary": cmd_summary, "explain": cmd_explain,
+                "lr-find": cmd_lr_find}[args.command](args)
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         print(f"axonic {args.command}: error: {e}", file=sys.stderr)
         return 2

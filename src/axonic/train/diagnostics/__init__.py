@@ -8,5 +8,6 @@ what to do about them.
 
 from axonic.train.diagnostics.callback import Diagnostics
 from axonic.train.diagnostics.finding import ADVICE, KINDS, Finding
+from axonic.train.diagnostics.lr_find import LRFinderResult, lr_find, suggest_lr
 
-__all__ = ["Diagnostics", "Finding", "KINDS", "ADVICE"]
+__all__ = ["Diagnostics", "Finding", "KINDS", "ADVICE", "lr_find", "suggest_lr", "LRFinderResult"]
