@@ -136,7 +136,20 @@ def test_class_imbalance_names_the_counts(digits):
     found = _fit(model, optim.Adam(model.parameters(), lr=1e-3), (X[keep], y[keep]), 1)
     f = next(f for f in found if f.kind == "class_imbalance")
     assert f.evidence["counts"][1] < 10 and f.evidence["ratio"] > 10
+    assert f.evidence["recall_of_rare_classes"][1] < 0.3
     assert "weight" in f.advice
+
+
+def test_imbalanced_classes_the_model_gets_right_are_not_a_finding():
+    X = np.zeros((105, 2), dtype=np.float32)
+    X[100:, 1] = 1.0
+    y = (X[:, 1] > 0).astype(np.int64)  # class 1: 5 of 105 (20x rarer), trivially separable
+    axonic.manual_seed(0)
+    model = nn.Linear(2, 2)
+    with axonic.no_grad():
+        model.weight.copy_(axonic.tensor([[0.0, -5.0], [0.0, 5.0]]))
+    found = _fit(model, optim.SGD(model.parameters(), lr=0.01), (X, y), 1)
+    assert "class_imbalance" not in {f.kind for f in found}
 
 
 @pytest.mark.slow

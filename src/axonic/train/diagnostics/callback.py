@@ -67,7 +67,6 @@ class Diagnostics(Callback):
         self.epoch_losses, self.val_losses = [], []
         self.epoch = self.trainer.epoch
         self._new_epoch()
-        self._check_classes()
 
     def _new_epoch(self):
         self.grad_samples, self.ratio_samples = [], []
@@ -131,6 +130,7 @@ class Diagnostics(Callback):
             self._epoch_rules(self.epoch)
         bad = [n for n, p in self.trainer.model.named_parameters()
                if not np.isfinite(_array(p)).all()]
+        self._check_classes()
         if self.probes.nonfinite_output or bad:
             self._report("divergence", bad[0] if bad else None,
                          {"nonfinite_output": self.probes.nonfinite_output,
@@ -224,13 +224,24 @@ class Diagnostics(Callback):
     def _check_classes(self):
         ds = getattr(self.trainer.train_loader, "dataset", None)
         tensors = getattr(ds, "tensors", None)
-        if not tensors or len(tensors) < 2:
+        if not tensors or len(tensors) != 2:
             return
-        hit = rules.imbalance(_array(tensors[-1]))
+        x, y = (_array(t)[:rules.CHECKED_EXAMPLES] for t in tensors)
+        if y.dtype.kind not in "iu" or y.ndim != 1:
+            return
+        classes, counts = np.unique(y, return_counts=True)
+        if len(classes) < 2 or counts.max() <= rules.IMBALANCE_RATIO * counts.min():
+            return  # balanced enough: no need to predict
+        out = _array(self.trainer.predict(x))
+        if out.ndim != 2 or out.shape[1] < 2:
+            return
+        hit = rules.imbalance(y, out.argmax(axis=1))
         if hit:
+            rare = ", ".join(f"{c}: {r:.0%}" for c, r in hit["recall_of_rare_classes"].items())
             self._report("class_imbalance", None, hit,
                          f"the most frequent class has {hit['ratio']:.3g}x the examples of "
-                         "the least frequent", step=0)
+                         f"the least frequent, and the model finds few of the rare ones "
+                         f"(recall {rare})")
 
     def state_dict(self) -> dict:
         return {"findings": [{**vars(f), "evidence": _jsonable(f.evidence)}
