@@ -38,6 +38,9 @@ class Probes:
         self.act_stats: dict = {}
         self.alive: dict = {}  # relu module -> per-unit "was ever > 0" this epoch
         self.nonfinite_output = False
+        self.keep_arrays = False  # also keep gradients and activation summaries (Monitor)
+        self.grads: dict = {}
+        self.act_summary: dict = {}
         self._handles = []
         self._before = None
 
@@ -57,6 +60,9 @@ class Probes:
         def hook(g):
             if self.sampling:
                 a = _array(g)
+                if self.keep_arrays:
+                    old = self.grads.get(name)
+                    self.grads[name] = a.copy() if old is None else old + a
                 prev = self.grad_norms.get(name, 0.0)
                 self.grad_norms[name] = float(np.sqrt(prev ** 2 + np.sum(
                     np.square(a, dtype=np.float64))))
@@ -67,6 +73,8 @@ class Probes:
             if not self.sampling or not module.training:
                 return None
             a = _array(out)
+            if self.keep_arrays:
+                self.act_summary[name] = (float(a.mean()), float(a.std()))
             if kind == "relu":
                 axis = _units_axis(a)
                 alive = (a > 0).any(axis=tuple(i for i in range(a.ndim) if i != axis))
@@ -88,7 +96,7 @@ class Probes:
 
     def begin_step(self) -> None:
         self.sampling = True
-        self.grad_norms = {}
+        self.grad_norms, self.grads, self.act_summary = {}, {}, {}
         self._before = [(n, _array(p).copy()) for n, p in self.params]
 
     def end_step(self, stepped: bool) -> dict:
