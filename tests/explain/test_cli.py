@@ -29,9 +29,12 @@ def digits_input(tmp_path):
     return path
 
 
-def test_train_reports_the_diagnostics_findings(digits_run):
+def test_train_reports_the_diagnostics_findings_and_writes_the_report(digits_run):
     result = json.loads((digits_run / "test_metrics.json").read_text())
     assert result["findings"] == []
+    page = (digits_run / "report.html").read_text()
+    for section in ('id="curves"', 'id="gradients"', 'id="confusion"', 'id="findings"'):
+        assert section in page
 
 
 @pytest.mark.parametrize("method", ["integrated_gradients", "saliency", "grad_cam",

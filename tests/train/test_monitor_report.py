@@ -19,11 +19,14 @@ def _data(n=96, seed=0):
     return X, (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
 
 
-def _fit(callbacks, epochs=2, val=True, model=None):
+def _fit(callbacks, epochs=2, val=True, model=None, warn=True):
     axonic.manual_seed(0)
     model = model or nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.02), nn.CrossEntropyLoss(),
                       metrics=["accuracy"], callbacks=callbacks, seed=0)
+    if not warn:
+        trainer.fit(_data(), epochs=epochs, batch_size=16, verbose=0)
+        return trainer
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trainer.fit(_data(), validation=_data(40, 1) if val else None, epochs=epochs,
@@ -129,3 +132,17 @@ def _feed(page):
 def test_monitor_errors_name_the_value():
     with pytest.raises(ValueError, match="Monitor: every_n_steps must be an int >= 1, got -1"):
         Monitor(".", every_n_steps=-1)
+
+
+def test_report_without_matplotlib_warns_one_line_and_training_finishes(tmp_path,
+                                                                         monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    report = TrainingReport(tmp_path / "report.html")
+    with pytest.warns(RuntimeWarning, match=r"report.html needs matplotlib and scikit-learn: "
+                                            r"pip install 'axonic\[explain\]'"):
+        trainer = _fit([report], epochs=1, val=False, warn=False)
+    assert len(trainer.history.history["loss"]) == 1
+    assert not (tmp_path / "report.html").exists()

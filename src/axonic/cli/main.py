@@ -186,9 +186,10 @@ def cmd_train(args) -> int:
     steps = -(-len(splits.train[0]) // batch)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
     callbacks = build_callbacks(cfg, run_dir, splits.val is not None)
-    from axonic.train.diagnostics import Diagnostics
+    from axonic.train.diagnostics import Diagnostics, TrainingReport
 
     callbacks.append(diagnostics := Diagnostics(verbose=not args.quiet))
+    callbacks.append(TrainingReport(run_dir / "report.html", diagnostics, title=cfg["name"]))
     trainer = Trainer(model, optimizer, loss, metrics=build_metrics(cfg), callbacks=callbacks,
                       device=tr["device"], grad_accum_steps=tr["grad_accum_steps"],
                       clip_grad_norm=tr["clip_grad_norm"], l2=tr["l2"], scheduler=scheduler,

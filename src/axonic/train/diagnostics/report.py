@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -129,9 +130,14 @@ class TrainingReport(Callback):
                    self.diagnostics.grad_norm_history if self.diagnostics is not None else [])
         findings = self.diagnostics.findings if self.diagnostics is not None else []
         y, out = self._validation_predictions()
+        try:
+            page = render_report(self.title, t.history.history, samples, findings, y, out)
+        except ImportError:  # a finished run must not fail for want of a plotting library
+            warnings.warn("TrainingReport: report.html needs matplotlib and scikit-learn: "
+                          "pip install 'axonic[explain]'", RuntimeWarning, stacklevel=2)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(render_report(self.title, t.history.history, samples, findings,
-                                           y, out), encoding="utf-8")
+        self.path.write_text(page, encoding="utf-8")
 
     def _validation_predictions(self):
         ds = getattr(getattr(self.trainer, "val_loader", None), "dataset", None)
