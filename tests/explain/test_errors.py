@@ -83,3 +83,56 @@ def test_layer_and_window_errors(model):
         Occlusion(model).attribute(x, (2,), strides=3, target=0)
     with pytest.raises(ValueError, match="FeatureAblation: got 2 feature masks for 1 inputs"):
         FeatureAblation(model).attribute(x, target=0, feature_mask=(np.zeros(3), np.zeros(3)))
+
+
+def test_more_input_errors(model):
+    from axonic.explain import GuidedGradCam, KernelShap
+    from axonic.explain.interpolate import interpolate
+
+    x = axonic.randn(2, 3)
+    with pytest.raises(ValueError, match=r"Saliency: target indexes 2 output dimension\(s\) "
+                                         r"but the output has shape \(2, 2\)"):
+        Saliency(model).attribute(x, target=(0, 1))
+    with pytest.raises(ValueError, match="Saliency: the model must return a Tensor with one "
+                                         "row per example"):
+        Saliency(lambda t: t.sum()).attribute(x)
+    with pytest.raises(ValueError, match="IntegratedGradients: got 2 baselines for 1 inputs"):
+        IntegratedGradients(model).attribute(x, baselines=(0.0, 0.0), target=0)
+    with pytest.raises(ValueError, match="NoiseTunnel: draw_baseline_from_distrib=True is not "
+                                         "supported"):
+        NoiseTunnel(Saliency(model)).attribute(x, target=0, draw_baseline_from_distrib=True)
+    with pytest.raises(ValueError, match="NoiseTunnel: got 2 stdevs for 1 inputs"):
+        NoiseTunnel(Saliency(model)).attribute(x, target=0, stdevs=(0.1, 0.2))
+    with pytest.raises(ValueError, match=r"Occlusion: sliding_window_shapes \(1, 1\) must have "
+                                         r"one entry per non-batch input dimension \(3,\)"):
+        Occlusion(model).attribute(x, (1, 1), target=0)
+    with pytest.raises(TypeError, match="LayerGradCam: a layer given by name \\('0'\\) needs a "
+                                        "Module model, got function"):
+        LayerGradCam(lambda t: model(t), "0")
+    with pytest.raises(ValueError, match="KernelShap: takes a single input tensor, got 2"):
+        KernelShap(model).attribute((x, x), target=0)
+    with pytest.raises(ValueError, match="interpolate: mode must be one of nearest, linear, "
+                                         "bilinear, trilinear, got 'cubic'"):
+        interpolate(np.ones((1, 1, 2, 2)), (4, 4), "cubic")
+    with pytest.raises(ValueError, match=r"interpolate: an array of shape \(1, 1, 2, 2\) has 2 "
+                                         r"spatial axes but size \(4,\) has 1"):
+        interpolate(np.ones((1, 1, 2, 2)), 4)
+    with pytest.raises(ValueError, match=r"GuidedGradCam: cannot upsample a Grad-CAM map of "
+                                         r"shape \(2, 1\) to an input of shape \(2, 3\)"):
+        GuidedGradCam(model, "0").attribute(x, target=0)
+
+
+def test_a_layer_that_runs_twice_is_named():
+    lin = nn.Linear(3, 3)
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lin
+
+        def forward(self, x):
+            return self.lin(self.lin(x))
+
+    with pytest.raises(RuntimeError, match="LayerGradCam: the layer Linear ran 2 times in one "
+                                           "forward; expected exactly once"):
+        LayerGradCam(Twice(), "lin").attribute(axonic.randn(2, 3), target=0)

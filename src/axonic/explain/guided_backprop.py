@@ -65,7 +65,7 @@ class GuidedGradCam:
         guided = self.guided_backprop.attribute(items, target, additional_forward_args)
         out = []
         for x, g in zip(items, guided):
-            if x.ndim != cam.ndim:
+            if x.ndim != cam.ndim or x.ndim < 3:  # needs spatial axes to upsample over
                 raise ValueError(f"GuidedGradCam: cannot upsample a Grad-CAM map of shape "
                                  f"{tuple(cam.shape)} to an input of shape {tuple(x.shape)}")
             up = LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode)
