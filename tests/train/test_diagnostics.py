@@ -140,6 +140,18 @@ def test_class_imbalance_names_the_counts(digits):
     assert "weight" in f.advice
 
 
+def test_a_long_tail_of_classes_is_not_a_starved_class():
+    from axonic.train.diagnostics import rules
+
+    counts = [68, 37, 34, 25, 21, 18, 14, 12, 11, 9, 9, 8, 6, 5, 4, 3, 2, 1, 1, 1]  # letters
+    y = np.repeat(np.arange(len(counts)), counts)
+    wrong = np.zeros_like(y)  # everything predicted as the most frequent class
+    assert rules.imbalance(y, wrong) is None
+    starved = np.concatenate([np.repeat(np.arange(9), 140), [9] * 6])
+    hit = rules.imbalance(starved, np.zeros_like(starved))
+    assert hit["recall_of_rare_classes"] == {9: 0.0} and hit["ratio"] == 140 / 6
+
+
 def test_imbalanced_classes_the_model_gets_right_are_not_a_finding():
     X = np.zeros((105, 2), dtype=np.float32)
     X[100:, 1] = 1.0

@@ -230,7 +230,7 @@ class Diagnostics(Callback):
         if y.dtype.kind not in "iu" or y.ndim != 1:
             return
         classes, counts = np.unique(y, return_counts=True)
-        if len(classes) < 2 or counts.max() <= rules.IMBALANCE_RATIO * counts.min():
+        if len(classes) < 2 or np.median(counts) <= rules.IMBALANCE_RATIO * counts.min():
             return  # balanced enough: no need to predict
         out = _array(self.trainer.predict(x))
         if out.ndim != 2 or out.shape[1] < 2:
@@ -239,8 +239,8 @@ class Diagnostics(Callback):
         if hit:
             rare = ", ".join(f"{c}: {r:.0%}" for c, r in hit["recall_of_rare_classes"].items())
             self._report("class_imbalance", None, hit,
-                         f"the most frequent class has {hit['ratio']:.3g}x the examples of "
-                         f"the least frequent, and the model finds few of the rare ones "
+                         f"the typical class has {hit['ratio']:.3g}x the examples of the "
+                         f"rarest, and the model finds few of the rare ones "
                          f"(recall {rare})")
 
     def state_dict(self) -> dict:

@@ -20,7 +20,7 @@ OVERFIT_PATIENCE = 5       # epochs since the best validation loss
 OVERFIT_RISE = 0.1         # validation loss above its best by this share
 PLATEAU_EPOCHS = 3         # recent epochs that failed to improve on the best loss by 1 %
 PLATEAU_LEFT = 0.5         # ... while the loss is still above this share of the first
-IMBALANCE_RATIO = 10.0     # most / least frequent class
+IMBALANCE_RATIO = 10.0     # typical (median) class count / a rare class's count
 MISPREDICTED = 0.7         # ... and the share of a rare class's examples the model gets wrong
 CHECKED_EXAMPLES = 2048    # training examples predicted at the end to measure that
 
@@ -83,17 +83,20 @@ def plateau(train: list[float]):
 
 
 def imbalance(targets: np.ndarray, predictions: np.ndarray):
-    """Evidence when a class is over ``IMBALANCE_RATIO`` times rarer than the most frequent
-    and the model gets most of its examples wrong (SageMaker's ClassImbalance: both)."""
+    """Evidence when a class is over ``IMBALANCE_RATIO`` times rarer than the typical class
+    and the model gets most of its examples wrong (SageMaker's ClassImbalance has both
+    thresholds; it compares with the most frequent class, the median here, so that a long
+    tail such as the letters of a text is not taken for a starved class)."""
     if targets.dtype.kind not in "iub" or targets.ndim != 1 or targets.size == 0:
         return None
     classes, counts = np.unique(targets, return_counts=True)
-    if len(classes) < 2 or counts.max() <= IMBALANCE_RATIO * counts.min():
+    typical = float(np.median(counts))
+    if len(classes) < 2 or typical <= IMBALANCE_RATIO * counts.min():
         return None
     recall = {int(c): float(np.mean(predictions[targets == c] == c))
-              for c, k in zip(classes, counts) if k * IMBALANCE_RATIO < counts.max()}
+              for c, k in zip(classes, counts) if k * IMBALANCE_RATIO < typical}
     missed = {c: r for c, r in recall.items() if r < 1 - MISPREDICTED}
     if not missed:
         return None
     return {"counts": {int(c): int(k) for c, k in zip(classes, counts)},
-            "ratio": float(counts.max() / counts.min()), "recall_of_rare_classes": missed}
+            "ratio": typical / float(counts.min()), "recall_of_rare_classes": missed}
