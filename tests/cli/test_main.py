@@ -115,7 +115,8 @@ def test_the_command_runs_as_a_program():
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     r = subprocess.run([sys.executable, "-m", "axonic.cli.main", "--help"], capture_output=True,
                        text=True, env=env, cwd=ROOT)
-    assert r.returncode == 0 and "{train,evaluate,predict,summary,tune,cv}" in r.stdout
+    assert r.returncode == 0 and "{train,evaluate,predict,summary,tune,cv,explain,lr-find}" \
+        in r.stdout
 
 
 def test_csv_data_augmentation_and_regression(tmp_path, capsys):

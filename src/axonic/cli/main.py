@@ -6,6 +6,8 @@
     axonic summary CONFIG.toml
     axonic tune CONFIG.toml [--trials N] [--storage URL]   (axonic.cli.tune)
     axonic cv CONFIG.toml [--folds K]                       (axonic.cli.cv)
+    axonic explain RUN_DIR INPUT.npy [--method integrated_gradients] [--target 3] [--out F]
+    axonic lr-find [CONFIG.toml] [--out lr_find.png]
 
 Without a config, ``axonic train`` trains a small CNN on scikit-learn's 8x8 handwritten
 digits. The run directory it writes (the resolved config, the weights, what predict needs
@@ -49,12 +51,19 @@ def _parser() -> argparse.ArgumentParser:
 
     tune.add_parser(sub)
     cv.add_parser(sub)
+    from axonic.cli.explain import add_parser as add_explain
+    from axonic.cli.lr_find import add_parser as add_lr_find
+
+    add_explain(sub)
+    add_lr_find(sub)
     return p
 
 
 def main(argv=None) -> int:
     """Run the command line ``argv`` (``sys.argv[1:]`` by default); returns the exit code."""
     from axonic.cli.config import ConfigError
+    from axonic.cli.explain import cmd_explain
+    from axonic.cli.lr_find import cmd_lr_find
     from axonic.train.checkpoint import CheckpointError
 
     args = _parser().parse_args(argv)
@@ -63,7 +72,8 @@ def main(argv=None) -> int:
         from axonic.cli.tune import cmd_tune
 
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-                "summary": cmd_summary, "tune": cmd_tune, "cv": cmd_cv}[args.command](args)
+                "summary": cmd_summary, "tune": cmd_tune, "cv": cmd_cv,
+                "explain": cmd_explain, "lr-find": cmd_lr_find}[args.command](args)
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         print(f"axonic {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -192,6 +202,10 @@ def cmd_train(args) -> int:
     steps = -(-len(splits.train[0]) // batch)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
     callbacks = build_callbacks(cfg, run, splits.val is not None)
+    from axonic.train.diagnostics import Diagnostics, TrainingReport
+
+    callbacks.append(diagnostics := Diagnostics(verbose=not args.quiet and is_main))
+    callbacks.append(TrainingReport(run / "report.html", diagnostics, title=cfg["name"]))
     trainer = Trainer(model, optimizer, loss, metrics=build_metrics(cfg), callbacks=callbacks,
                       device=tr["device"], grad_accum_steps=tr["grad_accum_steps"],
                       clip_grad_norm=tr["clip_grad_norm"], l2=tr["l2"], scheduler=scheduler,
@@ -218,7 +232,8 @@ def cmd_train(args) -> int:
     axonic.save(model.state_dict(), run.model)
     if history.stop_reason:
         print(f"axonic train: stopped early: {history.stop_reason}", file=sys.stderr)
-    result = {"history": history.history, "stop_reason": history.stop_reason}
+    result = {"history": history.history, "stop_reason": history.stop_reason,
+              "findings": [str(f) for f in diagnostics.findings]}
     if splits.test is not None:
         output = trainer.predict(splits.test[0]).numpy()
         result["test"] = _report(cfg, splits.test[1], output)
