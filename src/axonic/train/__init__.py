@@ -16,6 +16,7 @@ from axonic.train.callbacks import (
     TerminateOnNaN,
 )
 from axonic.train.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from axonic.train.diagnostics import Diagnostics, Monitor, TrainingReport, lr_find
 from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
 from axonic.train.regularization import L2Penalty
@@ -27,7 +28,8 @@ __all__ = ["Trainer", "History", "Callback", "CSVLogger", "EarlyStopping",
            "LearningRateScheduler", "ModelCheckpoint", "Plotter", "ProgressBar", "TensorBoard",
            "TerminateOnNaN", "StopTraining", "L2Penalty", "ScheduleStepper", "RunDir",
            "CheckpointError", "read_checkpoint", "write_checkpoint", "NonFiniteLossError",
-           "NonFiniteLossWarning", "metrics"]
+           "NonFiniteLossWarning", "metrics", "Diagnostics", "Monitor", "TrainingReport",
+           "lr_find"]
 
 
 def __getattr__(name):

@@ -218,6 +218,13 @@ class Trainer:
         xp = axonic.backend.get_array_module(outs[0]) if outs else np
         return axonic.tensor(xp.concatenate(outs)) if outs else axonic.zeros(0)
 
+    def lr_find(self, data, **kwargs):
+        """The learning-rate range test on ``data`` (``axonic.train.lr_find``); the model and
+        optimizer are put back afterwards."""
+        from axonic.train.diagnostics.lr_find import lr_find
+
+        return lr_find(self, data, **kwargs)
+
     # --- checkpoints ----------------------------------------------------------------------
     def checkpoint_state(self) -> tuple[dict, dict]:
         """``(arrays, state)`` for ``checkpoint.write_checkpoint``: everything needed to
