@@ -43,7 +43,7 @@ from axonic.io.guarded import (
     read_in,
 )
 from axonic.io.safetensors import loads
-from axonic.train.run_dir import CHECKPOINT_PREFIX, LAST, RunDir
+from axonic.train.run_dir import CHECKPOINT_PREFIX, LAST, DirLock, RunDir
 
 FORMAT = "axonic-checkpoint"
 VERSION = 2  # 2: the manifest holds its own SHA256
@@ -334,6 +334,15 @@ class CheckpointDir:
 
     def __init__(self, dirpath):
         self.dirpath = Path(dirpath)
+        self._lock = DirLock(self.dirpath)
+
+    def lock(self) -> None:
+        """Hold the folder's lock (a second writer gets "in use by pid N"); also checks
+        up front that the folder is writable."""
+        self._lock.acquire()
+
+    def unlock(self) -> None:
+        self._lock.release()
 
     def save(self, arrays: dict, state: dict, names=(LAST,)) -> Path:
         self.dirpath.mkdir(parents=True, exist_ok=True)
