@@ -254,7 +254,14 @@ def build_callbacks(cfg: dict, run_dir, has_validation: bool) -> list:
     if c["csv_logger"]:
         out.append(CSVLogger(run.history))
     if c["plotter"]:
-        out.append(Plotter(run.curves))
+        import importlib.util
+        import sys
+
+        if importlib.util.find_spec("matplotlib") is None:  # never costs a finished run
+            print(f"axonic: matplotlib is not installed, so {RunDir.CURVES} is not drawn "
+                  "(pip install 'axonic[extras]')", file=sys.stderr)
+        else:
+            out.append(Plotter(run.curves))
     if c["tensorboard"]:
         out.append(TensorBoard(run.tensorboard))
     if c["model_checkpoint"] is not None:

@@ -49,6 +49,11 @@ def _call(where: str, factory, args: dict):
                 allowed = [k for k in params if k != "self"]
                 raise ConfigError(f"{where}: unknown key {key!r}.{_closest(key, allowed)} "
                                   f"Allowed keys: {', '.join(allowed)}")
+    for key, value in args.items():  # as_images = {a = 1} is not a boolean
+        if key in params and isinstance(params[key].default, bool) and not isinstance(value,
+                                                                                      bool):
+            raise ConfigError(f"{where}: {key} must be a boolean (true or false), got "
+                              f"{value!r} ({type(value).__name__})")
     try:
         return factory(**args)
     except (TypeError, ValueError, KeyError, OSError) as e:
