@@ -119,8 +119,10 @@ def build_from_table(where: str, table: dict, types: dict, kind: str, extra=None
               else v for k, v in kwargs.items()}
     try:
         return cls(**given, **kwargs)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         raise ConfigError(f"{where} ({name}): {e}") from None
+    except MemoryError as e:  # the pre-check's estimate missed this layer's allocation
+        raise ConfigError(f"{where} ({name}): does not fit in memory ({e})") from None
 
 
 def build_model(cfg: dict) -> nn.Sequential:

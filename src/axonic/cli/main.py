@@ -374,9 +374,11 @@ def cmd_summary(args) -> int:
 
     cfg = _config(args.config)
     splits, model, loss, out_shape = _setup(cfg)
+    from axonic.cli.preflight import check_metrics
+
     optimizer = build_optimizer(cfg, model.parameters())
     build_scheduler(cfg, optimizer, 1)
-    build_metrics(cfg)
+    check_metrics(cfg, build_metrics(cfg))
     import axonic
 
     print(f"{cfg['name']}: {cfg['data']['dataset']} -> train {len(splits.train[0])}, "

@@ -106,20 +106,23 @@ def check_metrics(cfg: dict, metrics: list) -> None:
                               f"but loss {cfg['loss']['type']} makes this a {task} run")
 
 
-_SIZE_KEYS = ("in_features", "out_features", "in_channels", "out_channels", "num_embeddings",
-              "embedding_dim", "hidden_size", "input_size", "d_model", "dim_feedforward",
-              "num_features", "in1_features", "in2_features")
+# integer arguments that are not sizes of a weight (every other integer may be one)
+_NOT_SIZES = ("kernel_size", "stride", "padding", "dilation", "output_padding", "groups",
+              "num_layers", "nhead", "num_heads", "dim", "start_dim", "end_dim", "seed")
 
 
 def estimate_bytes(layer: dict) -> int:
     """An upper estimate of a layer's float32 weights from its size arguments: the two
     largest sizes multiplied (times the kernel's area and 4 for recurrent gates)."""
-    sizes = sorted((v for k, v in layer.items() if k in _SIZE_KEYS and isinstance(v, int)
-                    and not isinstance(v, bool)), reverse=True)
+    sizes = sorted((v for k, v in layer.items() if k not in _NOT_SIZES and isinstance(v, int)
+                    and not isinstance(v, bool) and v > 0), reverse=True)
     n = math.prod(sizes[:2]) if sizes else 0
     k = layer.get("kernel_size", 1)
-    n *= math.prod(k) if isinstance(k, list) else (k if isinstance(k, int) else 1)
-    n *= 4 * max(1, int(layer.get("num_layers", 1))) if "hidden_size" in layer else 1
+    n *= math.prod(v for v in (k if isinstance(k, list) else [k])
+                   if isinstance(v, int) and not isinstance(v, bool) and v > 0)
+    layers = layer.get("num_layers", 1)
+    layers = layers if isinstance(layers, int) and layers > 0 else 1
+    n *= 4 * layers if "hidden_size" in layer else 1
     return 4 * n
 
 

@@ -233,6 +233,8 @@ def load(path, device=None) -> OrderedDict:
         fd, size = open_regular(os.path.realpath(path))
     except UnsafeFileError as e:
         raise ValueError(f"axonic.load: {e}") from None
+    except FileNotFoundError:
+        raise FileNotFoundError(f"axonic.load: {path!r} is a link to a missing file") from None
     try:
         head = read_fd(fd, min(size, 8))
         if len(head) == 8:

@@ -154,7 +154,8 @@ def check_resume_state(arrays: dict, state: dict, model=None) -> None:
     _need(isinstance(state.get("stop_training", False), bool), "'stop_training' must be a "
                                                                "boolean")
     loader = state.get("loader")
-    _need(isinstance(loader, dict) and (loader.get("seed") is None or _is_int(loader["seed"]))
+    _need(isinstance(loader, dict) and "seed" in loader
+          and (loader["seed"] is None or _is_int(loader["seed"]))
           and isinstance(loader.get("state"), dict) and _is_int(loader["state"].get("batch")),
           "'loader' must be {seed: int or null, state: {batch: int >= 0, ...}}")
     for group in ("model", "optimizer", "extra"):
