@@ -80,7 +80,7 @@ def read_fd(fd: int, size: int, sha256=None) -> bytes:
 def read_in(folder_fd: int, name: str, size: int, where: str) -> tuple[bytes, str]:
     """Read the regular file ``name`` of an open folder, which must have exactly ``size``
     bytes; returns ``(data, sha256 hex)``."""
-    fd, actual = open_regular(check_name(name, where), size, dir_fd=folder_fd)
+    fd, actual = open_regular(check_name(name, where), None, dir_fd=folder_fd)
     try:
         if actual != size:
             raise UnsafeFileError(f"{where}: {name} has {actual} bytes, the manifest says "
