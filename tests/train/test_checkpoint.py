@@ -9,11 +9,11 @@ import pytest
 from axonic.train.checkpoint import (
     CheckpointDir,
     CheckpointError,
+    _manifest_digest,
     read_checkpoint,
     resolve_checkpoint,
     write_checkpoint,
 )
-from axonic.train.checkpoint import _manifest_digest
 
 
 def sample(tmp_path, name="c"):

@@ -108,7 +108,14 @@ def _setup(cfg):
     through model and loss, and a column per class."""
     import axonic
     from axonic.cli import preflight
-    from axonic.cli.builders import build_loss, build_model, check_model
+    from axonic.cli.builders import (
+        build_loss,
+        build_metrics,
+        build_model,
+        build_optimizer,
+        build_scheduler,
+        check_model,
+    )
     from axonic.cli.data import build_splits
 
     preflight.check_name(cfg["name"])
@@ -126,6 +133,8 @@ def _setup(cfg):
     classes = len(splits.classes) if splits.classes else (
         int(y.max()) + 1 if y.dtype.kind in "iu" and y.ndim == 1 and len(y) else None)
     preflight.check_classes(cfg, out_shape, classes)
+    preflight.check_metrics(cfg, build_metrics(cfg))
+    build_scheduler(cfg, build_optimizer(cfg, model.parameters()), 1)  # a dry build: checks
     return splits, model, loss, out_shape
 
 
@@ -249,7 +258,6 @@ def cmd_train(args) -> int:
 
 def _train(args, cfg, run, splits, model, loss, start) -> int:
     import axonic
-    from axonic.cli import preflight
     from axonic.cli.builders import (
         build_callbacks,
         build_metrics,
@@ -264,7 +272,6 @@ def _train(args, cfg, run, splits, model, loss, start) -> int:
     steps = -(-len(splits.train[0]) // batch)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
     metrics = build_metrics(cfg)
-    preflight.check_metrics(cfg, metrics)
     callbacks = build_callbacks(cfg, run, splits.val is not None)
     trainer = Trainer(model, optimizer, loss, metrics=metrics, callbacks=callbacks,
                       device=tr["device"], grad_accum_steps=tr["grad_accum_steps"],
@@ -344,14 +351,22 @@ def cmd_predict(args) -> int:
     with axonic.no_grad():
         out = np.concatenate([model(axonic.tensor(X[i:i + 256])).numpy()
                               for i in range(0, len(X), 256)])
-    if is_classification(cfg):
+    if args.proba and not is_classification(cfg):
+        raise ConfigError("predict --proba: this run is a regression (loss "
+                          f"{cfg['loss']['type']}); it has no class probabilities")
+    if args.proba:
+        result = _probabilities(cfg, out)
+        classes = pre.get("classes") or list(range(result.shape[1]))
+        lines = [",".join(str(c) for c in classes)] + [
+            ",".join(f"{v:.6f}" for v in row) for row in result]
+    elif is_classification(cfg):
         if out.ndim == 2 and out.shape[1] > 1:
             pred = out.argmax(1)
         else:
             pred = (out.reshape(-1) > (0.5 if cfg["loss"]["type"] == "BCELoss" else 0.0))
             pred = pred.astype(np.int64)
         classes = pre.get("classes")
-        lines = [str(classes[p]) if classes else str(p) for p in pred]
+        lines = [str(classes[p]) if classes and p < len(classes) else str(p) for p in pred]
         result = pred
     else:
         result = out
@@ -362,11 +377,25 @@ def cmd_predict(args) -> int:
             np.save(path, result)
         else:
             np.savetxt(path, np.asarray(result).reshape(len(result), -1), delimiter=",",
-                       fmt="%d" if result.dtype.kind == "i" else "%.8g")
+                       fmt="%d" if result.dtype.kind == "i" else "%.8g",
+                       header=lines[0] if args.proba else "", comments="")
         print(f"wrote {len(result)} predictions to {path}")
     else:
         print("\n".join(lines))
     return 0
+
+
+def _probabilities(cfg, out: np.ndarray) -> np.ndarray:
+    """Class probabilities from the model's outputs, by the loss it was trained with."""
+    loss = cfg["loss"]["type"]
+    out = out.reshape(len(out), -1).astype(np.float64)
+    if loss == "NLLLoss":  # the model ends in LogSoftmax
+        return np.exp(out)
+    if loss in ("BCELoss", "BCEWithLogitsLoss"):
+        p = out if loss == "BCELoss" else 1 / (1 + np.exp(-out))
+        return np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p
+    e = np.exp(out - out.max(axis=1, keepdims=True))  # CrossEntropyLoss: logits
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def cmd_summary(args) -> int:
@@ -374,11 +403,9 @@ def cmd_summary(args) -> int:
 
     cfg = _config(args.config)
     splits, model, loss, out_shape = _setup(cfg)
-    from axonic.cli.preflight import check_metrics
-
     optimizer = build_optimizer(cfg, model.parameters())
     build_scheduler(cfg, optimizer, 1)
-    check_metrics(cfg, build_metrics(cfg))
+    build_metrics(cfg)
     import axonic
 
     print(f"{cfg['name']}: {cfg['data']['dataset']} -> train {len(splits.train[0])}, "
