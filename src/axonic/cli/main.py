@@ -169,6 +169,7 @@ def _load_run(path):
 
 def _report(cfg, target, output, out=None, split: str = "test", classes=None) -> dict:
     from axonic.cli.builders import is_classification
+    from axonic.cli.report import confusion_text
     from axonic.train import RunDir
     from axonic.train.metrics import classification_report, regression_report
 
@@ -179,7 +180,7 @@ def _report(cfg, target, output, out=None, split: str = "test", classes=None) ->
         print(f"{split} accuracy: {r['accuracy']:.4f}   macro F1: {r['f1_macro']:.4f}"
               + (f"   ROC-AUC: {r['roc_auc']:.4f}" if "roc_auc" in r else ""), file=out)
         if len(r["confusion_matrix"]) <= 12:
-            print(_confusion(r["confusion_matrix"], classes), file=out)
+            print(confusion_text(r["confusion_matrix"], classes), file=out)
         else:
             print(f"(the confusion matrix is in {RunDir.TEST_METRICS})", file=out)
     else:
@@ -187,19 +188,6 @@ def _report(cfg, target, output, out=None, split: str = "test", classes=None) ->
         print(f"{split} " + "   ".join(f"{k.upper()}: {v:.4g}" for k, v in r.items()),
               file=out)
     return r
-
-
-def _confusion(matrix, classes=None) -> str:
-    """The confusion matrix as text, rows and columns named by the class names."""
-    m = np.asarray(matrix)
-    names = [str(c) for c in classes] if classes and len(classes) == len(m) else [
-        str(i) for i in range(len(m))]
-    width = max(max(len(n) for n in names), len(str(m.max())), 3) + 1
-    left = max(len(n) for n in names) + 2
-    head = " " * left + "".join(f"{n:>{width}}" for n in names)
-    rows = [f"{n:>{left - 2}}: " + "".join(f"{v:>{width}}" for v in row)
-            for n, row in zip(names, m)]
-    return "true \\ predicted\n" + head + "\n" + "\n".join(rows)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -338,6 +326,7 @@ def cmd_predict(args) -> int:
     from axonic.cli.builders import is_classification
     from axonic.cli.config import ConfigError
     from axonic.cli.data import read_table, standardize
+    from axonic.cli.report import probabilities
 
     cfg, pre, model = _load_run(args.run_dir)
     X = read_table(args.input)
@@ -355,7 +344,7 @@ def cmd_predict(args) -> int:
         raise ConfigError("predict --proba: this run is a regression (loss "
                           f"{cfg['loss']['type']}); it has no class probabilities")
     if args.proba:
-        result = _probabilities(cfg, out)
+        result = probabilities(cfg, out)
         classes = pre.get("classes") or list(range(result.shape[1]))
         lines = [",".join(str(c) for c in classes)] + [
             ",".join(f"{v:.6f}" for v in row) for row in result]
@@ -383,19 +372,6 @@ def cmd_predict(args) -> int:
     else:
         print("\n".join(lines))
     return 0
-
-
-def _probabilities(cfg, out: np.ndarray) -> np.ndarray:
-    """Class probabilities from the model's outputs, by the loss it was trained with."""
-    loss = cfg["loss"]["type"]
-    out = out.reshape(len(out), -1).astype(np.float64)
-    if loss == "NLLLoss":  # the model ends in LogSoftmax
-        return np.exp(out)
-    if loss in ("BCELoss", "BCEWithLogitsLoss"):
-        p = out if loss == "BCELoss" else 1 / (1 + np.exp(-out))
-        return np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p
-    e = np.exp(out - out.max(axis=1, keepdims=True))  # CrossEntropyLoss: logits
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def cmd_summary(args) -> int:
