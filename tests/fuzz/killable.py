@@ -1,4 +1,4 @@
-"""A training run for the kill -9 tests: ``python -m tests.fuzz.killable DIR MODE``.
+"""A training run for the kill -9 tests: ``python -m tests.fuzz.killable DIR MODE EPOCHS``.
 
 It trains tests/train/tiny.py's model with a checkpoint at every step, resuming from
 ``DIR/last`` when there is one. ``MODE=cleanup`` makes the clean-up of old checkpoints
@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.train import tiny
 
 
-def main(folder: str, mode: str) -> None:
+def main(folder: str, mode: str, epochs: int) -> None:
     folder = Path(folder)
     if mode == "cleanup":
         real = shutil.rmtree
@@ -26,9 +26,9 @@ def main(folder: str, mode: str) -> None:
             time.sleep(30)  # killed here
             real(path, ignore_errors=ignore_errors)
         shutil.rmtree = rmtree_then_hang
-    tiny.run(folder, epochs=6, resume=(folder / "last").is_symlink(), every_n_steps=1,
+    tiny.run(folder, epochs=epochs, resume=(folder / "last").is_symlink(), every_n_steps=1,
              sleep=0.01)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))

@@ -193,9 +193,9 @@ def test_interrupted_clean_up_leaves_no_half_deleted_checkpoint(tmp_path, monkey
     assert not first.exists()  # renamed away whole before deletion began
     ckpts = [p for p in tmp_path.iterdir() if p.name.startswith("ckpt-")]
     assert len(ckpts) == 1 and read_checkpoint(ckpts[0])[1]["step"] == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".trash-")]
     save(d, 3, 3)  # the next save removes the leftover
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".lock"] \
-        or [p.name for p in tmp_path.iterdir() if p.name.startswith(".trash")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".trash-")] == []
 
 
 def test_clean_up_keeps_a_users_folder_that_merely_matches_ckpt(tmp_path):

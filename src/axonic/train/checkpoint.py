@@ -337,9 +337,13 @@ class CheckpointDir:
         self._lock = DirLock(self.dirpath)
 
     def lock(self) -> None:
-        """Hold the folder's lock (a second writer gets "in use by pid N"); also checks
-        up front that the folder is writable."""
+        """Hold the folder's lock (a second writer gets "in use by pid N"), which also
+        checks up front that the folder is writable; then remove what an interrupted
+        writer left (``.trash-*``, temporary folders and links)."""
         self._lock.acquire()
+        for p in self.dirpath.iterdir():
+            if p.name.startswith(_TRASH) or _TMP.fullmatch(p.name):
+                _remove(p)
 
     def unlock(self) -> None:
         self._lock.release()
