@@ -218,6 +218,7 @@ def _train_process(tmp_path, epochs=400):
     return proc, run
 
 
+@pytest.mark.slow  # a subprocess trained for seconds
 @pytest.mark.parametrize("presses", [1, 2])
 def test_ctrl_c_exits_130_with_the_resume_command_and_no_test_metrics(tmp_path, presses):
     proc, run = _train_process(tmp_path)

@@ -81,6 +81,7 @@ def run_kills(tmp_path, kills: int, seed: int, epochs: int):
     return done
 
 
+@pytest.mark.slow  # a subprocess trained for seconds
 def test_kill9_at_random_moments_and_in_cleanup_never_leaves_a_corrupt_folder(tmp_path):
     assert run_kills(tmp_path, kills=4, seed=0, epochs=6) == 4
 

@@ -218,6 +218,7 @@ def test_a_deleted_last_target_is_an_error_not_a_fresh_start(tmp_path):
     resume_refused(tmp_path / "ckpts", "last points to .* which is missing")
 
 
+@pytest.mark.slow  # a subprocess trained for seconds
 def test_a_second_writer_gets_in_use_by_pid_and_the_first_finishes_untouched(tmp_path):
     folder = tmp_path / "ckpts"
     first = subprocess.Popen([sys.executable, "-m", "tests.train.tiny", str(folder), "0.05"],

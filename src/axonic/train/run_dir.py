@@ -86,7 +86,10 @@ class DirLock:
             self.fd = None
 
     def __del__(self):  # a writer dropped after an error lets go of its folder
-        self.release()
+        try:
+            self.release()
+        except Exception:  # noqa: BLE001  (at interpreter exit the kernel releases it anyway)
+            pass
 
     def __enter__(self) -> DirLock:
         return self.acquire()
