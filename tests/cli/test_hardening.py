@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from axonic.cli.main import main
@@ -232,3 +233,35 @@ def test_ctrl_c_exits_130_with_the_resume_command_and_no_test_metrics(tmp_path, 
     if presses == 1:
         assert f"Continue with: axonic train --resume {run}" in err
     assert not (run / "test_metrics.json").exists()
+
+
+def test_predict_takes_raw_csv_rows_with_text_columns_and_names_classes(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    size = rng.uniform(0, 1, 200)
+    color = rng.choice(["red", "blue", "green"], 200)
+    label = np.where((color == "red") | (size > 0.8), "yes", "no")
+    rows = ["size,color,label"] + [f"{s:.4f},{c},{v}" for s, c, v in zip(size, color, label)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    path = tmp_path / "c.toml"
+    path.write_text("""
+epochs = 60
+[data]
+dataset = "csv"
+args = { path = "t.csv", target = "label" }
+batch_size = 16
+[model]
+layers = [{ type = "Linear", in_features = 4, out_features = 16 }, { type = "ReLU" },
+          { type = "Linear", in_features = 16, out_features = 2 }]
+[optimizer]
+type = "Adam"
+lr = 0.03
+[callbacks]
+plotter = false
+""")
+    run = tmp_path / "run"
+    assert main(["train", str(path), "--out", str(run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert " no:" in out and "yes:" in out  # the confusion matrix names the classes
+    (tmp_path / "raw.csv").write_text("size,color\n0.1,red\n0.2,blue\n0.95,green\n")
+    assert main(["predict", str(run), str(tmp_path / "raw.csv")]) == 0
+    assert capsys.readouterr().out.split() == ["yes", "no", "yes"]

@@ -211,6 +211,53 @@ def build_splits(cfg: dict) -> Splits:
     return out
 
 
+def raw_csv_features(cfg: dict, path) -> np.ndarray | None:
+    """The features of raw CSV rows (text columns included) encoded exactly as the training
+    run's ``dataset = "csv"`` encoded its own, or None when the run is not a CSV run or the
+    file is plain numbers. The training CSV must still be where the config says; a missing
+    target column is filled with a placeholder (it is not used)."""
+    import csv
+    import tempfile
+
+    data = cfg["data"]
+    if data["dataset"] != "csv" or Path(path).suffix != ".csv":
+        return None
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = [r for r in csv.reader(f) if r]
+    if not rows:
+        raise ConfigError(f"predict: {path} is empty")
+    train = load_dataset(data)
+    names = [c.strip() for c in rows[0]]
+    if not set(names) <= set(train.columns):
+        return None  # no header of the training columns: numbers, read as before
+    first = _first_row(data["args"].get("path"))
+    with tempfile.TemporaryDirectory() as tmp:
+        full = Path(tmp) / "rows.csv"
+        with open(full, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(train.columns)
+            for r in rows[1:]:
+                cells = dict(zip(names, r))
+                w.writerow([cells.get(c, first[c]) for c in train.columns])
+        from axonic.data import datasets
+
+        args = {k: v for k, v in data["args"].items() if k != "path"}
+        ds = _call("predict (csv)", lambda **a: datasets.CSVDataset(full, **a,
+                                                                    reference=train), args)
+    return np.asarray(ds.tensors[0].numpy())
+
+
+def _first_row(path) -> dict:
+    """The training file's first row by column (placeholders for absent columns)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = [c.strip() for c in next(reader)]
+        row = next(r for r in reader if r)
+    return dict(zip(header, row))
+
+
 def standardize(X: np.ndarray, preprocess: dict) -> np.ndarray:
     """Apply the training set's mean and std recorded in ``preprocess`` (if any)."""
     st = preprocess.get("standardize")

@@ -325,11 +325,12 @@ def cmd_predict(args) -> int:
     import axonic
     from axonic.cli.builders import is_classification
     from axonic.cli.config import ConfigError
-    from axonic.cli.data import read_table, standardize
+    from axonic.cli.data import raw_csv_features, read_table, standardize
     from axonic.cli.report import probabilities
 
     cfg, pre, model = _load_run(args.run_dir)
-    X = read_table(args.input)
+    X = raw_csv_features(cfg, args.input)  # text columns encoded as in training
+    X = read_table(args.input) if X is None else X
     shape = tuple(pre["input_shape"])
     per_sample = int(np.prod(shape)) if shape else 1
     if X.size % per_sample or (X.ndim > 1 and int(np.prod(X.shape[1:])) != per_sample):
