@@ -265,3 +265,20 @@ plotter = false
     (tmp_path / "raw.csv").write_text("size,color\n0.1,red\n0.2,blue\n0.95,green\n")
     assert main(["predict", str(run), str(tmp_path / "raw.csv")]) == 0
     assert capsys.readouterr().out.split() == ["yes", "no", "yes"]
+
+
+def test_curves_have_y_labels_whole_epochs_a_titled_run_and_a_named_lr_line(tmp_path):
+    from axonic.train import History
+    from axonic.train.callbacks.plotter import history_figure
+
+    h = History()
+    for e in range(3):
+        h.append(e, {"loss": 1.0 / (e + 1), "val_loss": 1.2 / (e + 1), "lr": 0.1 / (e + 1)})
+    fig = history_figure(h, title="iris_mlp: test accuracy 0.9667")
+    axes = fig.get_axes()
+    assert [a.get_ylabel() for a in axes] == ["loss", "learning rate"]
+    assert fig._suptitle.get_text() == "iris_mlp: test accuracy 0.9667"
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["learning rate"]
+    fig.canvas.draw()
+    ticks = axes[0].get_xticks()
+    assert all(float(t).is_integer() for t in ticks)

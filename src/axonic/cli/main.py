@@ -292,8 +292,21 @@ def _train(args, cfg, run, splits, model, loss, start) -> int:
         result["test"] = _report(cfg, splits.test[1], output, classes=splits.classes)
     result["wall_time_s"] = time.perf_counter() - start
     run.test_metrics.write_text(json.dumps(result, indent=1))
+    _titled_curves(cfg, run, history, result.get("test"))
     print(f"run directory: {run.path}  ({result['wall_time_s']:.1f}s)")
     return EXIT_OK if not reason else EXIT_STOPPED
+
+
+def _titled_curves(cfg, run, history, test) -> None:
+    """Redraw the curves with the run's name and test score in the title."""
+    if not run.curves.is_file() or not len(history):
+        return  # no Plotter (off, or matplotlib missing)
+    from axonic.train.callbacks.plotter import plot_history
+
+    key = "accuracy" if test and "accuracy" in test else ("r2" if test and "r2" in test
+                                                          else None)
+    score = f": test {key} {test[key]:.4f}" if key else ""
+    plot_history(history, run.curves, title=f"{cfg['name']}{score}")
 
 
 def _dataset(arrays, transform=None):
