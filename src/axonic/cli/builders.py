@@ -119,8 +119,10 @@ def build_from_table(where: str, table: dict, types: dict, kind: str, extra=None
               else v for k, v in kwargs.items()}
     try:
         return cls(**given, **kwargs)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         raise ConfigError(f"{where} ({name}): {e}") from None
+    except MemoryError as e:  # the pre-check's estimate missed this layer's allocation
+        raise ConfigError(f"{where} ({name}): does not fit in memory ({e})") from None
 
 
 def build_model(cfg: dict) -> nn.Sequential:
@@ -254,7 +256,14 @@ def build_callbacks(cfg: dict, run_dir, has_validation: bool) -> list:
     if c["csv_logger"]:
         out.append(CSVLogger(run.history))
     if c["plotter"]:
-        out.append(Plotter(run.curves))
+        import importlib.util
+        import sys
+
+        if importlib.util.find_spec("matplotlib") is None:  # never costs a finished run
+            print(f"axonic: matplotlib is not installed, so {RunDir.CURVES} is not drawn "
+                  "(pip install 'axonic[extras]')", file=sys.stderr)
+        else:
+            out.append(Plotter(run.curves))
     if c["tensorboard"]:
         out.append(TensorBoard(run.tensorboard))
     if c["model_checkpoint"] is not None:

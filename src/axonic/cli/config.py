@@ -131,6 +131,7 @@ def resolve(cfg: dict) -> dict:
     """Check ``cfg`` against the schema and return it with every default filled in."""
     if not isinstance(cfg, dict):
         raise ConfigError(f"config: expected a table, got {type(cfg).__name__}")
+    _check_depth("the configuration", cfg)
     out = _check_table("", cfg, TOP)
     for name in ("data", "model", "training", "callbacks"):
         out[name] = _check_table(name, out[name], SECTIONS[name])
@@ -146,6 +147,8 @@ def resolve(cfg: dict) -> dict:
     for name, lo in (("batch_size", 1),):
         if data[name] < lo:
             raise ConfigError(f"data.{name}: expected an integer >= {lo}, got {data[name]}")
+    if not 0 <= out["seed"] < 2**32:
+        raise ConfigError(f"seed: expected an integer in [0, 2**32), got {out['seed']}")
     if out["epochs"] < 0 or out["seed"] < 0:
         raise ConfigError(f"epochs and seed must be >= 0, got epochs={out['epochs']}, "
                           f"seed={out['seed']}")
@@ -178,6 +181,22 @@ def resolve(cfg: dict) -> dict:
     return out
 
 
+MAX_DEPTH = 16  # a config nests 4 deep; deeper is a mistake (and deepcopy would recurse)
+
+
+def _check_depth(where, obj) -> None:
+    stack = [(obj, 0)]
+    while stack:
+        x, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"config: {where} nests arrays or tables more than {MAX_DEPTH} "
+                              "levels deep")
+        if isinstance(x, dict):
+            stack.extend((v, depth + 1) for v in x.values())
+        elif isinstance(x, list):
+            stack.extend((v, depth + 1) for v in x)
+
+
 def load_config(path) -> dict:
     """Parse and resolve a TOML configuration file."""
     path = Path(path)
@@ -188,6 +207,9 @@ def load_config(path) -> dict:
             raw = tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config: {path} is not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"config: {path} nests arrays or tables too deeply to read") from None
+    _check_depth(path, raw)
     cfg = resolve(raw)
     args = cfg["data"]["args"]
     if isinstance(args.get("path"), str) and not Path(args["path"]).is_absolute():

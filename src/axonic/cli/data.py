@@ -49,6 +49,11 @@ def _call(where: str, factory, args: dict):
                 allowed = [k for k in params if k != "self"]
                 raise ConfigError(f"{where}: unknown key {key!r}.{_closest(key, allowed)} "
                                   f"Allowed keys: {', '.join(allowed)}")
+    for key, value in args.items():  # as_images = {a = 1} is not a boolean
+        if key in params and isinstance(params[key].default, bool) and not isinstance(value,
+                                                                                      bool):
+            raise ConfigError(f"{where}: {key} must be a boolean (true or false), got "
+                              f"{value!r} ({type(value).__name__})")
     try:
         return factory(**args)
     except (TypeError, ValueError, KeyError, OSError) as e:
@@ -204,6 +209,53 @@ def build_splits(cfg: dict) -> Splits:
 
         out.train_transform = Compose(augment) if len(augment) > 1 else augment[0]
     return out
+
+
+def raw_csv_features(cfg: dict, path) -> np.ndarray | None:
+    """The features of raw CSV rows (text columns included) encoded exactly as the training
+    run's ``dataset = "csv"`` encoded its own, or None when the run is not a CSV run or the
+    file is plain numbers. The training CSV must still be where the config says; a missing
+    target column is filled with a placeholder (it is not used)."""
+    import csv
+    import tempfile
+
+    data = cfg["data"]
+    if data["dataset"] != "csv" or Path(path).suffix != ".csv":
+        return None
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = [r for r in csv.reader(f) if r]
+    if not rows:
+        raise ConfigError(f"predict: {path} is empty")
+    train = load_dataset(data)
+    names = [c.strip() for c in rows[0]]
+    if not set(names) <= set(train.columns):
+        return None  # no header of the training columns: numbers, read as before
+    first = _first_row(data["args"].get("path"))
+    with tempfile.TemporaryDirectory() as tmp:
+        full = Path(tmp) / "rows.csv"
+        with open(full, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(train.columns)
+            for r in rows[1:]:
+                cells = dict(zip(names, r))
+                w.writerow([cells.get(c, first[c]) for c in train.columns])
+        from axonic.data import datasets
+
+        args = {k: v for k, v in data["args"].items() if k != "path"}
+        ds = _call("predict (csv)", lambda **a: datasets.CSVDataset(full, **a,
+                                                                    reference=train), args)
+    return np.asarray(ds.tensors[0].numpy())
+
+
+def _first_row(path) -> dict:
+    """The training file's first row by column (placeholders for absent columns)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = [c.strip() for c in next(reader)]
+        row = next(r for r in reader if r)
+    return dict(zip(header, row))
 
 
 def standardize(X: np.ndarray, preprocess: dict) -> np.ndarray:

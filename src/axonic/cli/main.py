@@ -1,13 +1,18 @@
 """The ``axonic`` command: train, evaluate, predict and summarise from a TOML config.
 
     axonic train [CONFIG.toml] [--epochs N] [--out DIR] [--seed S] [--quiet]
-    axonic evaluate RUN_DIR
-    axonic predict RUN_DIR INPUT.npy|INPUT.csv [--output FILE]
+    axonic evaluate RUN_DIR [--split test|val|train]
+    axonic predict RUN_DIR INPUT.npy|INPUT.csv [--output FILE] [--proba]
     axonic summary CONFIG.toml
     axonic tune CONFIG.toml [--trials N] [--storage URL]   (axonic.cli.tune)
     axonic cv CONFIG.toml [--folds K]                       (axonic.cli.cv)
     axonic explain RUN_DIR INPUT.npy [--method integrated_gradients] [--target 3] [--out F]
     axonic lr-find [CONFIG.toml] [--out lr_find.png]
+    axonic --version
+
+Every failure is one line on stderr and a documented exit code (docs/ERRORS.md): 0 done,
+1 training stopped early (non-finite loss) or an internal error, 2 a usage, config, data,
+checkpoint or environment error, 130 interrupted (the resume command is printed).
 
 Without a config, ``axonic train`` trains a small CNN on scikit-learn's 8x8 handwritten
 digits. The run directory it writes (the resolved config, the weights, what predict needs
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +35,9 @@ import numpy as np
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="axonic", description="Train and use axonic models "
                                 "described by a TOML configuration.")
+    from axonic import __version__
+
+    p.add_argument("--version", action="version", version=f"axonic {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model (default: a CNN on the bundled digits)")
     t.add_argument("config", nargs="?", help="a TOML configuration (see docs/TRAINING.md)")
@@ -45,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("run_dir")
     pr.add_argument("input", help="inputs as .npy or .csv (one sample per row)")
     pr.add_argument("--output", help="write predictions to this .npy or .csv file")
+    pr.add_argument("--proba", action="store_true", help="class probabilities instead of "
+                    "labels (classification runs)")
     s = sub.add_parser("summary", help="validate a config and show the model's layers")
     s.add_argument("config")
     from axonic.cli import cv, tune
@@ -59,13 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
-    """Run the command line ``argv`` (``sys.argv[1:]`` by default); returns the exit code."""
+EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130  # docs/ERRORS.md
+
+
+def _user_errors() -> tuple:
+    """The errors a user can fix: one line and exit 2, never a traceback."""
     from axonic.cli.config import ConfigError
     from axonic.cli.explain import cmd_explain
     from axonic.cli.lr_find import cmd_lr_find
     from axonic.train.checkpoint import CheckpointError
+    from axonic.train.run_dir import RunDirError
 
+    return (ConfigError, CheckpointError, RunDirError, ImportError, OSError)
+
+
+def main(argv=None) -> int:
+    """Run the command line ``argv`` (``sys.argv[1:]`` by default); returns the exit code."""
     args = _parser().parse_args(argv)
     try:
         from axonic.cli.cv import cmd_cv
@@ -74,9 +94,24 @@ def main(argv=None) -> int:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
                 "summary": cmd_summary, "tune": cmd_tune, "cv": cmd_cv,
                 "explain": cmd_explain, "lr-find": cmd_lr_find}[args.command](args)
-    except (ConfigError, CheckpointError, FileNotFoundError) as e:
-        print(f"axonic {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside training
+        print(f"axonic {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _user_errors() as e:
+        print(f"axonic {args.command}: error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # noqa: BLE001  (a bug: still one line, the traceback on request)
+        if os.environ.get("AXONIC_TRACEBACK"):
+            raise
+        print(f"axonic {args.command}: internal error: {type(e).__name__}: {_one_line(e)} "
+              "(set AXONIC_TRACEBACK=1 to see the traceback)", file=sys.stderr)
+        return EXIT_STOPPED
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e) if not isinstance(e, OSError) or not e.filename else (
+        f"{e.strerror or e}: {e.filename}")
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 # --- shared steps ---------------------------------------------------------------------------
@@ -98,11 +133,24 @@ def _config(path):
 
 
 def _setup(cfg):
-    """Seeded data splits, model, loss (checked with a dry forward) for ``cfg``."""
+    """Seeded data splits, model, loss, checked before any training: settings, model size
+    (before allocating), a dry forward layer by layer, then one real training batch
+    through model and loss, and a column per class."""
     import axonic
-    from axonic.cli.builders import build_loss, build_model, check_model
+    from axonic.cli import preflight
+    from axonic.cli.builders import (
+        build_loss,
+        build_metrics,
+        build_model,
+        build_optimizer,
+        build_scheduler,
+        check_model,
+    )
     from axonic.cli.data import build_splits
 
+    preflight.check_name(cfg["name"])
+    preflight.check_training(cfg)
+    preflight.check_model_size(cfg)
     axonic.manual_seed(cfg["seed"])
     np.random.seed(cfg["seed"])
     splits = build_splits(cfg)
@@ -110,6 +158,13 @@ def _setup(cfg):
     loss = build_loss(cfg)
     x, y = splits.train
     out_shape = check_model(model, axonic.tensor(x[:2]), axonic.tensor(y[:2]), loss)
+    batch = cfg["data"]["batch_size"]
+    check_model(model, axonic.tensor(x[:batch]), axonic.tensor(y[:batch]), loss)
+    classes = len(splits.classes) if splits.classes else (
+        int(y.max()) + 1 if y.dtype.kind in "iu" and y.ndim == 1 and len(y) else None)
+    preflight.check_classes(cfg, out_shape, classes)
+    preflight.check_metrics(cfg, build_metrics(cfg))
+    build_scheduler(cfg, build_optimizer(cfg, model.parameters()), 1)  # a dry build: checks
     return splits, model, loss, out_shape
 
 
@@ -117,70 +172,90 @@ def _load_run(path):
     import axonic
     from axonic.cli.builders import build_model
     from axonic.cli.config import ConfigError, resolve
+    from axonic.io.guarded import UnsafeFileError, read_json_in
     from axonic.train import RunDir
 
     run = RunDir(path)
+    if run.config.is_file() and not run.model.is_file():
+        raise ConfigError(f"{run.path} is an unfinished run (no {RunDir.MODEL} yet); "
+                          f"continue it with: axonic train --resume {run.path}")
     for name in run.missing():
         raise ConfigError(f"{run.path} is not a run directory: {name} is missing")
-    cfg = resolve(json.loads(run.config.read_text()))
-    pre = json.loads(run.preprocess.read_text())
+    try:
+        cfg = resolve(read_json_in(run.path, RunDir.CONFIG))
+        pre = read_json_in(run.path, RunDir.PREPROCESS)
+    except UnsafeFileError as e:
+        raise ConfigError(str(e)) from None
+    if not isinstance(pre, dict) or not isinstance(pre.get("input_shape"), list):
+        raise ConfigError(f"{run.preprocess}: expected an object with input_shape")
     model = build_model(cfg)
     try:
         model.load_state_dict(axonic.load(run.model))
-    except (ValueError, RuntimeError) as e:
+    except (ValueError, RuntimeError, TypeError) as e:
         raise ConfigError(f"{run.model}: {e}") from None
     model.eval()
     return cfg, pre, model
 
 
-def _report(cfg, target, output, out=None) -> dict:
+def _report(cfg, target, output, out=None, split: str = "test", classes=None) -> dict:
     from axonic.cli.builders import is_classification
+    from axonic.cli.report import confusion_text
     from axonic.train import RunDir
-    from axonic.train.metrics import (
-        classification_report,
-        format_confusion_matrix,
-        regression_report,
-    )
+    from axonic.train.metrics import classification_report, regression_report
 
     out = out if out is not None else sys.stdout
     if is_classification(cfg):
         threshold = 0.5 if cfg["loss"]["type"] == "BCELoss" else 0.0
         r = classification_report(target, output, threshold=threshold)
-        print(f"test accuracy: {r['accuracy']:.4f}   macro F1: {r['f1_macro']:.4f}"
+        print(f"{split} accuracy: {r['accuracy']:.4f}   macro F1: {r['f1_macro']:.4f}"
               + (f"   ROC-AUC: {r['roc_auc']:.4f}" if "roc_auc" in r else ""), file=out)
         if len(r["confusion_matrix"]) <= 12:
-            print(format_confusion_matrix(r["confusion_matrix"]), file=out)
+            print(confusion_text(r["confusion_matrix"], classes), file=out)
         else:
             print(f"(the confusion matrix is in {RunDir.TEST_METRICS})", file=out)
     else:
         r = regression_report(target, output)
-        print("test " + "   ".join(f"{k.upper()}: {v:.4g}" for k, v in r.items()), file=out)
+        print(f"{split} " + "   ".join(f"{k.upper()}: {v:.4g}" for k, v in r.items()),
+              file=out)
     return r
 
 
-
-
 # --- commands -------------------------------------------------------------------------------
+def _resume_target(args, run) -> tuple:
+    """What ``--resume`` continues from: the checkpoint folder, or None (with a note) for a
+    run stopped before its first checkpoint. A dangling ``last`` is an error."""
+    from axonic.train.checkpoint import resolve_checkpoint
+
+    last = run.last_checkpoint
+    if last.is_symlink() or last.exists():
+        resolve_checkpoint(run.checkpoints)  # a missing target raises here, before training
+        return run.checkpoints
+    print(f"axonic train: {run.path} has no checkpoint yet; training starts from epoch 1",
+          file=sys.stderr)
+    return None
+
+
 def cmd_train(args) -> int:
-    import axonic
-    from axonic.cli.builders import (
-        build_callbacks,
-        build_metrics,
-        build_optimizer,
-        build_scheduler,
-    )
-    from axonic.cli.config import ConfigError
-    from axonic.train import RunDir, Trainer
+    from axonic.cli import preflight
+    from axonic.cli.config import ConfigError, resolve
+    from axonic.io.guarded import UnsafeFileError, read_json_in
+    from axonic.train import RunDir
 
     start = time.perf_counter()
+    preflight.require_extras("axonic train")
     if args.resume:
         resume = RunDir(args.resume)
         if not resume.config.is_file():
             raise ConfigError(f"--resume: {resume.path} has no {RunDir.CONFIG} (not a run "
                               "directory)")
-        from axonic.cli.config import resolve
-
-        cfg = resolve(json.loads(resume.config.read_text()))
+        try:
+            cfg = resolve(read_json_in(resume.path, RunDir.CONFIG))
+        except UnsafeFileError as e:
+            raise ConfigError(f"--resume: {e}") from None
+        if resume.test_metrics.is_file() and args.epochs is None:
+            print(f"axonic train: {resume.path} finished all its {cfg['epochs']} epochs "
+                  "already; nothing to do (add --epochs N to train it further)")
+            return EXIT_OK
         args.out = str(resume.path)
     else:
         cfg = _config(args.config)
@@ -188,29 +263,50 @@ def cmd_train(args) -> int:
         cfg["epochs"] = args.epochs
     if args.seed is not None:
         cfg["seed"] = args.seed
+    if args.out and not args.resume:
+        preflight.check_out(Path(args.out), resume=False)
     splits, model, loss, _ = _setup(cfg)
-    group = _process_group()  # under mpirun: rank 0 names and writes the run directory
+    group = _process_group()  # under mpirun: rank 0 names, locks and writes the run directory
     is_main = group is None or group.get_rank() == 0
     run = RunDir(args.out) if args.out else RunDir.new(cfg["name"])
     if group is not None:
         run = RunDir(group.all_gather_object(str(run.path))[0])
-    if is_main:
-        run.create()
+    lock = run.lock() if is_main else None  # "in use by pid N" / "not writable" up front
+    try:
+        return _train(args, cfg, run, splits, model, loss, start, group)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _train(args, cfg, run, splits, model, loss, start, group=None) -> int:
+    import axonic
+    from axonic.cli.builders import (
+        build_callbacks,
+        build_metrics,
+        build_optimizer,
+        build_scheduler,
+    )
+    from axonic.train import Trainer
+
+    is_main = group is None or group.get_rank() == 0
     tr = cfg["training"]
     optimizer = build_optimizer(cfg, model.parameters())
     batch = cfg["data"]["batch_size"]
     steps = -(-len(splits.train[0]) // batch)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
+    metrics = build_metrics(cfg)
     callbacks = build_callbacks(cfg, run, splits.val is not None)
     from axonic.train.diagnostics import Diagnostics, TrainingReport
 
     callbacks.append(diagnostics := Diagnostics(verbose=not args.quiet and is_main))
     callbacks.append(TrainingReport(run / "report.html", diagnostics, title=cfg["name"]))
-    trainer = Trainer(model, optimizer, loss, metrics=build_metrics(cfg), callbacks=callbacks,
+    trainer = Trainer(model, optimizer, loss, metrics=metrics, callbacks=callbacks,
                       device=tr["device"], grad_accum_steps=tr["grad_accum_steps"],
                       clip_grad_norm=tr["clip_grad_norm"], l2=tr["l2"], scheduler=scheduler,
                       scheduler_interval=interval, seed=cfg["seed"], config=cfg,
                       distributed=group is not None)
+    resume_from = _resume_target(args, run) if args.resume else None
     if is_main:
         run.config.write_text(json.dumps(cfg, indent=2))
         pre = {"input_shape": list(splits.input_shape), "input_dtype": splits.input_dtype,
@@ -221,27 +317,42 @@ def cmd_train(args) -> int:
         print(f"axonic train: {cfg['name']}: {len(splits.train[0])} training samples, "
               f"{sum(p.numel() for p in model.parameters())} parameters -> {run.path}")
     train = _dataset(splits.train, splits.train_transform)
-    resume_from = None
-    if args.resume and run.last_checkpoint.exists():
-        resume_from = run.checkpoints
     history = trainer.fit(train, validation=splits.val, epochs=cfg["epochs"], batch_size=batch,
                           shuffle=cfg["data"]["shuffle"], verbose=0 if quiet else 1,
                           resume_from=resume_from)
+    reason = history.stop_reason or ""
     if not is_main:  # the other ranks trained their shards; rank 0 reports and writes
-        return 0
+        return EXIT_INTERRUPTED if reason.startswith("interrupted") else (
+            EXIT_STOPPED if reason else EXIT_OK)
+    if reason.startswith("interrupted"):
+        print(f"axonic train: {reason}; the last checkpoint is in {run.checkpoints}. "
+              f"Continue with: axonic train --resume {run.path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     axonic.save(model.state_dict(), run.model)
-    if history.stop_reason:
-        print(f"axonic train: stopped early: {history.stop_reason}", file=sys.stderr)
+    if reason:
+        print(f"axonic train: stopped early: {reason}", file=sys.stderr)
     result = {"history": history.history, "stop_reason": history.stop_reason,
               "findings": [str(f) for f in diagnostics.findings]}
     if splits.test is not None:
         output = trainer.predict(splits.test[0]).numpy()
-        result["test"] = _report(cfg, splits.test[1], output)
+        result["test"] = _report(cfg, splits.test[1], output, classes=splits.classes)
     result["wall_time_s"] = time.perf_counter() - start
     run.test_metrics.write_text(json.dumps(result, indent=1))
+    _titled_curves(cfg, run, history, result.get("test"))
     print(f"run directory: {run.path}  ({result['wall_time_s']:.1f}s)")
-    return 0 if history.stop_reason is None or history.stop_reason.startswith("interrupted") \
-        else 1
+    return EXIT_OK if not reason else EXIT_STOPPED
+
+
+def _titled_curves(cfg, run, history, test) -> None:
+    """Redraw the curves with the run's name and test score in the title."""
+    if not run.curves.is_file() or not len(history):
+        return  # no Plotter (off, or matplotlib missing)
+    from axonic.train.callbacks.plotter import plot_history
+
+    key = "accuracy" if test and "accuracy" in test else ("r2" if test and "r2" in test
+                                                          else None)
+    score = f": test {key} {test[key]:.4f}" if key else ""
+    plot_history(history, run.curves, title=f"{cfg['name']}{score}")
 
 
 def _dataset(arrays, transform=None):
@@ -264,7 +375,8 @@ def cmd_evaluate(args) -> int:
 
     trainer = Trainer(model, loss=build_loss(cfg), metrics=build_metrics(cfg))
     print(f"{args.split} loss: {trainer.evaluate(part)['loss']:.4f}")
-    _report(cfg, part[1], trainer.predict(part[0]).numpy())
+    _report(cfg, part[1], trainer.predict(part[0]).numpy(), split=args.split,
+            classes=pre.get("classes"))
     return 0
 
 
@@ -272,10 +384,12 @@ def cmd_predict(args) -> int:
     import axonic
     from axonic.cli.builders import is_classification
     from axonic.cli.config import ConfigError
-    from axonic.cli.data import read_table, standardize
+    from axonic.cli.data import raw_csv_features, read_table, standardize
+    from axonic.cli.report import probabilities
 
     cfg, pre, model = _load_run(args.run_dir)
-    X = read_table(args.input)
+    X = raw_csv_features(cfg, args.input)  # text columns encoded as in training
+    X = read_table(args.input) if X is None else X
     shape = tuple(pre["input_shape"])
     per_sample = int(np.prod(shape)) if shape else 1
     if X.size % per_sample or (X.ndim > 1 and int(np.prod(X.shape[1:])) != per_sample):
@@ -286,14 +400,22 @@ def cmd_predict(args) -> int:
     with axonic.no_grad():
         out = np.concatenate([model(axonic.tensor(X[i:i + 256])).numpy()
                               for i in range(0, len(X), 256)])
-    if is_classification(cfg):
+    if args.proba and not is_classification(cfg):
+        raise ConfigError("predict --proba: this run is a regression (loss "
+                          f"{cfg['loss']['type']}); it has no class probabilities")
+    if args.proba:
+        result = probabilities(cfg, out)
+        classes = pre.get("classes") or list(range(result.shape[1]))
+        lines = [",".join(str(c) for c in classes)] + [
+            ",".join(f"{v:.6f}" for v in row) for row in result]
+    elif is_classification(cfg):
         if out.ndim == 2 and out.shape[1] > 1:
             pred = out.argmax(1)
         else:
             pred = (out.reshape(-1) > (0.5 if cfg["loss"]["type"] == "BCELoss" else 0.0))
             pred = pred.astype(np.int64)
         classes = pre.get("classes")
-        lines = [str(classes[p]) if classes else str(p) for p in pred]
+        lines = [str(classes[p]) if classes and p < len(classes) else str(p) for p in pred]
         result = pred
     else:
         result = out
@@ -304,7 +426,8 @@ def cmd_predict(args) -> int:
             np.save(path, result)
         else:
             np.savetxt(path, np.asarray(result).reshape(len(result), -1), delimiter=",",
-                       fmt="%d" if result.dtype.kind == "i" else "%.8g")
+                       fmt="%d" if result.dtype.kind == "i" else "%.8g",
+                       header=lines[0] if args.proba else "", comments="")
         print(f"wrote {len(result)} predictions to {path}")
     else:
         print("\n".join(lines))

@@ -118,6 +118,9 @@ def save(obj, path, metadata: Mapping[str, str] | None = None) -> None:
         os.close(dfd)
 
 
+MAX_HEADER_BYTES = 100 * 2**20  # the safetensors format's own limit on the header
+
+
 def _get_tensor(f, key: str, path: str):
     try:
         return f.get_tensor(key)
@@ -128,12 +131,89 @@ def _get_tensor(f, key: str, path: str):
             "axonic) cannot hold; convert it (e.g. to float32) before saving") from None
 
 
+def _corrupt(path, why: str) -> ValueError:
+    return ValueError(f"axonic.load: {path!r} is not a readable safetensors file (truncated "
+                      f"or corrupted?): {why}")
+
+
+def _header(head: bytes, size: int, path) -> dict:
+    """The JSON header of a safetensors file of ``size`` bytes starting with ``head``."""
+    import struct
+
+    from axonic.io.guarded import UnsafeFileError, parse_json
+
+    if size < 8 or len(head) < 8:
+        raise _corrupt(path, f"{size} bytes, fewer than the 8-byte header length")
+    (n,) = struct.unpack("<Q", head[:8])
+    if n > min(size - 8, MAX_HEADER_BYTES):
+        raise _corrupt(path, f"a header of {n} bytes in a {size}-byte file")
+    try:
+        header = parse_json(head[8:8 + n], repr(path))
+    except UnsafeFileError as e:
+        raise _corrupt(path, str(e)) from None
+    if not isinstance(header, dict):
+        raise _corrupt(path, "the header is not a JSON object")
+    meta = header.get("__metadata__", {})
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise _corrupt(path, "__metadata__ is not a mapping of str -> str")
+    return header
+
+
+def _ordered(arrays: dict, meta: dict, path) -> OrderedDict:
+    """The arrays in axonic's saved key order, checked against the saved digest."""
+    order = list(arrays)
+    if _KEYS in meta:
+        try:
+            order = json.loads(meta[_KEYS])
+        except (ValueError, RecursionError):
+            order = None
+        if (not isinstance(order, list) or not all(isinstance(k, str) for k in order)
+                or sorted(order) != sorted(arrays)):
+            raise ValueError(f"axonic.load: {path!r} is corrupted: its key list does not match "
+                             "the tensors it holds")
+    ordered = OrderedDict((k, arrays[k]) for k in order)
+    if _DIGEST in meta and _digest(ordered) != meta[_DIGEST]:
+        raise ValueError(
+            f"axonic.load: {path!r} is corrupted: the tensors do not match the checksum "
+            "written with them")
+    return ordered
+
+
+def _tensors(ordered: OrderedDict, device) -> OrderedDict:
+    out = OrderedDict()
+    for k, a in ordered.items():
+        t = _make(a)
+        out[k] = t if device is None else t.to(device)
+    return out
+
+
+def loads(data: bytes, where: str = "<bytes>") -> OrderedDict:
+    """``load`` for the bytes of a safetensors file: str -> NumPy array, checked the same
+    way (``where`` names the source in errors).
+
+    >>> import axonic, safetensors.numpy, numpy as np
+    >>> list(loads(safetensors.numpy.save({"a": np.zeros(2)})))
+    ['a']
+    """
+    _import_safetensors("load")
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as st_load
+
+    header = _header(data[:8 + MAX_HEADER_BYTES], len(data), where)
+    try:
+        arrays = st_load(data)
+    except (SafetensorError, ValueError, TypeError) as e:
+        raise _corrupt(where, str(e)) from None
+    return _ordered(arrays, header.get("__metadata__", {}), where)
+
+
 def load(path, device=None) -> OrderedDict:
     """Read a safetensors file into an ordered dict of str -> Tensor (in the saved order
     when axonic wrote it), optionally moved to ``device``.
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the path for a
-    truncated, corrupted or non-safetensors file.
+    truncated, corrupted or non-safetensors file, a FIFO, a device or a folder (only
+    regular files are opened, so a FIFO never blocks).
 
     >>> import os, tempfile, axonic
     >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
@@ -144,34 +224,31 @@ def load(path, device=None) -> OrderedDict:
     _import_safetensors("load")
     from safetensors import SafetensorError, safe_open
 
+    from axonic.io.guarded import UnsafeFileError, open_regular, read_fd
+
     path = os.fspath(path)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"axonic.load: no such file: {path!r}")
+    try:  # follows a symlink the user named, but never blocks on a FIFO
+        fd, size = open_regular(os.path.realpath(path))
+    except UnsafeFileError as e:
+        raise ValueError(f"axonic.load: {e}") from None
+    except FileNotFoundError:
+        raise FileNotFoundError(f"axonic.load: {path!r} is a link to a missing file") from None
+    try:
+        head = read_fd(fd, min(size, 8))
+        if len(head) == 8:
+            import struct
+
+            n = min(struct.unpack("<Q", head)[0], MAX_HEADER_BYTES, size - 8)
+            head += read_fd(fd, n)
+    finally:
+        os.close(fd)
+    header = _header(head, size, path)
     try:
         with safe_open(path, framework="numpy") as f:
-            meta = f.metadata() or {}
             names = list(f.keys())
             arrays = {k: _get_tensor(f, k, path) for k in names}
     except (SafetensorError, OSError, ValueError) as e:
-        raise ValueError(
-            f"axonic.load: {path!r} is not a readable safetensors file (truncated or "
-            f"corrupted?): {e}") from None
-    order = names
-    if _KEYS in meta:
-        try:
-            order = json.loads(meta[_KEYS])
-        except json.JSONDecodeError:
-            order = None
-        if order is None or sorted(order) != sorted(names):
-            raise ValueError(f"axonic.load: {path!r} is corrupted: its key list does not match "
-                             "the tensors it holds")
-    ordered = OrderedDict((k, arrays[k]) for k in order)
-    if _DIGEST in meta and _digest(ordered) != meta[_DIGEST]:
-        raise ValueError(
-            f"axonic.load: {path!r} is corrupted: the tensors do not match the checksum "
-            "written with them")
-    out = OrderedDict()
-    for k, a in ordered.items():
-        t = _make(a)
-        out[k] = t if device is None else t.to(device)
-    return out
+        raise _corrupt(path, str(e)) from None
+    return _tensors(_ordered(arrays, header.get("__metadata__", {}), path), device)

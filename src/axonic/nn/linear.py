@@ -74,6 +74,10 @@ class Linear(Module):
                  device=None, dtype=None):
         super().__init__()
         _check_features("Linear", in_features=in_features, out_features=out_features)
+        from axonic.ops.creation import check_memory
+
+        check_memory(f"Linear({in_features}, {out_features}): weight", (out_features,
+                     in_features), np.dtype(resolve_dtype(dtype)).itemsize)
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = Parameter(_empty((out_features, in_features), dtype, device))
         if bias:

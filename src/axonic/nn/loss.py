@@ -54,6 +54,28 @@ def _check_pair(op: str, input: Tensor, target: Tensor) -> None:
             f"{tuple(target.shape)} cannot be broadcast together") from None
 
 
+def _check_float(op: str, **tensors) -> None:
+    """Losses are defined on floating point (PyTorch raises for integer tensors too)."""
+    for name, t in tensors.items():
+        if t.dtype.kind != "f":
+            raise TypeError(f"{op}: expected a floating-point {name}, got dtype {t.dtype}; "
+                            "convert it with .float()")
+
+
+def _check_target(op: str, input: Tensor, target: Tensor) -> None:
+    """A regression target: floating point, broadcastable, and warned about when it has
+    another shape (the (N, 1) vs (N,) mistake silently makes an (N, N) loss)."""
+    _check_float(op, input=input, target=target)
+    _check_pair(op, input, target)
+    if tuple(input.shape) != tuple(target.shape):
+        import warnings
+
+        warnings.warn(f"{op}: using a target of shape {tuple(target.shape)} that differs from "
+                      f"the input's shape {tuple(input.shape)}; they broadcast to "
+                      f"{np.broadcast_shapes(input.shape, target.shape)}, which is likely not "
+                      "what you want", UserWarning, stacklevel=3)
+
+
 def _weight_array(op, weight, like, size, what="weight"):
     if weight is None:
         return None
@@ -89,7 +111,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     """
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     target = _as_tensor(target, input)
-    _check_pair("mse_loss", input, target)
+    _check_target("mse_loss", input, target)
     d = input - target
     return _weighted("mse_loss", d * d, weight, input, reduction, True)
 
@@ -99,7 +121,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     """Mean absolute error ``|input - target|``, reduced."""
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
     target = _as_tensor(target, input)
-    _check_pair("l1_loss", input, target)
+    _check_target("l1_loss", input, target)
     return _weighted("l1_loss", (input - target).abs(), weight, input, reduction, True)
 
 
@@ -109,7 +131,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
     target = _as_tensor(target, input)
-    _check_pair("huber_loss", input, target)
+    _check_target("huber_loss", input, target)
     d = input - target
     ad = d.abs()
     loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
@@ -125,7 +147,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
     target = _as_tensor(target, input)
-    _check_pair("smooth_l1_loss", input, target)
+    _check_target("smooth_l1_loss", input, target)
     d = input - target
     ad = d.abs()
     return _reduce(where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta), reduction)
@@ -226,11 +248,16 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: target of shape {tuple(target.shape)} must have the input's "
                          f"shape {tuple(input.shape)}")
+    _check_float(op, input=input, target=target)
     p = input.data
-    if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+    if p.size and not (float(p.min()) >= 0 and float(p.max()) <= 1):  # NaN fails too
         raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in "
                          f"[{float(p.min()):.4g}, {float(p.max()):.4g}]; for logits use "
                          "binary_cross_entropy_with_logits")
+    t = target.data
+    if t.size and not (float(t.min()) >= 0 and float(t.max()) <= 1):
+        raise ValueError(f"{op}: target must hold values in [0, 1], got values in "
+                         f"[{float(t.min()):.4g}, {float(t.max()):.4g}]")
     w = None
     if weight is not None:
         w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
@@ -246,6 +273,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, reduction, size_average, reduce)
     target = _as_tensor(target, input)
+    _check_float(op, input=input, target=target)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: target of shape {tuple(target.shape)} must have the input's "
                          f"shape {tuple(input.shape)}")

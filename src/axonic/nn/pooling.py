@@ -32,6 +32,12 @@ class _Pool(Module):
                 f"expected a {n + 2}-d input {dims} or an unbatched {n + 1}-d input "
                 f"{dims.replace('N, ', '')}, got shape {tuple(input.shape)}")
 
+    def _check_float(self, input) -> None:
+        # averaging an integer tensor would need its own rounding rule; ask for floats
+        if input.dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}: expected a floating-point input, got "
+                            f"dtype {input.dtype}; convert it with .float()")
+
     def _args2d(self, kernel_size, stride, padding, dilation):
         """Validated per-dim arguments, with a leading height entry for the 1-d layers."""
         name, n = type(self).__name__, self._spatial
@@ -123,6 +129,7 @@ class _AvgPool(_Pool):
 
     def forward(self, input):
         self._check(input)
+        self._check_float(input)
         x = self._spatial_input(input)
         problem = self._problem(x, self._args + ((1, 1),), self.ceil_mode)
         if problem:
@@ -174,6 +181,7 @@ class _AdaptiveAvgPool(_Pool):
 
     def forward(self, input):
         self._check(input)
+        self._check_float(input)
         n = self._spatial
         if 0 in input.shape[-n:]:
             raise self.input_error(f"expected a non-empty input, got shape "

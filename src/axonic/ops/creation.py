@@ -17,7 +17,24 @@ def _shape(size, name):
     for s in size:
         if not isinstance(s, int | np.integer) or s < 0:
             raise ValueError(f"{name}: sizes must be non-negative ints, got {size!r}")
-    return tuple(int(s) for s in size)
+    shape = tuple(int(s) for s in size)
+    check_memory(name, shape, 1)  # 1 byte an element: certain to fail beyond this
+    return shape
+
+
+def check_memory(name: str, shape: tuple, itemsize: int) -> None:
+    """MemoryError naming ``name`` when ``shape`` cannot fit in this machine's memory."""
+    import math
+    import os
+
+    need = math.prod(shape) * itemsize
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return
+    if need > have:
+        raise MemoryError(f"{name}: shape {shape} needs {need / 2**30:.4g} GiB, more than "
+                          f"this machine's {have / 2**30:.4g} GiB of memory")
 
 
 def _finish(arr, device, requires_grad):

@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
-import struct
 import uuid
 from pathlib import Path
 
@@ -32,10 +32,21 @@ import numpy as np
 
 from axonic.autograd.tensor import Tensor
 from axonic.backend import to_numpy
-from axonic.train.run_dir import CHECKPOINT_PREFIX, LAST, RunDir
+from axonic.io.guarded import (
+    CHUNK,
+    MAX_JSON_BYTES,
+    UnsafeFileError,
+    check_name,
+    open_regular,
+    parse_json,
+    read_fd,
+    read_in,
+)
+from axonic.io.safetensors import loads
+from axonic.train.run_dir import CHECKPOINT_PREFIX, LAST, DirLock, RunDir
 
 FORMAT = "axonic-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: the manifest holds its own SHA256
 MANIFEST = "manifest.json"  # sizes and SHA256 of the other files
 STATE = "state.json"  # everything that is not an array
 ARRAYS = ".safetensors"  # the suffix of each group's file of arrays (model, optimizer...)
@@ -122,17 +133,20 @@ def _write_bytes(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def _hash_file(path: Path) -> dict:
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return {"size": size, "sha256": h.hexdigest()}
+
+
 def _save_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
     from axonic.io import save
 
     # axonic.save writes through a synced temporary file of its own
     save({k: np.asarray(v) for k, v in arrays.items()}, path)
-
-
-def _load_arrays(path: Path) -> dict[str, np.ndarray]:
-    from axonic.io import load
-
-    return {k: v.numpy() for k, v in load(path).items()}
 
 
 def write_checkpoint(path, arrays: dict[str, dict], state: dict) -> Path:
@@ -158,9 +172,8 @@ def write_checkpoint(path, arrays: dict[str, dict], state: dict) -> Path:
         files[STATE] = None
         manifest = {"format": FORMAT, "version": VERSION, "files": {}}
         for name in files:
-            data = (tmp / name).read_bytes()
-            manifest["files"][name] = {"size": len(data),
-                                       "sha256": hashlib.sha256(data).hexdigest()}
+            manifest["files"][name] = _hash_file(tmp / name)
+        manifest["sha256"] = _manifest_digest(manifest)
         _write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
         _fsync_dir(tmp)
         os.replace(tmp, path)
@@ -171,92 +184,169 @@ def write_checkpoint(path, arrays: dict[str, dict], state: dict) -> Path:
     return path
 
 
-# --- reading --------------------------------------------------------------------------------
-def _check_safetensors(path: Path, data: bytes) -> None:
-    if len(data) < 8:
-        raise CheckpointError(f"checkpoint: {path} is truncated ({len(data)} bytes, "
-                              "a safetensors file has at least an 8-byte header length)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > len(data) - 8:
-        raise CheckpointError(f"checkpoint: {path} has a header of {n} bytes but only "
-                              f"{len(data) - 8} bytes follow")
-    try:
-        header = json.loads(data[8:8 + n])
-    except ValueError as e:
-        raise CheckpointError(f"checkpoint: {path} has an unreadable safetensors header "
-                              f"({e})") from None
-    body = len(data) - 8 - n
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        begin, end = info.get("data_offsets", (None, None))
-        if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end <= body):
-            raise CheckpointError(f"checkpoint: {path}: tensor {key!r} has offsets "
-                                  f"{info.get('data_offsets')} outside the {body}-byte body")
+# --- reading: one validated reader -----------------------------------------------------------
+MAX_FILE_BYTES = 2**40  # what a manifest may claim for one file (1 TiB)
+MAX_FILES = 64  # a checkpoint holds a handful of files
 
 
-def verify_checkpoint(path) -> dict:
-    """Check a checkpoint directory completely; return its manifest or raise CheckpointError."""
-    path = Path(path)
-    if not path.is_dir():
-        raise CheckpointError(f"checkpoint: {path} is not a directory")
-    mpath = path / MANIFEST
-    if not mpath.is_file():
-        raise CheckpointError(f"checkpoint: {path} has no {MANIFEST} (an incomplete or "
-                              "foreign directory)")
-    try:
-        manifest = json.loads(mpath.read_bytes())
-    except ValueError as e:
-        raise CheckpointError(f"checkpoint: {mpath} is not valid JSON ({e})") from None
+def _manifest_digest(manifest: dict) -> str:
+    """The SHA256 of the manifest's canonical JSON without its own ``sha256`` entry."""
+    body = {k: v for k, v in manifest.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _is_sha256(x) -> bool:
+    return isinstance(x, str) and len(x) == 64 and all(c in "0123456789abcdef" for c in x)
+
+
+def _check_manifest(manifest, mpath) -> dict:
+    """Schema of a manifest: format, version, its own checksum and ``files``."""
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint: {mpath} is not an {FORMAT} manifest")
     if manifest.get("version") != VERSION:
         raise CheckpointError(f"checkpoint: {mpath} has version {manifest.get('version')!r}; "
                               f"this axonic reads version {VERSION}")
-    for name, info in manifest["files"].items():
-        fpath = path / name
-        if not fpath.is_file():
-            raise CheckpointError(f"checkpoint: {fpath} is missing")
-        data = fpath.read_bytes()
-        if len(data) != info["size"]:
-            raise CheckpointError(f"checkpoint: {fpath} has {len(data)} bytes, the manifest "
-                                  f"says {info['size']} (truncated or overwritten)")
-        if hashlib.sha256(data).hexdigest() != info["sha256"]:
-            raise CheckpointError(f"checkpoint: {fpath} does not match its SHA256 in the "
-                                  "manifest (corrupted)")
-        if name.endswith(".json"):
+    if manifest.get("sha256") != _manifest_digest(manifest):
+        raise CheckpointError(f"checkpoint: {mpath} does not match its own SHA256 (the "
+                              "manifest was edited or corrupted)")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or STATE not in files or len(files) > MAX_FILES:
+        raise CheckpointError(f"checkpoint: {mpath}: 'files' must map at most {MAX_FILES} "
+                              f"file names to their size and sha256, including {STATE}")
+    for name, info in files.items():
+        if not (isinstance(name, str) and (name == STATE or name.endswith(ARRAYS))):
+            raise CheckpointError(f"checkpoint: {mpath}: unexpected file {name!r} (expected "
+                                  f"{STATE} and <group>{ARRAYS} files)")
+        try:
+            check_name(name, f"checkpoint: {mpath}")
+        except UnsafeFileError as e:
+            raise CheckpointError(str(e)) from None
+        size = info.get("size") if isinstance(info, dict) else None
+        if (not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_FILE_BYTES
+                or not _is_sha256(info.get("sha256"))):
+            raise CheckpointError(f"checkpoint: {mpath}: the entry of {name!r} must be "
+                                  f"{{size: int in [0, {MAX_FILE_BYTES}], sha256: 64 hex "
+                                  f"digits}}, got {info!r:.200}")
+    return manifest
+
+
+def _read_all(path: Path) -> tuple[dict, dict[str, bytes]]:
+    """Open the folder once; read and check the manifest, then every file it names (regular
+    files inside the folder only, sizes checked before reading, hashes streamed)."""
+    if path.is_symlink() and not path.is_dir():
+        raise CheckpointError(f"checkpoint: {path} is a broken link (its target is missing)")
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint: {path} is not a directory")
+    mpath = path / MANIFEST
+    dfd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fd, size = open_regular(MANIFEST, MAX_JSON_BYTES, dir_fd=dfd)
+        except FileNotFoundError:
+            raise CheckpointError(f"checkpoint: {path} has no {MANIFEST} (an incomplete or "
+                                  "foreign directory)") from None
+        try:
+            raw = read_fd(fd, size)
+        finally:
+            os.close(fd)
+        manifest = _check_manifest(parse_json(raw, f"checkpoint: {mpath}"), mpath)
+        data = {}
+        for name, info in manifest["files"].items():
             try:
-                json.loads(data)
-            except ValueError as e:
-                raise CheckpointError(f"checkpoint: {fpath} is not valid JSON ({e})") from None
-        elif name.endswith(ARRAYS):
-            _check_safetensors(fpath, data)
+                data[name], digest = read_in(dfd, name, info["size"], f"checkpoint: {path}")
+            except FileNotFoundError:
+                raise CheckpointError(f"checkpoint: {path / name} is missing") from None
+            if digest != info["sha256"]:
+                raise CheckpointError(f"checkpoint: {path / name} does not match its SHA256 "
+                                      "in the manifest (corrupted)")
+    except UnsafeFileError as e:
+        raise CheckpointError(str(e) if str(e).startswith("checkpoint") else
+                              f"checkpoint: {path}: {e}") from None
+    finally:
+        os.close(dfd)
+    return manifest, data
+
+
+def _parse(path: Path, manifest: dict, data: dict[str, bytes]):
+    arrays = {}
+    for name in manifest["files"]:
+        if name.endswith(ARRAYS):
+            try:
+                arrays[name.removesuffix(ARRAYS)] = dict(loads(data[name], str(path / name)))
+            except (ValueError, TypeError) as e:
+                raise CheckpointError(f"checkpoint: {e}") from None
+    try:
+        state = parse_json(data[STATE], f"checkpoint: {path / STATE}")
+    except UnsafeFileError as e:
+        raise CheckpointError(str(e)) from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint: {path / STATE} is not a JSON object")
+    return arrays, state
+
+
+def verify_checkpoint(path) -> dict:
+    """Check a checkpoint directory completely; return its manifest or raise CheckpointError.
+
+    The manifest carries its own SHA256; every file must be a regular file directly in the
+    folder, of the size and hash the manifest gives, and parse (JSON, safetensors).
+    """
+    path = Path(path)
+    manifest, data = _read_all(path)
+    _parse(path, manifest, data)
     return manifest
 
 
 def read_checkpoint(path) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
-    """Verify, then load: ``({group: {key: array}}, state)``. Nothing loads if a check fails."""
+    """Verify, then load: ``({group: {key: array}}, state)``. Nothing loads if a check fails;
+    each file is read once, so what is checked is what is loaded."""
     path = Path(path)
-    manifest = verify_checkpoint(path)
-    arrays = {}
-    for name in manifest["files"]:
-        if name.endswith(ARRAYS):
-            arrays[name.removesuffix(ARRAYS)] = _load_arrays(path / name)
-    state = json.loads((path / STATE).read_bytes())
-    return arrays, state
+    manifest, data = _read_all(path)
+    return _parse(path, manifest, data)
 
 
 # --- a directory of checkpoints with `last` and `best` ----------------------------------------
+_CKPT_NAME = re.compile(re.escape(CHECKPOINT_PREFIX) + r"e\d{4,}-s\d{8,}-[0-9a-f]{6}")
+_TRASH = ".trash-"  # a checkpoint renamed for deletion: gone as a checkpoint, files may remain
+_TMP = re.compile(r"\.(" + re.escape(CHECKPOINT_PREFIX) + r".*\.tmp-[0-9a-f]{8}|"
+                  r"[a-z]+\.link-[0-9a-f]{8})")
+
+
+def _is_ours(p: Path) -> bool:
+    """A checkpoint axonic wrote: its name has our exact pattern and it holds our manifest."""
+    if not _CKPT_NAME.fullmatch(p.name) or p.is_symlink() or not p.is_dir():
+        return False
+    try:
+        with open(p / MANIFEST, "rb") as f:
+            return f.read(200).find(FORMAT.encode()) >= 0
+    except OSError:
+        return False
+
+
 class CheckpointDir:
     """A folder of checkpoints with ``last`` and ``best`` links flipped atomically.
 
     Each save writes a fresh ``ckpt-e<epoch>-s<step>-<id>`` directory (names from
-    ``axonic.train.run_dir``), then points the link
-    at it with ``os.replace`` and deletes checkpoints no link points to.
+    ``axonic.train.run_dir``), then points the link at it with ``os.replace`` and removes
+    the checkpoints no link points to: each is first renamed to ``.trash-<name>`` (atomic),
+    then deleted, so a kill mid-way never leaves a half-deleted ``ckpt-*`` folder. Only
+    folders axonic wrote (its name pattern and manifest) are ever removed.
     """
 
     def __init__(self, dirpath):
         self.dirpath = Path(dirpath)
+        self._lock = DirLock(self.dirpath)
+
+    def lock(self) -> None:
+        """Hold the folder's lock (a second writer gets "in use by pid N"), which also
+        checks up front that the folder is writable; then remove what an interrupted
+        writer left (``.trash-*``, temporary folders and links)."""
+        self._lock.acquire()
+        for p in self.dirpath.iterdir():
+            if p.name.startswith(_TRASH) or _TMP.fullmatch(p.name):
+                _remove(p)
+
+    def unlock(self) -> None:
+        self._lock.release()
 
     def save(self, arrays: dict, state: dict, names=(LAST,)) -> Path:
         self.dirpath.mkdir(parents=True, exist_ok=True)
@@ -281,19 +371,34 @@ class CheckpointDir:
 
     def _collect_garbage(self) -> None:
         keep = {os.readlink(p) for p in self.dirpath.iterdir() if p.is_symlink()}
-        for p in self.dirpath.iterdir():
-            if p.is_symlink():
-                continue
-            if p.name.startswith(CHECKPOINT_PREFIX) and p.name not in keep or ".tmp-" in p.name:
-                shutil.rmtree(p, ignore_errors=True)
+        for p in sorted(self.dirpath.iterdir()):
+            if p.name.startswith(_TRASH) or _TMP.fullmatch(p.name):
+                _remove(p)
+            elif p.name not in keep and _is_ours(p):
+                trash = self.dirpath / f"{_TRASH}{p.name}"
+                os.replace(p, trash)  # atomic: the checkpoint is gone as a whole
+                _remove(trash)
+
+
+def _remove(p: Path) -> None:
+    if p.is_symlink() or p.is_file():
+        p.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def resolve_checkpoint(path) -> Path:
-    """A checkpoint directory from itself, or from a folder holding a ``last`` link."""
+    """A checkpoint directory from itself, or from a folder holding a ``last`` link.
+
+    A ``last`` link whose target is missing is an error, never "no checkpoint".
+    """
     path = Path(path)
     if (path / MANIFEST).exists():
         return path
     for sub in (path / LAST, RunDir(path).last_checkpoint):
+        if sub.is_symlink() and not sub.exists():
+            raise CheckpointError(f"checkpoint: {sub} points to {os.readlink(sub)!r}, which "
+                                  "is missing (deleted?); nothing was restored")
         if sub.exists():
             return sub
     raise CheckpointError(f"checkpoint: {path} is neither a checkpoint (no {MANIFEST}) nor "

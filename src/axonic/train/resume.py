@@ -11,10 +11,12 @@ uninterrupted one exactly.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 import axonic
-from axonic.train.checkpoint import join_arrays, split_arrays
+from axonic.train.checkpoint import CheckpointError, join_arrays, split_arrays
 
 
 def numpy_rng_state() -> dict:
@@ -76,7 +78,36 @@ class ResumeState:
         return {"model": model, "optimizer": opt_arrays, "extra": extra_arrays}, state
 
     def restore(self, arrays: dict, state: dict) -> int:
-        """Put everything back; returns the batch of the epoch to continue from."""
+        """Put everything back, all or nothing; returns the batch of the epoch to continue
+        from. The checkpoint is checked first (``check_resume_state``); if putting any part
+        back still fails, everything restored so far is rolled back and ``CheckpointError``
+        says why, so a failed resume never leaves a half-restored trainer."""
+        check_resume_state(arrays, state, self.trainer.model)
+        before = self._snapshot()
+        try:
+            return self._apply(arrays, state)
+        except Exception as e:  # noqa: BLE001  (any failure: roll back, then one clear error)
+            self._apply(*before)
+            raise CheckpointError(f"checkpoint: does not fit this run ({type(e).__name__}: "
+                                  f"{e}); nothing was restored") from None
+
+    def _snapshot(self) -> tuple[dict, dict]:
+        """The trainer's current state in ``capture``'s form (for a rollback)."""
+        t = self.trainer
+        point = self.point
+        self.mark(t.epoch, 0)
+        arrays, state = self.capture()
+        self.point = point
+        extra = join_arrays(state["extra"], arrays["extra"])
+        extra["metrics"] = {"loss": t.loss_mean.state_dict(),
+                            "metrics": [m.state_dict() for m in t.metrics]}
+        state["extra"], arrays["extra"] = split_arrays(extra)
+        state["history"] = t.history.state_dict()
+        state["stop_training"] = t.stop_training
+        state["loader"]["state"] = t.train_loader.state_dict()
+        return copy.deepcopy(arrays), copy.deepcopy(state)
+
+    def _apply(self, arrays: dict, state: dict) -> int:
         t = self.trainer
         t.model.load_state_dict(arrays["model"])
         t.optimizer.load_state_dict(join_arrays(state["optimizer"], arrays["optimizer"]))
@@ -96,3 +127,81 @@ class ResumeState:
         loader_state = state["loader"]["state"]
         t.train_loader.load_state_dict(loader_state)
         return loader_state["batch"]
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise CheckpointError(f"checkpoint: state.json: {what}")
+
+
+def _is_int(x, lo: int = 0) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= lo
+
+
+def check_resume_state(arrays: dict, state: dict, model=None) -> None:
+    """Check that ``(arrays, state)`` from ``read_checkpoint`` has everything a resume needs,
+    of the right types (and, given ``model``, weights of its keys and shapes), before
+    anything is changed; raises ``CheckpointError`` naming the first problem."""
+    _need(isinstance(state, dict), "not a JSON object")
+    for key in ("epoch", "step"):
+        _need(_is_int(state.get(key)), f"{key!r} must be an integer >= 0, got "
+                                       f"{state.get(key)!r:.80}")
+    _need(isinstance(state.get("history"), dict), "'history' must be an object")
+    hist = state["history"]
+    _need(isinstance(hist.get("epoch"), list) and isinstance(hist.get("history"), dict)
+          and all(isinstance(v, list) for v in hist["history"].values()),
+          "'history' must hold an 'epoch' list and a 'history' object of lists")
+    _need(isinstance(state.get("stop_training", False), bool), "'stop_training' must be a "
+                                                               "boolean")
+    loader = state.get("loader")
+    _need(isinstance(loader, dict) and "seed" in loader
+          and (loader["seed"] is None or _is_int(loader["seed"]))
+          and isinstance(loader.get("state"), dict) and _is_int(loader["state"].get("batch")),
+          "'loader' must be {seed: int or null, state: {batch: int >= 0, ...}}")
+    for group in ("model", "optimizer", "extra"):
+        if not isinstance(arrays.get(group), dict):
+            raise CheckpointError(f"checkpoint: {group}.safetensors is missing")
+    for key in ("optimizer", "extra"):
+        try:
+            joined = join_arrays(state.get(key), arrays[key])
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
+            raise CheckpointError(f"checkpoint: state.json: {key!r} does not match "
+                                  f"{key}.safetensors ({type(e).__name__}: {e})") from None
+        _need(isinstance(joined, dict), f"{key!r} must be an object")
+        if key == "extra":
+            extra = joined
+    _need(all(k in extra for k in ("scheduler", "callbacks", "rng", "metrics")),
+          "'extra' must hold scheduler, callbacks, rng and metrics")
+    rng = extra["rng"]
+    _need(isinstance(rng, dict) and isinstance(rng.get("axonic"), dict)
+          and isinstance(rng.get("numpy"), dict), "'extra.rng' must hold axonic and numpy "
+                                                  f"generator states, got {rng!r:.80}")
+    _check_numpy_rng(rng["numpy"])
+    if model is not None:
+        try:
+            _check_weights(model, arrays["model"])
+        except RuntimeError as e:
+            raise CheckpointError(f"checkpoint: model.safetensors does not fit the model: "
+                                  f"{e}") from None
+
+
+def _check_numpy_rng(s) -> None:
+    keys = s.get("keys")
+    ok = (s.get("name") == "MT19937" and isinstance(keys, np.ndarray | list)
+          and np.shape(keys) == (624,) and np.asarray(keys).dtype.kind in "ui"
+          and _is_int(s.get("pos")) and s["pos"] <= 624 and s.get("has_gauss") in (0, 1)
+          and isinstance(s.get("cached_gaussian"), float | int))
+    _need(ok, "'extra.rng.numpy' is not a NumPy MT19937 state")
+
+
+def _check_weights(model, weights: dict) -> None:
+    own = model.state_dict()
+    missing = [k for k in own if k not in weights]
+    unexpected = [k for k in weights if k not in own]
+    bad = [f"{k}: {tuple(weights[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
+           if k in weights and tuple(weights[k].shape) != tuple(v.shape)]
+    if missing or unexpected or bad:
+        raise RuntimeError("; ".join(
+            p for p in (missing and "missing keys: " + ", ".join(missing[:5]),
+                        unexpected and "unexpected keys: " + ", ".join(unexpected[:5]),
+                        bad and "shape conflicts: " + "; ".join(bad[:5])) if p))

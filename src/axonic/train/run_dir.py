@@ -8,6 +8,7 @@ A run directory (what ``axonic train`` writes, ``axonic evaluate`` / ``predict``
     history.csv          one row per epoch (CSVLogger)
     curves.png           loss and metric curves (Plotter)
     test_metrics.json    the history, the stop reason and the test scores
+    .lock                held by the process writing the run (its pid inside)
     tensorboard/         event files (TensorBoard)
     checkpoints/         resumable checkpoints (ModelCheckpoint), with the links
         last, best       the newest and the best checkpoint
@@ -26,6 +27,75 @@ from pathlib import Path
 LAST = "last"  # the link to the newest checkpoint of a checkpoint folder
 BEST = "best"  # the link to the checkpoint with the best monitored value
 CHECKPOINT_PREFIX = "ckpt-"  # every checkpoint a checkpoint folder holds starts with this
+LOCK = ".lock"  # held (flock) by the process writing a run or checkpoint folder; holds its pid
+
+
+class RunDirError(RuntimeError):
+    """A run or checkpoint folder that cannot be written: locked by another process, or
+    not writable."""
+
+
+class DirLock:
+    """An exclusive lock on a folder, held by the process writing it.
+
+    ``acquire()`` creates the folder and ``<folder>/.lock``, takes an ``flock`` on it and
+    writes this process's pid there; a second writer gets ``RunDirError`` naming the
+    holder's pid at once. The kernel drops the lock when the holder exits, even on
+    ``kill -9``, so a stale lock file never blocks anyone. Creating the file is also the
+    up-front check that the folder is writable.
+
+    >>> import tempfile
+    >>> lock = DirLock(tempfile.mkdtemp()).acquire()
+    >>> lock.release()
+    """
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.fd: int | None = None
+
+    def acquire(self) -> DirLock:
+        if self.fd is not None:
+            return self
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise RunDirError(f"{self.folder} is not writable ({e.strerror}); choose another "
+                              "folder or fix its permissions") from None
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks, run unlocked
+            self.fd = fd
+            return self
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise RunDirError(f"{self.folder} is in use by pid {holder} (another axonic "
+                              "process is writing it); wait for it to finish or use another "
+                              "folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
+
+    def __del__(self):  # a writer dropped after an error lets go of its folder
+        try:
+            self.release()
+        except Exception:  # noqa: BLE001  (at interpreter exit the kernel releases it anyway)
+            pass
+
+    def __enter__(self) -> DirLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 class RunDir:
@@ -106,6 +176,15 @@ class RunDir:
     @property
     def last_checkpoint(self) -> Path:
         return self.checkpoints / LAST
+
+    @property
+    def lock_file(self) -> Path:
+        return self.path / LOCK
+
+    def lock(self) -> DirLock:
+        """Create the run directory and hold its lock (see ``DirLock``); raises
+        ``RunDirError`` if another process holds it or the folder is not writable."""
+        return DirLock(self.path).acquire()
 
     def missing(self) -> list[str]:
         """The names of ``REQUIRED`` files that are not there (empty for a finished run)."""

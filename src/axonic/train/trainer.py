@@ -34,7 +34,12 @@ from axonic.train import inputs
 from axonic.train.callbacks.base import Callback, CallbackList
 from axonic.train.callbacks.progress import ProgressBar
 from axonic.train.callbacks.terminate_on_nan import TerminateOnNaN
-from axonic.train.checkpoint import read_checkpoint, resolve_checkpoint, write_checkpoint
+from axonic.train.checkpoint import (
+    CheckpointError,
+    read_checkpoint,
+    resolve_checkpoint,
+    write_checkpoint,
+)
 from axonic.train.distributed import DataParallel
 from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
@@ -42,7 +47,7 @@ from axonic.train.inputs import check_number
 from axonic.train.interrupt import DeferInterrupt
 from axonic.train.metrics import Mean, Metric, get_metric
 from axonic.train.regularization import L2Penalty
-from axonic.train.resume import ResumeState
+from axonic.train.resume import ResumeState, check_resume_state
 from axonic.train.schedule import INTERVALS, ScheduleStepper
 
 __all__ = ["Trainer", "NonFiniteLossError", "NonFiniteLossWarning"]
@@ -149,8 +154,9 @@ class Trainer:
         if validation is not None and validation_split:
             raise ValueError("fit: pass validation or validation_split, not both")
         arrays, state = None, None
-        if resume_from is not None:
+        if resume_from is not None:  # read and checked completely before anything changes
             arrays, state = read_checkpoint(resolve_checkpoint(resume_from))
+            check_resume_state(arrays, state, self.model)
         seed = self.seed
         if state is not None:
             seed = state["loader"]["seed"]
@@ -238,8 +244,14 @@ class Trainer:
 
     def load_weights(self, path) -> None:
         """Load only the model weights of a checkpoint (verified first)."""
-        arrays, _ = read_checkpoint(resolve_checkpoint(path))
-        self.model.load_state_dict(arrays["model"])
+        path = resolve_checkpoint(path)
+        arrays, _ = read_checkpoint(path)
+        if not isinstance(arrays.get("model"), dict):
+            raise CheckpointError(f"checkpoint: {path} holds no model.safetensors")
+        try:
+            self.model.load_state_dict(arrays["model"])  # checks everything before writing
+        except RuntimeError as e:
+            raise CheckpointError(f"checkpoint: {path}: {e}") from None
 
     # --- the loop -------------------------------------------------------------------------
     def _fit_callbacks(self, verbose: int) -> list:

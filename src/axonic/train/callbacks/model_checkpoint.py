@@ -47,6 +47,7 @@ class ModelCheckpoint(Callback):
         self._restored = False
 
     def on_train_begin(self, logs=None):
+        self.dir.lock()  # before the first epoch: "in use by pid N" or "not writable" now
         if not self._restored:
             self.best = None
         self._restored = False
@@ -88,6 +89,9 @@ class ModelCheckpoint(Callback):
                 self._save((BEST, LAST))
         elif due or is_best:
             self._save((LAST, BEST) if is_best else (LAST,))
+
+    def on_train_end(self, logs=None):
+        self.dir.unlock()
 
     def on_interrupt(self, logs=None):
         self._save((LAST,))

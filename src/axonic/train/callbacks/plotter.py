@@ -9,13 +9,26 @@ from pathlib import Path
 from axonic.train.callbacks.base import Callback
 
 
-def plot_history(history, path) -> Path:
-    """Save one panel per quantity (loss, each metric, lr) with train and val curves.
+def plot_history(history, path, title: str | None = None) -> Path:
+    """Save one panel per quantity (loss, each metric, lr) with train and val curves,
+    each with its y label and whole-number epoch ticks, under ``title`` if given.
 
     Uses matplotlib's Agg canvas directly, so no GUI backend or pyplot state is touched.
     """
+    fig = history_figure(history, title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, format="png")
+    os.replace(tmp, path)
+    return path
+
+
+def history_figure(history, title: str | None = None):
+    """The matplotlib ``Figure`` that ``plot_history`` saves."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     hist = history.history
     bases = []
@@ -30,22 +43,23 @@ def plot_history(history, path) -> Path:
     epochs = [e + 1 for e in history.epoch]
     for i, base in enumerate(bases):
         ax = fig.add_subplot(nrows, ncols, i + 1)
-        for key, label in ((base, "train"), ("val_" + base, "validation")):
+        name = "learning rate" if base == "lr" else base
+        for key, label in ((base, name if base == "lr" else "train"),
+                           ("val_" + base, "validation")):
             if key in hist:
                 ax.plot(epochs, hist[key], marker="o", markersize=3, label=label)
-        ax.set_title(base)
+        ax.set_title(name)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         if base == "lr":
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend()
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return fig
 
 
 class Plotter(Callback):
