@@ -76,8 +76,6 @@ EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130  # docs/ERROR
 def _user_errors() -> tuple:
     """The errors a user can fix: one line and exit 2, never a traceback."""
     from axonic.cli.config import ConfigError
-    from axonic.cli.explain import cmd_explain
-    from axonic.cli.lr_find import cmd_lr_find
     from axonic.train.checkpoint import CheckpointError
     from axonic.train.run_dir import RunDirError
 
@@ -89,6 +87,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         from axonic.cli.cv import cmd_cv
+        from axonic.cli.explain import cmd_explain
+        from axonic.cli.lr_find import cmd_lr_find
         from axonic.cli.tune import cmd_tune
 
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
