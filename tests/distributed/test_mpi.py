@@ -129,12 +129,13 @@ def test_mpirun_axonic_train_killed_then_resumed_is_bit_identical(tmp_path):
     assert "test accuracy" in out and out.count("run directory:") == 1  # rank 0 alone prints
 
     proc = _axonic(["train", str(cfg), "--out", str(cut), "--quiet"])
-    wait_for = random.Random().randint(1, 5)  # kill after this many epochs were saved
+    wait_for = random.Random().randint(1, 5)  # kill once a checkpoint of this epoch exists
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        ckpts = list((cut / "checkpoints").glob("ckpt-*")) if (cut / "checkpoints").exists() \
-            else []
-        if len(ckpts) >= wait_for or proc.poll() is not None:
+        names = [p.name for p in (cut / "checkpoints").glob("ckpt-e*")] \
+            if (cut / "checkpoints").exists() else []
+        epochs = [int(n[len("ckpt-e"):].split("-")[0]) for n in names]  # ckpt-e<epoch>-s...
+        if max(epochs, default=-1) >= wait_for or proc.poll() is not None:
             break
         time.sleep(0.05)
     ranks = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
