@@ -6,7 +6,7 @@ start-of-training work is counted too); with and without the callback alternate.
     python bench/diagnostics_overhead.py [--quick] [--threads 1]
 
 Measured (2 shared cores, median of 9 alternating runs), per step:
-see docs/EXPLAIN.md, "What the diagnostics cost".
+see docs/INSIGHT.md, "What the diagnostics cost".
 """
 
 import sys

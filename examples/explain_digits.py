@@ -1,4 +1,4 @@
-"""Explain a digits CNN and a small Transformer, and draw the pictures of docs/EXPLAIN.md.
+"""Explain a digits CNN and a small Transformer, and draw the pictures of docs/INSIGHT.md.
 
     python examples/explain_digits.py [--out docs/explain] [--epochs 8]
 

@@ -14,7 +14,7 @@ import sys
 
 def add_parser(sub) -> None:
     p = sub.add_parser("tune", help="search hyperparameters or architectures with Optuna "
-                       "(the config's [tune] table; see docs/TUNING.md)")
+                       "(the config's [tune] table; see docs/SELECTION.md)")
     p.add_argument("config", help="a TOML configuration with a [tune] table")
     p.add_argument("--trials", type=int, help="override tune.trials (the study's total)")
     p.add_argument("--out", help="the study's folder (default: runs/tune-<name>)")

@@ -1,7 +1,7 @@
 """The thresholds that turn sampled statistics into findings, after SageMaker Debugger's
 built-in rules (VanishingGradient, ExplodingTensor, DeadRelu, SaturatedActivation,
 PoorWeightInitialization, Overfit, LossNotDecreasing, ClassImbalance) and the Deep
-Learning Tuning Playbook. docs/EXPLAIN.md lists them with their reasons."""
+Learning Tuning Playbook. docs/INSIGHT.md lists them with their reasons."""
 
 from __future__ import annotations
 
