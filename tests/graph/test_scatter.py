@@ -20,7 +20,8 @@ def _inputs(spec, i, dtype=np.float64):
 @pytest.mark.parametrize("spec,i", CASES)
 def test_scatter_matches_numpy_float64(spec, i):
     ts, arrays = _inputs(spec, i)
-    np.testing.assert_allclose(spec.fn(*ts).detach().numpy(), spec.ref(*arrays), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(spec.fn(*ts).detach().numpy(), spec.ref(*arrays), rtol=1e-12,
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize("spec,i", CASES)
