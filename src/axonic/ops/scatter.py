@@ -36,18 +36,44 @@ def _slot_shape(axis, ndim, n):
     return (n,) + (1,) * (ndim - axis - 1)
 
 
+def _segment_reduce(ufunc, src, index, axis, dim_size, fill=0):
+    """``ufunc``-reduce the slices of ``src`` along ``axis`` into ``dim_size`` slots: sort
+    by slot, then one ``reduceat`` (several times faster than ``ufunc.at``, which
+    dominated training time on the Drosophila connectome)."""
+    xp = get_array_module(src)
+    moved = xp.moveaxis(src, axis, 0)
+    out = xp.full((dim_size,) + moved.shape[1:], fill, src.dtype)
+    if index.size:
+        order = xp.argsort(index, kind="stable")
+        slots, starts = xp.unique(index[order], return_index=True)
+        out[slots] = ufunc.reduceat(moved[order], starts, axis=0)
+    return xp.moveaxis(out, 0, axis)
+
+
 class ScatterSum(Function):
     saves_inputs = False
 
     def forward(self, src, index, axis, dim_size):
         self.at = _at(axis, index)
-        xp = get_array_module(src)
-        out = xp.zeros(src.shape[:axis] + (dim_size,) + src.shape[axis + 1:], src.dtype)
-        xp.add.at(out, self.at, src)
-        return out
+        return _segment_reduce(np.add, src, index, axis, dim_size)
 
     def backward(self, g):
         return g[self.at]
+
+
+class IndexGather(Function):
+    """``src.index_select(dim, index)`` whose backward is a sorted segment sum."""
+
+    saves_inputs = False
+
+    def forward(self, src, index, axis):
+        self.index, self.axis, self.size = index, axis, src.shape[axis]
+        return get_array_module(src).take(src, index, axis=axis)
+
+    def backward(self, g):
+        if isinstance(g, Tensor):  # create_graph: differentiate through the scatter
+            return ScatterSum.apply(g, self.index, self.axis, self.size)
+        return _segment_reduce(np.add, g, self.index, self.axis, self.size)
 
 
 class ScatterMean(Function):
@@ -59,9 +85,7 @@ class ScatterMean(Function):
         count = xp.bincount(index, minlength=dim_size).astype(src.dtype)
         # empty slots divide 0 by 1 and stay 0
         self.scale = (1 / xp.maximum(count, 1)).reshape(_slot_shape(axis, src.ndim, dim_size))
-        out = xp.zeros(src.shape[:axis] + (dim_size,) + src.shape[axis + 1:], src.dtype)
-        xp.add.at(out, self.at, src)
-        return out * self.scale
+        return _segment_reduce(np.add, src, index, axis, dim_size) * self.scale
 
     def backward(self, g):
         return (g * self.scale)[self.at]
@@ -75,16 +99,10 @@ class ScatterMax(Function):
 
     def forward(self, src, index, axis, dim_size, sign):
         self.at = at = _at(axis, index)
-        xp = get_array_module(src)
-        shape = src.shape[:axis] + (dim_size,) + src.shape[axis + 1:]
-        out = xp.full(shape, -xp.inf, src.dtype)
-        xp.maximum.at(out, at, sign * src)
-        empty = xp.bincount(index, minlength=dim_size) == 0
-        out[_at(axis, empty)] = 0
-        out *= sign
+        ufunc = np.maximum if sign > 0 else np.minimum
+        out = _segment_reduce(ufunc, src, index, axis, dim_size)  # empty slots stay 0
         winner = (src == out[at]).astype(src.dtype)
-        ties = xp.zeros(shape, src.dtype)
-        xp.add.at(ties, at, winner)
+        ties = _segment_reduce(np.add, winner, index, axis, dim_size)
         self.weight = winner / ties[at]  # a winner's slot has ties >= 1
         return out
 
@@ -135,6 +153,28 @@ def scatter(src, index, dim=0, dim_size=None, reduce="sum"):
     return ScatterMax.apply(src, idx, axis, dim_size, 1 if reduce == "max" else -1)
 
 
+def gather_index(src, index, dim=0):
+    """``src.index_select(dim, index)`` (one slice per edge, from its node) with a
+    sort-based backward; what ``MessagePassing`` uses to lift node features to edges.
+
+    >>> import axonic
+    >>> gather_index(axonic.tensor([[1.0], [2.0]]), axonic.tensor([1, 1, 0]))
+    tensor([[2.],
+            [2.],
+            [1.]])
+    """
+    (axis,) = norm_dim(dim, src.ndim, "gather_index")
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu" or idx.ndim != 1:
+        raise ValueError(f"gather_index: index must be a 1-d integer tensor, got "
+                         f"{idx.dtype.name} of shape {tuple(idx.shape)}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= src.shape[axis]):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise IndexError(f"gather_index: index {bad} is out of range for dim {dim} with size "
+                         f"{src.shape[axis]}")
+    return IndexGather.apply(src, idx.astype(np.int64, copy=False), axis)
+
+
 def scatter_softmax(src, index, dim=0, dim_size=None):
     """Softmax of ``src`` within each group of slices that share an ``index`` value (the
     attention weights over a node's incoming edges).
@@ -148,11 +188,10 @@ def scatter_softmax(src, index, dim=0, dim_size=None):
     tensor([0.5000, 0.5000, 1.0000])
     """
     axis, idx, dim_size = _check(src, index, dim, dim_size, "sum", "scatter_softmax")
-    at = _at(axis, idx)
     shift = ScatterMax.apply(src.detach(), idx, axis, dim_size, 1)
-    e = (src - shift[at]).exp()
+    e = (src - IndexGather.apply(shift, idx, axis)).exp()
     total = ScatterSum.apply(e, idx, axis, dim_size)
-    return e / (total[at] + 1e-16)
+    return e / (IndexGather.apply(total, idx, axis) + 1e-16)
 
 
 # --- test specs: NumPy float64 references and PyTorch parity --------------------------
@@ -200,6 +239,8 @@ def _spec(reduce, shape=(6, 3), axis=0):
 SPECS = [
     _spec("sum"), _spec("mean"), _spec("max"), _spec("min"),
     _spec("sum", (2, 6, 3), 1), _spec("mean", (2, 6), 1), _spec("max", (2, 6, 2), 1),
+    OpSpec("gather_index", lambda a: gather_index(a, _INDEX, 1), lambda a: a[:, _INDEX],
+           [((2, 4, 3),)], lambda a: a.index_select(1, TORCH.tensor(_INDEX))),
     OpSpec("scatter_softmax", lambda a: scatter_softmax(a, _INDEX, 0, 5),
            lambda a: _np_scatter_softmax(a, _INDEX, 5), [((6, 3),), ((6,),)]),
 ]

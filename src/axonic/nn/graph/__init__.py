@@ -20,9 +20,9 @@ from axonic.nn.graph.utils import (
     remove_self_loops,
     to_undirected,
 )
-from axonic.ops.scatter import scatter, scatter_softmax
+from axonic.ops.scatter import gather_index, scatter, scatter_softmax
 
 __all__ = ["GATConv", "GCNConv", "GINConv", "MessagePassing", "SAGEConv",
-           "add_remaining_self_loops", "add_self_loops", "degree", "gcn_norm",
+           "add_remaining_self_loops", "add_self_loops", "degree", "gather_index", "gcn_norm",
            "global_add_pool", "global_max_pool", "global_mean_pool", "remove_self_loops",
            "scatter", "scatter_softmax", "to_undirected"]

@@ -9,7 +9,7 @@ from axonic.nn.graph._init import check_channels, check_features, glorot_, param
 from axonic.nn.graph.message_passing import MessagePassing
 from axonic.nn.graph.utils import add_self_loops, as_edge_index, remove_self_loops
 from axonic.nn.linear import Linear
-from axonic.ops.scatter import scatter_softmax
+from axonic.ops.scatter import gather_index, scatter_softmax
 from axonic.ops.special import leaky_relu
 
 
@@ -68,7 +68,8 @@ class GATConv(MessagePassing):
         xw = self.lin(x).reshape(n, h, c)
         alpha_src = (xw * self.att_src).sum(-1)  # (N, H)
         alpha_dst = (xw * self.att_dst).sum(-1)
-        scores = leaky_relu(alpha_src[e[0]] + alpha_dst[e[1]], self.negative_slope)
+        scores = leaky_relu(gather_index(alpha_src, e[0]) + gather_index(alpha_dst, e[1]),
+                            self.negative_slope)
         alpha = scatter_softmax(scores, e[1], dim=0, dim_size=n)
         attention = alpha
         if self.dropout and self.training:

@@ -13,7 +13,7 @@ import inspect
 from axonic.autograd.tensor import Tensor
 from axonic.nn.graph.utils import as_edge_index
 from axonic.nn.module import Module
-from axonic.ops.scatter import scatter
+from axonic.ops.scatter import gather_index, scatter
 
 AGGREGATIONS = ("add", "sum", "mean", "max", "min")
 _SIGNATURES: dict = {}
@@ -132,5 +132,4 @@ class MessagePassing(Module):
 
     def _lift(self, value, index):
         """``value`` at ``index`` along the node dimension: one row per edge."""
-        axis = self.node_dim % value.ndim
-        return value[(slice(None),) * axis + (index,)]
+        return gather_index(value, index, self.node_dim % value.ndim)
