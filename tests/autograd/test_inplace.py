@@ -38,8 +38,8 @@ def test_augmented_assignment_on_plain_tensor_is_in_place():
 
 def test_augmented_assignment_on_leaf_requiring_grad_is_refused():
     w = axonic.tensor([1.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="leaf tensor that requires grad is being used in "
-                                           "the in-place op add_"):
+    with pytest.raises(RuntimeError, match="add_: a leaf Variable that requires grad is being "
+                                           "used in an in-place operation"):
         w += 1
 
 

@@ -1,7 +1,8 @@
 """The one op-test harness: every op's spec is checked four ways.
 
 1. forward against the float64 NumPy reference;
-2. float64 gradcheck (central differences);
+2. float64 gradcheck (central differences), and gradgradcheck of the gradient taken with
+   ``create_graph=True`` for every op that has a second derivative;
 3. parity with PyTorch in float32 (values and gradients), when torch is installed;
 4. edge shapes (empty, 0-d, broadcast pairs, views) come from the specs' samples.
 """
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 import axonic
-from axonic.autograd import gradcheck
+from axonic.autograd import gradcheck, gradgradcheck
 from tests.conftest import requires_torch, torch
 
 SPECS = axonic._all_specs()
@@ -56,6 +57,24 @@ def test_gradcheck_float64(spec, i):
     ts = _tensors(arrays, np.float64)
     assert any(t.requires_grad for t in ts), f"{spec.name}: needs a float input"
     assert gradcheck(spec.fn, ts, atol=spec.atol)
+
+
+_SECOND = [c for c in CASES if c.values[0].grad and c.values[0].gradcheck]
+
+
+@pytest.mark.parametrize("spec,i", [c for c in _SECOND if not c.values[0].no_gradgrad])
+def test_gradgradcheck_float64(spec, i):
+    ts = _tensors(_inputs(spec, i), np.float64)
+    assert gradgradcheck(spec.fn, ts, atol=spec.atol)
+
+
+@pytest.mark.parametrize("spec,i", [c for c in _SECOND if c.values[0].no_gradgrad])
+def test_ops_without_second_derivative_refuse_create_graph(spec, i):
+    ts = _tensors(_inputs(spec, i), np.float64)
+    out = spec.fn(*ts)
+    with pytest.raises(RuntimeError, match="no second derivative"):
+        axonic.autograd.grad(out.sum(), [t for t in ts if t.requires_grad], create_graph=True,
+                             allow_unused=True)
 
 
 @requires_torch

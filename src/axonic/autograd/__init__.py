@@ -1,5 +1,6 @@
 """Reverse-mode automatic differentiation: ``Tensor``, ``Function``, the engine, grad modes."""
 
+from axonic.autograd import functional
 from axonic.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from axonic.autograd.engine import backward, grad
 from axonic.autograd.function import Function, sum_to

@@ -36,6 +36,8 @@ def _topological_order(roots):
             fn, it = stack[-1]
             for inp in it:
                 child = inp.grad_fn if isinstance(inp, Tensor) else None
+                if child is not None and child._epoch > fn._epoch:
+                    child = _as_seen_by(fn, inp).grad_fn
                 if child is not None and child not in seen:
                     seen.add(child)
                     stack.append((child, iter(child.inputs or ())))
@@ -45,6 +47,16 @@ def _topological_order(roots):
                 order.append(fn)
     order.reverse()
     return order
+
+
+def _as_seen_by(fn, inp: Tensor) -> Tensor:
+    """``inp`` with the history it had when ``fn`` took it: in-place ops recorded on it
+    since then (a later in-place clock) are stepped back through."""
+    node = inp.grad_fn
+    while node is not None and node._epoch > fn._epoch:
+        inp = node._prev
+        node = inp.grad_fn
+    return inp
 
 
 def _seed(root: Tensor, gradient, create_graph: bool):
@@ -169,13 +181,18 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
             fn.check_versions()
             grads = _call_backward(fn, g, create_graph)
             for k, (inp, ig) in enumerate(zip(fn.inputs, grads)):
-                if ig is None or not isinstance(inp, Tensor) or not inp._rg:
+                if ig is None or not isinstance(inp, Tensor):
+                    continue
+                node = inp.grad_fn
+                if node is not None and node._epoch > fn._epoch:
+                    inp = _as_seen_by(fn, inp)
+                    node = inp.grad_fn
+                if not inp._rg:
                     continue
                 ig = _checked(fn, k, inp, ig, create_graph)
                 if anomaly:
                     check_finite(ig.data if create_graph else ig, type(fn).__name__,
                                  f"backward gradient for input {k}")
-                node = inp.grad_fn
                 if node is None:
                     sink.at_leaf(inp, ig, ig is g)
                 else:

@@ -68,6 +68,8 @@ class Function:
     # Set by the engine while a create_graph backward runs this op.
     _graph_mode = False
     _saved = None
+    # The in-place clock when this op was recorded (see ``INPLACE_CLOCK``).
+    _epoch = 0
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -79,17 +81,20 @@ class Function:
         else:
             needs, record = (False,) * len(args), False
         fn.needs_input_grad = needs
+        fn.inputs = args  # also what ``xp`` looks at during forward
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = fn.forward(*arrays, **kwargs)
         if out.__class__ is not _ndarray and isinstance(out, _generic):
-            out = np.asarray(out)  # NumPy returns scalars from 0-d ops; keep arrays throughout
+            scalar, out = out, np.asarray(out)  # NumPy returns scalars from 0-d ops
+            if fn._saved is not None:  # a saved output stays this op's output
+                fn._saved = tuple(out if a is scalar else a for a in fn._saved)
         if state.anomaly:
             check_finite(out, cls.__name__, "forward output")
         if not record:
             fn._saved = None
             return _untracked(cls, out, args)
         result = _make(out, True, fn)
-        fn.inputs = args
+        fn._epoch = INPLACE_CLOCK[0]
         if fn._saved is not None:
             fn._mark_saved(arrays, out, result)
         elif cls.saves_inputs:
@@ -186,16 +191,24 @@ class Function:
     def release(self) -> None:
         """Free what forward kept for backward (after a backward without retain_graph)."""
         hooks, retain = self._hooks, self._retain
+        prev, epoch = self.__dict__.get("_prev"), self._epoch
         self.__dict__.clear()
         self.inputs = None
         if hooks:
             self._hooks = hooks
         if retain:
             self._retain = retain
+        if prev is not None:  # an in-place op: the engine may still step back through it
+            self._prev, self._epoch = prev, epoch
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
+
+# Moved by every recorded in-place op. An op recorded later than the op that consumed a
+# tensor (larger ``_epoch``) and now its ``grad_fn`` is an in-place change made after the
+# consumer took it; the engine steps back through its ``_prev`` (the history before).
+INPLACE_CLOCK = [0]
 
 # The differentiable namespace ``xp`` stands for under create_graph; ops/ registers it
 # (autograd does not import ops).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.engine import grad
-from axonic.autograd.grad_mode import no_grad
+from axonic.autograd.grad_mode import enable_grad, no_grad
 from axonic.autograd.tensor import Tensor, _make
 
 
@@ -47,6 +47,8 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
 
     with no_grad():
         outs = _outputs(func, inputs)
+    if not outs:
+        raise ValueError("gradcheck: the function returned no tensor to check")
     out_sizes = [o.data.size for o in outs]
     n_out = sum(out_sizes)
 
@@ -134,14 +136,18 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps: float = 1e-6, atol: floa
 
     def first_grads(*args):
         xs, gos = args[:n_in], args[n_in:]
-        ys = [o for o in _outputs(func, xs) if o.dtype.kind == "f"]
-        pairs = [(y, g) for y, g in zip(ys, gos) if y.requires_grad]
-        if not pairs:
-            return ()
-        wanted = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
-        got = grad([p[0] for p in pairs], wanted, [p[1] for p in pairs], create_graph=True,
-                   allow_unused=True)
+        with enable_grad():  # gradcheck calls this under no_grad for its differences
+            ys = [o for o in _outputs(func, xs) if o.dtype.kind == "f"]
+            pairs = [(y, g) for y, g in zip(ys, gos) if y.requires_grad]
+            if not pairs:
+                raise ValueError("gradgradcheck: no output of the function requires grad")
+            wanted = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
+            got = grad([p[0] for p in pairs], wanted, [p[1] for p in pairs],
+                       create_graph=True, allow_unused=True)
         return tuple(g for g in got if g is not None and g.requires_grad)
 
+    if not first_grads(*inputs, *grad_outputs):
+        raise ValueError("gradgradcheck: the first gradients do not depend on the inputs "
+                         "(nothing to differentiate twice)")
     return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

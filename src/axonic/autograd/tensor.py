@@ -11,7 +11,6 @@ import weakref
 
 import numpy as np
 
-from axonic.autograd.grad_mode import STATE
 from axonic.backend import (
     as_device,
     device_of,
@@ -257,102 +256,8 @@ class Tensor:
             return self.to("cuda")
         return self.to(as_device(f"cuda:{device}" if isinstance(device, int) else device))
 
-    # --- in-place ops: the data changes, the version counter moves --------------------
-    def _check_inplace(self, op: str) -> None:
-        if self._rg and STATE.enabled:
-            if self.grad_fn is None:
-                raise RuntimeError(
-                    f"a leaf tensor that requires grad is being used in the in-place op {op}; "
-                    "wrap the update in `with axonic.no_grad():`"
-                )
-            raise RuntimeError(
-                f"in-place op {op} on a tensor that is part of the autograd graph is not "
-                "supported; use the out-of-place form (e.g. y = y * 2)"
-            )
-
-    def _set(self, op: str, value) -> Tensor:
-        self._check_inplace(op)
-        xp = get_array_module(self.data)
-        value = value.data if isinstance(value, Tensor) else value
-        if self.data.ndim == 0 and not self.data.flags.writeable:
-            self.data = xp.array(value, dtype=self.data.dtype)
-        else:
-            self.data[...] = value
-        self._vc[0] += 1
-        return self
-
-    def zero_(self) -> Tensor:
-        return self._set("zero_", 0)
-
-    def fill_(self, value) -> Tensor:
-        return self._set("fill_", value)
-
-    def copy_(self, src) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else src
-        src = to_device(src, self.device) if not isinstance(src, int | float) else src
-        try:
-            return self._set("copy_", src)
-        except ValueError:
-            raise ValueError(
-                f"copy_: source of shape {tuple(np.shape(src))} does not broadcast to "
-                f"destination of shape {self.shape}"
-            ) from None
-
-    def _inplace(self, op: str, ufunc: str, other) -> Tensor:
-        self._check_inplace(op)
-        other = other.data if isinstance(other, Tensor) else other
-        xp = get_array_module(self.data)
-        if not self.data.flags.writeable:
-            raise ValueError(
-                f"{op}: this tensor is a read-only view (made by expand or broadcast_to); "
-                "clone() it before changing it in place"
-            )
-        try:
-            getattr(xp, ufunc)(self.data, other, out=self.data, casting="same_kind")
-        except TypeError:  # NumPy's casting error: float result into an integer tensor
-            first = (to_numpy(self.data).reshape(-1)[:1], np.asarray(other).reshape(-1)[:1])
-            result = getattr(np, ufunc)(*first).dtype  # what the op would produce
-            raise TypeError(
-                f"{op}: the result has dtype {result.name}, which can't be stored in place "
-                f"in a tensor of dtype {self.data.dtype.name}"
-            ) from None
-        except ValueError:
-            raise ValueError(
-                f"{op}: operand of shape {tuple(np.shape(other))} does not broadcast to "
-                f"tensor of shape {self.shape}"
-            ) from None
-        self._vc[0] += 1
-        return self
-
-    def add_(self, other, alpha=1) -> Tensor:
-        return self._inplace("add_", "add", other if alpha == 1 else other * alpha)
-
-    def sub_(self, other, alpha=1) -> Tensor:
-        return self._inplace("sub_", "subtract", other if alpha == 1 else other * alpha)
-
-    def mul_(self, other) -> Tensor:
-        return self._inplace("mul_", "multiply", other)
-
-    def div_(self, other) -> Tensor:
-        return self._inplace("div_", "true_divide", other)
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        self._check_inplace("clamp_")
-        get_array_module(self.data).clip(self.data, min, max, out=self.data)
-        self._vc[0] += 1
-        return self
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        from axonic.backend.random import default_generator
-
-        g = generator or default_generator
-        return self._set("uniform_", g.uniform(a, b, self.shape, self.dtype, self.device))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        from axonic.backend.random import default_generator
-
-        g = generator or default_generator
-        return self._set("normal_", g.normal(mean, std, self.shape, self.dtype, self.device))
+    # In-place ops (add_, mul_, zero_, copy_, x += y, x[i] = v, ...) live in
+    # axonic/ops/inplace.py: in the graph they are recorded ops.
 
     # --- printing ---------------------------------------------------------------------
     def __repr__(self) -> str:

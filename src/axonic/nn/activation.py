@@ -2,8 +2,8 @@
 ``Sigmoid``, ``Tanh``, ``Softplus``, ``Softmax``, ``LogSoftmax``.
 
 Each wraps the op of the same name (``axonic.ops``); the functional forms are in
-``axonic.nn.functional``. ``inplace=True`` is accepted for PyTorch compatibility and
-computes the same values out of place.
+``axonic.nn.functional``. ``inplace=True`` writes the result into the input, recorded by
+autograd as an in-place op (``axonic.ops.inplace``), and returns the input.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
 from axonic.ops import special as _special
 from axonic.ops import unary as _unary
+from axonic.ops.inplace import honours_inplace, update_
 from axonic.ops.softmax import log_softmax as _log_softmax
 from axonic.ops.softmax import softmax as _softmax_fn
 
@@ -39,6 +40,10 @@ class _Activation(Module):
     def __call__(self, *args, **kwargs):
         if args and not isinstance(args[0], Tensor):
             raise self.input_error(f"expected a Tensor, got {type(args[0]).__name__}")
+        if self.inplace and args:
+            call = super().__call__
+            return update_(args[0], f"{type(self).__name__}(inplace=True)",
+                           lambda old: call(old, *args[1:], **kwargs))
         return super().__call__(*args, **kwargs)
 
     def extra_repr(self) -> str:
@@ -226,8 +231,9 @@ class LogSoftmax(Module):
 
 
 # --- functional forms with PyTorch's signatures ---------------------------------------------
+@honours_inplace
 def relu(input, inplace: bool = False):
-    """``max(x, 0)``; ``inplace`` is accepted and gives a new tensor."""
+    """``max(x, 0)``; with ``inplace=True`` written into ``input``."""
     return _unary.relu(input)
 
 
@@ -242,6 +248,7 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 
 # --- piecewise-linear and composite activations ------------------------------------------
+@honours_inplace
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """``clamp(x, min_val, max_val)``."""
     if min_val > max_val:
@@ -249,21 +256,25 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     return _unary.clamp(input, min_val, max_val)
 
 
+@honours_inplace
 def relu6(input, inplace: bool = False):
     """``min(max(x, 0), 6)``."""
     return _unary.clamp(input, 0.0, 6.0)
 
 
+@honours_inplace
 def hardsigmoid(input, inplace: bool = False):
     """``clamp(x / 6 + 1/2, 0, 1)``."""
     return _unary.clamp(input * (1 / 6) + 0.5, 0.0, 1.0)
 
 
+@honours_inplace
 def hardswish(input, inplace: bool = False):
     """``x * hardsigmoid(x)``."""
     return input * hardsigmoid(input)
 
 
+@honours_inplace
 def mish(input, inplace: bool = False):
     """``x * tanh(softplus(x))``."""
     return input * _unary.tanh(_special.softplus(input))
@@ -283,11 +294,13 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@honours_inplace
 def selu(input, inplace: bool = False):
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
     return _special.elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
+@honours_inplace
 def celu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` where positive, ``alpha * (exp(x / alpha) - 1)`` elsewhere."""
     if alpha == 0:
@@ -403,6 +416,7 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     return _softmax_fn(-input, dim, dtype)
 
 
+@honours_inplace
 def threshold(input, threshold: float, value: float, inplace: bool = False):
     """``x`` where ``x > threshold``, ``value`` elsewhere."""
     from axonic.ops.indexing import where

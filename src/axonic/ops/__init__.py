@@ -3,7 +3,12 @@
 Import order matters only here: ``methods`` attaches the ops to ``Tensor``.
 """
 
-from axonic.ops import methods  # noqa: F401  (attaches Tensor methods)
+from axonic.autograd.function import set_graph_namespace as _set_graph_namespace
+from axonic.ops import graph_xp as _graph_xp
+from axonic.ops import (
+    inplace,  # noqa: F401  (attaches the in-place methods)
+    methods,  # noqa: F401  (attaches Tensor methods)
+)
 from axonic.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from axonic.ops.arithmetic import (
     add,
@@ -159,6 +164,8 @@ from axonic.ops.unary import (
     tanh,
     trunc,
 )
+
+_set_graph_namespace(_graph_xp)  # create_graph runs backwards with axonic's own ops
 
 
 def all_specs():

@@ -26,6 +26,8 @@ class OpSpec:
     grad: bool = True  # differentiable: compare gradients with PyTorch
     gradcheck: bool = True  # also check against central differences (off at kinks and ties)
     atol: float = 1e-5  # gradcheck tolerance (float64)
+    # Why the op has no second derivative in axonic (empty: gradgradcheck runs on it).
+    no_gradgrad: str = ""
 
     def make_inputs(self, sample, rng) -> tuple:
         if callable(sample):

@@ -6,67 +6,61 @@ import numpy as np
 
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
-from axonic.ops._util import as_operand, broadcast_error, promote
-
-
-def _needs(x) -> bool:
-    return isinstance(x, Tensor) and x._rg
+from axonic.ops._util import as_operand, broadcast_error, promote, xp_of
 
 
 class Add(Function):
-    saves_inputs = False
-
+    saves_inputs = False  # backward needs only the shapes
     def forward(self, a, b):
         return a + b
 
     def backward(self, g):
+        na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.data.shape) if _needs(a) else None,
-                sum_to(g, b.data.shape) if _needs(b) else None)
+        return (sum_to(g, a.shape) if na else None), (sum_to(g, b.shape) if nb else None)
 
 
 class Sub(Function):
-    saves_inputs = False
-
+    saves_inputs = False  # backward needs only the shapes
     def forward(self, a, b):
         return a - b
 
     def backward(self, g):
+        na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.data.shape) if _needs(a) else None,
-                sum_to(-g, b.data.shape) if _needs(b) else None)
+        return (sum_to(g, a.shape) if na else None), (sum_to(-g, b.shape) if nb else None)
 
 
 class Mul(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a * b
 
     def backward(self, g):
-        a, b = self.inputs
-        return (sum_to(g * self.b, a.data.shape) if _needs(a) else None,
-                sum_to(g * self.a, b.data.shape) if _needs(b) else None)
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        return (sum_to(g * b, a.shape) if na else None,
+                sum_to(g * a, b.shape) if nb else None)
 
 
 class Div(Function):
-    saves_output = True
-
     def forward(self, a, b):
-        self.b = b
-        self.out = a / b
-        return self.out
+        out = a / b
+        self.save_for_backward(a, b, out)
+        return out
 
     def backward(self, g):
-        a, b = self.inputs
-        ga = g / self.b
-        return (sum_to(ga, a.data.shape) if _needs(a) else None,
-                sum_to(-ga * self.out, b.data.shape) if _needs(b) else None)
+        a, b, out = self.saved_tensors
+        na, nb = self.needs_input_grad
+        ga = g / b
+        return (sum_to(ga, a.shape) if na else None,
+                sum_to(-ga * out, b.shape) if nb else None)
 
 
 class Neg(Function):
-    saves_inputs = False
-
+    saves_inputs = False  # backward needs only the shapes
     def forward(self, a):
         return -a
 
@@ -75,76 +69,78 @@ class Neg(Function):
 
 
 class Pow(Function):
-    saves_output = True
-
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.out = a ** b
-        return self.out
+        out = a ** b
+        self.save_for_backward(a, b, out)
+        return out
 
     def backward(self, g):
-        a, b = self.inputs
+        a, b, out = self.saved_tensors
+        na, nb = self.needs_input_grad
+        xp = self.xp
         ga = gb = None
-        if _needs(a):
+        if na:
             # d/da a^b = b a^(b-1); a^(b-1) computed directly so a == 0 stays finite for b >= 1
-            ga = sum_to(g * self.b * self.a ** (self.b - 1), a.data.shape)
-        if _needs(b):
-            base = self.a
-            with np.errstate(divide="ignore", invalid="ignore"):
-                logb = np.log(base)
-            term = self.out * logb
+            ga = sum_to(g * b * a ** (b - 1), a.shape)
+        if nb:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                term = out * xp.log(a)
             # 0^b with b >= 0 has derivative 0 in b (PyTorch's convention)
-            term = np.where((base == 0) & (self.b >= 0), 0, term)
-            gb = sum_to(g * term, b.data.shape)
+            term = xp.where(xp.logical_and(a == 0, b >= 0), 0, term)
+            gb = sum_to(g * term, b.shape)
         return ga, gb
 
 
 class Maximum(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.maximum(a, b)
+        self.save_for_backward(a, b)
+        return get_array_module(a).maximum(a, b)
 
-    def _weight_a(self):
-        return self.a > self.b
+    def _wins(self, a, b):
+        return a > b
 
     def backward(self, g):
-        a, b = self.inputs
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        xp = self.xp
         # ties split the gradient in half, as PyTorch does
-        w = (self._weight_a() + 0.5 * (self.a == self.b)).astype(g.dtype, copy=False)
-        return (sum_to(g * w, a.data.shape) if _needs(a) else None,
-                sum_to(g * (1 - w), b.data.shape) if _needs(b) else None)
+        ga = xp.where(a == b, g * 0.5, g * self._wins(a, b))
+        return (sum_to(ga, a.shape) if na else None,
+                sum_to(g - ga, b.shape) if nb else None)
 
 
 class Minimum(Maximum):
     def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.minimum(a, b)
+        self.save_for_backward(a, b)
+        return get_array_module(a).minimum(a, b)
 
-    def _weight_a(self):
-        return self.a < self.b
+    def _wins(self, a, b):
+        return a < b
 
 
 class Atan2(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.arctan2(a, b)
+        self.save_for_backward(a, b)
+        return get_array_module(a).arctan2(a, b)
 
     def backward(self, g):
-        a, b = self.inputs
-        r2 = self.a * self.a + self.b * self.b
-        return (sum_to(g * self.b / r2, a.data.shape) if _needs(a) else None,
-                sum_to(-g * self.a / r2, b.data.shape) if _needs(b) else None)
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        r2 = a * a + b * b
+        return (sum_to(g * b / r2, a.shape) if na else None,
+                sum_to(-g * a / r2, b.shape) if nb else None)
 
 
 class Remainder(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
-        return np.remainder(a, b)
+        self.save_for_backward(a, b)
+        return get_array_module(a).remainder(a, b)
 
     def backward(self, g):
-        a, b = self.inputs
-        return (sum_to(g, a.data.shape) if _needs(a) else None,
-                sum_to(-g * np.floor_divide(self.a, self.b), b.data.shape) if _needs(b) else None)
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        return (sum_to(g, a.shape) if na else None,
+                sum_to(-g * self.xp.floor_divide(a, b), b.shape) if nb else None)
 
 
 # --- the public functions --------------------------------------------------------------
@@ -208,16 +204,17 @@ def div(input, other, rounding_mode=None):
         return _binary(Div, "div", input, other, true_div=True)
     a = input.data if isinstance(input, Tensor) else input
     b = other.data if isinstance(other, Tensor) else other
+    xp = xp_of(a, b)
     if rounding_mode == "floor":
-        out = np.floor_divide(a, b)
+        out = xp.floor_divide(a, b)
     elif rounding_mode == "trunc":
-        out = np.trunc(np.true_divide(a, b))
+        out = xp.trunc(xp.true_divide(a, b))
         if np.result_type(a, b).kind in "iu":
             out = out.astype(np.result_type(a, b))
     else:
         raise ValueError(
             f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    return _make(np.asarray(out))
+    return _make(xp.asarray(out))
 
 
 def floor_divide(input, other):

@@ -93,6 +93,9 @@ def _out_size(size, pads, k, s, d):
 class Conv2dFunction(Function):
     """Cross-correlation of (N, C, H, W) with (OC, C/groups, KH, KW), plus bias."""
 
+    # backward is im2col GEMMs on arrays; no second derivative yet
+    double_backward = False
+
     def forward(self, x, w, b, stride, pads, dilation, groups):
         n, _, h, wd = x.shape
         kernel = w.shape[2:]
@@ -127,6 +130,9 @@ class Conv2dFunction(Function):
 
 class ConvTranspose2dFunction(Function):
     """The input gradient of a convolution whose weight is ``w`` (Cin, Cout/groups, KH, KW)."""
+
+    # backward is im2col GEMMs on arrays; no second derivative yet
+    double_backward = False
 
     def forward(self, x, w, b, stride, padding, output_padding, dilation, groups, out_hw):
         n, _, h, wd = x.shape
@@ -392,3 +398,5 @@ SPECS = [
            lambda x, w: _tnn().conv_transpose2d(x, w, stride=(1, 2), groups=2,
                                                 dilation=(2, 1))),
 ]
+for _spec in SPECS:
+    _spec.no_gradgrad = "conv's backward is im2col GEMMs on arrays"

@@ -19,7 +19,7 @@ class Cast(Function):
         return x.astype(dtype)
 
     def backward(self, g):
-        return g.astype(self.in_dtype)
+        return g.to(self.in_dtype) if self._graph_mode else g.astype(self.in_dtype)
 
 
 class ToDevice(Function):
@@ -30,7 +30,7 @@ class ToDevice(Function):
         return to_device(x, device)
 
     def backward(self, g):
-        return to_device(g, self.src)
+        return g.to(self.src) if self._graph_mode else to_device(g, self.src)
 
 
 def _parse_to(args, kwargs):

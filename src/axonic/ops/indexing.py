@@ -38,41 +38,68 @@ def _convert_index(index):
 
 
 class BasicIndex(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape and the index
     is_view = True
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
-        return x[index]
+        out = x[index]
+        if out.__class__ is not x.__class__:  # one element: a 0-d view, not NumPy's scalar copy
+            out = x[(index if isinstance(index, tuple) else (index,)) + (None,)].reshape(())
+        return out
 
     def backward(self, g):
-        gx = get_array_module(g).zeros(self.shape, dtype=g.dtype)
-        gx[self.index] = g
-        return gx
+        return _scatter_back(self, g, True)
 
 
 class AdvancedIndex(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape and the index
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
         return x[index]
 
     def backward(self, g):
-        xp = get_array_module(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        index = self.index
-        if len(index) == 1 and index[0].dtype == bool:
-            gx[index] = g  # a mask selects each element at most once
-            return gx
-        expanded = []
-        for i in index:
-            if hasattr(i, "dtype") and not isinstance(i, np.generic) and i.dtype == bool:
-                expanded.extend(i.nonzero())
-            else:
-                expanded.append(i)
-        np.add.at(gx, tuple(expanded), g)
+        return _scatter_back(self, g, False)
+
+
+def _scatter_back(fn, g, basic):
+    """The gradient of ``x[index]``: ``g`` added into zeros at ``index``; under
+    create_graph as its own op, whose gradient is indexing again."""
+    if fn._graph_mode:
+        return IndexAdd.apply(g, shape=fn.shape, index=fn.index, basic=basic)
+    return _index_add(g, fn.shape, fn.index, basic)
+
+
+def _index_add(g, shape, index, basic):
+    xp = get_array_module(g)
+    gx = xp.zeros(shape, dtype=g.dtype)
+    if basic or len(index) == 1 and index[0].dtype == bool:
+        gx[index] = g  # each element is selected at most once
         return gx
+    expanded = []
+    for i in index:
+        if hasattr(i, "dtype") and not isinstance(i, np.generic) and i.dtype == bool:
+            expanded.extend(i.nonzero())
+        else:
+            expanded.append(i)
+    xp.add.at(gx, tuple(expanded), g)
+    return gx
+
+
+class IndexAdd(Function):
+    """``g`` added into zeros of ``shape`` at ``index``: the adjoint of ``x[index]``."""
+
+    saves_inputs = False
+
+    def forward(self, g, shape, index, basic):
+        self.index, self.basic = index, basic
+        return _index_add(g, shape, index, basic)
+
+    def backward(self, gg):
+        if self._graph_mode:
+            return (BasicIndex if self.basic else AdvancedIndex).apply(gg, index=self.index)
+        return gg[self.index]
 
 
 def getitem(input, index):
@@ -90,6 +117,8 @@ class IndexPut(Function):
     """``x[index] = value`` written in place and recorded: the old ``x`` gets the gradient
     outside the written positions, ``value`` the gradient that reached them."""
 
+    # backward writes into arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, value, index):
@@ -160,20 +189,19 @@ def setitem(input, index, value):
 
 
 class Gather(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape and the index
 
     def forward(self, x, index, axis):
-        self.shape, self.axis, self.index = x.shape, axis, index
+        self.shape = x.shape
+        xp = get_array_module(x)
+        full = list(xp.indices(index.shape, sparse=True))
+        full[axis] = index
+        self.index = tuple(full)
         cut = tuple(slice(None) if k == axis else slice(0, n) for k, n in enumerate(index.shape))
-        return np.take_along_axis(x[cut], index, axis)
+        return xp.take_along_axis(x[cut], index, axis)
 
     def backward(self, g):
-        xp = get_array_module(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        full = list(np.indices(self.index.shape, sparse=True))
-        full[self.axis] = self.index
-        np.add.at(gx, tuple(full), g)
-        return gx
+        return _scatter_back(self, g, False)
 
 
 def _index_along(input, dim, index, op):
@@ -207,35 +235,40 @@ class Scatter(Function):
     """``out = input`` with ``src`` values written (``add=False``, the last write wins) or
     added (``add=True``) at ``index`` along ``axis``."""
 
-    saves_inputs = False
-
     def forward(self, x, src, index, axis, add):
-        self.index, self.axis, self.add = index, axis, add
-        self.where = list(np.indices(index.shape, sparse=True))
-        self.where[axis] = index
-        self.where = tuple(self.where)
-        self.src_shape = np.shape(src)
-        src = src[tuple(slice(0, n) for n in index.shape)] if np.ndim(src) else src
+        xp = get_array_module(x)
+        self.index, self.add = index, add
+        where = list(xp.indices(index.shape, sparse=True))
+        where[axis] = index
+        self.where = tuple(where)
+        self.src_shape = getattr(src, "shape", ())
+        src = src[tuple(slice(0, n) for n in index.shape)] if self.src_shape else src
         out = x.copy()
         if add:
-            np.add.at(out, self.where, src)
+            xp.add.at(out, self.where, src)
+            self.save_for_backward()
         else:
             out[self.where] = src
+            kept = xp.ones(x.shape, dtype=bool)
+            kept[self.where] = False  # overwritten positions do not reach the output
+            self.save_for_backward(kept)
         return out
 
     def backward(self, g):
-        x, src = self.inputs[:2]
+        nx, ns = self.needs_input_grad[:2]
         gx = gs = None
-        if isinstance(x, Tensor) and x._rg:
-            gx = g
-            if not self.add:  # overwritten positions did not reach the output
-                gx = g.copy()
-                gx[self.where] = 0
-        if isinstance(src, Tensor) and src._rg:
+        if nx:
+            gx = g if self.add else g * self.saved_tensors[0]
+        if ns:
+            picked = g[self.where]
             if not self.src_shape:  # one value written everywhere
-                return gx, g[self.where].sum()
-            gs = get_array_module(g).zeros(self.src_shape, dtype=g.dtype)
-            gs[tuple(slice(0, n) for n in self.index.shape)] = g[self.where]
+                gs = picked.sum()
+            elif self.src_shape == self.index.shape:
+                gs = picked
+            else:  # src larger than index: the rest of it got no gradient
+                cut = tuple(slice(0, n) for n in self.index.shape)
+                gs = (IndexAdd.apply(picked, shape=self.src_shape, index=cut, basic=True)
+                      if self._graph_mode else _index_add(picked, self.src_shape, cut, True))
         return gx, gs
 
 
@@ -343,14 +376,14 @@ def index_select(input, dim, index):
 
 
 class MaskedFill(Function):
-    saves_inputs = False
-
     def forward(self, x, mask, value):
-        self.mask = mask
-        return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+        xp = get_array_module(x)
+        self.save_for_backward(mask)
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
 
     def backward(self, g):
-        return np.where(self.mask, 0, g)
+        (mask,) = self.saved_tensors
+        return self.xp.where(mask, 0, g)
 
 
 def masked_fill(input, mask, value):
@@ -374,20 +407,17 @@ def masked_fill(input, mask, value):
 
 
 class Where(Function):
-    saves_inputs = False
-
     def forward(self, cond, a, b):
-        self.cond = cond
-        return np.where(cond, a, b)
+        self.save_for_backward(cond)
+        return get_array_module(cond).where(cond, a, b)
 
     def backward(self, g):
+        (cond,) = self.saved_tensors
         _, a, b = self.inputs
-        zero = g.dtype.type(0)
-        ga = sum_to(np.where(self.cond, g, zero), a.data.shape) if isinstance(
-            a, Tensor) and a._rg else None
-        gb = sum_to(np.where(self.cond, zero, g), b.data.shape) if isinstance(
-            b, Tensor) and b._rg else None
-        return None, ga, gb
+        _, na, nb = self.needs_input_grad
+        xp = self.xp
+        return (None, sum_to(xp.where(cond, g, 0), a.shape) if na else None,
+                sum_to(xp.where(cond, 0, g), b.shape) if nb else None)
 
 
 def where(condition, input=None, other=None):

@@ -12,26 +12,31 @@ from axonic.ops._util import common_dtype, norm_dim
 
 
 class Cat(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the sizes
 
     def forward(self, *arrays, axis):
         self.axis = axis
-        self.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=axis)
+        self.sizes = [a.shape[axis] for a in arrays]
+        return get_array_module(arrays[0]).concatenate(arrays, axis=axis)
 
     def backward(self, g):
-        return tuple(np.split(g, self.bounds, axis=self.axis))
+        lead, start, grads = (slice(None),) * self.axis, 0, []
+        for n in self.sizes:
+            grads.append(g[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(grads)
 
 
 class Stack(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the count
 
     def forward(self, *arrays, axis):
-        self.axis = axis
-        return np.stack(arrays, axis=axis)
+        self.axis, self.n = axis, len(arrays)
+        return get_array_module(arrays[0]).stack(arrays, axis=axis)
 
     def backward(self, g):
-        return tuple(np.moveaxis(g, self.axis, 0))
+        lead = (slice(None),) * self.axis
+        return tuple(g[lead + (i,)] for i in range(self.n))
 
 
 def _check_same(tensors, op, skip_axis=None):
@@ -152,7 +157,7 @@ class PadConstant(Function):
 
     def forward(self, x, widths, value):
         self.slices = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape))
-        return np.pad(x, widths, mode="constant", constant_values=value)
+        return get_array_module(x).pad(x, widths, mode="constant", constant_values=value)
 
     def backward(self, g):
         return g[self.slices]
@@ -162,24 +167,27 @@ class PadIndexed(Function):
     """reflect / replicate / circular padding as a gather along each padded dim; the
     backward scatters with accumulation (border values are used several times)."""
 
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape and the indices
 
     def forward(self, x, index_per_axis):
         self.shape = x.shape
         self.index = index_per_axis
+        xp = get_array_module(x)
         for axis, idx in index_per_axis:
-            x = np.take(x, idx, axis=axis)
+            x = xp.take(x, idx, axis=axis)
         return x
 
     def backward(self, g):
-        xp = get_array_module(g)
+        from axonic.ops.indexing import IndexAdd, _index_add
+
         for axis, idx in reversed(self.index):
             shape = list(g.shape)
             shape[axis] = self.shape[axis]
-            acc = xp.zeros(shape, dtype=g.dtype)
-            moved = np.moveaxis(acc, axis, 0)
-            np.add.at(moved, idx, np.moveaxis(g, axis, 0))
-            g = acc
+            where = (slice(None),) * axis + (idx,)
+            if self._graph_mode:  # the scatter as its own op, so it is differentiable
+                g = IndexAdd.apply(g, shape=tuple(shape), index=where, basic=False)
+            else:
+                g = _index_add(g, tuple(shape), where, False)
         return g
 
 

@@ -8,34 +8,35 @@ import numpy as np
 
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor
+from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
 
 
 class MatMul(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a @ b
 
     def backward(self, g):
-        a, b = self.a, self.b
-        ta, tb = self.inputs
-        need_a, need_b = ta._rg, isinstance(tb, Tensor) and tb._rg
+        a, b = self.saved_tensors
+        need_a, need_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshapes
             return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
         if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
             return (g * b if need_a else None), (g * a if need_b else None)
+        xp = self.xp
         a2 = a[None] if a.ndim == 1 else a  # (1, k)
         b2 = b[:, None] if b.ndim == 1 else b  # (k, 1)
         g2 = g
         if a.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
+            g2 = xp.expand_dims(g2, -2)
         if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+            g2 = xp.expand_dims(g2, -1)
         ga = gb = None
         if need_a:
-            ga = sum_to(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            ga = sum_to(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if need_b:
-            gb = sum_to(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+            gb = sum_to(xp.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
         return ga, gb
 
 
@@ -144,27 +145,28 @@ def _parse_einsum(equation: str, shapes):
 
 class Einsum(Function):
     def forward(self, *arrays, terms, out):
-        self.arrays, self.terms, self.out = arrays, terms, out
+        self.terms, self.out = terms, out
+        self.save_for_backward(*arrays)
         eq = ",".join(terms) + "->" + out
-        return np.einsum(eq, *arrays, optimize=len(arrays) > 2)
+        return get_array_module(arrays[0]).einsum(eq, *arrays, optimize=len(arrays) > 2)
 
     def backward(self, g):
+        xp, arrays = self.xp, self.saved_tensors
         grads = []
-        for i, (t, a) in enumerate(zip(self.terms, self.arrays)):
-            inp = self.inputs[i]
-            if not (isinstance(inp, Tensor) and inp._rg):
+        for i, (t, a) in enumerate(zip(self.terms, arrays)):
+            if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
-            others = [(tt, aa) for j, (tt, aa) in enumerate(zip(self.terms, self.arrays)) if j != i]
+            others = [(tt, aa) for j, (tt, aa) in enumerate(zip(self.terms, arrays)) if j != i]
             avail = set(self.out).union(*[set(tt) for tt, _ in others])
             # letters only in this operand were summed away: broadcast them back afterwards
             kept = "".join(c for c in t if c in avail)
             eq = ",".join([self.out] + [tt for tt, _ in others]) + "->" + kept
-            gi = np.einsum(eq, g, *[aa for _, aa in others], optimize=len(others) > 1)
+            gi = xp.einsum(eq, g, *[aa for _, aa in others], optimize=len(others) > 1)
             if kept != t:
                 shape = [a.shape[t.index(c)] if c in kept else 1 for c in t]
                 order = [kept.index(c) for c in t if c in kept]
-                gi = np.broadcast_to(gi.transpose(order).reshape(shape), a.shape)
+                gi = xp.broadcast_to(xp.transpose(gi, order).reshape(shape), a.shape)
             grads.append(gi)
         return tuple(grads)
 

@@ -6,7 +6,6 @@ function that ``axonic.<name>`` exposes.
 
 from __future__ import annotations
 
-from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor
 from axonic.ops import (
     arithmetic as ar,
@@ -33,21 +32,6 @@ def _reflected(fn):
     return r
 
 
-def _augmented(inplace, op):
-    """``x += y``: in place, as in PyTorch, unless autograd must record it; then the
-    out-of-place op (``x = x + y``), which gives the same values and correct gradients.
-    A leaf that requires grad is refused by the in-place op, as in PyTorch."""
-
-    def iop(self, other):
-        if STATE.enabled and (self._rg and self.grad_fn is not None
-                              or isinstance(other, Tensor) and other._rg):
-            return op(self, other)
-        return getattr(self, inplace)(other)
-
-    iop.__name__ = f"__i{op.__name__}__"
-    return iop
-
-
 def _new(fill):
     def new(self, *size, dtype=None, device=None, requires_grad=False):
         from axonic.ops.creation import full
@@ -68,12 +52,6 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                   requires_grad=requires_grad)
-
-
-def _masked_fill_(self, mask, value):
-    """In-place ``masked_fill`` (not recorded: use ``masked_fill`` inside a graph)."""
-    m = mask.data if isinstance(mask, Tensor) else mask
-    return indexing.setitem(self, m, value) or self
 
 
 def _install():
@@ -108,12 +86,7 @@ def _install():
     T.__or__ = cmp.bitwise_or
     T.__xor__ = cmp.bitwise_xor
     T.__invert__ = cmp.bitwise_not
-    T.__iadd__ = _augmented("add_", ar.add)
-    T.__isub__ = _augmented("sub_", ar.sub)
-    T.__imul__ = _augmented("mul_", ar.mul)
-    T.__itruediv__ = _augmented("div_", ar.div)
     T.__getitem__ = indexing.getitem
-    T.__setitem__ = indexing.setitem
     T.__hash__ = object.__hash__
 
     methods = {
@@ -157,7 +130,7 @@ def _install():
         # indexing
         "gather": indexing.gather, "index_select": indexing.index_select,
         "masked_fill": indexing.masked_fill, "nonzero": indexing.nonzero,
-        "masked_fill_": _masked_fill_, "masked_select": indexing.masked_select,
+        "masked_select": indexing.masked_select,
         "scatter": indexing.scatter, "scatter_add": indexing.scatter_add,
         "sort": indexing.sort, "argsort": indexing.argsort, "topk": indexing.topk,
         "where": lambda self, condition, other: indexing.where(condition, self, other),

@@ -23,7 +23,7 @@ class Linear(Function):
     """``x @ W.T + b`` for x of shape (*, in_features)."""
 
     def forward(self, x, w, b=None):
-        self.x, self.w = x, w
+        self.save_for_backward(x, w)
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         out = x2 @ w.T
         if b is not None:
@@ -31,27 +31,28 @@ class Linear(Function):
         return out.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim != 2 else out
 
     def backward(self, g):
-        x, w = self.x, self.w
-        tx, tw, *tb = self.inputs
+        x, w = self.saved_tensors
+        nx, nw, *nb = self.needs_input_grad
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gx = gw = gb = None
-        if tx._rg:
+        if nx:
             gx = g2 @ w
             if x.ndim != 2:
                 gx = gx.reshape(x.shape)
-        if _needs(tw):
+        if nw:
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gw = g2.T @ x2
-        if tb and _needs(tb[0]):
+        if nb and nb[0]:
             gb = g2.sum(axis=0)
         return gx, gw, gb
 
 
 # --- cross-entropy and NLL -----------------------------------------------------------------
 def _log_softmax_rows(x):
+    xp = get_array_module(x)
     m = x.max(axis=1, keepdims=True)
     shifted = x - m
-    lse = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    lse = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
     shifted -= lse
     return shifted
 
@@ -71,8 +72,6 @@ class CrossEntropy(Function):
     probabilities (N, C), through a stable log-softmax; the gradient is
     ``softmax * sum(A) - A`` for the per-class coefficients ``A`` of the loss."""
 
-    saves_inputs = False
-
     def forward(self, x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
         n, c = x.shape
@@ -83,11 +82,12 @@ class CrossEntropy(Function):
             # the common case: one coefficient per row; keep softmax itself for backward
             rows = xp.arange(n)
             shifted = x - x.max(axis=1, keepdims=True)
-            e = np.exp(shifted)
+            e = xp.exp(shifted)
             total = e.sum(axis=1)
-            per = np.log(total) - shifted[rows, target]
+            per = xp.log(total) - shifted[rows, target]
             e /= total[:, None]
-            self.probs, self.fast, self.reduction, self.denom = e, (rows, target), reduction, n
+            self.fast, self.reduction, self.denom = (rows, target), reduction, n
+            self.save_for_backward(x, e)
             return _reduce(per, reduction, n)
         logp = _log_softmax_rows(x)
         dt = x.dtype
@@ -109,19 +109,28 @@ class CrossEntropy(Function):
             coef = t * weight[None, :] if weight is not None else t
             denom = n
         per = -(coef * logp).sum(axis=1)
-        self.logp, self.coef, self.reduction, self.denom = logp, coef, reduction, denom
-        self.shape_n = n
+        self.reduction, self.denom = reduction, denom
+        self.save_for_backward(x, logp, coef)
         return _reduce(per, reduction, denom)
 
     def backward(self, g):
+        x, probs, *coef = self.saved_tensors
         scale = g[:, None] if self.reduction == "none" else (
             g / self.denom if self.reduction == "mean" else g)
+        if self._graph_mode:  # the same gradient composed of differentiable ops
+            from axonic.ops.softmax import softmax
+
+            if self.fast is not None:
+                onehot = self.xp.zeros(x.shape, dtype=x.dtype)
+                onehot.data[self.fast] = 1
+                coef = [onehot]
+            return (softmax(x, 1) * coef[0].sum(axis=1, keepdims=True) - coef[0]) * scale
         if self.fast is not None:
-            gx = self.probs.copy()
+            gx = probs.copy()
             gx[self.fast] -= 1
         else:
-            coef = self.coef
-            gx = np.exp(self.logp) * coef.sum(axis=1, keepdims=True) - coef
+            coef = coef[0]  # and probs holds log-probabilities here
+            gx = get_array_module(probs).exp(probs) * coef.sum(axis=1, keepdims=True) - coef
         gx *= scale
         return gx, None, None
 
@@ -129,6 +138,8 @@ class CrossEntropy(Function):
 class NLL(Function):
     """Negative log-likelihood of rows of log-probabilities (N, C) at class indices (N,)."""
 
+    # fused backward on arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -161,6 +172,9 @@ class NLL(Function):
 class BCEWithLogits(Function):
     """``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, weighted; softplus as
     ``max(-x, 0) + log1p(exp(-|x|))`` so it is finite for any x."""
+
+    # fused backward on arrays; no second derivative yet
+    double_backward = False
 
     def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
         self.x, self.t, self.weight, self.pos_weight = x, t, weight, pos_weight
@@ -202,6 +216,9 @@ class BCEWithLogits(Function):
 
 class BCE(Function):
     """``-w (t log p + (1 - t) log(1 - p))`` with the logs clamped at -100, as PyTorch."""
+
+    # fused backward on arrays; no second derivative yet
+    double_backward = False
 
     def forward(self, p, t, weight=None, reduction="mean"):
         self.p, self.t, self.weight = p, t, weight
@@ -259,17 +276,23 @@ def _norm_backward(g_hat, xhat, rstd, axes):
     return rstd * (g_hat - m1 - xhat * m2)
 
 
+def _graph_moments(xp, x, axes, eps):
+    """``xhat`` and ``1 / std`` recomputed from x with differentiable ops (create_graph)."""
+    centered = x - xp.mean(x, axis=axes, keepdims=True)
+    rstd = 1 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    return centered * rstd, rstd
+
+
 class LayerNorm(Function):
     """Normalise over the last ``k`` dims; optional elementwise affine of those dims."""
-
-    saves_inputs = False
 
     def forward(self, x, w=None, b=None, k=1, eps=1e-5):
         axes = tuple(range(x.ndim - k, x.ndim))
         _, var, centered = _moments(x, axes)
-        rstd = 1 / np.sqrt(var + x.dtype.type(eps))
+        rstd = 1 / get_array_module(x).sqrt(var + x.dtype.type(eps))
         xhat = centered * rstd
-        self.xhat, self.rstd, self.axes, self.w = xhat, rstd, axes, w
+        self.axes, self.eps = axes, eps
+        self.save_for_backward(x, w, xhat, rstd)
         out = xhat
         if w is not None:
             out = out * w
@@ -278,16 +301,18 @@ class LayerNorm(Function):
         return out
 
     def backward(self, g):
-        xhat = self.xhat
-        tx, *wb = self.inputs
+        x, w, xhat, rstd = self.saved_tensors
+        if self._graph_mode:
+            xhat, rstd = _graph_moments(self.xp, x, self.axes, self.eps)
+        nx, *nwb = self.needs_input_grad
         lead = tuple(range(g.ndim - len(self.axes)))
         gx = gw = gb = None
-        if tx._rg:
-            g_hat = g * self.w if self.w is not None else g
-            gx = _norm_backward(g_hat, xhat, self.rstd, self.axes)
-        if wb and _needs(wb[0]):
+        if nx:
+            g_hat = g * w if w is not None else g
+            gx = _norm_backward(g_hat, xhat, rstd, self.axes)
+        if nwb and nwb[0]:
             gw = (g * xhat).sum(axis=lead)
-        if len(wb) > 1 and _needs(wb[1]):
+        if len(nwb) > 1 and nwb[1]:
             gb = g.sum(axis=lead)
         return gx, gw, gb
 
@@ -296,6 +321,8 @@ class BatchNorm(Function):
     """Normalise each channel (dim 1) with the batch's statistics (training) or given
     running statistics (evaluation); optional per-channel affine."""
 
+    # fused backward on arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, w=None, b=None, mean=None, var=None, eps=1e-5):
@@ -340,6 +367,8 @@ class Normalize(Function):
     """``x / max(||x||_p, eps)`` along ``axis``; rows with norm below eps are only scaled,
     so zero rows get a zero (not nan) gradient."""
 
+    # fused backward on arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, p=2.0, axis=1, eps=1e-12):
@@ -376,6 +405,8 @@ class Embedding(Function):
     """Rows of ``weight`` at integer ``indices``; the gradient adds back into those rows
     (never into ``padding_idx``)."""
 
+    # fused backward on arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, w, indices, padding_idx=None):
@@ -464,3 +495,8 @@ SPECS = [
            [lambda r: (r.uniform(-1, 1, (6, 3)), np.array([[0, 5, 2], [5, 5, 1]]))],
            lambda w, i: TORCH.nn.functional.embedding(i, w)),
 ]
+_FUSED_ONLY = ("bce_with_logits_fused", "batch_norm_fused", "normalize_fused", "normalize_zero_row",
+               "normalize_p3_dim0", "embedding_fused")
+for _spec in SPECS:
+    if _spec.name in _FUSED_ONLY:
+        _spec.no_gradgrad = "the fused backward runs on arrays"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.function import Function, sum_to
+from axonic.backend import get_array_module
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
 
@@ -31,7 +32,7 @@ class Permute(Function):
         return x.transpose(dims)
 
     def backward(self, g):
-        return g.transpose(self.inverse)
+        return self.xp.transpose(g, self.inverse)
 
 
 class Expand(Function):
@@ -40,7 +41,7 @@ class Expand(Function):
 
     def forward(self, x, shape):
         self.in_shape = x.shape
-        return np.broadcast_to(x, shape)
+        return get_array_module(x).broadcast_to(x, shape)
 
     def backward(self, g):
         return sum_to(g, self.in_shape)
@@ -50,7 +51,7 @@ class Contiguous(Function):
     saves_inputs = False
 
     def forward(self, x):
-        return np.ascontiguousarray(x)
+        return get_array_module(x).ascontiguousarray(x)
 
     def backward(self, g):
         return g
@@ -62,10 +63,12 @@ class Tril(Function):
 
     def forward(self, x, diagonal=0):
         self.k = diagonal
-        return np.triu(x, diagonal) if self.upper else np.tril(x, diagonal)
+        xp = get_array_module(x)
+        return xp.triu(x, diagonal) if self.upper else xp.tril(x, diagonal)
 
     def backward(self, g):
-        return np.triu(g, self.k) if self.upper else np.tril(g, self.k)
+        xp = self.xp
+        return xp.triu(g, self.k) if self.upper else xp.tril(g, self.k)
 
 
 class Triu(Tril):
@@ -77,10 +80,10 @@ class Flip(Function):
 
     def forward(self, x, axes):
         self.axes = axes
-        return np.flip(x, axes)
+        return get_array_module(x).flip(x, axes)
 
     def backward(self, g):
-        return np.flip(g, self.axes)
+        return self.xp.flip(g, self.axes)
 
 
 class Roll(Function):
@@ -88,10 +91,10 @@ class Roll(Function):
 
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
-        return np.roll(x, shifts, axes)
+        return get_array_module(x).roll(x, shifts, axes)
 
     def backward(self, g):
-        return np.roll(g, tuple(-s for s in self.shifts), self.axes)
+        return self.xp.roll(g, tuple(-s for s in self.shifts), self.axes)
 
 
 def _sizes(args, name):
@@ -346,7 +349,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
     x = movedim(input, (a, b), (-2, -1))
     n, m = x.shape[-2:]
-    rows = np.arange(max(0, -offset), max(0, min(n, m - offset)))
+    rows = get_array_module(input.data).arange(max(0, -offset), max(0, min(n, m - offset)))
     return getitem(x, (Ellipsis, rows, rows + offset))
 
 

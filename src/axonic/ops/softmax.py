@@ -9,46 +9,42 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.backend import get_default_dtype
+from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
 
 
 class Softmax(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x, axis):
         self.axis = axis
         if x.size == 0:  # nothing to normalise (and max has no identity)
-            self.out = x.copy()
-            return self.out
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
-        self.out = e
-        return e
+            out = x.copy()
+        else:
+            out = get_array_module(x).exp(x - x.max(axis=axis, keepdims=True))
+            out /= out.sum(axis=axis, keepdims=True)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        y = self.out
+        (y,) = self.saved_tensors
         return y * (g - (g * y).sum(axis=self.axis, keepdims=True))
 
 
 class LogSoftmax(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x, axis):
         self.axis = axis
         if x.size == 0:
-            self.out = x.copy()
-            return self.out
-        shifted = x - x.max(axis=axis, keepdims=True)
-        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        self.out = shifted
-        return shifted
+            out = x.copy()
+        else:
+            xp = get_array_module(x)
+            out = x - x.max(axis=axis, keepdims=True)
+            out -= xp.log(xp.exp(out).sum(axis=axis, keepdims=True))
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+        (out,) = self.saved_tensors
+        return g - self.xp.exp(out) * g.sum(axis=self.axis, keepdims=True)
 
 
 def _axis(input, dim, name):

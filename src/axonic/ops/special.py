@@ -122,9 +122,10 @@ _ERFCC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.278868
 
 
 def _normal_cdf_float32(x):
-    z = np.abs(x) * x.dtype.type(_INV_SQRT2)
+    xp = get_array_module(x)
+    z = xp.abs(x) * x.dtype.type(_INV_SQRT2)
     t = 1 / (1 + 0.5 * z)
-    half = 0.5 * t * np.exp(_poly(t, _ERFCC) - z * z)  # erfc(|x|/sqrt2) / 2 = Phi(-|x|)
+    half = 0.5 * t * xp.exp(_poly(t, _ERFCC) - z * z)  # erfc(|x|/sqrt2) / 2 = Phi(-|x|)
     # Phi(x) = half for x < 0, 1 - half for x >= 0 (arithmetic select: np.where is slow)
     return half + (x >= 0) * (1 - 2 * half)
 
@@ -146,93 +147,112 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 class Erf(Function):
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return erf_array(x)
 
     def backward(self, g):
-        x = self.x
-        return g * (_TWO_OVER_SQRT_PI * np.exp(-x * x)).astype(x.dtype, copy=False)
+        (x,) = self.saved_tensors
+        return g * (_TWO_OVER_SQRT_PI * self.xp.exp(-x * x))
 
 
 class Erfc(Function):
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return erfc_array(x)
 
     def backward(self, g):
-        x = self.x
-        return g * (-_TWO_OVER_SQRT_PI * np.exp(-x * x)).astype(x.dtype, copy=False)
+        (x,) = self.saved_tensors
+        return g * (-_TWO_OVER_SQRT_PI * self.xp.exp(-x * x))
 
 
 class Gelu(Function):
     def forward(self, x, approximate="none"):
-        self.x, self.approximate = x, approximate
+        self.approximate = approximate
         if approximate == "tanh":
-            self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-            return 0.5 * x * (1 + self.t)
+            t = get_array_module(x).tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            self.save_for_backward(x, t)
+            return 0.5 * x * (1 + t)
         # Phi through erfc keeps its relative precision for x << 0 (1 + erf would cancel)
-        self.cdf = normal_cdf_array(x)
-        return x * self.cdf
+        cdf = normal_cdf_array(x)
+        self.save_for_backward(x, cdf)
+        return x * cdf
 
     def backward(self, g):
-        x = self.x
-        if self.approximate == "tanh":
-            t = self.t
+        x, aux = self.saved_tensors
+        xp, tanh = self.xp, self.approximate == "tanh"
+        if self._graph_mode:  # aux is a function of x: recompute it with differentiable ops
+            aux = (xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)) if tanh
+                   else 0.5 * erfc(x * -_INV_SQRT2))
+        if tanh:
             inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
-        pdf = x.dtype.type(_INV_SQRT_2PI) * np.exp(-0.5 * x * x)
-        return g * (self.cdf + x * pdf)
+            return g * (0.5 * (1 + aux) + 0.5 * x * (1 - aux * aux) * inner)
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return g * (aux + x * pdf)
 
 
 def _sigmoid(x):
     # exp(-x) overflows to inf only where the sigmoid is 0 anyway
+    xp = get_array_module(x)
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+        return 1 / (1 + xp.exp(-x))
+
+
+def _sigmoid_of(fn, x):
+    """sigmoid(x) for a backward: on arrays directly, under create_graph as an op."""
+    if fn._graph_mode:
+        from axonic.ops.unary import sigmoid
+
+        return sigmoid(x)
+    return _sigmoid(x)
 
 
 class Silu(Function):
     def forward(self, x):
-        self.x = x
-        self.s = _sigmoid(x)
-        return x * self.s
+        self.save_for_backward(x)
+        return x * _sigmoid(x)
 
     def backward(self, g):
-        s = self.s
-        return g * (s * (1 + self.x * (1 - s)))
+        (x,) = self.saved_tensors
+        s = _sigmoid_of(self, x)
+        return g * (s * (1 + x * (1 - s)))
 
 
 # The piecewise ops select with masks in arithmetic (each term is exactly 0 on the other
 # side), since np.where on data-dependent masks is an order of magnitude slower.
 class Elu(Function):
     def forward(self, x, alpha=1.0):
-        self.x, self.alpha = x, alpha
-        return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
+        self.alpha = alpha
+        self.save_for_backward(x)
+        xp = get_array_module(x)
+        return xp.maximum(x, 0) + alpha * xp.expm1(xp.minimum(x, 0))
 
     def backward(self, g):
-        x = self.x
+        (x,) = self.saved_tensors
         pos = x > 0
-        d = self.alpha * np.exp(np.minimum(x, 0))
-        d *= ~pos
-        d += pos
-        return g * d
+        return g * (self.alpha * self.xp.exp(self.xp.minimum(x, 0)) * ~pos + pos)
 
 
 class LeakyRelu(Function):
     def forward(self, x, negative_slope=0.01):
-        self.x, self.slope = x, negative_slope
-        return np.maximum(x, 0) + x.dtype.type(negative_slope) * np.minimum(x, 0)
+        self.slope = negative_slope
+        self.save_for_backward(x)
+        xp = get_array_module(x)
+        return xp.maximum(x, 0) + x.dtype.type(negative_slope) * xp.minimum(x, 0)
 
     def backward(self, g):
-        pos = self.x > 0
+        (x,) = self.saved_tensors
+        pos = x > 0
         return g * (pos + g.dtype.type(self.slope) * ~pos)
 
 
 class Softplus(Function):
     def forward(self, x, beta=1.0, threshold=20.0):
-        self.x, self.beta, self.threshold = x, beta, threshold
+        self.beta, self.threshold = beta, threshold
+        self.save_for_backward(x)
+        xp = get_array_module(x)
         bx = x * beta if beta != 1 else x
         # log1p(exp(bx)) written so exp never overflows
-        soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx))))
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx))))
         if beta != 1:
             soft = soft / beta
         over = bx > threshold
@@ -241,11 +261,12 @@ class Softplus(Function):
         return soft
 
     def backward(self, g):
-        bx = self.x * self.beta if self.beta != 1 else self.x
-        s = _sigmoid(bx)
+        (x,) = self.saved_tensors
+        bx = x * self.beta if self.beta != 1 else x
+        s = _sigmoid_of(self, bx)
         over = bx > self.threshold
         if over.any():
-            s += over * (1 - s)
+            s = s + over * (1 - s)
         return g * s
 
 
@@ -253,26 +274,29 @@ class Prelu(Function):
     """``max(0, x) + w * min(0, x)`` with one slope per channel (dim 1) or one in all."""
 
     def forward(self, x, w):
-        self.x = x
-        wb = w.reshape((1, -1) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
-        self.wb = wb
-        return np.maximum(x, 0) + wb * np.minimum(x, 0)
+        self.save_for_backward(x, w)
+        xp = get_array_module(x)
+        return xp.maximum(x, 0) + _channel(w, x.ndim) * xp.minimum(x, 0)
 
     def backward(self, g):
-        x, wb = self.x, self.wb
+        x, w = self.saved_tensors
+        nx, nw = self.needs_input_grad
+        xp = self.xp
         pos = x > 0
-        tx, tw = self.inputs
-        gx = g * (pos + wb * ~pos) if tx._rg else None
+        gx = g * (pos + _channel(w, x.ndim) * ~pos) if nx else None
         gw = None
-        if isinstance(tw, Tensor) and tw._rg:
-            contrib = np.minimum(x, 0) * g
-            w = tw.data
-            if w.size > 1:
-                axes = (0,) + tuple(range(2, x.ndim))
-                gw = contrib.sum(axis=axes).reshape(w.shape)
+        if nw:
+            contrib = xp.minimum(x, 0) * g
+            if math.prod(w.shape) > 1:
+                gw = contrib.sum(axis=(0,) + tuple(range(2, x.ndim))).reshape(w.shape)
             else:
-                gw = np.asarray(contrib.sum()).reshape(w.shape).astype(w.dtype)
+                gw = contrib.sum().reshape(w.shape)
         return gx, gw
+
+
+def _channel(w, ndim):
+    """The slopes shaped to broadcast along dim 1 (or a single slope as a 0-d value)."""
+    return w.reshape((1, -1) + (1,) * (ndim - 2)) if math.prod(w.shape) > 1 else w.reshape(())
 
 
 # --- functional forms (``inplace`` is accepted for PyTorch compatibility; results are new

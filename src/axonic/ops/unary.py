@@ -7,140 +7,143 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
-from axonic.backend import get_default_dtype
+from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._spec import OpSpec, away_from
 
 
 class Abs(Function):
     def forward(self, x):
-        self.x = x
-        return np.abs(x)
+        self.save_for_backward(x)
+        return get_array_module(x).abs(x)
 
     def backward(self, g):
-        return g * np.sign(self.x)
+        (x,) = self.saved_tensors
+        xp = self.xp
+        return g * xp.sign(x)
 
 
 class Exp(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = np.exp(x)
-        return self.out
+        out = get_array_module(x).exp(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * self.out
+        (out,) = self.saved_tensors
+        return g * out
 
 
 class Log(Function):
     def forward(self, x):
-        self.x = x
-        return np.log(x)
+        self.save_for_backward(x)
+        return get_array_module(x).log(x)
 
     def backward(self, g):
-        return g / self.x
+        (x,) = self.saved_tensors
+        return g / x
 
 
 class Log1p(Function):
     def forward(self, x):
-        self.x = x
-        return np.log1p(x)
+        self.save_for_backward(x)
+        return get_array_module(x).log1p(x)
 
     def backward(self, g):
-        return g / (1 + self.x)
+        (x,) = self.saved_tensors
+        return g / (1 + x)
 
 
 class Sqrt(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = np.sqrt(x)
-        return self.out
+        out = get_array_module(x).sqrt(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g / (2 * self.out)
+        (out,) = self.saved_tensors
+        return g / (2 * out)
 
 
 class Rsqrt(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = 1 / np.sqrt(x)
-        return self.out
+        out = 1 / get_array_module(x).sqrt(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return -0.5 * g * self.out ** 3
+        (out,) = self.saved_tensors
+        return -0.5 * g * out ** 3
 
 
 class Sin(Function):
     def forward(self, x):
-        self.x = x
-        return np.sin(x)
+        self.save_for_backward(x)
+        return get_array_module(x).sin(x)
 
     def backward(self, g):
-        return g * np.cos(self.x)
+        (x,) = self.saved_tensors
+        xp = self.xp
+        return g * xp.cos(x)
 
 
 class Cos(Function):
     def forward(self, x):
-        self.x = x
-        return np.cos(x)
+        self.save_for_backward(x)
+        return get_array_module(x).cos(x)
 
     def backward(self, g):
-        return -g * np.sin(self.x)
+        (x,) = self.saved_tensors
+        xp = self.xp
+        return -g * xp.sin(x)
 
 
 class Tanh(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = np.tanh(x)
-        return self.out
+        out = get_array_module(x).tanh(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * (1 - self.out * self.out)
+        (out,) = self.saved_tensors
+        return g * (1 - out * out)
 
 
 class Sigmoid(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
+        xp = get_array_module(x)
         # exp(-|x|) never overflows; both branches keep full relative precision
-        e = np.exp(-np.abs(x))
+        e = xp.exp(-xp.abs(x))
         r = 1 / (1 + e)
-        self.out = np.where(x >= 0, r, e * r)
-        return self.out
+        out = xp.where(x >= 0, r, e * r)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        out = self.out
+        (out,) = self.saved_tensors
         return g * (out * (1 - out))
 
 
 class Relu(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = np.maximum(x, 0)
-        return self.out
+        out = get_array_module(x).maximum(x, 0)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * (self.out > 0)
+        (out,) = self.saved_tensors
+        return g * (out > 0)
 
 
 class Clamp(Function):
     def forward(self, x, min=None, max=None):
-        self.x, self.lo, self.hi = x, min, max
-        return np.clip(x, min, max)
+        self.save_for_backward(x)
+        self.lo, self.hi = min, max
+        return get_array_module(x).clip(x, min, max)
 
     def backward(self, g):
-        x = self.x
+        (x,) = self.saved_tensors
         if self.lo is not None and self.hi is not None:
-            mask = (x >= self.lo) & (x <= self.hi)
+            mask = self.xp.logical_and(x >= self.lo, x <= self.hi)
         elif self.lo is not None:
             mask = x >= self.lo
         else:
@@ -149,77 +152,81 @@ class Clamp(Function):
 
 
 class Expm1(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = np.expm1(x)  # exp(x) - 1 without cancellation for small x
-        return self.out
+        out = get_array_module(x).expm1(x)  # exp(x) - 1 without cancellation for small x
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * (self.out + 1)
+        (out,) = self.saved_tensors
+        return g * (out + 1)
 
 
 class Tan(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = np.tan(x)
-        return self.out
+        out = get_array_module(x).tan(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * (1 + self.out * self.out)
+        (out,) = self.saved_tensors
+        return g * (1 + out * out)
 
 
 class Sinh(Function):
     def forward(self, x):
-        self.x = x
-        return np.sinh(x)
+        self.save_for_backward(x)
+        return get_array_module(x).sinh(x)
 
     def backward(self, g):
-        return g * np.cosh(self.x)
+        (x,) = self.saved_tensors
+        xp = self.xp
+        return g * xp.cosh(x)
 
 
 class Cosh(Function):
     def forward(self, x):
-        self.x = x
-        return np.cosh(x)
+        self.save_for_backward(x)
+        return get_array_module(x).cosh(x)
 
     def backward(self, g):
-        return g * np.sinh(self.x)
+        (x,) = self.saved_tensors
+        xp = self.xp
+        return g * xp.sinh(x)
 
 
 class Atan(Function):
     def forward(self, x):
-        self.x = x
-        return np.arctan(x)
+        self.save_for_backward(x)
+        return get_array_module(x).arctan(x)
 
     def backward(self, g):
-        return g / (1 + self.x * self.x)
+        (x,) = self.saved_tensors
+        return g / (1 + x * x)
 
 
 class NanToNum(Function):
     """Replace NaN and infinities; the gradient flows only where the value was finite."""
 
     def forward(self, x, nan, posinf, neginf):
-        self.finite = np.isfinite(x)
-        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+        xp = get_array_module(x)
+        self.save_for_backward(xp.isfinite(x))
+        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     def backward(self, g):
-        return g * self.finite
+        (finite,) = self.saved_tensors
+        return g * finite
 
 
 class Reciprocal(Function):
-    saves_inputs = False
-    saves_output = True
-
     def forward(self, x):
-        self.out = 1 / x
-        return self.out
+        out = 1 / x
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return -g * self.out * self.out
+        (out,) = self.saved_tensors
+        return -g * out * out
 
 
 def _float(x: Tensor) -> Tensor:
@@ -356,23 +363,24 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def _nograd(fn):
+def _nograd(name):
     def op(input):
-        return _make(np.asarray(fn(input.data)))
+        data = input.data
+        return _make(get_array_module(data).asarray(getattr(get_array_module(data), name)(data)))
 
-    op.__name__ = fn.__name__
-    op.__doc__ = f"Elementwise {fn.__name__} (no gradient: piecewise constant)."
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} (no gradient: piecewise constant)."
     return op
 
 
-sign = _nograd(np.sign)
-floor = _nograd(np.floor)
-ceil = _nograd(np.ceil)
-round = _nograd(np.round)
-trunc = _nograd(np.trunc)
-isnan = _nograd(np.isnan)
-isinf = _nograd(np.isinf)
-isfinite = _nograd(np.isfinite)
+sign = _nograd("sign")
+floor = _nograd("floor")
+ceil = _nograd("ceil")
+round = _nograd("round")
+trunc = _nograd("trunc")
+isnan = _nograd("isnan")
+isinf = _nograd("isinf")
+isfinite = _nograd("isfinite")
 
 
 _SHAPES = [((3, 4),), ((),), ((0, 2),), ((2, 3, 4),)]

@@ -17,59 +17,60 @@ from axonic.ops._util import dim_arg, norm_dim
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-def _expand_back(g, shape, axes, keepdim):
+def _expand_back(xp, g, shape, axes, keepdim):
     """Undo a reduction's shape change: reinsert the reduced axes, then broadcast."""
     if axes is None:
-        return np.broadcast_to(g.reshape((1,) * len(shape)), shape)
+        return xp.broadcast_to(g.reshape((1,) * len(shape)), shape)
     if not keepdim:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+        g = xp.expand_dims(g, axes)
+    return xp.broadcast_to(g, shape)
 
 
 class Sum(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         return x.sum(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
-        return _expand_back(g, self.shape, self.axes, self.keepdim)
+        return _expand_back(self.xp, g, self.shape, self.axes, self.keepdim)
 
 
 class Mean(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the shape
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         self.n = n
         if n == 0:  # the mean of nothing is nan, as in PyTorch (and without NumPy's warning)
-            return np.full_like(x.sum(axis=axes, keepdims=keepdim), np.nan)
+            return get_array_module(x).full_like(x.sum(axis=axes, keepdims=keepdim), np.nan)
         return x.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
-        return _expand_back(g / self.n if self.n else g, self.shape, self.axes, self.keepdim)
+        return _expand_back(self.xp, g / self.n if self.n else g, self.shape, self.axes,
+                            self.keepdim)
 
 
 class Amax(Function):
     """Maximum over ``axes``; ties share the gradient evenly (PyTorch's amax rule)."""
 
-    saves_output = True
     use_max = True
 
     def forward(self, x, axes=None, keepdim=False):
-        self.x, self.axes, self.keepdim = x, axes, keepdim
-        self.out = x.max(axis=axes, keepdims=keepdim) if self.use_max else x.min(
+        self.axes, self.keepdim = axes, keepdim
+        out = x.max(axis=axes, keepdims=keepdim) if self.use_max else x.min(
             axis=axes, keepdims=keepdim)
-        return self.out
+        self.save_for_backward(x, out)
+        return out
 
     def backward(self, g):
-        x, axes = self.x, self.axes
-        out = _expand_back(self.out, x.shape, axes, self.keepdim)
-        mask = (x == out)
+        x, out = self.saved_tensors
+        xp, axes = self.xp, self.axes
+        mask = x == _expand_back(xp, out, x.shape, axes, self.keepdim)
         count = mask.sum(axis=axes, keepdims=True)
-        return _expand_back(g, x.shape, axes, self.keepdim) * mask / count
+        return _expand_back(xp, g, x.shape, axes, self.keepdim) * mask / count
 
 
 class Amin(Amax):
@@ -80,97 +81,132 @@ class SelectAlongDim(Function):
     """Values picked at ``index`` along one axis (max/min with ``dim``); the gradient goes
     to exactly those positions."""
 
+    saves_inputs = False  # backward needs only the index
+
     def forward(self, x, index, axis, keepdim):
         self.shape, self.index, self.axis, self.keepdim = x.shape, index, axis, keepdim
-        out = np.take_along_axis(x, np.expand_dims(index, axis), axis)
-        return out if keepdim else out.squeeze(axis)
+        return _take_along(x, index, axis, keepdim)
 
     def backward(self, g):
-        xp = get_array_module(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        if not self.keepdim:
-            g = np.expand_dims(g, self.axis)
-        np.put_along_axis(gx, np.expand_dims(self.index, self.axis), g, self.axis)
-        return gx
+        args = (self.index, self.axis, self.keepdim, self.shape)
+        # a scatter into zeros: under create_graph, as its own op (differentiable)
+        return PutAlongDim.apply(g, *args) if self._graph_mode else _put_along(g, *args)
+
+
+def _take_along(x, index, axis, keepdim):
+    xp = get_array_module(x)
+    out = xp.take_along_axis(x, xp.expand_dims(index, axis), axis)
+    return out if keepdim else out.squeeze(axis)
+
+
+def _put_along(g, index, axis, keepdim, shape):
+    xp = get_array_module(g)
+    gx = xp.zeros(shape, dtype=g.dtype)
+    if not keepdim:
+        g = xp.expand_dims(g, axis)
+    xp.put_along_axis(gx, xp.expand_dims(index, axis), g, axis)
+    return gx
+
+
+class PutAlongDim(Function):
+    """The adjoint of ``SelectAlongDim``: values written at ``index`` into zeros."""
+
+    saves_inputs = False
+
+    def forward(self, g, index, axis, keepdim, shape):
+        self.index, self.axis, self.keepdim = index, axis, keepdim
+        return _put_along(g, index, axis, keepdim, shape)
+
+    def backward(self, gg):
+        args = (self.index, self.axis, self.keepdim)
+        if self._graph_mode:
+            return SelectAlongDim.apply(gg, *args)
+        return _take_along(gg, *args)
 
 
 class Prod(Function):
+    # backward takes exclusive products through cumprod, which has no differentiable form here
+    double_backward = False
+
     def forward(self, x, axis=None, keepdim=False):
-        self.x, self.axis, self.keepdim = x, axis, keepdim
+        self.axis, self.keepdim = axis, keepdim
+        self.save_for_backward(x)
         return x.prod(axis=axis, keepdims=keepdim)
 
     def backward(self, g):
-        x, axis = self.x, self.axis
+        (x,) = self.saved_tensors
+        axis = self.axis
         if axis is None:
             flat = x.reshape(-1)
             return (g * _prod_others(flat, 0)).reshape(x.shape)
         if not self.keepdim:
-            g = np.expand_dims(g, axis)
+            g = get_array_module(g).expand_dims(g, axis)
         return g * _prod_others(x, axis)
 
 
 def _prod_others(x, axis):
     """For each element, the product of the others along ``axis`` (exact with zeros)."""
     xp = get_array_module(x)
-    x = np.moveaxis(x, axis, -1)
+    x = xp.moveaxis(x, axis, -1)
     ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
-    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
-    right = np.flip(np.cumprod(np.flip(np.concatenate([x[..., 1:], ones], axis=-1), -1), -1), -1)
-    return np.moveaxis(left * right, -1, axis)
+    left = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([x[..., 1:], ones], axis=-1), -1), -1),
+                    -1)
+    return xp.moveaxis(left * right, -1, axis)
 
 
 class LogSumExp(Function):
-    saves_output = True
-
     def forward(self, x, axes, keepdim=False):
-        self.x, self.axes, self.keepdim = x, axes, keepdim
+        self.axes, self.keepdim = axes, keepdim
+        xp = get_array_module(x)
         if x.size == 0:  # the log of an empty sum is -inf, as in PyTorch (max has no identity)
-            out = np.full_like(x.sum(axis=axes, keepdims=True), -np.inf)
-            self.out_k = out
-            self.out = out if keepdim else out.squeeze(axes)
-            return self.out
-        m = x.max(axis=axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
-        with np.errstate(divide="ignore"):
-            out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        self.out_k = out
-        self.out = out if keepdim else out.squeeze(axes)
-        return self.out
+            out = xp.full_like(x.sum(axis=axes, keepdims=True), -np.inf)
+        else:
+            m = x.max(axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
+            with np.errstate(divide="ignore"):
+                out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        out = out if keepdim else out.squeeze(axes)
+        self.save_for_backward(x, out)
+        return out
 
     def backward(self, g):
+        x, out = self.saved_tensors
+        xp = self.xp
         if not self.keepdim:
-            g = np.expand_dims(g, self.axes)
-        return g * np.exp(self.x - self.out_k)
+            g, out = xp.expand_dims(g, self.axes), xp.expand_dims(out, self.axes)
+        return g * xp.exp(x - out)
 
 
 class Cumsum(Function):
-    saves_inputs = False
+    saves_inputs = False  # backward needs only the axis
 
     def forward(self, x, axis):
         self.axis = axis
-        return np.cumsum(x, axis=axis)
+        return get_array_module(x).cumsum(x, axis=axis)
 
     def backward(self, g):
         # each input feeds every later output: the reversed cumulative sum of the gradient
-        return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
+        xp, axis = self.xp, self.axis
+        return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
 
 
 class Norm2(Function):
     """The Euclidean norm; at the zero vector the gradient is 0 (a subgradient), as PyTorch."""
 
-    saves_output = True
-
     def forward(self, x, axes, keepdim):
-        self.x, self.axes, self.keepdim = x, axes, keepdim
-        self.out = np.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
-        return self.out
+        self.axes, self.keepdim = axes, keepdim
+        out = get_array_module(x).sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+        self.save_for_backward(x, out)
+        return out
 
     def backward(self, g):
-        out = self.out
+        x, out = self.saved_tensors
+        xp = self.xp
         if not self.keepdim and self.axes is not None:
-            out, g = np.expand_dims(out, self.axes), np.expand_dims(g, self.axes)
-        safe = np.where(out == 0, 1, out)
-        return np.where(out == 0, 0, g / safe) * self.x
+            out, g = xp.expand_dims(out, self.axes), xp.expand_dims(g, self.axes)
+        safe = xp.where(out == 0, 1, out)
+        return xp.where(out == 0, 0, g / safe) * x
 
 
 # --- the public functions --------------------------------------------------------------
@@ -247,7 +283,8 @@ def _max_min(input, dim, keepdim, largest, name):
     (axis,) = norm_dim(dim, input.ndim, name)
     idx = (input.data.argmax if largest else input.data.argmin)(axis=axis)
     values = SelectAlongDim.apply(input, idx, axis, keepdim)
-    return values_indices(values, _make(np.expand_dims(idx, axis) if keepdim else idx))
+    xp = get_array_module(idx)
+    return values_indices(values, _make(xp.expand_dims(idx, axis) if keepdim else idx))
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -359,34 +396,37 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def count_nonzero(input, dim=None):
     axes = norm_dim(dim, input.ndim, "count_nonzero")
-    return _make(np.asarray(np.count_nonzero(input.data, axis=axes)).astype(np.int64))
+    xp = get_array_module(input.data)
+    return _make(xp.asarray(xp.count_nonzero(input.data, axis=axes)).astype(np.int64))
 
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
+    xp = get_array_module(input.data)
     if dim is None:
-        return _make(np.asarray(input.data.argmax()))
+        return _make(xp.asarray(input.data.argmax()))
     (axis,) = norm_dim(dim, input.ndim, "argmax")
     out = input.data.argmax(axis=axis)
-    return _make(np.expand_dims(out, axis) if keepdim else out)
+    return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
 def argmin(input, dim=None, keepdim=False):
+    xp = get_array_module(input.data)
     if dim is None:
-        return _make(np.asarray(input.data.argmin()))
+        return _make(xp.asarray(input.data.argmin()))
     (axis,) = norm_dim(dim, input.ndim, "argmin")
     out = input.data.argmin(axis=axis)
-    return _make(np.expand_dims(out, axis) if keepdim else out)
+    return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
 def all(input, dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "all")
-    return _make(np.asarray(input.data.all(axis=axes, keepdims=keepdim)))
+    return _make(get_array_module(input.data).asarray(input.data.all(axis=axes, keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "any")
-    return _make(np.asarray(input.data.any(axis=axes, keepdims=keepdim)))
+    return _make(get_array_module(input.data).asarray(input.data.any(axis=axes, keepdims=keepdim)))
 
 
 def _distinct(r, shape=(3, 4)):
@@ -397,6 +437,8 @@ def _distinct(r, shape=(3, 4)):
 def _np_var(a, axis=None, ddof=1, keepdims=False):
     return np.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
 
+
+_PROD_WHY = "the backward's exclusive products (exact with zeros) use cumprod"
 
 SPECS = [
     OpSpec("cumsum", lambda a: cumsum(a, 1), lambda a: np.cumsum(a, 1),
@@ -447,10 +489,10 @@ SPECS = [
     OpSpec("amin", lambda a: amin(a, (0, 1)), lambda a: a.min((0, 1)), [_distinct],
            lambda a: a.amin((0, 1))),
     OpSpec("prod", prod, np.prod, [((2, 3),), lambda r: (np.array([2.0, 0.0, 3.0, -1.5]),)],
-           lambda a: a.prod()),
+           lambda a: a.prod(), no_gradgrad=_PROD_WHY),
     OpSpec("prod_dim", lambda a: prod(a, 1), lambda a: a.prod(1),
            [((3, 4),), lambda r: (np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]]),)],
-           lambda a: a.prod(1)),
+           lambda a: a.prod(1), no_gradgrad=_PROD_WHY),
     OpSpec("logsumexp", lambda a: logsumexp(a, 1), lambda a: np.log(np.exp(a).sum(1)),
            [((3, 4),), ((2, 3, 4),)], lambda a: a.logsumexp(1)),
     OpSpec("logsumexp_large", lambda a: logsumexp(a, 0),

@@ -37,6 +37,8 @@ def _averaging_matrix(size, out, dtype, xp):
 class AdaptiveAvgPool2dFunction(Function):
     """out = Ph @ x @ Pw.T per (N, C) plane, as two GEMMs over all planes at once."""
 
+    # backward scatters window sums into arrays; no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, out_hw):
@@ -121,3 +123,5 @@ SPECS = [
            lambda x: np_adaptive_avg_pool2d(x[:, :, None], (1, 4))[:, :, 0], [((2, 3, 7),)],
            lambda x: _tnn().adaptive_avg_pool1d(x, 4)),
 ]
+for _spec in SPECS:
+    _spec.no_gradgrad = "adaptive pooling's backward scatters into arrays"

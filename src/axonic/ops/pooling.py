@@ -119,6 +119,9 @@ class MaxPool2dFunction(Function):
     each window's first maximum by comparing every offset with the result (branch-free
     passes, faster in NumPy than tracking an argmax through the forward)."""
 
+    # backward scatters into arrays (argmax / window sums); no second derivative yet
+    double_backward = False
+
     def forward(self, x, kernel, stride, padding, dilation, out_hw):
         xp = get_array_module(x)
         buf = _padded(x, padding, out_hw, kernel, stride, dilation, -np.inf)
@@ -156,6 +159,8 @@ def _avg_divisor(size, out, k, s, p, count_include_pad):
 
 
 class AvgPool2dFunction(Function):
+    # backward scatters into arrays (argmax / window sums); no second derivative yet
+    double_backward = False
     saves_inputs = False
 
     def forward(self, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
@@ -371,3 +376,5 @@ SPECS = [
            lambda x: np_avg_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0],
            [((2, 3, 8),)], lambda x: _tnn().avg_pool1d(x, 3, 2, padding=1)),
 ]
+for _spec in SPECS:
+    _spec.no_gradgrad = "pooling's backward scatters into arrays"
