@@ -11,7 +11,8 @@ ENGINE_MODULES = [
     "axonic.autograd.grad_mode", "axonic.autograd.gradcheck", "axonic.autograd.tensor",
     "axonic.backend.random", "axonic.backend.dtypes", "axonic.ops.arithmetic",
     "axonic.ops.creation", "axonic.ops.indexing", "axonic.ops.join", "axonic.ops.linalg",
-    "axonic.ops.reduce", "axonic.ops.shape", "axonic.ops.softmax", "axonic.ops.unary",
+    "axonic.ops.reductions", "axonic.ops.shape", "axonic.ops.softmax", "axonic.ops.elementwise",
+    "axonic.ops.activations",
 ]
 
 

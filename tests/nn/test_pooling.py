@@ -284,7 +284,7 @@ def test_functional_errors_name_the_op():
 
 
 @requires_torch  # the op specs name PyTorch functions, which the doctest finder touches
-@pytest.mark.parametrize("name", ["axonic.ops.pool", "axonic.ops.adaptive_pool",
+@pytest.mark.parametrize("name", ["axonic.ops.pooling", "axonic.ops.adaptive_pooling",
                                   "axonic.nn.pooling"])
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name))

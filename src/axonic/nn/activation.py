@@ -15,8 +15,9 @@ from axonic.backend import resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
-from axonic.ops import special as _special
-from axonic.ops import unary as _unary
+from axonic.ops import activations as _special
+from axonic.ops import activations as _unary
+from axonic.ops.elementwise import clamp as _clamp
 from axonic.ops.inplace import honours_inplace, update_
 from axonic.ops.softmax import log_softmax as _log_softmax
 from axonic.ops.softmax import softmax as _softmax_fn
@@ -253,19 +254,19 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     """``clamp(x, min_val, max_val)``."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return _unary.clamp(input, min_val, max_val)
+    return _clamp(input, min_val, max_val)
 
 
 @honours_inplace
 def relu6(input, inplace: bool = False):
     """``min(max(x, 0), 6)``."""
-    return _unary.clamp(input, 0.0, 6.0)
+    return _clamp(input, 0.0, 6.0)
 
 
 @honours_inplace
 def hardsigmoid(input, inplace: bool = False):
     """``clamp(x / 6 + 1/2, 0, 1)``."""
-    return _unary.clamp(input * (1 / 6) + 0.5, 0.0, 1.0)
+    return _clamp(input * (1 / 6) + 0.5, 0.0, 1.0)
 
 
 @honours_inplace

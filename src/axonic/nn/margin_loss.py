@@ -7,10 +7,10 @@ import numpy as np
 
 from axonic.nn.distance import pairwise_distance
 from axonic.nn.loss import _as_tensor, _check_pair, _Loss, _reduce, _reduction
+from axonic.ops.activations import softplus
 from axonic.ops.arithmetic import minimum
+from axonic.ops.elementwise import clamp
 from axonic.ops.indexing import where
-from axonic.ops.special import softplus
-from axonic.ops.unary import clamp
 
 
 def _margin(layer, margin):

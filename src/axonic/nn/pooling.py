@@ -2,7 +2,7 @@
 
 Arguments, defaults and output sizes are PyTorch's (``stride`` defaults to the kernel
 size; ``ceil_mode`` lets the last window run past the input). The computation is in
-``axonic.ops.pool``.
+``axonic.ops.pooling``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import numpy as np
 
 from axonic.autograd.tensor import Tensor
 from axonic.nn.module import Module
-from axonic.ops.adaptive_pool import AdaptiveAvgPool2dFunction, adaptive_output_size
+from axonic.ops.adaptive_pooling import AdaptiveAvgPool2dFunction, adaptive_output_size
 from axonic.ops.conv import ntuple
-from axonic.ops.pool import _avg_pool as _avg_pool_fn
-from axonic.ops.pool import _max_pool as _max_pool_fn
-from axonic.ops.pool import pool_problem
+from axonic.ops.pooling import _avg_pool as _avg_pool_fn
+from axonic.ops.pooling import _max_pool as _max_pool_fn
+from axonic.ops.pooling import pool_problem
 
 
 class _Pool(Module):

@@ -19,8 +19,7 @@ from axonic.nn.dropout import Dropout
 from axonic.nn.linear import Linear
 from axonic.nn.module import Module
 from axonic.nn.normalization import LayerNorm
-from axonic.ops.special import gelu
-from axonic.ops.unary import relu
+from axonic.ops.activations import gelu, relu
 
 _ACTIVATIONS = {"relu": relu, "gelu": gelu}
 

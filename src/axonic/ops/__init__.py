@@ -9,7 +9,8 @@ from axonic.ops import (
     inplace,  # noqa: F401  (attaches the in-place methods)
     methods,  # noqa: F401  (attaches Tensor methods)
 )
-from axonic.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from axonic.ops.activations import elu, gelu, leaky_relu, prelu, relu, sigmoid, silu, softplus, tanh
+from axonic.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from axonic.ops.arithmetic import (
     add,
     atan2,
@@ -27,7 +28,7 @@ from axonic.ops.arithmetic import (
     remainder,
     sub,
 )
-from axonic.ops.compare import (
+from axonic.ops.comparison import (
     allclose,
     eq,
     equal,
@@ -67,6 +68,36 @@ from axonic.ops.creation import (
     zeros,
     zeros_like,
 )
+from axonic.ops.elementwise import (
+    abs,
+    atan,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    cosh,
+    exp,
+    expm1,
+    floor,
+    isfinite,
+    isinf,
+    isnan,
+    log,
+    log1p,
+    log2,
+    log10,
+    nan_to_num,
+    reciprocal,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    trunc,
+)
 from axonic.ops.indexing import (
     argsort,
     gather,
@@ -83,8 +114,8 @@ from axonic.ops.indexing import (
 )
 from axonic.ops.join import cat, chunk, concatenate, narrow, pad, split, stack, unbind
 from axonic.ops.linalg import bmm, dot, einsum, matmul, mm, outer
-from axonic.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from axonic.ops.reduce import (
+from axonic.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from axonic.ops.reductions import (
     all,
     amax,
     amin,
@@ -130,40 +161,7 @@ from axonic.ops.shape import (
     view,
 )
 from axonic.ops.softmax import log_softmax, softmax
-from axonic.ops.special import elu, erf, erfc, gelu, leaky_relu, prelu, silu, softplus
-from axonic.ops.unary import (
-    abs,
-    atan,
-    ceil,
-    clamp,
-    clip,
-    cos,
-    cosh,
-    exp,
-    expm1,
-    floor,
-    isfinite,
-    isinf,
-    isnan,
-    log,
-    log1p,
-    log2,
-    log10,
-    nan_to_num,
-    reciprocal,
-    relu,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    sinh,
-    sqrt,
-    square,
-    tan,
-    tanh,
-    trunc,
-)
+from axonic.ops.special import erf, erfc
 
 _set_graph_namespace(_graph_xp)  # create_graph runs backwards with axonic's own ops
 
@@ -172,6 +170,7 @@ def all_specs():
     """Every op's test spec, gathered from the op files."""
     import importlib
 
-    names = ("arithmetic", "unary", "reduce", "softmax", "shape", "join", "indexing", "linalg",
-             "convert", "special", "nn_fused", "recurrent", "conv", "pool", "adaptive_pool")
+    names = ("arithmetic", "elementwise", "activations", "reductions",
+             "softmax", "shape", "join", "indexing", "linalg",
+             "convert", "special", "nn_fused", "recurrent", "conv", "pooling", "adaptive_pooling")
     return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]

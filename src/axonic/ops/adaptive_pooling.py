@@ -19,7 +19,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
-from axonic.ops.pool import _check_rank
+from axonic.ops.pooling import _check_rank
 
 
 def adaptive_bins(size: int, out: int):

@@ -275,19 +275,19 @@ def logaddexp(input, other):
     >>> axonic.logaddexp(axonic.tensor([1000.0]), axonic.tensor([1000.0]))
     tensor([1000.6932])
     """
-    from axonic.ops.unary import abs, exp, log1p
+    from axonic.ops.elementwise import abs, exp, log1p
 
     return add(maximum(input, other), log1p(exp(neg(abs(sub(input, other))))))
 
 
 def clamp_min(input, min):
-    from axonic.ops.unary import clamp
+    from axonic.ops.elementwise import clamp
 
     return clamp(input, min=min)
 
 
 def clamp_max(input, max):
-    from axonic.ops.unary import clamp
+    from axonic.ops.elementwise import clamp
 
     return clamp(input, max=max)
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import numpy as _np
 
 from axonic.autograd.tensor import Tensor, _make
+from axonic.ops import activations as _act
 from axonic.ops import arithmetic as _ar
+from axonic.ops import elementwise as _un
 from axonic.ops import join as _join
 from axonic.ops import linalg as _la
-from axonic.ops import reduce as _red
+from axonic.ops import reductions as _red
 from axonic.ops import shape as _sh
-from axonic.ops import unary as _un
 from axonic.ops._util import as_operand
 
 # dtypes and constants, as numpy spells them
@@ -83,7 +84,7 @@ def tan(x):
 
 
 def tanh(x):
-    return _un.tanh(_t(x))
+    return _act.tanh(_t(x))
 
 
 def sinh(x):

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 from axonic.autograd.tensor import Tensor
 from axonic.ops import (
-    arithmetic as ar,
-)
-from axonic.ops import (
-    compare as cmp,
-)
-from axonic.ops import (
+    activations,
     convert,
     indexing,
     join,
     linalg,
-    reduce,
     shape,
     softmax,
-    unary,
+)
+from axonic.ops import (
+    arithmetic as ar,
+)
+from axonic.ops import (
+    comparison as cmp,
+)
+from axonic.ops import (
+    elementwise as unary,
+)
+from axonic.ops import (
+    reductions as reduce,
 )
 
 
@@ -98,7 +103,7 @@ def _install():
         # unary
         "abs": unary.abs, "exp": unary.exp, "log": unary.log, "log1p": unary.log1p,
         "sqrt": unary.sqrt, "rsqrt": unary.rsqrt, "sin": unary.sin, "cos": unary.cos,
-        "tanh": unary.tanh, "sigmoid": unary.sigmoid, "relu": unary.relu,
+        "tanh": activations.tanh, "sigmoid": activations.sigmoid, "relu": activations.relu,
         "clamp": unary.clamp, "clip": unary.clamp, "reciprocal": unary.reciprocal,
         "expm1": unary.expm1, "tan": unary.tan, "sinh": unary.sinh, "cosh": unary.cosh,
         "atan": unary.atan, "arctan": unary.atan, "log2": unary.log2, "log10": unary.log10,

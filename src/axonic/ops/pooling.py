@@ -3,7 +3,7 @@
 Max and average pooling loop over the KH*KW kernel offsets, each a strided slice of
 the (padded) input covering every window at once; max pooling's backward sends each
 window's gradient to its first maximum (adding where windows overlap). Adaptive pooling
-is in ``axonic.ops.adaptive_pool``.
+is in ``axonic.ops.adaptive_pooling``.
 
 >>> import axonic
 >>> max_pool2d(axonic.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()

@@ -364,7 +364,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     >>> axonic.tensor([3.0, 4.0]).norm(), axonic.tensor([3.0, -4.0]).norm(1)
     (tensor(5.), tensor(7.))
     """
-    from axonic.ops.unary import abs
+    from axonic.ops.elementwise import abs
 
     if dtype is not None:
         input = input.to(dtype)

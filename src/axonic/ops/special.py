@@ -15,7 +15,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module, get_default_dtype
-from axonic.ops._spec import TORCH, OpSpec, away_from
+from axonic.ops._spec import TORCH, OpSpec
 
 # --- erf: fdlibm's approximations, coefficients in ascending powers ------------------------
 _EFX = 1.28379167095512586316e-01  # 2/sqrt(pi) - 1
@@ -165,140 +165,6 @@ class Erfc(Function):
         return g * (-_TWO_OVER_SQRT_PI * self.xp.exp(-x * x))
 
 
-class Gelu(Function):
-    def forward(self, x, approximate="none"):
-        self.approximate = approximate
-        if approximate == "tanh":
-            t = get_array_module(x).tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-            self.save_for_backward(x, t)
-            return 0.5 * x * (1 + t)
-        # Phi through erfc keeps its relative precision for x << 0 (1 + erf would cancel)
-        cdf = normal_cdf_array(x)
-        self.save_for_backward(x, cdf)
-        return x * cdf
-
-    def backward(self, g):
-        x, aux = self.saved_tensors
-        xp, tanh = self.xp, self.approximate == "tanh"
-        if self._graph_mode:  # aux is a function of x: recompute it with differentiable ops
-            aux = (xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)) if tanh
-                   else 0.5 * erfc(x * -_INV_SQRT2))
-        if tanh:
-            inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + aux) + 0.5 * x * (1 - aux * aux) * inner)
-        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
-        return g * (aux + x * pdf)
-
-
-def _sigmoid(x):
-    # exp(-x) overflows to inf only where the sigmoid is 0 anyway
-    xp = get_array_module(x)
-    with np.errstate(over="ignore"):
-        return 1 / (1 + xp.exp(-x))
-
-
-def _sigmoid_of(fn, x):
-    """sigmoid(x) for a backward: on arrays directly, under create_graph as an op."""
-    if fn._graph_mode:
-        from axonic.ops.unary import sigmoid
-
-        return sigmoid(x)
-    return _sigmoid(x)
-
-
-class Silu(Function):
-    def forward(self, x):
-        self.save_for_backward(x)
-        return x * _sigmoid(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        s = _sigmoid_of(self, x)
-        return g * (s * (1 + x * (1 - s)))
-
-
-# The piecewise ops select with masks in arithmetic (each term is exactly 0 on the other
-# side), since np.where on data-dependent masks is an order of magnitude slower.
-class Elu(Function):
-    def forward(self, x, alpha=1.0):
-        self.alpha = alpha
-        self.save_for_backward(x)
-        xp = get_array_module(x)
-        return xp.maximum(x, 0) + alpha * xp.expm1(xp.minimum(x, 0))
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        pos = x > 0
-        return g * (self.alpha * self.xp.exp(self.xp.minimum(x, 0)) * ~pos + pos)
-
-
-class LeakyRelu(Function):
-    def forward(self, x, negative_slope=0.01):
-        self.slope = negative_slope
-        self.save_for_backward(x)
-        xp = get_array_module(x)
-        return xp.maximum(x, 0) + x.dtype.type(negative_slope) * xp.minimum(x, 0)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        pos = x > 0
-        return g * (pos + g.dtype.type(self.slope) * ~pos)
-
-
-class Softplus(Function):
-    def forward(self, x, beta=1.0, threshold=20.0):
-        self.beta, self.threshold = beta, threshold
-        self.save_for_backward(x)
-        xp = get_array_module(x)
-        bx = x * beta if beta != 1 else x
-        # log1p(exp(bx)) written so exp never overflows
-        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx))))
-        if beta != 1:
-            soft = soft / beta
-        over = bx > threshold
-        if over.any():
-            soft += over * (x - soft)  # exactly x there: the difference is exact
-        return soft
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        bx = x * self.beta if self.beta != 1 else x
-        s = _sigmoid_of(self, bx)
-        over = bx > self.threshold
-        if over.any():
-            s = s + over * (1 - s)
-        return g * s
-
-
-class Prelu(Function):
-    """``max(0, x) + w * min(0, x)`` with one slope per channel (dim 1) or one in all."""
-
-    def forward(self, x, w):
-        self.save_for_backward(x, w)
-        xp = get_array_module(x)
-        return xp.maximum(x, 0) + _channel(w, x.ndim) * xp.minimum(x, 0)
-
-    def backward(self, g):
-        x, w = self.saved_tensors
-        nx, nw = self.needs_input_grad
-        xp = self.xp
-        pos = x > 0
-        gx = g * (pos + _channel(w, x.ndim) * ~pos) if nx else None
-        gw = None
-        if nw:
-            contrib = xp.minimum(x, 0) * g
-            if math.prod(w.shape) > 1:
-                gw = contrib.sum(axis=(0,) + tuple(range(2, x.ndim))).reshape(w.shape)
-            else:
-                gw = contrib.sum().reshape(w.shape)
-        return gx, gw
-
-
-def _channel(w, ndim):
-    """The slopes shaped to broadcast along dim 1 (or a single slope as a 0-d value)."""
-    return w.reshape((1, -1) + (1,) * (ndim - 2)) if math.prod(w.shape) > 1 else w.reshape(())
-
-
 # --- functional forms (``inplace`` is accepted for PyTorch compatibility; results are new
 # tensors, since autograd here records out-of-place ops) --------------------------------------
 def _float(x: Tensor) -> Tensor:
@@ -320,59 +186,9 @@ def erfc(input):
     return Erfc.apply(_float(input))
 
 
-def gelu(input, approximate: str = "none"):
-    """``x * Phi(x)`` (Phi the normal CDF), or the tanh approximation with
-    ``approximate='tanh'``."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(_float(input), approximate=approximate)
-
-
-def silu(input, inplace: bool = False):
-    """``x * sigmoid(x)`` (also called swish)."""
-    return Silu.apply(_float(input))
-
-
-def elu(input, alpha: float = 1.0, inplace: bool = False):
-    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
-    return Elu.apply(_float(input), alpha=alpha)
-
-
-def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """``x`` where positive, ``negative_slope * x`` elsewhere."""
-    return LeakyRelu.apply(_float(input), negative_slope=negative_slope)
-
-
-def softplus(input, beta: float = 1.0, threshold: float = 20.0):
-    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
-    return Softplus.apply(_float(input), beta=beta, threshold=threshold)
-
-
-def prelu(input, weight):
-    """Leaky ReLU with learnable slopes: one per channel (dim 1) or a single one."""
-    w = weight.data
-    if w.size > 1 and (input.ndim < 2 or input.shape[1] != w.size):
-        raise ValueError(
-            f"prelu: weight has {w.size} slopes but the input has shape {tuple(input.shape)}; "
-            f"expected {w.size} channels in dim 1")
-    return Prelu.apply(input, weight)
-
-
 # --- specs ---------------------------------------------------------------------------------
 def _np_erf(a):
     return np.vectorize(math.erf, otypes=[np.float64])(a)
-
-
-def _np_gelu(a):
-    return a * 0.5 * (1 + _np_erf(a / math.sqrt(2)))
-
-
-def _np_gelu_tanh(a):
-    return 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)))
-
-
-def _np_softplus(a, beta=1.0, threshold=20.0):
-    return np.where(a * beta > threshold, a, np.log1p(np.exp(a * beta)) / beta)
 
 
 def _erf_points(r):
@@ -380,46 +196,9 @@ def _erf_points(r):
     return (np.array([0.0, 1e-30, -0.3, 0.84, -0.9, 1.1, -1.3, 2.0, -2.9, 3.5, 5.9, -6.5, 27.0]),)
 
 
-def _wide(r):
-    return (away_from(r.uniform(-6, 6, (4, 6)), [0]),)
-
-
-def _ch(r):
-    return (away_from(r.uniform(-2, 2, (2, 3, 4)), [0]), r.uniform(0.05, 0.5, (3,)))
-
-
-def _ch1(r):
-    return (away_from(r.uniform(-2, 2, (3, 4)), [0]), np.array([0.25]))
-
-
-def _np_prelu(a, w):
-    wb = w.reshape((1, -1) + (1,) * (a.ndim - 2)) if w.size > 1 else w.reshape(())
-    return np.where(a > 0, a, wb * a)
-
-
 SPECS = [
     OpSpec("erf", erf, _np_erf, [((3, 4),), _erf_points, ((0,),)],
            lambda a: TORCH.erf(a)),
     OpSpec("erfc", erfc, lambda a: 1 - _np_erf(a), [((3, 4),), _erf_points],
            lambda a: TORCH.erfc(a)),
-    OpSpec("gelu", gelu, _np_gelu, [_wide, ((),)],
-           lambda a: TORCH.nn.functional.gelu(a)),
-    OpSpec("gelu_tanh", lambda a: gelu(a, "tanh"), _np_gelu_tanh, [_wide],
-           lambda a: TORCH.nn.functional.gelu(a, approximate="tanh")),
-    OpSpec("silu", silu, lambda a: a / (1 + np.exp(-a)),
-           [_wide, lambda r: (np.array([-100.0, -20, 0, 20, 100]),)],
-           lambda a: TORCH.nn.functional.silu(a)),
-    OpSpec("elu", lambda a: elu(a, 0.7), lambda a: np.where(a > 0, a, 0.7 * np.expm1(a)),
-           [lambda r: (away_from(r.uniform(-3, 3, (3, 5)), [0]),)],
-           lambda a: TORCH.nn.functional.elu(a, 0.7)),
-    OpSpec("leaky_relu", lambda a: leaky_relu(a, 0.1), lambda a: np.where(a > 0, a, 0.1 * a),
-           [lambda r: (away_from(r.uniform(-2, 2, (3, 5)), [0]),)],
-           lambda a: TORCH.nn.functional.leaky_relu(a, 0.1)),
-    OpSpec("softplus", softplus, _np_softplus,
-           [_wide, lambda r: (np.array([-50.0, -1, 0, 1, 19.9, 20.1, 50]),)],
-           lambda a: TORCH.nn.functional.softplus(a)),
-    OpSpec("softplus_beta", lambda a: softplus(a, 2.0, 5.0), lambda a: _np_softplus(a, 2.0, 5.0),
-           [lambda r: (away_from(r.uniform(-4, 4, (3, 5)), [2.5]),)],
-           lambda a: TORCH.nn.functional.softplus(a, 2.0, 5.0)),
-    OpSpec("prelu", prelu, _np_prelu, [_ch, _ch1], lambda a, w: TORCH.nn.functional.prelu(a, w)),
 ]
