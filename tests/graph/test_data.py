@@ -95,5 +95,11 @@ def test_missing_dataset_package_names_the_extra(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "graspologic" else real(name, *a))
-    with pytest.raises(ImportError, match=r"pip install 'axonic\[graph\]'"):
+    with pytest.raises(ImportError, match="drosophila needs graspologic: pip install --no-deps "
+                                          "graspologic"):
         drosophila()
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "networkx" else real(name, *a))
+    with pytest.raises(ImportError, match=r"karate_club needs networkx: pip install "
+                                          r"'axonic\[graph\]'"):
+        karate_club()

@@ -19,9 +19,9 @@ import numpy as np
 from axonic.data.graph import Data
 
 
-def _require(module, extra, what):
+def _require(module, what, install):
     if importlib.util.find_spec(module) is None:
-        raise ImportError(f"{what} needs {module}: pip install 'axonic[{extra}]'")
+        raise ImportError(f"{what} needs {module}: {install}")
 
 
 def _edges(adjacency):
@@ -36,7 +36,7 @@ def karate_club():
     after the split (0 ``Mr. Hi``, 1 ``Officer``); ``x`` is one-hot node identity.
     ``train_mask`` labels four members (the two leaders, 0 and 33, and 1 and 32), as in
     semi-supervised node classification; ``test_mask`` is everyone else."""
-    _require("networkx", "graph", "karate_club")
+    _require("networkx", "karate_club", "pip install 'axonic[graph]'")
     import networkx as nx
 
     g = nx.karate_club_graph()
@@ -66,7 +66,8 @@ def drosophila(side: str = "left", train_fraction: float = 0.3, seed: int = 0):
         raise ValueError(f"drosophila: side must be 'left' or 'right', got {side!r}")
     if not 0 < train_fraction < 1:
         raise ValueError(f"drosophila: train_fraction must be in (0, 1), got {train_fraction!r}")
-    _require("graspologic", "graph", "drosophila")
+    # only its data files are read: --no-deps keeps its numpy<2 pin from downgrading numpy
+    _require("graspologic", "drosophila", "pip install --no-deps graspologic")
     root = Path(importlib.util.find_spec("graspologic").submodule_search_locations[0])
     folder = root / "datasets" / "drosophila"
     adjacency = np.loadtxt(folder / f"{side}_adjacency.csv", dtype=np.float32)
@@ -99,7 +100,7 @@ def motif_graphs(num_graphs: int = 200, seed: int = 0, base_nodes: int = 12,
     >>> [int(g.y) for g in gs], gs[0].num_node_features
     ([0, 1, 0, 1], 9)
     """
-    _require("networkx", "graph", "motif_graphs")
+    _require("networkx", "motif_graphs", "pip install 'axonic[graph]'")
     import networkx as nx
 
     rng = np.random.default_rng(seed)

@@ -9,8 +9,8 @@ from axonic.nn.graph._init import check_channels, check_features, glorot_, param
 from axonic.nn.graph.message_passing import MessagePassing
 from axonic.nn.graph.utils import add_self_loops, as_edge_index, remove_self_loops
 from axonic.nn.linear import Linear
-from axonic.ops.scatter import gather_index, scatter_softmax
 from axonic.ops.activations import leaky_relu
+from axonic.ops.scatter import gather_index, scatter_softmax
 
 
 class GATConv(MessagePassing):
