@@ -147,3 +147,16 @@ def test_two_layer_gcn_gradients_match_pyg_in_float64():
         for (name, p), (_, q) in zip(sorted(a.named_parameters()), sorted(b.named_parameters())):
             np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-14,
                                        err_msg=name)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.GATConv(3, 2, heads=2), lambda: nn.GCNConv(3, 2),
+                                  lambda: nn.SAGEConv(3, 2, aggr="max"),
+                                  lambda: nn.GINConv(nn.Linear(3, 2), train_eps=True)])
+def test_graph_layers_gradcheck_float64(make):
+    from axonic.autograd import gradcheck
+
+    edges = np.array([[0, 1, 1, 2, 3, 3, 4], [1, 0, 2, 1, 1, 4, 2]])
+    conv = make().double()
+    x = axonic.tensor(np.random.default_rng(0).standard_normal((5, 3)), requires_grad=True)
+    params = [p for p in conv.parameters()]
+    assert gradcheck(lambda x, *ps: conv(x, edges), (x, *params))
