@@ -112,7 +112,7 @@ def _example():
 
 
 def test_few_shot_example_beats_chance_on_unseen_digits(capsys):
-    results = _example().main(episodes=20, test_episodes=20)
+    results = _example().main(episodes=10, test_episodes=10)
     assert results[5] > 0.4 and results[1] > 0.3  # chance is 0.2
     assert "5-way 1-shot on unseen digits 5-9" in capsys.readouterr().out
 

@@ -83,7 +83,7 @@ def test_augment_makes_different_views_of_the_same_digit():
 
 
 def test_ssl_example_runs_and_probes_every_encoder(capsys):
-    results = _example().main(steps=20, probe_steps=100)
+    results = _example().main(steps=10, probe_steps=80)
     assert set(results) == {"SimCLR", "denoising autoencoder", "random init"}
     assert min(results.values()) > 0.3  # chance is 0.1
     out = capsys.readouterr().out
