@@ -112,13 +112,15 @@ def _example():
 
 
 def test_few_shot_example_beats_chance_on_unseen_digits(capsys):
-    results = _example().main(episodes=10, test_episodes=10)
-    assert results[5] > 0.4 and results[1] > 0.3  # chance is 0.2
+    results = _example().main(episodes=10, test_episodes=10, maml_episodes=30)
+    assert results["protonet"][5] > 0.4 and results["protonet"][1] > 0.3  # chance is 0.2
+    assert results["maml"][5] > 0.25
     assert "5-way 1-shot on unseen digits 5-9" in capsys.readouterr().out
 
 
 @pytest.mark.slow
 def test_few_shot_example_full_run_states_its_accuracies(capsys):
     results = _example().main()
-    assert results[5] > 0.75 and results[1] > 0.55
+    assert results["protonet"][5] > 0.75 and results["protonet"][1] > 0.55
+    assert results["maml"][5] > 0.4 and results["maml"][1] > 0.35
     assert "5-way 5-shot on unseen digits 5-9" in capsys.readouterr().out
