@@ -1,5 +1,5 @@
 """Scatter-sum on a connectome-sized graph: NumPy's ``np.add.at`` against the sorted
-``reduceat`` that ``axonic.ops.scatter`` uses, and against PyTorch's ``index_add_``.
+``reduceat`` that ``axonic.ops.segment`` uses, and against PyTorch's ``index_add_``.
 
     python bench/scatter.py [--runs 15]
 
@@ -22,7 +22,7 @@ EDGES, NODES, FEATURES = 7425, 209, 32
 
 
 def cases(rng):
-    from axonic.ops.scatter import _segment_reduce
+    from axonic.ops.segment import _segment_reduce
 
     index = rng.integers(0, NODES, EDGES)
     src = rng.standard_normal((EDGES, FEATURES)).astype(np.float32)

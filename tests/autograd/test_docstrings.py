@@ -12,7 +12,7 @@ ENGINE_MODULES = [
     "axonic.backend.random", "axonic.backend.dtypes", "axonic.ops.arithmetic",
     "axonic.ops.creation", "axonic.ops.indexing", "axonic.ops.join", "axonic.ops.linalg",
     "axonic.ops.reductions", "axonic.ops.shape", "axonic.ops.softmax", "axonic.ops.elementwise",
-    "axonic.ops.activations",
+    "axonic.ops.activations", "axonic.ops.graph_xp", "axonic.ops._registry",
 ]
 
 

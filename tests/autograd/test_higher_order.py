@@ -20,6 +20,9 @@ def _pair(a, requires_grad=True):
 
 
 def _close(ours, theirs, rtol=1e-10, atol=1e-12):
+    if theirs is None:  # no gradient reached it in PyTorch: none in axonic either
+        assert ours is None
+        return
     np.testing.assert_allclose(np.asarray(ours.detach().numpy()),
                                theirs.detach().numpy(), rtol=rtol, atol=atol)
 
@@ -99,12 +102,11 @@ def _mlp_weights(rng, sizes):
 
 
 def _mlp(x, params, lib):
-    act = (lambda t: t.tanh())
     lin = F.linear if lib == "axonic" else torch.nn.functional.linear
     for k, (w, b) in enumerate(params):
         x = lin(x, w, b)
         if k < len(params) - 1:
-            x = act(x)
+            x = x.tanh()
     return x
 
 

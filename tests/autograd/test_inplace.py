@@ -1,5 +1,8 @@
 """In-place updates: ``x += y`` and friends, the ``*_`` methods and their errors."""
 
+import doctest
+import importlib
+
 import numpy as np
 import pytest
 
@@ -89,3 +92,10 @@ def test_in_place_methods():
     assert ((x.numpy() >= 2) & (x.numpy() < 3)).all()
     x.normal_(0.0, 1.0)
     assert x.shape == (3,)
+
+
+@pytest.mark.parametrize("name", ["axonic.ops.inplace", "axonic.ops.inplace_graph",
+                                  "axonic.ops.inplace_views"])
+def test_in_place_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -115,7 +115,7 @@ def test_the_command_runs_as_a_program():
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     r = subprocess.run([sys.executable, "-m", "axonic.cli.main", "--help"], capture_output=True,
                        text=True, env=env, cwd=ROOT)
-    assert r.returncode == 0 and "{train,evaluate,predict,summary}" in r.stdout
+    assert r.returncode == 0 and "{train,evaluate,predict,summary,tune,cv}" in r.stdout
 
 
 def test_csv_data_augmentation_and_regression(tmp_path, capsys):
@@ -166,3 +166,35 @@ plotter = false
     assert main(["summary", str(aug)]) == 2
     assert "data.transforms[0]: unknown transform type 'RandomCrap'. Did you mean " \
            "'RandomCrop'?" in capsys.readouterr().err
+
+
+def test_evaluate_builds_no_optimizer(iris_run, monkeypatch, capsys):
+    import axonic.train
+
+    made = []
+
+    class Spy(axonic.train.Trainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(axonic.train, "Trainer", Spy)
+    assert main(["evaluate", str(iris_run), "--split", "val"]) == 0
+    assert len(made) == 1 and made[0].optimizer is None
+    assert "val loss: " in capsys.readouterr().out
+
+
+def test_train_stores_its_config_in_every_checkpoint(iris_run):
+    from axonic.train import RunDir, read_checkpoint
+
+    run = RunDir(iris_run)
+    cfg = json.loads(run.config.read_text())
+    assert read_checkpoint(run.last_checkpoint)[1]["config"] == cfg
+
+
+def test_a_split_that_cannot_be_made_is_a_config_error(tmp_path, capsys):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(IRIS.replace('transforms = [{ type = "Standardize" }]',
+                                "splits = [0.98, 0.01, 0.01]"))
+    assert main(["summary", str(cfg)]) == 2
+    assert "axonic summary: error: data.splits: stratified_split: " in capsys.readouterr().err

@@ -95,3 +95,56 @@ def test_stratified_kfold_keeps_proportions():
         assert np.bincount(y[v.indices]).tolist() == [2, 1]
     with pytest.raises(ValueError, match=r"n_splits must be an int in \[2, 12\]"):
         kfold(_ds(12), n_splits=13)
+
+
+@pytest.mark.parametrize("n,fractions", [(1797, [0.7, 0.15, 0.15]), (10, [0.3, 0.3, 0.4]),
+                                         (11, [0.1, 0.2, 0.3, 0.4]), (150, [0.8, 0.0, 0.2]),
+                                         (7, [0.5, 0.0, 0.5])])
+def test_every_split_rounds_the_same_way(n, fractions):
+    from axonic.data.splits import split_sizes
+
+    sizes = split_sizes(fractions, n)
+    assert sum(sizes) == n and all(s == 0 for s, f in zip(sizes, fractions) if f == 0)
+    y = np.arange(n) % 2
+    assert [len(p) for p in random_split(n, fractions)] == sizes
+    assert [len(p) for p in time_series_split(n, fractions)] == sizes
+    assert [len(p) for p in stratified_split(y, fractions, seed=0)] == sizes
+
+
+@requires_torch
+@pytest.mark.parametrize("n,fractions", [(1797, [0.7, 0.15, 0.15]), (13, [0.25, 0.75])])
+def test_the_shared_rounding_is_torchs(n, fractions):
+    from axonic.data.splits import split_sizes
+
+    assert split_sizes(fractions, n) == [
+        len(p) for p in torch.utils.data.random_split(range(n), fractions)]
+
+
+def test_random_split_of_a_sample_count_gives_index_arrays():
+    parts = random_split(10, [0.5, 0.0, 0.5], generator=axonic.Generator().manual_seed(0))
+    assert [len(p) for p in parts] == [5, 0, 5]
+    assert all(isinstance(p, np.ndarray) and p.dtype == np.int64 for p in parts)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(10))
+
+
+def test_stratified_split_with_an_empty_piece():
+    y = np.array([0] * 6 + [1] * 4)
+    tr, va, te = stratified_split(y, [0.6, 0.0, 0.4], seed=0)
+    assert len(va) == 0 and np.bincount(y[tr]).tolist() == [4, 2]
+    assert np.bincount(y[te]).tolist() == [2, 2]
+
+
+def test_the_command_splits_with_the_same_implementation():
+    from axonic.cli.data import _split_indices
+
+    y = np.arange(40) % 2
+    fr = [0.7, 0.15, 0.15]
+    got = _split_indices(40, y, fr, 3, stratify=False, ordered=False)
+    ref = random_split(40, fr, generator=axonic.Generator().manual_seed(3))
+    assert all(np.array_equal(a, b) for a, b in zip(got, ref))
+    got = _split_indices(40, y, fr, 3, stratify=True, ordered=False)
+    ref = stratified_split(y, fr, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(got, ref))
+    got = _split_indices(40, y, [0.8, 0.0, 0.2], 3, stratify=False, ordered=True)
+    assert got[0].tolist() == list(range(32)) and got[1] is None
+    assert got[2].tolist() == list(range(32, 40))

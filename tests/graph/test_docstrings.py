@@ -11,7 +11,7 @@ import axonic.nn.graph
 
 def _modules():
     names = [m.name for m in pkgutil.walk_packages(axonic.nn.graph.__path__, "axonic.nn.graph.")]
-    names += ["axonic.nn.graph", "axonic.ops.scatter", "axonic.nn.few_shot", "axonic.nn.maml",
+    names += ["axonic.nn.graph", "axonic.ops.segment", "axonic.nn.few_shot", "axonic.nn.maml",
               "axonic.nn.contrastive"]
     for package in ("axonic.federated",):
         if importlib.util.find_spec(package) is not None:

@@ -6,7 +6,7 @@ import pytest
 
 import axonic
 from axonic.autograd import gradcheck, gradgradcheck
-from axonic.ops.scatter import SPECS, scatter, scatter_softmax
+from axonic.ops.segment import SPECS, scatter, scatter_softmax
 from tests.conftest import torch
 
 CASES = [pytest.param(s, i, id=f"{s.name}-{i}") for s in SPECS for i in range(len(s.samples))]

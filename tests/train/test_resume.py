@@ -158,3 +158,26 @@ def test_resume_with_accumulation_l2_and_clipping_is_bit_identical(tmp_path):
     resumed = tiny.run(tmp_path / "run", epochs=3, resume=True, every_n_steps=100, **kw)
     assert resumed.global_step == reference.global_step == 6
     assert_identical(snapshot(resumed), snapshot(reference))
+
+
+def test_ctrl_c_in_a_step_with_a_per_batch_schedule_resumes_bit_identical(tmp_path):
+    kw = {"scheduler_interval": "batch"}  # stepped inside each optimizer step
+    reference = tiny.run(tmp_path / "ref", epochs=3, every_n_steps=100, **kw)
+    X, y = tiny.data()
+    t = tiny.trainer(callbacks=[ModelCheckpoint(tmp_path / "run", every_n_steps=100)], **kw)
+    step = t.optimizer.step
+
+    def step_with_ctrl_c(*args):
+        if t.global_step == 7:  # Ctrl-C arrives in the middle of the 8th step
+            os.kill(os.getpid(), signal.SIGINT)
+        return step(*args)
+
+    t.optimizer.step = step_with_ctrl_c
+    t.fit((X, y), validation=tiny.data(16, seed=1), epochs=3, batch_size=8, verbose=0)
+    from axonic.train import read_checkpoint
+
+    saved = read_checkpoint(tmp_path / "run" / "last")[1]
+    assert saved["step"] == 8 and saved["extra"]["scheduler"]["last_epoch"] == 8
+    resumed = tiny.run(tmp_path / "run", epochs=3, resume=True, every_n_steps=100, **kw)
+    assert resumed.scheduler.last_epoch == reference.scheduler.last_epoch == 18
+    assert_identical(snapshot(resumed), snapshot(reference))

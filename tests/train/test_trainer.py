@@ -187,3 +187,62 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path):
         h = t.fit(tiny.data(32), epochs=2, batch_size=8, shuffle=False, verbose=0)
     assert "step 3" in h.stop_reason and "kept at" in h.stop_reason
     assert read_checkpoint(tmp_path / "last")[1]["step"] == 1
+
+
+def test_evaluate_and_predict_need_no_optimizer():
+    X, y = tiny.data()
+    trained = tiny.trainer()
+    trained.fit((X, y), epochs=2, batch_size=8, verbose=0)
+    judge = Trainer(trained.model, loss=nn.CrossEntropyLoss(), metrics=["accuracy", "f1_macro"])
+    assert judge.optimizer is None
+    assert judge.evaluate((X, y)) == trained.evaluate((X, y))
+    assert np.array_equal(Trainer(trained.model).predict(X).numpy(),
+                          trained.predict(X).numpy())
+
+
+def test_what_each_method_needs_is_named():
+    m = tiny.model()
+    X, y = tiny.data()
+    with pytest.raises(ValueError, match=r"Trainer.evaluate: needs a loss; this Trainer was "
+                                         r"made without one \(pass loss=\.\.\."):
+        Trainer(m).evaluate((X, y))
+    with pytest.raises(ValueError, match="Trainer.fit: needs an optimizer; this Trainer was "
+                                         "made without one"):
+        Trainer(m, loss=nn.CrossEntropyLoss()).fit((X, y), verbose=0)
+    with pytest.raises(TypeError, match="Trainer: loss must be callable"):
+        Trainer(m, None, "mse")
+
+
+def test_every_attribute_is_set_in_init(tmp_path):
+    t = tiny.trainer(callbacks=[ModelCheckpoint(tmp_path)], l2=1e-3)
+    before = set(vars(t))
+    t.fit(tiny.data(), validation_split=0.25, epochs=2, batch_size=8, verbose=0)
+    t.evaluate(tiny.data())
+    t.fit(tiny.data(), epochs=3, batch_size=8, verbose=0, resume_from=tmp_path)
+    assert set(vars(t)) == before
+
+
+def test_the_config_given_to_the_trainer_goes_into_its_checkpoints(tmp_path):
+    from axonic.train import read_checkpoint
+
+    m = tiny.model()
+    t = Trainer(m, optim.SGD(m.parameters(), lr=0.1), nn.CrossEntropyLoss(),
+                callbacks=[ModelCheckpoint(tmp_path)], config={"name": "tiny", "epochs": 1})
+    t.fit(tiny.data(), epochs=1, batch_size=8, verbose=0)
+    assert read_checkpoint(tmp_path / "last")[1]["config"] == {"name": "tiny", "epochs": 1}
+
+
+def test_validation_split_is_data_random_split_with_the_seed():
+    from axonic.backend.random import Generator
+    from axonic.data import random_split
+    from axonic.train import inputs
+
+    ds = TensorDataset(*tiny.data(50))
+    train, val = inputs.split(ds, 0.3, seed=5)
+    ref = random_split(ds, [0.7, 0.3], generator=Generator().manual_seed(5))
+    assert (len(train), len(val)) == (35, 15)
+    assert np.array_equal(train.indices, ref[0].indices)
+    assert np.array_equal(val.indices, ref[1].indices)
+    with pytest.raises(ValueError, match="validation_split=0.01 of 50 samples leaves 50 for "
+                                         "training and 0 for validation"):
+        inputs.split(ds, 0.01, seed=5)

@@ -19,12 +19,13 @@ import numpy as _np
 from axonic.autograd.anomaly import check_finite
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
+from axonic.autograd.views import stale_view
 from axonic.backend import get_array_module
 
 _ndarray, _generic = _np.ndarray, _np.generic
 
 
-def _topological_order(roots):
+def _topological_order(roots, stale: dict):
     """Functions reachable from ``roots``, each after every function that consumes it."""
     order, seen = [], set()  # Functions hash by identity
     for root in roots:
@@ -36,8 +37,8 @@ def _topological_order(roots):
             fn, it = stack[-1]
             for inp in it:
                 child = inp.grad_fn if isinstance(inp, Tensor) else None
-                if child is not None and child._epoch > fn._epoch:
-                    child = _as_seen_by(fn, inp).grad_fn
+                if child is not None and child._epoch != fn._epoch:
+                    child = _edge(fn, inp, stale)[1]
                 if child is not None and child not in seen:
                     seen.add(child)
                     stack.append((child, iter(child.inputs or ())))
@@ -57,6 +58,19 @@ def _as_seen_by(fn, inp: Tensor) -> Tensor:
         inp = node._prev
         node = inp.grad_fn
     return inp
+
+
+def _edge(fn, inp: Tensor, stale: dict):
+    """Where ``fn``'s gradient for ``inp`` goes when in-place ops happened in between: the
+    history ``inp`` had when ``fn`` took it, or a view read again from its changed base."""
+    if inp.grad_fn._epoch > fn._epoch:
+        inp = _as_seen_by(fn, inp)
+        return inp, inp.grad_fn
+    if inp._base is not None:
+        node = stale_view(fn, inp, stale)
+        if node is not None:
+            return inp, node
+    return inp, inp.grad_fn
 
 
 def _seed(root: Tensor, gradient, create_graph: bool):
@@ -160,7 +174,8 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
     saved_mode = STATE.enabled
     STATE.enabled = create_graph  # only a create_graph backward is itself recorded
     try:
-        for fn in _topological_order(fns):
+        stale = {}  # views read again from a base changed in place, per consumer epoch
+        for fn in _topological_order(fns, stale):
             g = pending.pop(fn, None)
             if g is None:
                 continue
@@ -184,9 +199,8 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
                 if ig is None or not isinstance(inp, Tensor):
                     continue
                 node = inp.grad_fn
-                if node is not None and node._epoch > fn._epoch:
-                    inp = _as_seen_by(fn, inp)
-                    node = inp.grad_fn
+                if node is not None and node._epoch != fn._epoch:
+                    inp, node = _edge(fn, inp, stale)
                 if not inp._rg:
                     continue
                 ig = _checked(fn, k, inp, ig, create_graph)

@@ -49,6 +49,7 @@ _new = object.__new__
 
 # What a saved array is, for the version check and for create_graph's graph tensors.
 _INPUT, _OUTPUT, _OTHER = 0, 1, 2
+_AS_OUTPUT, _AS_OTHER = (_OUTPUT, None), (_OTHER, None)
 
 
 class Function:
@@ -152,20 +153,22 @@ class Function:
         return np
 
     def _mark_saved(self, arrays, out, result) -> None:
-        kinds, versions = [], []
+        kinds, versions, inputs = [], [], self.inputs
         for a in self._saved:
-            for k, arr in enumerate(arrays):
-                if a is arr and isinstance(self.inputs[k], Tensor):
-                    t = self.inputs[k]
+            k = 0
+            for arr in arrays:
+                if a is arr and isinstance(inputs[k], Tensor):
+                    t = inputs[k]
                     kinds.append((_INPUT, k))
                     versions.append((t._vc, t._vc[0]))
                     break
+                k += 1
             else:
                 if a is out:
-                    kinds.append((_OUTPUT, None))
+                    kinds.append(_AS_OUTPUT)
                     self.out_version = (result._vc, 0)
                 else:
-                    kinds.append((_OTHER, None))
+                    kinds.append(_AS_OTHER)
         self._kinds = kinds
         self.versions = versions
 

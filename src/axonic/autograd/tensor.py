@@ -2,7 +2,7 @@
 
 This file holds the data structure and the methods that are not ops; the ops
 (arithmetic, reductions, shape ops, ...) live in ``axonic/ops`` and are attached
-as methods and operators by ``axonic.ops.methods``.
+as methods and operators by ``axonic.ops`` (from each op's ``@op`` declaration).
 """
 
 from __future__ import annotations

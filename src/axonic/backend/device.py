@@ -72,9 +72,12 @@ def as_device(device) -> Device:
     raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
 
 
+_ndarray, _numpy_types = np.ndarray, (np.ndarray, np.generic)
+
+
 def get_array_module(array):
     """The array module (``numpy`` or ``cupy``) that owns ``array``."""
-    if isinstance(array, np.ndarray | np.generic):
+    if array.__class__ is _ndarray or isinstance(array, _numpy_types):  # every op asks
         return np
     cp = _cupy
     if cp is not None and isinstance(array, cp.ndarray):

@@ -54,9 +54,7 @@ def optimizer_types() -> dict:
 def scheduler_types() -> dict:
     from axonic.optim import lr_scheduler
 
-    return {k: v for k, v in vars(lr_scheduler).items()
-            if inspect.isclass(v) and not k.startswith("_") and k != "LRScheduler"
-            and hasattr(v, "step") and hasattr(v, "state_dict")}
+    return _classes(lr_scheduler, lr_scheduler.LRScheduler, {"LRScheduler"})
 
 
 _INT_NAMES = {"in_features", "out_features", "in_channels", "out_channels", "num_embeddings",
@@ -232,14 +230,17 @@ def _chain(shapes) -> str:
 
 
 def build_callbacks(cfg: dict, run_dir, has_validation: bool) -> list:
-    """Callbacks from ``[callbacks]``; files go into ``run_dir``."""
+    """Callbacks from ``[callbacks]``; files go into ``run_dir`` (a path or a RunDir)."""
     from axonic.train import (
         CSVLogger,
         EarlyStopping,
         ModelCheckpoint,
         Plotter,
+        RunDir,
         TensorBoard,
     )
+
+    run = RunDir(run_dir)
 
     c = cfg["callbacks"]
     default_monitor = "val_loss" if has_validation else "loss"
@@ -251,17 +252,17 @@ def build_callbacks(cfg: dict, run_dir, has_validation: bool) -> list:
         except (TypeError, ValueError) as e:
             raise ConfigError(f"callbacks.early_stopping: {e}") from None
     if c["csv_logger"]:
-        out.append(CSVLogger(run_dir / "history.csv"))
+        out.append(CSVLogger(run.history))
     if c["plotter"]:
-        out.append(Plotter(run_dir / "curves.png"))
+        out.append(Plotter(run.curves))
     if c["tensorboard"]:
-        out.append(TensorBoard(run_dir / "tensorboard"))
+        out.append(TensorBoard(run.tensorboard))
     if c["model_checkpoint"] is not None:
         mc = {"monitor": default_monitor, **c["model_checkpoint"]}
         if not has_validation and mc["monitor"].startswith("val_"):
             mc["monitor"] = mc["monitor"][4:]
         try:
-            out.append(ModelCheckpoint(run_dir / "checkpoints", **mc))
+            out.append(ModelCheckpoint(run.checkpoints, **mc))
         except (TypeError, ValueError) as e:
             raise ConfigError(f"callbacks.model_checkpoint: {e}") from None
     return out

@@ -20,6 +20,8 @@ import difflib
 import tomllib
 from pathlib import Path
 
+from axonic.train.run_dir import RunDir
+
 
 class ConfigError(ValueError):
     """A configuration that cannot run: the message names the key or layer at fault."""
@@ -77,9 +79,9 @@ CALLBACKS = {
                                    "mode, restore_best_weights)"),
     "model_checkpoint": (dict, {}, "ModelCheckpoint arguments (monitor, save_best_only, "
                                    "every_n_epochs, every_n_steps)"),
-    "csv_logger": (bool, True, "write history.csv"),
-    "plotter": (bool, True, "write curves.png"),
-    "tensorboard": (bool, False, "write TensorBoard event files under tensorboard/"),
+    "csv_logger": (bool, True, f"write {RunDir.HISTORY}"),
+    "plotter": (bool, True, f"write {RunDir.CURVES}"),
+    "tensorboard": (bool, False, f"write TensorBoard event files under {RunDir.TENSORBOARD}/"),
     "progress": (bool, True, "show progress"),
 }
 

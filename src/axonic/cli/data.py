@@ -143,23 +143,20 @@ def as_arrays(ds) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _split_indices(n: int, y, fractions, seed: int, stratify: bool, ordered: bool):
-    pieces = [f for f in fractions if f > 0]
-    if ordered:  # time series: earlier windows train, later ones validate and test
-        cuts = np.cumsum([int(round(f * n)) for f in fractions[:-1]])
-        parts = np.split(np.arange(n), cuts)
-    elif stratify:
-        from axonic.data import stratified_split
+    """Index arrays (None for an empty piece) from ``axonic.data``'s one implementation of
+    each split: time-ordered windows, stratified by class, or random."""
+    from axonic.backend.random import Generator
+    from axonic.data import random_split, stratified_split, time_series_split
 
-        try:
-            got = stratified_split(np.asarray(y).reshape(-1), pieces, seed=seed)
-        except ValueError as e:
-            raise ConfigError(f"data.splits: {e}") from None
-        it = iter(got)
-        parts = [next(it) if f > 0 else np.arange(0) for f in fractions]
-    else:
-        order = np.random.default_rng(seed).permutation(n)
-        cuts = np.cumsum([int(round(f * n)) for f in fractions[:-1]])
-        parts = [np.sort(p) for p in np.split(order, cuts)]
+    try:
+        if ordered:  # time series: earlier windows train, later ones validate and test
+            parts = time_series_split(n, fractions)
+        elif stratify:
+            parts = stratified_split(np.asarray(y).reshape(-1), fractions, seed=seed)
+        else:
+            parts = random_split(n, fractions, generator=Generator().manual_seed(seed))
+    except ValueError as e:
+        raise ConfigError(f"data.splits: {e}") from None
     return [p if len(p) else None for p in parts]
 
 

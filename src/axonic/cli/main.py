@@ -4,11 +4,13 @@
     axonic evaluate RUN_DIR
     axonic predict RUN_DIR INPUT.npy|INPUT.csv [--output FILE]
     axonic summary CONFIG.toml
+    axonic tune CONFIG.toml [--trials N] [--storage URL]   (axonic.cli.tune)
+    axonic cv CONFIG.toml [--folds K]                       (axonic.cli.cv)
 
 Without a config, ``axonic train`` trains a small CNN on scikit-learn's 8x8 handwritten
-digits. A run directory holds ``config.json`` (the resolved config), ``model.safetensors``,
-``preprocess.json``, ``history.csv``, ``curves.png``, ``test_metrics.json`` and
-``checkpoints/`` (``last`` and ``best``, resumable with ``--resume``).
+digits. The run directory it writes (the resolved config, the weights, what predict needs
+to redo the inputs, the history, curves, test metrics and resumable checkpoints, see
+``axonic.train.RunDir``) is what ``evaluate``, ``predict`` and ``train --resume`` read.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--output", help="write predictions to this .npy or .csv file")
     s = sub.add_parser("summary", help="validate a config and show the model's layers")
     s.add_argument("config")
+    from axonic.cli import cv, tune
+
+    tune.add_parser(sub)
+    cv.add_parser(sub)
     return p
 
 
@@ -53,8 +59,11 @@ def main(argv=None) -> int:
 
     args = _parser().parse_args(argv)
     try:
+        from axonic.cli.cv import cmd_cv
+        from axonic.cli.tune import cmd_tune
+
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-                "summary": cmd_summary}[args.command](args)
+                "summary": cmd_summary, "tune": cmd_tune, "cv": cmd_cv}[args.command](args)
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         print(f"axonic {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -83,28 +92,29 @@ def _setup(cfg):
     return splits, model, loss, out_shape
 
 
-def _load_run(run_dir):
+def _load_run(path):
     import axonic
     from axonic.cli.builders import build_model
     from axonic.cli.config import ConfigError, resolve
+    from axonic.train import RunDir
 
-    run_dir = Path(run_dir)
-    for name in ("config.json", "model.safetensors", "preprocess.json"):
-        if not (run_dir / name).is_file():
-            raise ConfigError(f"{run_dir} is not a run directory: {name} is missing")
-    cfg = resolve(json.loads((run_dir / "config.json").read_text()))
-    pre = json.loads((run_dir / "preprocess.json").read_text())
+    run = RunDir(path)
+    for name in run.missing():
+        raise ConfigError(f"{run.path} is not a run directory: {name} is missing")
+    cfg = resolve(json.loads(run.config.read_text()))
+    pre = json.loads(run.preprocess.read_text())
     model = build_model(cfg)
     try:
-        model.load_state_dict(axonic.load(run_dir / "model.safetensors"))
+        model.load_state_dict(axonic.load(run.model))
     except (ValueError, RuntimeError) as e:
-        raise ConfigError(f"{run_dir / 'model.safetensors'}: {e}") from None
+        raise ConfigError(f"{run.model}: {e}") from None
     model.eval()
     return cfg, pre, model
 
 
 def _report(cfg, target, output, out=None) -> dict:
     from axonic.cli.builders import is_classification
+    from axonic.train import RunDir
     from axonic.train.metrics import (
         classification_report,
         format_confusion_matrix,
@@ -120,25 +130,13 @@ def _report(cfg, target, output, out=None) -> dict:
         if len(r["confusion_matrix"]) <= 12:
             print(format_confusion_matrix(r["confusion_matrix"]), file=out)
         else:
-            print("(the confusion matrix is in test_metrics.json)", file=out)
+            print(f"(the confusion matrix is in {RunDir.TEST_METRICS})", file=out)
     else:
         r = regression_report(target, output)
         print("test " + "   ".join(f"{k.upper()}: {v:.4g}" for k, v in r.items()), file=out)
     return r
 
 
-def _run_dir(cfg, out) -> Path:
-    if out:
-        path = Path(out)
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = Path("runs") / f"{cfg['name']}-{stamp}"
-        k = 1
-        while path.exists():
-            path = Path("runs") / f"{cfg['name']}-{stamp}-{k}"
-            k += 1
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -151,17 +149,18 @@ def cmd_train(args) -> int:
         build_scheduler,
     )
     from axonic.cli.config import ConfigError
-    from axonic.train import Trainer
+    from axonic.train import RunDir, Trainer
 
     start = time.perf_counter()
     if args.resume:
-        resume = Path(args.resume)
-        if not (resume / "config.json").is_file():
-            raise ConfigError(f"--resume: {resume} has no config.json (not a run directory)")
+        resume = RunDir(args.resume)
+        if not resume.config.is_file():
+            raise ConfigError(f"--resume: {resume.path} has no {RunDir.CONFIG} (not a run "
+                              "directory)")
         from axonic.cli.config import resolve
 
-        cfg = resolve(json.loads((resume / "config.json").read_text()))
-        args.out = str(resume)
+        cfg = resolve(json.loads(resume.config.read_text()))
+        args.out = str(resume.path)
     else:
         cfg = _config(args.config)
     if args.epochs is not None:
@@ -169,34 +168,33 @@ def cmd_train(args) -> int:
     if args.seed is not None:
         cfg["seed"] = args.seed
     splits, model, loss, _ = _setup(cfg)
-    run_dir = _run_dir(cfg, args.out)
+    run = (RunDir(args.out) if args.out else RunDir.new(cfg["name"])).create()
     tr = cfg["training"]
     optimizer = build_optimizer(cfg, model.parameters())
     batch = cfg["data"]["batch_size"]
     steps = -(-len(splits.train[0]) // batch)
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
-    callbacks = build_callbacks(cfg, run_dir, splits.val is not None)
+    callbacks = build_callbacks(cfg, run, splits.val is not None)
     trainer = Trainer(model, optimizer, loss, metrics=build_metrics(cfg), callbacks=callbacks,
                       device=tr["device"], grad_accum_steps=tr["grad_accum_steps"],
                       clip_grad_norm=tr["clip_grad_norm"], l2=tr["l2"], scheduler=scheduler,
-                      scheduler_interval=interval, seed=cfg["seed"])
-    trainer.config = cfg
-    (run_dir / "config.json").write_text(json.dumps(cfg, indent=2))
+                      scheduler_interval=interval, seed=cfg["seed"], config=cfg)
+    run.config.write_text(json.dumps(cfg, indent=2))
     pre = {"input_shape": list(splits.input_shape), "input_dtype": splits.input_dtype,
            "classes": splits.classes, **splits.preprocess}
-    (run_dir / "preprocess.json").write_text(json.dumps(pre))
+    run.preprocess.write_text(json.dumps(pre))
     quiet = args.quiet or not cfg["callbacks"]["progress"]
     if not quiet:
         print(f"axonic train: {cfg['name']}: {len(splits.train[0])} training samples, "
-              f"{sum(p.numel() for p in model.parameters())} parameters -> {run_dir}")
+              f"{sum(p.numel() for p in model.parameters())} parameters -> {run.path}")
     train = _dataset(splits.train, splits.train_transform)
     resume_from = None
-    if args.resume and (run_dir / "checkpoints" / "last").exists():
-        resume_from = run_dir / "checkpoints"
+    if args.resume and run.last_checkpoint.exists():
+        resume_from = run.checkpoints
     history = trainer.fit(train, validation=splits.val, epochs=cfg["epochs"], batch_size=batch,
                           shuffle=cfg["data"]["shuffle"], verbose=0 if quiet else 1,
                           resume_from=resume_from)
-    axonic.save(model.state_dict(), run_dir / "model.safetensors")
+    axonic.save(model.state_dict(), run.model)
     if history.stop_reason:
         print(f"axonic train: stopped early: {history.stop_reason}", file=sys.stderr)
     result = {"history": history.history, "stop_reason": history.stop_reason}
@@ -204,8 +202,8 @@ def cmd_train(args) -> int:
         output = trainer.predict(splits.test[0]).numpy()
         result["test"] = _report(cfg, splits.test[1], output)
     result["wall_time_s"] = time.perf_counter() - start
-    (run_dir / "test_metrics.json").write_text(json.dumps(result, indent=1))
-    print(f"run directory: {run_dir}  ({result['wall_time_s']:.1f}s)")
+    run.test_metrics.write_text(json.dumps(result, indent=1))
+    print(f"run directory: {run.path}  ({result['wall_time_s']:.1f}s)")
     return 0 if history.stop_reason is None or history.stop_reason.startswith("interrupted") \
         else 1
 
@@ -226,11 +224,9 @@ def cmd_evaluate(args) -> int:
     part = {"test": splits.test, "val": splits.val, "train": splits.train}[args.split]
     if part is None:
         raise ConfigError(f"the config's data.splits gives no {args.split} split")
-    from axonic import optim
     from axonic.cli.builders import build_loss, build_metrics
 
-    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.0), build_loss(cfg),
-                      metrics=build_metrics(cfg))
+    trainer = Trainer(model, loss=build_loss(cfg), metrics=build_metrics(cfg))
     print(f"{args.split} loss: {trainer.evaluate(part)['loss']:.4f}")
     _report(cfg, part[1], trainer.predict(part[0]).numpy())
     return 0

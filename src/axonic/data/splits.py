@@ -1,7 +1,11 @@
 """Splitting a dataset: random, stratified, ordered (time series) and k-fold.
 
-Each returns ``Subset``s of the dataset (or index arrays when given labels or a size),
-so the pieces feed a ``DataLoader`` directly. Stratified and k-fold splits use
+The one implementation of each, used by ``Trainer.fit(validation_split=...)`` and by the
+``axonic`` command's ``data.splits`` too. Each returns ``Subset``s of the dataset (or
+index arrays when given labels or a number of samples), so the pieces feed a
+``DataLoader`` directly. All share one rounding rule (PyTorch's ``random_split``):
+fractions become ``floor(n * f)`` samples, and the few left over go one each to the
+first pieces, skipping pieces asked to be empty. Stratified and k-fold splits use
 scikit-learn's ``train_test_split`` / ``KFold`` / ``StratifiedKFold`` underneath.
 """
 
@@ -16,9 +20,14 @@ from axonic.backend.random import Generator, default_generator
 from axonic.data.dataset import Subset
 
 
-def _sizes(lengths, n: int, who: str) -> list[int]:
+def split_sizes(lengths, n: int, who: str = "split_sizes") -> list[int]:
     """Integer lengths from ints summing to ``n`` or fractions summing to 1 (PyTorch's rule:
-    floors first, then one more to the first pieces until the total is ``n``)."""
+    floors first, then one more to the first pieces until the total is ``n``; a piece of
+    fraction 0 stays empty).
+
+    >>> split_sizes([0.7, 0.15, 0.15], 1797), split_sizes([0.5, 0.0, 0.5], 7)
+    ([1258, 270, 269], [4, 0, 3])
+    """
     lengths = list(lengths)
     if not lengths or any(not isinstance(v, numbers.Real) or v < 0 for v in lengths):
         raise ValueError(f"{who}: lengths must be non-negative numbers, got {lengths}")
@@ -30,9 +39,14 @@ def _sizes(lengths, n: int, who: str) -> list[int]:
     if not math.isclose(sum(lengths), 1) or any(v > 1 for v in lengths):
         raise ValueError(f"{who}: fractions must sum to 1, got {lengths} (sum {sum(lengths)})")
     sizes = [int(math.floor(n * f)) for f in lengths]
+    open_pieces = [i for i, f in enumerate(lengths) if f > 0]
     for i in range(n - sum(sizes)):
-        sizes[i % len(sizes)] += 1
+        sizes[open_pieces[i % len(open_pieces)]] += 1
     return sizes
+
+
+def _count(dataset) -> int:
+    return int(dataset) if isinstance(dataset, numbers.Integral) else len(dataset)
 
 
 def _pieces(dataset, parts):
@@ -43,7 +57,8 @@ def _pieces(dataset, parts):
 
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths
-    (ints summing to ``len(dataset)``, or fractions summing to 1).
+    (ints summing to ``len(dataset)``, or fractions summing to 1); for a number of
+    samples ``n`` instead of a dataset, index arrays.
 
     >>> import numpy as np, axonic
     >>> from axonic.data import TensorDataset
@@ -55,11 +70,11 @@ def random_split(dataset, lengths, generator=None):
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"random_split: generator must be an axonic.Generator, got "
                         f"{type(generator).__name__}")
-    n = len(dataset)
-    sizes = _sizes(lengths, n, "random_split")
+    n = _count(dataset)
+    sizes = split_sizes(lengths, n, "random_split")
     perm = (generator or default_generator).permutation(n)
     bounds = np.cumsum([0] + sizes)
-    return [Subset(dataset, perm[bounds[i] : bounds[i + 1]]) for i in range(len(sizes))]
+    return _pieces(dataset, [perm[bounds[i] : bounds[i + 1]] for i in range(len(sizes))])
 
 
 def labels_of(dataset) -> np.ndarray:
@@ -96,17 +111,21 @@ def stratified_split(dataset, fractions, seed=0, labels=None):
     if y.shape[0] != n:
         raise ValueError(f"stratified_split: got {y.shape[0]} labels for {n} samples")
     fractions = list(fractions)
-    sizes = _sizes(fractions, n, "stratified_split")
+    sizes = split_sizes(fractions, n, "stratified_split")
     classes, counts = np.unique(y, return_counts=True)
-    if counts.min() < len(sizes):
-        rare = classes[counts < len(sizes)].tolist()
+    wanted = sum(1 for s in sizes if s > 0)
+    if counts.min() < wanted:
+        rare = classes[counts < wanted].tolist()
         raise ValueError(f"stratified_split: class(es) {rare} have fewer samples "
-                         f"({counts.min()}) than the {len(sizes)} pieces asked for; every "
+                         f"({counts.min()}) than the {wanted} pieces asked for; every "
                          "class needs at least one sample per piece")
     rest = np.arange(n)
     parts = []
     for i, size in enumerate(sizes[:-1]):
         remaining = sum(sizes[i:])
+        if size == 0:
+            parts.append(rest[:0])
+            continue
         if size == remaining:
             parts.append(rest)
             rest = rest[:0]
@@ -131,8 +150,8 @@ def time_series_split(dataset, fractions):
     >>> [p.tolist() for p in time_series_split(5, [0.6, 0.4])]
     [[0, 1, 2], [3, 4]]
     """
-    n = int(dataset) if isinstance(dataset, numbers.Integral) else len(dataset)
-    sizes = _sizes(fractions, n, "time_series_split")
+    n = _count(dataset)
+    sizes = split_sizes(fractions, n, "time_series_split")
     # rounding leftovers go to the earlier pieces, so validation never peeks ahead
     bounds = np.cumsum([0] + sizes)
     return _pieces(dataset, [np.arange(bounds[i], bounds[i + 1]) for i in range(len(sizes))])
@@ -151,7 +170,7 @@ def kfold(dataset, n_splits=5, shuffle=True, seed=0, stratified=False, labels=No
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    n = int(dataset) if isinstance(dataset, numbers.Integral) else len(dataset)
+    n = _count(dataset)
     if not isinstance(n_splits, int) or not 2 <= n_splits <= n:
         raise ValueError(f"kfold: n_splits must be an int in [2, {n}] (the number of samples), "
                          f"got {n_splits!r}")

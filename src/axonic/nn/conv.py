@@ -18,14 +18,8 @@ from axonic.backend import resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
-from axonic.ops.conv import (
-    Conv2dFunction,
-    ConvTranspose2dFunction,
-    conv_padding,
-    conv_size_problem,
-    conv_transpose_out_size,
-    ntuple,
-)
+from axonic.ops.conv import Conv2dFunction, conv_padding, conv_size_problem, ntuple
+from axonic.ops.conv_transpose import ConvTranspose2dFunction, conv_transpose_out_size
 from axonic.ops.join import pad as _pad
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")

@@ -10,7 +10,7 @@ from axonic.backend import resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
-from axonic.ops import nn_fused as _fused
+from axonic.ops import embedding as _fused
 
 
 def _check_indices(op, input, num):

@@ -51,7 +51,8 @@ from axonic.nn.normalization import batch_norm, group_norm, layer_norm, normaliz
 from axonic.nn.probabilistic_loss import gaussian_nll_loss, poisson_nll_loss
 from axonic.ops.activations import elu, gelu, leaky_relu, prelu, sigmoid, silu, softplus, tanh
 from axonic.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
-from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from axonic.ops.conv import conv1d, conv2d
+from axonic.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from axonic.ops.indexing import one_hot
 from axonic.ops.join import pad
 from axonic.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d

@@ -11,7 +11,7 @@ from axonic.backend import resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
-from axonic.ops.nn_fused import Linear as _LinearFn
+from axonic.ops.linear import Linear as _LinearFn
 
 
 def _check_features(layer: str, **sizes) -> None:

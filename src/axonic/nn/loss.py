@@ -1,7 +1,7 @@
 """Losses: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``SmoothL1Loss``, ``CrossEntropyLoss``,
 ``NLLLoss``, ``BCELoss``, ``BCEWithLogitsLoss``, and their functional forms.
 
-Cross-entropy and BCE-with-logits are single fused ops (``axonic.ops.nn_fused``) that
+Cross-entropy and BCE-with-logits are single fused ops (``axonic.ops.losses``) that
 go through log-softmax / ``log1p(exp(-|x|))``, so logits of any size give finite losses.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from axonic.autograd.tensor import Tensor, _make
 from axonic.nn.module import LayerInputError, Module
-from axonic.ops import nn_fused as _fused
+from axonic.ops import losses as _fused
 from axonic.ops.indexing import where
 from axonic.ops.shape import permute, reshape
 

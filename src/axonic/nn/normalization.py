@@ -1,5 +1,5 @@
 """Normalisation layers: ``LayerNorm``, ``BatchNorm1d``, ``BatchNorm2d`` (and their
-functional forms), each one fused op with its own backward (``axonic.ops.nn_fused``)."""
+functional forms), each one fused op with its own backward (``axonic.ops.normalization``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from axonic.backend import get_array_module, resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
-from axonic.ops import nn_fused as _fused
+from axonic.ops import normalization as _fused
 
 
 def _empty(shape, dtype, device):

@@ -1,176 +1,32 @@
-"""Every differentiable op, one op in one place: forward, backward and its test spec.
+"""Every op, declared once in the file named after it (``ls`` finds gelu in
+activations.py, cross_entropy in losses.py, layer_norm in normalization.py, ...).
 
-Import order matters only here: ``methods`` attaches the ops to ``Tensor``.
+A file holds an op's ``Function`` (forward and backward side by side), its public function
+declared with ``@op(methods=...)`` (see ``_registry``), and its test specs (``SPECS``).
+This package imports every file and derives from the declarations what used to be kept by
+hand: the ``axonic.<name>`` functions, the ``Tensor`` methods and operators, and the spec
+list of the op-test harness. Adding an op touches one file.
 """
 
-from axonic.autograd.function import set_graph_namespace as _set_graph_namespace
-from axonic.ops import graph_xp as _graph_xp
-from axonic.ops import (
-    inplace,  # noqa: F401  (attaches the in-place methods)
-    methods,  # noqa: F401  (attaches Tensor methods)
-)
-from axonic.ops.activations import elu, gelu, leaky_relu, prelu, relu, sigmoid, silu, softplus, tanh
-from axonic.ops.adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
-from axonic.ops.arithmetic import (
-    add,
-    atan2,
-    clamp_max,
-    clamp_min,
-    div,
-    floor_divide,
-    lerp,
-    logaddexp,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    pow,
-    remainder,
-    sub,
-)
-from axonic.ops.comparison import (
-    allclose,
-    eq,
-    equal,
-    ge,
-    gt,
-    isclose,
-    le,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    lt,
-    ne,
-)
-from axonic.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from axonic.ops.convert import clone, to
-from axonic.ops.creation import (
-    arange,
-    as_tensor,
-    empty,
-    empty_like,
-    eye,
-    from_dlpack,
-    from_numpy,
-    full,
-    full_like,
-    linspace,
-    normal,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    randperm,
-    zeros,
-    zeros_like,
-)
-from axonic.ops.elementwise import (
-    abs,
-    atan,
-    ceil,
-    clamp,
-    clip,
-    cos,
-    cosh,
-    exp,
-    expm1,
-    floor,
-    isfinite,
-    isinf,
-    isnan,
-    log,
-    log1p,
-    log2,
-    log10,
-    nan_to_num,
-    reciprocal,
-    round,
-    rsqrt,
-    sign,
-    sin,
-    sinh,
-    sqrt,
-    square,
-    tan,
-    trunc,
-)
-from axonic.ops.indexing import (
-    argsort,
-    gather,
-    index_select,
-    masked_fill,
-    masked_select,
-    nonzero,
-    one_hot,
-    scatter,
-    scatter_add,
-    sort,
-    topk,
-    where,
-)
-from axonic.ops.join import cat, chunk, concatenate, narrow, pad, split, stack, unbind
-from axonic.ops.linalg import bmm, dot, einsum, matmul, mm, outer
-from axonic.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from axonic.ops.reductions import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    count_nonzero,
-    cumsum,
-    logsumexp,
-    max,
-    mean,
-    min,
-    norm,
-    prod,
-    std,
-    std_mean,
-    sum,
-    var,
-    var_mean,
-)
-from axonic.ops.shape import (
-    broadcast_to,
-    contiguous,
-    diagonal,
-    expand,
-    flatten,
-    flip,
-    moveaxis,
-    movedim,
-    permute,
-    repeat,
-    reshape,
-    roll,
-    squeeze,
-    t,
-    tile,
-    trace,
-    transpose,
-    tril,
-    triu,
-    unflatten,
-    unsqueeze,
-    view,
-)
-from axonic.ops.softmax import log_softmax, softmax
-from axonic.ops.special import erf, erfc
+import importlib as _importlib
+import pkgutil as _pkgutil
 
-_set_graph_namespace(_graph_xp)  # create_graph runs backwards with axonic's own ops
+from axonic.autograd.function import set_graph_namespace as _set_graph_namespace
+from axonic.autograd.tensor import Tensor as _Tensor
+from axonic.ops._registry import METHODS, OPS
+
+_MODULES = [_importlib.import_module(f"{__name__}.{m.name}")
+            for m in _pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+
+globals().update(OPS)
+__all__ = sorted(OPS)
+for _name, _fn in METHODS.items():
+    setattr(_Tensor, _name, _fn)
+
+# create_graph runs every backward with xp = axonic's own differentiable ops
+_set_graph_namespace(_importlib.import_module(f"{__name__}.graph_xp"))
 
 
 def all_specs():
-    """Every op's test spec, gathered from the op files."""
-    import importlib
-
-    names = ("arithmetic", "elementwise", "activations", "reductions",
-             "softmax", "shape", "join", "indexing", "linalg",
-             "convert", "special", "nn_fused", "recurrent", "conv", "pooling", "adaptive_pooling")
-    return [s for n in names for s in importlib.import_module(f"axonic.ops.{n}").SPECS]
+    """Every op's test specs, gathered from the op files."""
+    return [s for m in _MODULES for s in getattr(m, "SPECS", ())]

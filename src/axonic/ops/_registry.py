@@ -17,15 +17,19 @@ OPS: dict = {}  # public name -> function (axonic.<name>)
 METHODS: dict = {}  # Tensor attribute -> function, operator or property
 
 
-def op(*names, methods=()):
-    """Declare a public op: exported under its own name (or ``names``), and a ``Tensor``
-    method or operator under each of ``methods``."""
+def op(*names, methods=(), rmethods=(), export=True):
+    """Declare a public op: exported under its own name (or ``names``) unless
+    ``export=False``, a ``Tensor`` method or operator under each of ``methods``, and the
+    reflected operator (``other <op> self``) under each of ``rmethods``."""
 
     def declare(fn):
-        for name in names or (fn.__name__,):
-            _add(OPS, name, fn)
+        if export:
+            for name in names or (fn.__name__,):
+                _add(OPS, name, fn)
         for name in methods:
             _add(METHODS, name, fn)
+        for name in rmethods:
+            _add(METHODS, name, reflected(fn))
         return fn
 
     return declare

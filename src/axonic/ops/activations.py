@@ -13,8 +13,10 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec, away_from
 from axonic.ops._util import float_result as _float
+from axonic.ops.inplace import honours_inplace
 from axonic.ops.special import (
     _INV_SQRT2,
     _INV_SQRT_2PI,
@@ -61,10 +63,12 @@ class Relu(Function):
         return g * (out > 0)
 
 
+@op(methods=("tanh",))
 def tanh(input):
     return Tanh.apply(_float(input))
 
 
+@op(methods=("sigmoid",))
 def sigmoid(input):
     """``1 / (1 + exp(-x))``, exact in float32 for large negative inputs.
 
@@ -75,6 +79,7 @@ def sigmoid(input):
     return Sigmoid.apply(_float(input))
 
 
+@op(methods=("relu",))
 def relu(input):
     return Relu.apply(input)
 
@@ -215,6 +220,7 @@ def _channel(w, ndim):
     return w.reshape((1, -1) + (1,) * (ndim - 2)) if math.prod(w.shape) > 1 else w.reshape(())
 
 
+@op()
 def gelu(input, approximate: str = "none"):
     """``x * Phi(x)`` (Phi the normal CDF), or the tanh approximation with
     ``approximate='tanh'``."""
@@ -223,26 +229,34 @@ def gelu(input, approximate: str = "none"):
     return Gelu.apply(_float(input), approximate=approximate)
 
 
+@op()
+@honours_inplace
 def silu(input, inplace: bool = False):
     """``x * sigmoid(x)`` (also called swish)."""
     return Silu.apply(_float(input))
 
 
+@op()
+@honours_inplace
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     return Elu.apply(_float(input), alpha=alpha)
 
 
+@op()
+@honours_inplace
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     return LeakyRelu.apply(_float(input), negative_slope=negative_slope)
 
 
+@op()
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
     return Softplus.apply(_float(input), beta=beta, threshold=threshold)
 
 
+@op()
 def prelu(input, weight):
     """Leaky ReLU with learnable slopes: one per channel (dim 1) or a single one."""
     w = weight.data

@@ -18,6 +18,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.pooling import _check_rank
 
@@ -37,9 +38,6 @@ def _averaging_matrix(size, out, dtype, xp):
 class AdaptiveAvgPool2dFunction(Function):
     """out = Ph @ x @ Pw.T per (N, C) plane, as two GEMMs over all planes at once."""
 
-    # backward scatters window sums into arrays; no second derivative yet
-    double_backward = False
-    saves_inputs = False
 
     def forward(self, x, out_hw):
         xp = get_array_module(x)
@@ -50,15 +48,20 @@ class AdaptiveAvgPool2dFunction(Function):
         planes = math.prod(lead)
         t = x.reshape(planes * h, w) @ pw.T  # (P*H, OW)
         t = t.reshape(planes, h, ow).transpose(0, 2, 1).reshape(planes * ow, h) @ ph.T
-        self.ph, self.pw, self.shape = ph, pw, x.shape
+        self.shape = x.shape
+        self.save_for_backward(ph, pw)
         return t.reshape(*lead, ow, oh).swapaxes(-1, -2)
 
     def backward(self, g):
+        ph, pw = self.saved_tensors
+        if self._graph_mode:  # linear in g: Ph.T @ g @ Pw with the constant bin matrices
+            xp = self.xp
+            return xp.matmul(xp.matmul(ph.T, g), pw)
         *lead, h, w = self.shape
         oh, ow = g.shape[-2:]
         planes = math.prod(lead)
-        t = g.reshape(planes * oh, ow) @ self.pw  # (P*OH, W)
-        t = t.reshape(planes, oh, w).transpose(0, 2, 1).reshape(planes * w, oh) @ self.ph
+        t = g.reshape(planes * oh, ow) @ pw  # (P*OH, W)
+        t = t.reshape(planes, oh, w).transpose(0, 2, 1).reshape(planes * w, oh) @ ph
         return t.reshape(*lead, w, h).swapaxes(-1, -2)
 
 
@@ -74,6 +77,7 @@ def adaptive_output_size(output_size, spatial, op) -> tuple:
     return tuple(int(s) if s is not None else int(d) for s, d in zip(sizes, spatial))
 
 
+@op()
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (OH, OW), as ``F.adaptive_avg_pool2d``.
 
@@ -89,6 +93,7 @@ def adaptive_avg_pool2d(input, output_size):
     return AdaptiveAvgPool2dFunction.apply(input, out_hw=out_hw)
 
 
+@op()
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed length, as ``F.adaptive_avg_pool1d``."""
     _check_rank("adaptive_avg_pool1d", input, 1)
@@ -123,5 +128,3 @@ SPECS = [
            lambda x: np_adaptive_avg_pool2d(x[:, :, None], (1, 4))[:, :, 0], [((2, 3, 7),)],
            lambda x: _tnn().adaptive_avg_pool1d(x, 4)),
 ]
-for _spec in SPECS:
-    _spec.no_gradgrad = "adaptive pooling's backward scatters into arrays"

@@ -7,60 +7,73 @@ import numpy as np
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import as_operand, broadcast_error, promote, xp_of
 
 
 class Add(Function):
     saves_inputs = False  # backward needs only the shapes
+
     def forward(self, a, b):
         return a + b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.shape) if na else None), (sum_to(g, b.shape) if nb else None)
+        return (sum_to(g, a.data.shape) if na else None,
+                sum_to(g, b.data.shape) if nb else None)
 
 
 class Sub(Function):
     saves_inputs = False  # backward needs only the shapes
+
     def forward(self, a, b):
         return a - b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.shape) if na else None), (sum_to(-g, b.shape) if nb else None)
+        return (sum_to(g, a.data.shape) if na else None,
+                sum_to(-g, b.data.shape) if nb else None)
 
 
 class Mul(Function):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        na, nb = self.needs_input_grad
+        # each side is kept only for the other's gradient (as PyTorch): changing an input in
+        # place afterwards fails at backward only where its value is needed
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        self.save_for_backward(a if nb else None, b if na else None)
         return a * b
 
     def backward(self, g):
         a, b = self.saved_tensors
         na, nb = self.needs_input_grad
-        return (sum_to(g * b, a.shape) if na else None,
-                sum_to(g * a, b.shape) if nb else None)
+        sa, sb = self.shapes
+        return (sum_to(g * b, sa) if na else None,
+                sum_to(g * a, sb) if nb else None)
 
 
 class Div(Function):
     def forward(self, a, b):
         out = a / b
-        self.save_for_backward(a, b, out)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        self.save_for_backward(b, out if self.needs_input_grad[1] else None)  # not a: unused
         return out
 
     def backward(self, g):
-        a, b, out = self.saved_tensors
+        b, out = self.saved_tensors
         na, nb = self.needs_input_grad
+        sa, sb = self.shapes
         ga = g / b
-        return (sum_to(ga, a.shape) if na else None,
-                sum_to(-ga * out, b.shape) if nb else None)
+        return (sum_to(ga, sa) if na else None,
+                sum_to(-ga * out, sb) if nb else None)
 
 
 class Neg(Function):
     saves_inputs = False  # backward needs only the shapes
+
     def forward(self, a):
         return -a
 
@@ -171,6 +184,7 @@ def _binary(cls, op, a, b, true_div=False):
         raise
 
 
+@op(methods=("add", "__add__"), rmethods=("__radd__",))
 def add(input, other, alpha=1):
     """``input + alpha * other`` with broadcasting.
 
@@ -182,14 +196,17 @@ def add(input, other, alpha=1):
     return _binary(Add, "add", input, other if alpha == 1 else mul(other, alpha))
 
 
+@op(methods=("sub", "subtract", "__sub__"), rmethods=("__rsub__",))
 def sub(input, other, alpha=1):
     return _binary(Sub, "sub", input, other if alpha == 1 else mul(other, alpha))
 
 
+@op(methods=("mul", "multiply", "__mul__"), rmethods=("__rmul__",))
 def mul(input, other):
     return _binary(Mul, "mul", input, other)
 
 
+@op(methods=("div", "divide", "true_divide", "__truediv__"), rmethods=("__rtruediv__",))
 def div(input, other, rounding_mode=None):
     """True division; ``rounding_mode='floor'`` or ``'trunc'`` give integer-valued results
     without a gradient. Integers divide into the default float dtype, as in PyTorch.
@@ -217,14 +234,17 @@ def div(input, other, rounding_mode=None):
     return _make(xp.asarray(out))
 
 
+@op(methods=("floor_divide", "__floordiv__"), rmethods=("__rfloordiv__",))
 def floor_divide(input, other):
     return div(input, other, rounding_mode="floor")
 
 
+@op(methods=("remainder", "__mod__"), rmethods=("__rmod__",))
 def remainder(input, other):
     return _binary(Remainder, "remainder", input, other)
 
 
+@op(methods=("pow", "__pow__"), rmethods=("__rpow__",))
 def pow(input, exponent):
     """``input ** exponent``; either may be a tensor or a number.
 
@@ -235,10 +255,17 @@ def pow(input, exponent):
     return _binary(Pow, "pow", input, exponent)
 
 
+@op(export=False, methods=("__pos__",))
+def positive(input):
+    return input
+
+
+@op(methods=("neg", "negative", "__neg__"))
 def neg(input):
     return Neg.apply(input)
 
 
+@op(methods=("maximum",))
 def maximum(input, other):
     """Elementwise maximum; at ties the gradient is split in half.
 
@@ -249,10 +276,12 @@ def maximum(input, other):
     return _binary(Maximum, "maximum", input, other)
 
 
+@op(methods=("minimum",))
 def minimum(input, other):
     return _binary(Minimum, "minimum", input, other)
 
 
+@op(methods=("atan2",))
 def atan2(input, other):
     """The angle of the point ``(other, input)``, elementwise with broadcasting.
 
@@ -263,11 +292,13 @@ def atan2(input, other):
     return _binary(Atan2, "atan2", input, other)
 
 
+@op(methods=("lerp",))
 def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
     return add(input, mul(weight, sub(end, input)))
 
 
+@op(methods=("logaddexp",))
 def logaddexp(input, other):
     """``log(exp(a) + exp(b))`` without overflow.
 
@@ -280,12 +311,14 @@ def logaddexp(input, other):
     return add(maximum(input, other), log1p(exp(neg(abs(sub(input, other))))))
 
 
+@op(methods=("clamp_min",))
 def clamp_min(input, min):
     from axonic.ops.elementwise import clamp
 
     return clamp(input, min=min)
 
 
+@op(methods=("clamp_max",))
 def clamp_max(input, max):
     from axonic.ops.elementwise import clamp
 

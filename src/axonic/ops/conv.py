@@ -25,6 +25,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.im2col import (
     conv_input_grad,
@@ -93,9 +94,6 @@ def _out_size(size, pads, k, s, d):
 class Conv2dFunction(Function):
     """Cross-correlation of (N, C, H, W) with (OC, C/groups, KH, KW), plus bias."""
 
-    # backward is im2col GEMMs on arrays; no second derivative yet
-    double_backward = False
-
     def forward(self, x, w, b, stride, pads, dilation, groups):
         n, _, h, wd = x.shape
         kernel = w.shape[2:]
@@ -106,68 +104,58 @@ class Conv2dFunction(Function):
         out = rows_to_nchw(conv_rows(buf, wm, out_hw, kernel, stride, dilation), n, *out_hw)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
-        self.buf, self.wm = buf, wm
+        self.save_for_backward(buf, wm, x, w)
         self.geom = (x.shape, w.shape, out_hw, kernel, stride, pads, dilation, groups)
         return out
 
     def backward(self, g):
         x_shape, w_shape, out_hw, kernel, stride, pads, dilation, groups = self.geom
-        tx, tw, tb = self.inputs
+        buf, wm, x, w = self.saved_tensors
+        if self._graph_mode:
+            return self._graph_backward(g, x, w)
+        nx, nw, nb = self.needs_input_grad[:3]
         rows = grouped_rows(g, groups)
         dx = dw = db = None
-        if isinstance(tx, Tensor) and tx._rg:
-            dbuf = conv_input_grad(rows, self.wm, self.buf.shape, out_hw, kernel, stride,
-                                   dilation)
+        if nx:
+            dbuf = conv_input_grad(rows, wm, buf.shape, out_hw, kernel, stride, dilation)
             (pt, _), (pl, _) = pads
             dx = dbuf[:, pt:pt + x_shape[2], pl:pl + x_shape[3], :].transpose(0, 3, 1, 2)
-        if isinstance(tw, Tensor) and tw._rg:
-            dw = weight_from_matrix(conv_weight_grad(rows, self.buf, self.wm.shape, out_hw,
+        if nw:
+            dw = weight_from_matrix(conv_weight_grad(rows, buf, wm.shape, out_hw,
                                                      kernel, stride, dilation), w_shape)
-        if isinstance(tb, Tensor) and tb._rg:
+        if nb:
             db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one
         return dx, dw, db
 
 
-class ConvTranspose2dFunction(Function):
-    """The input gradient of a convolution whose weight is ``w`` (Cin, Cout/groups, KH, KW)."""
+    def _graph_backward(self, g, x, w):
+        """The same gradients composed of differentiable ops (create_graph): the windows of
+        the padded input gathered by indexing, one einsum per gradient, and the input's
+        gradient scattered back into the windows (indexing's own gradient)."""
+        from axonic.ops.indexing import IndexAdd
+        from axonic.ops.join import pad
 
-    # backward is im2col GEMMs on arrays; no second derivative yet
-    double_backward = False
-
-    def forward(self, x, w, b, stride, padding, output_padding, dilation, groups, out_hw):
-        n, _, h, wd = x.shape
-        kernel = w.shape[2:]
-        cout = w.shape[1] * groups
-        full = [(s - 1) * st + d * (k - 1) + 1
-                for s, st, d, k in zip((h, wd), stride, dilation, kernel)]
-        # output_padding may reach past the full size: the buffer covers both
-        buf_shape = (n, max(full[0], padding[0] + out_hw[0]),
-                     max(full[1], padding[1] + out_hw[1]), cout)
-        wm = weight_matrix(w, groups)  # as a convolution from Cout to Cin channels
-        xrows = grouped_rows(x, groups)
-        buf = conv_input_grad(xrows, wm, buf_shape, (h, wd), kernel, stride, dilation)
-        p0, p1 = padding
-        out = buf[:, p0:p0 + out_hw[0], p1:p1 + out_hw[1], :].transpose(0, 3, 1, 2)
-        if b is not None:
-            out += b.reshape(1, -1, 1, 1)
-        self.wm, self.xrows = wm, xrows
-        self.geom = (x.shape, w.shape, buf_shape, kernel, stride, padding, dilation, groups)
-        return out
-
-    def backward(self, g):
-        x_shape, w_shape, buf_shape, kernel, stride, padding, dilation, groups = self.geom
-        tx, tw, tb = self.inputs
-        gbuf = to_padded_nhwc(g, ((padding[0], 0), (padding[1], 0)), buf_shape)
-        in_hw = x_shape[2:]
+        x_shape, w_shape, (oh, ow), (kh, kw), stride, pads, dilation, groups = self.geom
+        n, c, h, wd = x_shape
+        oc = w_shape[0]
+        (pt, pb), (pl, pr) = pads
+        nx, nw, nb = self.needs_input_grad[:3]
+        xpad = pad(x, (pl, pr, pt, pb))
+        rows = np.arange(oh)[:, None] * stride[0] + np.arange(kh)[None, :] * dilation[0]
+        cols = np.arange(ow)[:, None] * stride[1] + np.arange(kw)[None, :] * dilation[1]
+        where = (slice(None), slice(None), rows[:, None, :, None], cols[None, :, None, :])
+        gg = g.reshape(n, groups, oc // groups, oh, ow)
+        wg = w.reshape(groups, oc // groups, c // groups, kh, kw)
         dx = dw = db = None
-        if isinstance(tx, Tensor) and tx._rg:
-            rows = conv_rows(gbuf, self.wm, in_hw, kernel, stride, dilation)
-            dx = rows_to_nchw(rows, x_shape[0], *in_hw)
-        if isinstance(tw, Tensor) and tw._rg:
-            dw = weight_from_matrix(conv_weight_grad(self.xrows, gbuf, self.wm.shape, in_hw,
-                                                     kernel, stride, dilation), w_shape)
-        if isinstance(tb, Tensor) and tb._rg:
-            db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one
+        if nx:
+            dwin = self.xp.einsum("ngoxy,gockl->ngcxykl", gg, wg).reshape(n, c, oh, ow, kh, kw)
+            dpad = IndexAdd.apply(dwin, shape=xpad.shape, index=where, basic=False)
+            dx = dpad[:, :, pt:pt + h, pl:pl + wd]
+        if nw:
+            win = xpad[where].reshape(n, groups, c // groups, oh, ow, kh, kw)
+            dw = self.xp.einsum("ngoxy,ngcxykl->gockl", gg, win).reshape(w_shape)
+        if nb:
+            db = g.sum(axis=(0, 2, 3))
         return dx, dw, db
 
 
@@ -212,6 +200,7 @@ def _check_input(op, input, weight, bias, groups, spatial, transposed):
                          f"{tuple(bias.shape)}")
 
 
+@op()
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d cross-correlation, as ``torch.nn.functional.conv2d``.
 
@@ -234,6 +223,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                                 dilation=dilation, groups=int(groups))
 
 
+@op()
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d cross-correlation of (N, C, L) with (OC, C/groups, K), as ``F.conv1d``.
 
@@ -251,63 +241,6 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv1d: {problem}")
     out = Conv2dFunction.apply(input.unsqueeze(2), weight.unsqueeze(2), bias, stride=stride,
                                pads=pads, dilation=dilation, groups=int(groups))
-    return out.squeeze(2)
-
-
-def conv_transpose_out_size(spatial, kernel, stride, padding, output_padding, dilation,
-                            op: str) -> tuple:
-    """Output size of a transposed convolution; raises when output_padding is too large."""
-    for op_, s, d in zip(output_padding, stride, dilation):
-        if op_ >= max(s, d):
-            raise ValueError(
-                f"{op}: output_padding {tuple(output_padding)} must be smaller than either "
-                f"stride {tuple(stride)} or dilation {tuple(dilation)}")
-    out = tuple((n - 1) * s - 2 * p + d * (k - 1) + op_ + 1 for n, k, s, p, op_, d in
-                zip(spatial, kernel, stride, padding, output_padding, dilation))
-    if any(o < 1 for o in out):
-        raise ValueError(f"{op}: input size {tuple(spatial)} with padding {tuple(padding)} "
-                         f"gives a non-positive output size {out}")
-    return out
-
-
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1):
-    """2-d transposed convolution (the adjoint of ``conv2d``), as ``F.conv_transpose2d``.
-
-    ``weight`` is (C, OC/groups, KH, KW).
-
-    >>> import axonic
-    >>> conv_transpose2d(axonic.ones(1, 1, 2, 2), axonic.ones(1, 1, 2, 2), stride=2).shape
-    (1, 1, 4, 4)
-    """
-    op = "conv_transpose2d"
-    _check_input(op, input, weight, bias, groups, 2, True)
-    stride = ntuple(stride, 2, "stride", op)
-    dilation = ntuple(dilation, 2, "dilation", op)
-    padding = ntuple(padding, 2, "padding", op, minimum=0)
-    output_padding = ntuple(output_padding, 2, "output_padding", op, minimum=0)
-    out_hw = conv_transpose_out_size(input.shape[2:], weight.shape[2:], stride, padding,
-                                     output_padding, dilation, op)
-    return ConvTranspose2dFunction.apply(input, weight, bias, stride=stride, padding=padding,
-                                         output_padding=output_padding, dilation=dilation,
-                                         groups=int(groups), out_hw=out_hw)
-
-
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1):
-    """1-d transposed convolution of (N, C, L) with (C, OC/groups, K)."""
-    op = "conv_transpose1d"
-    _check_input(op, input, weight, bias, groups, 1, True)
-    stride = (1,) + ntuple(stride, 1, "stride", op)
-    dilation = (1,) + ntuple(dilation, 1, "dilation", op)
-    padding = (0,) + ntuple(padding, 1, "padding", op, minimum=0)
-    output_padding = (0,) + ntuple(output_padding, 1, "output_padding", op, minimum=0)
-    out_hw = conv_transpose_out_size((1,) + tuple(input.shape[2:]), (1, weight.shape[2]),
-                                     stride, padding, output_padding, dilation, op)
-    out = ConvTranspose2dFunction.apply(input.unsqueeze(2), weight.unsqueeze(2), bias,
-                                        stride=stride, padding=padding,
-                                        output_padding=output_padding, dilation=dilation,
-                                        groups=int(groups), out_hw=out_hw)
     return out.squeeze(2)
 
 
@@ -338,29 +271,6 @@ def np_conv2d(x, w, b=None, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1
     return out
 
 
-def np_conv_transpose2d(x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
-                        dilation=(1, 1), groups=1):
-    """Direct transposed convolution: scatter each input pixel times the kernel."""
-    n, c, h, wd = x.shape
-    _, ocg, kh, kw = w.shape
-    cg = c // groups
-    oh = (h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0]
-    ow = (wd - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1]
-    full = np.zeros((n, ocg * groups, oh, ow))
-    for gi in range(groups):
-        xs = x[:, gi * cg:(gi + 1) * cg]
-        for i in range(kh):
-            for j in range(kw):
-                contrib = np.einsum("nchw,co->nohw", xs, w[gi * cg:(gi + 1) * cg, :, i, j])
-                hs = slice(i * dilation[0], i * dilation[0] + stride[0] * (h - 1) + 1, stride[0])
-                ws = slice(j * dilation[1], j * dilation[1] + stride[1] * (wd - 1) + 1, stride[1])
-                full[:, gi * ocg:(gi + 1) * ocg, hs, ws] += contrib
-    out = full[:, :, padding[0]:oh - padding[0], padding[1]:ow - padding[1]]
-    if b is not None:
-        out = out + b.reshape(1, -1, 1, 1)
-    return out
-
-
 def _tnn():
     return TORCH.nn.functional
 
@@ -385,18 +295,4 @@ SPECS = [
                                      ((0, 0), (1, 1)))[:, :, 0],
            [((2, 3, 9), (4, 3, 3), (4,))],
            lambda x, w, b: _tnn().conv1d(x, w, b, stride=2, padding=1)),
-    OpSpec("conv_transpose2d",
-           lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
-           lambda x, w, b: np_conv_transpose2d(x, w, b, (2, 2), (1, 1), (1, 1)),
-           [((2, 3, 4, 3), (3, 2, 3, 3), (2,))],
-           lambda x, w, b: _tnn().conv_transpose2d(x, w, b, stride=2, padding=1,
-                                                   output_padding=1)),
-    OpSpec("conv_transpose2d_groups_dilation",
-           lambda x, w: conv_transpose2d(x, w, stride=(1, 2), groups=2, dilation=(2, 1)),
-           lambda x, w: np_conv_transpose2d(x, w, None, (1, 2), (0, 0), (0, 0), (2, 1), 2),
-           [((1, 4, 3, 4), (4, 3, 2, 3))],
-           lambda x, w: _tnn().conv_transpose2d(x, w, stride=(1, 2), groups=2,
-                                                dilation=(2, 1))),
 ]
-for _spec in SPECS:
-    _spec.no_gradgrad = "conv's backward is im2col GEMMs on arrays"

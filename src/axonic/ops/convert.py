@@ -8,6 +8,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import Device, as_device, device_of, resolve_dtype, to_device
+from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec
 
 
@@ -59,6 +60,7 @@ def _parse_to(args, kwargs):
     return device, dtype, copy
 
 
+@op(methods=("to",))
 def to(input, *args, **kwargs):
     """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``.
 
@@ -90,14 +92,15 @@ def _caster(dtype_name):
     return cast
 
 
-float = _caster("float32")
-double = _caster("float64")
-half = _caster("float16")
-long = _caster("int64")
-int = _caster("int32")
-bool = _caster("bool")
+float = op(export=False, methods=("float",))(_caster("float32"))
+double = op(export=False, methods=("double",))(_caster("float64"))
+half = op(export=False, methods=("half",))(_caster("float16"))
+long = op(export=False, methods=("long",))(_caster("int64"))
+int = op(export=False, methods=("int",))(_caster("int32"))
+bool = op(export=False, methods=("bool",))(_caster("bool"))
 
 
+@op(export=False, methods=("type_as",))
 def type_as(input, other):
     return to(input, other.dtype)
 
@@ -112,6 +115,7 @@ class Clone(Function):
         return g
 
 
+@op(methods=("clone",))
 def clone(input):
     """A copy of the data that stays in the graph."""
     return Clone.apply(input)

@@ -8,6 +8,7 @@ import numpy as np
 from axonic.autograd.tensor import Tensor, _make, tensor
 from axonic.backend import as_device, get_array_module, get_default_dtype, resolve_dtype, to_device
 from axonic.backend.random import default_generator
+from axonic.ops._registry import method, op
 
 
 def _shape(size, name):
@@ -28,6 +29,7 @@ def _finish(arr, device, requires_grad):
     return t
 
 
+@op()
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``.
 
@@ -38,14 +40,17 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
     return _finish(np.zeros(_shape(size, "zeros"), resolve_dtype(dtype)), device, requires_grad)
 
 
+@op()
 def ones(*size, dtype=None, device=None, requires_grad=False):
     return _finish(np.ones(_shape(size, "ones"), resolve_dtype(dtype)), device, requires_grad)
 
 
+@op()
 def empty(*size, dtype=None, device=None, requires_grad=False):
     return _finish(np.empty(_shape(size, "empty"), resolve_dtype(dtype)), device, requires_grad)
 
 
+@op()
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else
@@ -54,6 +59,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _finish(np.full(size, fill_value, resolve_dtype(dtype)), device, requires_grad)
 
 
+@op()
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer
     arguments, else the default float dtype.
@@ -75,6 +81,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
                    requires_grad)
 
 
+@op()
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
@@ -82,6 +89,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
                    requires_grad)
 
 
+@op()
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, m, dtype=resolve_dtype(dtype)), device, requires_grad)
 
@@ -93,6 +101,7 @@ def _floating(dtype, name):
     return d
 
 
+@op()
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform random values in [0, 1)."""
     g = generator or default_generator
@@ -100,6 +109,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(arr, device, requires_grad)
 
 
+@op()
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal random values, reproducible with ``axonic.manual_seed``.
 
@@ -115,6 +125,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(arr, device, requires_grad)
 
 
+@op()
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad=False):
     """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
@@ -132,11 +143,13 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
     return _finish(arr, device, requires_grad)
 
 
+@op()
 def randperm(n, generator=None, dtype=None, device=None):
     g = generator or default_generator
     return _finish(g.permutation(n).astype(resolve_dtype(dtype or np.int64)), device, False)
 
 
+@op()
 def normal(mean, std, size, generator=None, dtype=None, device=None, requires_grad=False):
     g = generator or default_generator
     arr = g.normal(mean, std, _shape((tuple(size),), "normal"), _floating(dtype, "normal"))
@@ -153,18 +166,20 @@ def _like(fn):
     return like
 
 
-zeros_like = _like(zeros)
-ones_like = _like(ones)
-empty_like = _like(empty)
-rand_like = _like(rand)
-randn_like = _like(randn)
+zeros_like = op("zeros_like")(_like(zeros))
+ones_like = op("ones_like")(_like(ones))
+empty_like = op("empty_like")(_like(empty))
+rand_like = op("rand_like")(_like(rand))
+randn_like = op("randn_like")(_like(randn))
 
 
+@op()
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     return full(input.shape, fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
 
 
+@op()
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (its dtype kept)."""
     if not isinstance(array, np.ndarray):
@@ -173,6 +188,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _make(array)
 
 
+@op()
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but without a copy when ``data`` already fits."""
     if isinstance(data, Tensor):
@@ -183,6 +199,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=dtype, device=device)
 
 
+@op()
 def from_dlpack(ext) -> Tensor:
     """A tensor sharing memory with any object that speaks DLPack (NumPy, CuPy, PyTorch).
 
@@ -195,3 +212,29 @@ def from_dlpack(ext) -> Tensor:
         return _make(np.from_dlpack(ext))
     xp = get_array_module(to_device(np.empty(0), "cuda"))  # the GPU's array module
     return _make(xp.from_dlpack(ext))
+
+
+# --- new tensors like this one: x.new_zeros(2, 3) has x's dtype and device ----------------
+def _new(fill):
+    def new(self, *size, dtype=None, device=None, requires_grad=False):
+        shape = size[0] if len(size) == 1 and isinstance(size[0], tuple | list) else size
+        return full(tuple(shape), fill, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    return new
+
+
+@op(export=False, methods=("new_full",))
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    return _new(fill_value)(self, size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@op(export=False, methods=("new_tensor",))
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+
+method("new_zeros", _new(0))
+method("new_ones", _new(1))
+method("new_empty", _new(0))

@@ -8,7 +8,8 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module, get_default_dtype
-from axonic.ops._spec import OpSpec, away_from
+from axonic.ops._registry import op
+from axonic.ops._spec import TORCH, OpSpec, away_from
 
 
 class Abs(Function):
@@ -75,28 +76,6 @@ class Rsqrt(Function):
         return -0.5 * g * out ** 3
 
 
-class Sin(Function):
-    def forward(self, x):
-        self.save_for_backward(x)
-        return get_array_module(x).sin(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        xp = self.xp
-        return g * xp.cos(x)
-
-
-class Cos(Function):
-    def forward(self, x):
-        self.save_for_backward(x)
-        return get_array_module(x).cos(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        xp = self.xp
-        return -g * xp.sin(x)
-
-
 class Clamp(Function):
     def forward(self, x, min=None, max=None):
         self.save_for_backward(x)
@@ -123,49 +102,6 @@ class Expm1(Function):
     def backward(self, g):
         (out,) = self.saved_tensors
         return g * (out + 1)
-
-
-class Tan(Function):
-    def forward(self, x):
-        out = get_array_module(x).tan(x)
-        self.save_for_backward(out)
-        return out
-
-    def backward(self, g):
-        (out,) = self.saved_tensors
-        return g * (1 + out * out)
-
-
-class Sinh(Function):
-    def forward(self, x):
-        self.save_for_backward(x)
-        return get_array_module(x).sinh(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        xp = self.xp
-        return g * xp.cosh(x)
-
-
-class Cosh(Function):
-    def forward(self, x):
-        self.save_for_backward(x)
-        return get_array_module(x).cosh(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        xp = self.xp
-        return g * xp.sinh(x)
-
-
-class Atan(Function):
-    def forward(self, x):
-        self.save_for_backward(x)
-        return get_array_module(x).arctan(x)
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        return g / (1 + x * x)
 
 
 class NanToNum(Function):
@@ -196,38 +132,37 @@ def _float(x: Tensor) -> Tensor:
     return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
 
 
+@op(methods=("abs", "__abs__"))
 def abs(input):
     return Abs.apply(input)
 
 
+@op(methods=("exp",))
 def exp(input):
     return Exp.apply(_float(input))
 
 
+@op(methods=("log",))
 def log(input):
     return Log.apply(_float(input))
 
 
+@op(methods=("log1p",))
 def log1p(input):
     return Log1p.apply(_float(input))
 
 
+@op(methods=("sqrt",))
 def sqrt(input):
     return Sqrt.apply(_float(input))
 
 
+@op(methods=("rsqrt",))
 def rsqrt(input):
     return Rsqrt.apply(_float(input))
 
 
-def sin(input):
-    return Sin.apply(_float(input))
-
-
-def cos(input):
-    return Cos.apply(_float(input))
-
-
+@op(methods=("expm1",))
 def expm1(input):
     """``exp(x) - 1``, accurate for small ``x``.
 
@@ -238,33 +173,20 @@ def expm1(input):
     return Expm1.apply(_float(input))
 
 
-def tan(input):
-    return Tan.apply(_float(input))
-
-
-def sinh(input):
-    return Sinh.apply(_float(input))
-
-
-def cosh(input):
-    return Cosh.apply(_float(input))
-
-
-def atan(input):
-    return Atan.apply(_float(input))
-
-
 _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
 
 
+@op(methods=("log2",))
 def log2(input):
     return log(input) / _LN2
 
 
+@op(methods=("log10",))
 def log10(input):
     return log(input) / _LN10
 
 
+@op(methods=("nan_to_num",))
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN to ``nan``, +-inf to ``posinf``/``neginf`` (by default the dtype's extremes).
 
@@ -275,14 +197,52 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
 
 
+@op(methods=("reciprocal",))
 def reciprocal(input):
     return Reciprocal.apply(_float(input))
 
 
+class Logit(Function):
+    def forward(self, x, eps=None):
+        self.eps = eps
+        self.save_for_backward(x)
+        xp = get_array_module(x)
+        z = x if eps is None else xp.clip(x, eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 and 1 map to -inf and inf
+            return xp.log(z / (1 - z))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if self.eps is None:
+            return g / (x * (1 - x))
+        # the clamped input is constant outside [eps, 1 - eps]: no gradient there (and no
+        # division by x (1 - x) there, which may be 0)
+        xp = self.xp
+        inside = xp.logical_and(x >= self.eps, x <= 1 - self.eps)
+        x = xp.where(inside, x, 0.5)
+        return xp.where(inside, g / (x * (1 - x)), 0)
+
+
+@op(methods=("logit",))
+def logit(input, eps=None):
+    """``log(p / (1 - p))``, the inverse of ``sigmoid``; with ``eps`` the input is first
+    clamped to ``[eps, 1 - eps]`` (so the result is finite), as ``torch.logit``.
+
+    >>> import axonic
+    >>> axonic.tensor([0.5, 0.0]).logit(eps=1e-6)
+    tensor([  0.0000, -13.8155])
+    """
+    if eps is not None and not 0 <= eps < 0.5:
+        raise ValueError(f"logit: eps must be in [0, 0.5), got {eps!r}")
+    return Logit.apply(_float(input), eps=eps)
+
+
+@op(methods=("square",))
 def square(input):
     return input * input
 
 
+@op("clamp", "clip", methods=("clamp", "clip"))
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient flows where the value was kept.
     ``min``/``max`` may be numbers or tensors.
@@ -318,14 +278,14 @@ def _nograd(name):
     return op
 
 
-sign = _nograd("sign")
-floor = _nograd("floor")
-ceil = _nograd("ceil")
-round = _nograd("round")
-trunc = _nograd("trunc")
-isnan = _nograd("isnan")
-isinf = _nograd("isinf")
-isfinite = _nograd("isfinite")
+sign = op("sign", methods=("sign",))(_nograd("sign"))
+floor = op("floor", methods=("floor",))(_nograd("floor"))
+ceil = op("ceil", methods=("ceil",))(_nograd("ceil"))
+round = op("round", methods=("round",))(_nograd("round"))
+trunc = op("trunc", methods=("trunc",))(_nograd("trunc"))
+isnan = op("isnan", methods=("isnan",))(_nograd("isnan"))
+isinf = op("isinf", methods=("isinf",))(_nograd("isinf"))
+isfinite = op("isfinite", methods=("isfinite",))(_nograd("isfinite"))
 
 
 _SHAPES = [((3, 4),), ((),), ((0, 2),), ((2, 3, 4),)]
@@ -342,10 +302,6 @@ def _with_non_finite(r):
 SPECS = [
     OpSpec("expm1", expm1, np.expm1, _SHAPES + [lambda r: (np.array([1e-9, -1e-7, 0.3]),)],
            lambda a: a.expm1()),
-    OpSpec("tan", tan, np.tan, [lambda r: (r.uniform(-1.2, 1.2, (3, 4)),)], lambda a: a.tan()),
-    OpSpec("sinh", sinh, np.sinh, _SHAPES, lambda a: a.sinh()),
-    OpSpec("cosh", cosh, np.cosh, _SHAPES, lambda a: a.cosh()),
-    OpSpec("atan", atan, np.arctan, _SHAPES, lambda a: a.atan()),
     OpSpec("log2", log2, np.log2, [_positive], lambda a: a.log2()),
     OpSpec("log10", log10, np.log10, [_positive], lambda a: a.log10()),
     OpSpec("nan_to_num", lambda a: nan_to_num(a, 0.5, 7.0, -7.0),
@@ -360,13 +316,18 @@ SPECS = [
            lambda a: a.log1p()),
     OpSpec("sqrt", sqrt, np.sqrt, [_positive], lambda a: a.sqrt()),
     OpSpec("rsqrt", rsqrt, lambda a: 1 / np.sqrt(a), [_positive], lambda a: a.rsqrt()),
-    OpSpec("sin", sin, np.sin, _SHAPES, lambda a: a.sin()),
-    OpSpec("cos", cos, np.cos, _SHAPES, lambda a: a.cos()),
     OpSpec("clamp", lambda a: clamp(a, -0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7),
            [lambda r: (away_from(r.uniform(-2, 2, (4, 5)), [-0.5, 0.7]),)],
            lambda a: a.clamp(-0.5, 0.7)),
     OpSpec("clamp_min", lambda a: clamp(a, min=0.1), lambda a: np.maximum(a, 0.1),
            [lambda r: (away_from(r.uniform(-2, 2, (4, 5)), [0.1]),)], lambda a: a.clamp(min=0.1)),
     OpSpec("reciprocal", reciprocal, lambda a: 1 / a, [_positive], lambda a: a.reciprocal()),
+    OpSpec("logit", logit, lambda a: np.log(a / (1 - a)),
+           [lambda r: (r.uniform(0.05, 0.95, (3, 4)),), lambda r: (np.array([0.5]),)],
+           lambda a: a.logit()),
+    OpSpec("logit_eps", lambda a: logit(a, 0.1),
+           lambda a: np.log(np.clip(a, 0.1, 0.9) / (1 - np.clip(a, 0.1, 0.9))),
+           [lambda r: (away_from(r.uniform(-0.5, 1.5, (4, 5)), [0.1, 0.9]),)],
+           lambda a: TORCH.logit(a, 0.1)),
     OpSpec("square", square, np.square, _SHAPES, lambda a: a.square()),
 ]

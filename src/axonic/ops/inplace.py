@@ -1,17 +1,10 @@
 """In-place ops: ``add_ sub_ mul_ div_ clamp_ relu_ sigmoid_ tanh_ masked_fill_ fill_ zero_
-copy_``, ``x += y`` and ``x[index] = v``, with PyTorch's semantics.
+copy_``, ``x += y`` and ``x[index] = v``, with PyTorch's semantics, and ``inplace=True`` of
+the activations (``honours_inplace``).
 
-Outside the graph (under ``no_grad``, or when nothing involved requires grad) the array is
-changed directly and the version counter moves: the optimizer's path, kept short.
-
-In the graph the change is recorded: the op runs out of place on the tensor's previous
-history (an old-history placeholder tensor), its result is written into the tensor's own
-array (so aliases and views see it), and the tensor's ``grad_fn`` becomes that op, whose
-``_prev`` is the placeholder. Ops recorded earlier that took the tensor still reach its old
-history (the engine steps back through ``_prev``, see ``autograd.function.INPLACE_CLOCK``).
-A value the op keeps for backward that the write would overwrite is copied first; a kept
-output is the tensor itself, version-checked as in PyTorch. Changing a view also rewrites
-its base's history (``inplace_views``, PyTorch's CopySlices).
+Outside the graph the array changes and the version counter moves; in the graph the change
+is recorded and the tensor continues the graph from it (``inplace_graph``); through a view
+the base's history changes too (``inplace_views``).
 
 >>> import axonic
 >>> x = axonic.tensor([1.0, -2.0], requires_grad=True)
@@ -32,235 +25,52 @@ import inspect
 
 import numpy as np
 
-from axonic.autograd.function import INPLACE_CLOCK, Function, sum_to
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
-from axonic.backend import get_array_module, to_device, to_numpy
-from axonic.ops import inplace_views as _views
+from axonic.backend import get_array_module, to_device
 from axonic.ops.indexing import IndexPut, _convert_index, _strip_leading_ones
-
-
-# --- outside the graph: change the array, move the version ---------------------------
-def _read_only(t: Tensor, op: str):
-    return ValueError(
-        f"{op}: this tensor is a read-only view (made by expand or broadcast_to), where "
-        "several elements share one memory location; clone() it before changing it in place"
-    )
-
-
-def _ufunc_(t: Tensor, op: str, ufunc: str, other) -> Tensor:
-    data = t.data
-    if not data.flags.writeable:
-        raise _read_only(t, op)
-    try:
-        getattr(get_array_module(data), ufunc)(data, other, out=data, casting="same_kind")
-    except TypeError:  # NumPy's casting error: a float result into an integer tensor
-        first = (to_numpy(data).reshape(-1)[:1], np.asarray(other).reshape(-1)[:1])
-        result = getattr(np, ufunc)(*first).dtype  # what the op would produce
-        raise TypeError(
-            f"{op}: the result has dtype {result.name}, which can't be stored in place "
-            f"in a tensor of dtype {data.dtype.name}"
-        ) from None
-    except ValueError:
-        raise _broadcast_error(op, other, t) from None
-    t._vc[0] += 1
-    return t
-
-
-def _broadcast_error(op, other, t):
-    return ValueError(f"{op}: operand of shape {tuple(np.shape(other))} does not broadcast "
-                      f"to tensor of shape {tuple(t.shape)}")
-
-
-def _assign(t: Tensor, op: str, value) -> Tensor:
-    """Write ``value`` (an array or number) into ``t``'s array."""
-    data = t.data
-    if data.ndim == 0 and not data.flags.writeable:  # a NumPy scalar turned into an array
-        t.data = get_array_module(data).array(value, dtype=data.dtype)
-    elif not data.flags.writeable:
-        raise _read_only(t, op)
-    elif value is not data:
-        try:
-            data[...] = value
-        except ValueError:
-            raise _broadcast_error(op, value, t) from None
-    t._vc[0] += 1
-    return t
-
-
-# --- in the graph ----------------------------------------------------------------------
-def _tracked(t: Tensor, operands) -> bool:
-    """Whether changing ``t`` may have to be recorded (decided exactly in ``_record``)."""
-    if t._rg or t._base is not None:
-        return True
-    return any(isinstance(o, Tensor) and o._rg for o in operands)
-
-
-def update_(t: Tensor, op: str, compute, operands=()) -> Tensor:
-    """Change ``t`` in place to ``compute(old)``, where ``compute`` is out-of-place and
-    ``old`` stands for ``t`` before the change; recorded for autograd when needed.
-
-    >>> import axonic
-    >>> y = axonic.tensor([1.0, 4.0], requires_grad=True) * 1
-    >>> update_(y, "sqrt_", lambda old: old.sqrt())
-    tensor([1., 2.], grad_fn=<SqrtBackward>)
-    """
-    if STATE.enabled and _tracked(t, operands):
-        done = _record(t, op, compute, operands)
-        if done is not None:
-            return done
-    r = compute(t)
-    return _assign(t, op, r.data if isinstance(r, Tensor) else r)
-
-
-def _record(t: Tensor, op: str, compute, operands):
-    """The recorded change, or None when nothing involved requires grad."""
-    if not t.data.flags.writeable and t.data.ndim:
-        raise _read_only(t, op)
-    root = _views.differentiable_base(t)
-    if root is not None:
-        if not (root._rg or any(isinstance(o, Tensor) and o._rg for o in operands)):
-            return None
-        _views.check_view(t, root)
-        return _views.record_on_view(t, root, op, lambda old: _recorded_result(compute, old))
-    if not (t._rg or any(isinstance(o, Tensor) and o._rg for o in operands)):
-        return None
-    if t.grad_fn is None and t._rg:
-        raise RuntimeError(
-            f"{op}: a leaf Variable that requires grad is being used in an in-place "
-            "operation; change it under `with axonic.no_grad():` (as optimizers do) or "
-            "work on a clone()"
-        )
-    INPLACE_CLOCK[0] += 1
-    old = _make(t.data, t._rg, t.grad_fn)  # the history so far, with its own versions
-    r = _recorded_result(compute, old)
-    _keep_old_values(r, old)
-    _check_result(t, op, r)
-    _assign(t, op, r.data)
-    _take_history(t, r, old)
-    return t
-
-
-def _recorded_result(compute, old: Tensor) -> Tensor:
-    """``compute(old)`` as a tensor whose ``grad_fn`` was recorded just now."""
-    r = compute(old)
-    if not isinstance(r, Tensor) or r.grad_fn is None or r.grad_fn._epoch != INPLACE_CLOCK[0]:
-        r = _Alias.apply(r if isinstance(r, Tensor) else _make(r), old)
-    return r
-
-
-def _check_result(t: Tensor, op: str, r: Tensor) -> None:
-    if r.shape != t.shape:
-        raise RuntimeError(
-            f"{op}: the result has shape {tuple(r.shape)}, which cannot be written in place "
-            f"into the tensor of shape {tuple(t.shape)}")
-    if not np.can_cast(r.dtype, t.dtype, "same_kind"):
-        raise TypeError(
-            f"{op}: the result has dtype {r.dtype.name}, which can't be stored in place in "
-            f"a tensor of dtype {t.dtype.name}")
-
-
-def _keep_old_values(r: Tensor, old: Tensor) -> None:
-    """Ops recorded by ``compute`` that kept ``old``'s array get a copy: it is about to be
-    overwritten. Legacy ops (reading their inputs' ``.data`` in backward) get it too."""
-    arr, copy = old.data, None
-    epoch = INPLACE_CLOCK[0]
-    stack, seen = [r.grad_fn], set()
-    while stack:
-        fn = stack.pop()
-        if fn is None or fn in seen or fn._epoch != epoch or fn.inputs is None:
-            continue
-        seen.add(fn)
-        legacy = fn._saved is None and getattr(type(fn), "saves_inputs", False)
-        if legacy and any(a is old for a in fn.inputs):
-            copy = arr.copy() if copy is None else copy
-        for k, v in list(fn.__dict__.items()):
-            if v is arr or k == "_saved" and v is not None and any(a is arr for a in v):
-                copy = arr.copy() if copy is None else copy
-                fn.__dict__[k] = copy if v is arr else tuple(copy if a is arr else a for a in v)
-        stack.extend(i.grad_fn for i in fn.inputs if isinstance(i, Tensor))
-    if copy is not None:
-        old.data = copy
-
-
-def _take_history(t: Tensor, r: Tensor, old: Tensor) -> None:
-    """``t`` continues the graph from ``r``'s op; a kept output is ``t`` itself now."""
-    fn = r.grad_fn
-    fn._prev = old
-    if r.data is not t.data and r.dtype == t.dtype:
-        d = fn.__dict__
-        for k, v in list(d.items()):
-            if v is r.data:
-                d[k] = t.data
-            elif k == "_saved" and v is not None:
-                d[k] = tuple(t.data if a is r.data else a for a in v)
-    if getattr(fn, "out_version", None) is not None:
-        fn.out_version = (t._vc, t._vc[0])  # overwriting t again is caught at backward
-    t.grad_fn, t._rg = fn, True
-
-
-class _Alias(Function):
-    """The result of an in-place op given its own node (the op returned an older tensor)."""
-
-    saves_inputs = False
-
-    def forward(self, x, old):
-        return x
-
-    def backward(self, g):
-        return g, None
-
-
-class _Fill(Function):
-    """``fill_``/``zero_``/``copy_`` in the graph: the old values get a zero gradient,
-    ``src`` the sum over where it was broadcast (PyTorch's FillBackward / CopyBackwards)."""
-
-    saves_inputs = False
-
-    def forward(self, old, src):
-        xp = get_array_module(old)
-        return xp.array(xp.broadcast_to(xp.asarray(src, dtype=old.dtype), old.shape))
-
-    def backward(self, g):
-        nx, ns = self.needs_input_grad
-        _, src = self.inputs
-        return (self.xp.zeros_like(g) if nx else None,
-                sum_to(g, src.shape) if ns else None)
+from axonic.ops.inplace_graph import (
+    Fill,
+    assign,
+    broadcast_error,
+    frozen,
+    read_only_error,
+    record,
+    tracked,
+    ufunc_inplace,
+    update_,
+)
 
 
 # --- the methods -----------------------------------------------------------------------
 def _check_broadcast(op: str, other, t: Tensor) -> None:
+    if isinstance(other, int | float | bool):
+        return
     shape = np.shape(other.data if isinstance(other, Tensor) else other)
+    if shape == t.shape:
+        return
     try:
         fits = np.broadcast_shapes(shape, t.shape) == t.shape
     except ValueError:
         fits = False
     if not fits:
-        raise _broadcast_error(op, np.empty(shape), t)
-
-
-def _same_values(old: Tensor, t: Tensor) -> Tensor:
-    """``t`` as an operand of its own in-place op (``y.mul_(y)``): its old history, and its
-    versions, so an op that keeps it fails at backward as in PyTorch."""
-    alias = _make(old.data[...], old._rg, old.grad_fn)  # its own array object: kept apart
-    alias._vc = t._vc
-    return alias
+        raise broadcast_error(op, np.empty(shape), t)
 
 
 def _binary(op: str, method: str, ufunc: str):
     def inplace(self, other, alpha=1):
-        if STATE.enabled and _tracked(self, (other,)):
+        if STATE.enabled and (self._rg or self._base is not None
+                              or isinstance(other, Tensor) and other._rg):
             _check_broadcast(op, other, self)
             o = other if alpha == 1 else other * alpha
-            done = _record(self, op, lambda old: getattr(old, method)(
-                _same_values(old, self) if o is self else o), (o,))
+            done = record(self, op, lambda old: getattr(old, method)(frozen(o, self)), (o,))
             if done is not None:
                 return done
         if isinstance(other, Tensor):
             other = other.data
         if alpha != 1:
             other = other * alpha
-        return _ufunc_(self, op, ufunc, other)
+        return ufunc_inplace(self, op, ufunc, other)
 
     inplace.__name__ = op
     inplace.__doc__ = f"``self.{method}(other)`` written into ``self``."
@@ -276,8 +86,9 @@ div_ = _binary("div_", "div", "true_divide")
 def clamp_(self, min=None, max=None):
     """``self.clamp(min, max)`` written into ``self``."""
     operands = (min, max)
-    if STATE.enabled and _tracked(self, operands):
-        done = _record(self, "clamp_", lambda old: old.clamp(min, max), operands)
+    if STATE.enabled and tracked(self, operands):
+        done = record(self, "clamp_", lambda old: old.clamp(frozen(min, self),
+                                                             frozen(max, self)), operands)
         if done is not None:
             return done
     lo = min.data if isinstance(min, Tensor) else min
@@ -309,11 +120,12 @@ def masked_fill_(self, mask, value):
 
 
 def _fill(self, op: str, src):
-    if STATE.enabled and _tracked(self, (src,)):
-        done = _record(self, op, lambda old: _Fill.apply(old, src), (src,))
+    if STATE.enabled and (self._rg or self._base is not None
+                          or isinstance(src, Tensor) and src._rg):
+        done = record(self, op, lambda old: Fill.apply(old, frozen(src, self)), (src,))
         if done is not None:
             return done
-    return _assign(self, op, src.data if isinstance(src, Tensor) else src)
+    return assign(self, op, src.data if isinstance(src, Tensor) else src)
 
 
 def fill_(self, value):
@@ -328,12 +140,18 @@ def zero_(self):
 
 def copy_(self, src, non_blocking: bool = False):
     """The values of ``src`` (broadcast to this shape, cast to this dtype) copied in."""
-    if not isinstance(src, Tensor | int | float | bool):
-        src = _make(np.asarray(src))
-    if isinstance(src, Tensor) and src.device != self.device:
-        src = _make(to_device(src.data, self.device), src._rg, src.grad_fn)
     try:
-        return _fill(self, "copy_", src)
+        if STATE.enabled and tracked(self, (src,)):
+            if isinstance(src, Tensor) and src.data.__class__ is not self.data.__class__:
+                src = _make(to_device(src.data, self.device), src._rg, src.grad_fn)
+            done = record(self, "copy_", lambda old: Fill.apply(old, frozen(src, self)),
+                           (src,))
+            if done is not None:
+                return done
+        data = src.data if isinstance(src, Tensor) else src
+        if data.__class__ is not self.data.__class__ and not isinstance(data, int | float | bool):
+            data = to_device(data, self.device)  # another device, or a list or NumPy scalar
+        return assign(self, "copy_", data)
     except ValueError:
         raise ValueError(
             f"copy_: source of shape {tuple(np.shape(getattr(src, 'data', src)))} does not "
@@ -371,13 +189,14 @@ def setitem(self, index, value):
     """
     idx, _ = _convert_index(index)
     try:
-        if STATE.enabled and _tracked(self, (value,)):
-            done = _record(self, "__setitem__",
-                           lambda old: IndexPut.apply(old, value, index=idx), (value,))
+        if STATE.enabled and tracked(self, (value,)):
+            done = record(self, "__setitem__",
+                           lambda old: IndexPut.apply(old, frozen(value, self), index=idx),
+                           (value,))
             if done is not None:
                 return
         if not self.data.flags.writeable:
-            raise _read_only(self, "__setitem__")
+            raise read_only_error(self, "__setitem__")
         self.data[idx] = _strip_leading_ones(value.data if isinstance(value, Tensor) else value)
         self._vc[0] += 1
     except (IndexError, ValueError) as e:
@@ -422,10 +241,7 @@ def _install() -> None:
         setattr(T, f.__name__, f)
     T.clamp_min_ = lambda self, min: clamp_(self, min, None)
     T.clamp_max_ = lambda self, max: clamp_(self, None, max)
-    T.__iadd__ = lambda self, other: add_(self, other)
-    T.__isub__ = lambda self, other: sub_(self, other)
-    T.__imul__ = lambda self, other: mul_(self, other)
-    T.__itruediv__ = lambda self, other: div_(self, other)
+    T.__iadd__, T.__isub__, T.__imul__, T.__itruediv__ = add_, sub_, mul_, div_
     T.__setitem__ = setitem
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import common_dtype, norm_dim
 
@@ -63,6 +64,7 @@ def _same_dtype(tensors):
     return [t if t.data.dtype == dt else t.to(dt) for t in tensors]
 
 
+@op("cat", "concatenate")
 def cat(tensors, dim=0, *, axis=None):
     """Join tensors along an existing dim.
 
@@ -84,6 +86,7 @@ def cat(tensors, dim=0, *, axis=None):
 concatenate = cat
 
 
+@op()
 def stack(tensors, dim=0, *, axis=None):
     """Join tensors of one shape along a new dim.
 
@@ -99,6 +102,7 @@ def stack(tensors, dim=0, *, axis=None):
     return Stack.apply(*_same_dtype(tensors), axis=d)
 
 
+@op(methods=("narrow",))
 def narrow(input, dim, start, length):
     (d,) = norm_dim(dim, input.ndim, "narrow")
     n = input.shape[d]
@@ -110,6 +114,7 @@ def narrow(input, dim, start, length):
     return input[(slice(None),) * d + (slice(start, start + length),)]
 
 
+@op(methods=("split",))
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the sizes
     listed in ``split_size_or_sections``."""
@@ -133,6 +138,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+@op(methods=("chunk",))
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller).
 
@@ -147,6 +153,7 @@ def chunk(input, chunks, dim=0):
     return split(input, max(size, 1), d)
 
 
+@op(methods=("unbind",))
 def unbind(input, dim=0):
     (d,) = norm_dim(dim, input.ndim, "unbind")
     return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
@@ -203,6 +210,7 @@ def _pad_index(n, before, after, mode):
     return np.where(i >= n, period - i, i)
 
 
+@op()
 def pad(input, pad, mode="constant", value=0.0):
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left_last, right_last, left_prev, ...)``,
     as ``torch.nn.functional.pad``. Modes: constant, reflect, replicate, circular."""

@@ -9,6 +9,7 @@ import numpy as np
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 
 
@@ -40,6 +41,7 @@ class MatMul(Function):
         return ga, gb
 
 
+@op("matmul", "mm", methods=("matmul", "mm", "__matmul__"), rmethods=("__rmatmul__",))
 def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast.
 
@@ -70,6 +72,7 @@ def matmul(input, other):
 mm = matmul
 
 
+@op(methods=("outer",))
 def outer(input, vec2):
     """The outer product of two vectors.
 
@@ -86,12 +89,14 @@ def outer(input, vec2):
     return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
 
 
+@op(methods=("bmm",))
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
         raise ValueError(f"bmm: expects two 3-d tensors, got shapes {input.shape} and {mat2.shape}")
     return matmul(input, mat2)
 
 
+@op(methods=("dot",))
 def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise ValueError(
@@ -171,6 +176,7 @@ class Einsum(Function):
         return tuple(grads)
 
 
+@op()
 def einsum(equation, *operands):
     """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``; supports ``...`` and
     implicit output (not repeated letters within one operand).

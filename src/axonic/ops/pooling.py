@@ -19,6 +19,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend import get_array_module
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.conv import ntuple
 
@@ -131,17 +132,18 @@ class MaxPool2dFunction(Function):
             xp.maximum(best, buf[sl], out=best)  # propagates NaN, as PyTorch does
         # windows that share cells need their gradients added, not written
         self.overlap = any(d * (k - 1) >= s for k, s, d in zip(kernel, stride, dilation))
-        self.buf, self.best, self.offsets = buf, best.copy(order="K"), offsets
-        self.geom = (x.shape, padding)
+        self.offsets, self.geom = offsets, (x.shape, padding)
+        self.save_for_backward(buf, best.copy(order="K"))
         return best
 
     def backward(self, g):
         xp = get_array_module(g)
         shape, padding = self.geom
-        channels_last = _channels_last(self.buf)
-        dbuf = _alloc(self.buf.shape, 0, g.dtype, xp, channels_last)
+        buf, best = self.saved_tensors
+        channels_last = _channels_last(buf)
+        dbuf = _alloc(buf.shape, 0, g.dtype, xp, channels_last)
         g = _like(g, channels_last)
-        for sl, hit in _first_hits(self.buf, self.best, self.offsets):
+        for sl, hit in _first_hits(buf, best, self.offsets):
             if self.overlap:
                 dbuf[sl] += g * hit
             else:
@@ -159,9 +161,6 @@ def _avg_divisor(size, out, k, s, p, count_include_pad):
 
 
 class AvgPool2dFunction(Function):
-    # backward scatters into arrays (argmax / window sums); no second derivative yet
-    double_backward = False
-    saves_inputs = False
 
     def forward(self, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
                 divisor_override):
@@ -179,17 +178,36 @@ class AvgPool2dFunction(Function):
                       zip(x.shape[-2:], out_hw, kernel, stride, padding))
             div = xp.asarray(np.outer(dh, dw), dtype=x.dtype)
         total /= div
-        self.div, self.offsets, self.channels_last = div, offsets, _channels_last(buf)
+        self.offsets, self.channels_last = offsets, _channels_last(buf)
         self.geom = (x.shape, buf.shape, padding)
+        self.kernel, self.stride, self.out_hw = kernel, stride, out_hw
+        self.save_for_backward(div)
         return total
 
     def backward(self, g):
-        xp = get_array_module(g)
         shape, buf_shape, padding = self.geom
-        gd = _like(g, self.channels_last) / self.div
+        (div,) = self.saved_tensors
+        if self._graph_mode:
+            return self._graph_backward(g, div)
+        xp = get_array_module(g)
+        gd = _like(g, self.channels_last) / div
         dbuf = _alloc(buf_shape, 0, g.dtype, xp, self.channels_last)
         for sl in self.offsets:
             dbuf[sl] += gd
+        return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
+
+    def _graph_backward(self, g, div):
+        """Linear in g (create_graph): each window's share added back into it by indexing's
+        own gradient, so the result is differentiable in g."""
+        from axonic.ops.indexing import IndexAdd
+
+        shape, buf_shape, padding = self.geom
+        xp, (kh, kw), (sh, sw), (oh, ow) = self.xp, self.kernel, self.stride, self.out_hw
+        rows = np.arange(oh)[:, None] * sh + np.arange(kh)[None, :]
+        cols = np.arange(ow)[:, None] * sw + np.arange(kw)[None, :]
+        where = (Ellipsis, rows[:, None, :, None], cols[None, :, None, :])
+        share = xp.broadcast_to(xp.expand_dims(g / div, (-2, -1)), g.shape + (kh, kw))
+        dbuf = IndexAdd.apply(share, shape=buf_shape, index=where, basic=False)
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
 
@@ -235,6 +253,7 @@ def _max_pool(op, input, kernel, stride, padding, dilation, ceil_mode, return_in
     return out, _make(rows * input.shape[-1] + cols)
 
 
+@op()
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-d max pooling over (N, C, H, W), as ``F.max_pool2d`` (padding is -inf).
@@ -258,6 +277,7 @@ def _check_1d(op, input, kernel, stride, padding, dilation, ceil_mode):
         raise ValueError(f"{op}: {problem}")
 
 
+@op()
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-d max pooling over (N, C, L), as ``F.max_pool1d``."""
@@ -287,6 +307,7 @@ def _avg_pool(op, input, kernel, stride, padding, ceil_mode, count_include_pad,
                                    divisor_override=divisor_override)
 
 
+@op()
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-d average pooling over (N, C, H, W), as ``F.avg_pool2d``.
@@ -301,6 +322,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      divisor_override)
 
 
+@op()
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-d average pooling over (N, C, L), as ``F.avg_pool1d``."""
@@ -377,4 +399,5 @@ SPECS = [
            [((2, 3, 8),)], lambda x: _tnn().avg_pool1d(x, 3, 2, padding=1)),
 ]
 for _spec in SPECS:
-    _spec.no_gradgrad = "pooling's backward scatters into arrays"
+    if _spec.name.startswith("max_pool"):
+        _spec.no_gradgrad = "max pooling's backward writes each window's first maximum into arrays"

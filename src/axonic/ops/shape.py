@@ -7,6 +7,7 @@ import numpy as np
 
 from axonic.autograd.function import Function, sum_to
 from axonic.backend import get_array_module
+from axonic.ops._registry import method, op
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
 
@@ -57,24 +58,6 @@ class Contiguous(Function):
         return g
 
 
-class Tril(Function):
-    saves_inputs = False
-    upper = False
-
-    def forward(self, x, diagonal=0):
-        self.k = diagonal
-        xp = get_array_module(x)
-        return xp.triu(x, diagonal) if self.upper else xp.tril(x, diagonal)
-
-    def backward(self, g):
-        xp = self.xp
-        return xp.triu(g, self.k) if self.upper else xp.tril(g, self.k)
-
-
-class Triu(Tril):
-    upper = True
-
-
 class Flip(Function):
     saves_inputs = False
 
@@ -106,6 +89,7 @@ def _sizes(args, name):
     return tuple(int(s) for s in args)
 
 
+@op("reshape", "view", methods=("reshape", "view"))
 def reshape(input, *shape):
     """The same elements in a new shape; one dimension may be -1 (inferred).
 
@@ -131,6 +115,7 @@ def reshape(input, *shape):
 view = reshape
 
 
+@op(methods=("flatten",))
 def flatten(input, start_dim=0, end_dim=-1):
     nd = input.ndim
     if nd == 0:
@@ -142,6 +127,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, shp[:s] + (int(np.prod(shp[s:e + 1])),) + shp[e + 1:])
 
 
+@op(methods=("unflatten",))
 def unflatten(input, dim, sizes):
     (d,) = norm_dim(dim, input.ndim, "unflatten")
     sizes = tuple(sizes)
@@ -152,6 +138,7 @@ def unflatten(input, dim, sizes):
     return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
 
 
+@op(methods=("squeeze",))
 def squeeze(input, dim=None):
     """Remove size-1 dims (all of them, or those in ``dim``)."""
     if dim is None:
@@ -162,11 +149,13 @@ def squeeze(input, dim=None):
     return reshape(input, shape)
 
 
+@op(methods=("unsqueeze",))
 def unsqueeze(input, dim):
     (d,) = norm_dim(dim, input.ndim + 1, "unsqueeze")
     return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
+@op(methods=("permute",))
 def permute(input, *dims):
     dims = _sizes(dims, "permute")
     if len(dims) != input.ndim:
@@ -179,6 +168,7 @@ def permute(input, *dims):
     return Permute.apply(input, dims=axes)
 
 
+@op(methods=("transpose", "swapaxes"))
 def transpose(input, dim0, dim1):
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
@@ -191,6 +181,7 @@ def transpose(input, dim0, dim1):
 swapaxes = transpose
 
 
+@op(methods=("t",))
 def t(input):
     """Transpose of a tensor with at most 2 dimensions."""
     if input.ndim > 2:
@@ -208,6 +199,17 @@ def mT(input):
     return transpose(input, -2, -1)
 
 
+method("T", property(T))
+method("mT", property(mT))
+
+
+@op(export=False, methods=("view_as", "reshape_as"))
+def view_as(input, other):
+    """``input`` in the shape of ``other``."""
+    return reshape(input, other.shape)
+
+
+@op(methods=("expand",))
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying; -1 keeps a dimension's size.
 
@@ -241,42 +243,27 @@ def expand(input, *sizes):
     return Expand.apply(input, shape=shape)
 
 
+@op(export=False, methods=("expand_as",))
 def expand_as(input, other):
     return expand(input, other.shape)
 
 
+@op(methods=("broadcast_to",))
 def broadcast_to(input, shape):
     return expand(input, tuple(shape))
 
 
+@op(methods=("contiguous",))
 def contiguous(input):
     return input if input.data.flags.c_contiguous else Contiguous.apply(input)
 
 
-def tril(input, diagonal=0):
-    """The lower triangle (last two dims); the rest is zero.
-
-    >>> import axonic
-    >>> axonic.tril(axonic.ones(3, 3))
-    tensor([[1., 0., 0.],
-            [1., 1., 0.],
-            [1., 1., 1.]])
-    """
-    if input.ndim < 2:
-        raise ValueError(f"tril: expects at least 2 dimensions, got {input.ndim}")
-    return Tril.apply(input, diagonal=diagonal)
-
-
-def triu(input, diagonal=0):
-    if input.ndim < 2:
-        raise ValueError(f"triu: expects at least 2 dimensions, got {input.ndim}")
-    return Triu.apply(input, diagonal=diagonal)
-
-
+@op(methods=("flip",))
 def flip(input, dims):
     return Flip.apply(input, axes=norm_dim(dims, input.ndim, "flip"))
 
 
+@op(methods=("repeat",))
 def repeat(input, *sizes):
     """Tile the tensor ``sizes[i]`` times along each dim (PyTorch's ``Tensor.repeat``)."""
     sizes = _sizes(sizes, "repeat")
@@ -296,6 +283,7 @@ def repeat(input, *sizes):
     return reshape(expand(x, tuple(target)), tuple(r * s for r, s in zip(sizes, x.shape[1::2])))
 
 
+@op(methods=("roll",))
 def roll(input, shifts, dims=None):
     """Shift elements along ``dims`` (the flattened tensor when None), wrapping around.
 
@@ -314,6 +302,7 @@ def roll(input, shifts, dims=None):
     return Roll.apply(input, shifts=shifts, axes=axes)
 
 
+@op("movedim", "moveaxis", methods=("movedim", "moveaxis"))
 def movedim(input, source, destination):
     """Move dims ``source`` to positions ``destination``, the others keeping their order."""
     src = norm_dim(source, input.ndim, "movedim")
@@ -329,35 +318,11 @@ def movedim(input, source, destination):
 moveaxis = movedim
 
 
+@op(methods=("tile",))
 def tile(input, dims):
     """Repeat the tensor along each dim; ``dims`` shorter than ``ndim`` is padded with 1s."""
     dims = tuple(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
-
-
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal of the (dim1, dim2) planes, as the last dim (PyTorch's ``diagonal``).
-
-    >>> import axonic
-    >>> axonic.arange(9).reshape(3, 3).diagonal(1)
-    tensor([1, 5])
-    """
-    from axonic.ops.indexing import getitem
-
-    a, b = norm_dim((dim1, dim2), input.ndim, "diagonal")
-    if a == b:
-        raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    x = movedim(input, (a, b), (-2, -1))
-    n, m = x.shape[-2:]
-    rows = get_array_module(input.data).arange(max(0, -offset), max(0, min(n, m - offset)))
-    return getitem(x, (Ellipsis, rows, rows + offset))
-
-
-def trace(input):
-    """The sum of the main diagonal of a 2-d tensor."""
-    if input.ndim != 2:
-        raise ValueError(f"trace: expects a 2-d tensor, got {input.ndim} dimensions")
-    return diagonal(input).sum()
 
 
 SPECS = [
@@ -369,12 +334,6 @@ SPECS = [
            [((2, 3, 4),)], lambda a: a.movedim(0, -1)),
     OpSpec("tile", lambda a: tile(a, (2, 1)), lambda a: np.tile(a, (2, 1)), [((2, 3),), ((3,),)],
            lambda a: a.tile((2, 1))),
-    OpSpec("diagonal", lambda a: diagonal(a), lambda a: np.diagonal(a).copy(), [((3, 4),)],
-           lambda a: a.diagonal()),
-    OpSpec("diagonal_offset_dims", lambda a: diagonal(a, -1, 1, 2),
-           lambda a: np.diagonal(a, -1, 1, 2).copy(), [((2, 4, 3),)],
-           lambda a: a.diagonal(-1, 1, 2)),
-    OpSpec("trace", trace, np.trace, [((3, 3),), ((2, 4),)], lambda a: a.trace()),
     OpSpec("reshape", lambda a: reshape(a, 4, 3), lambda a: a.reshape(4, 3), [((3, 4),)],
            lambda a: a.reshape(4, 3)),
     OpSpec("reshape_infer", lambda a: reshape(a, -1), lambda a: a.reshape(-1), [((2, 3, 2),),
@@ -392,9 +351,6 @@ SPECS = [
     OpSpec("mT", mT, lambda a: a.swapaxes(-1, -2), [((2, 3, 4),)], lambda a: a.mT),
     OpSpec("expand", lambda a: expand(a, 2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
            [((3, 1),), ((4,),)], lambda a: a.expand(2, 3, 4)),
-    OpSpec("tril", tril, np.tril, [((4, 4),), ((2, 3, 5),)], lambda a: a.tril()),
-    OpSpec("triu_k", lambda a: triu(a, 1), lambda a: np.triu(a, 1), [((4, 5),)],
-           lambda a: a.triu(1)),
     OpSpec("flip", lambda a: flip(a, (0, 1)), lambda a: np.flip(a, (0, 1)), [((3, 4),)],
            lambda a: a.flip((0, 1))),
     OpSpec("repeat", lambda a: repeat(a, 2, 1, 3), lambda a: np.tile(a, (2, 1, 3)),

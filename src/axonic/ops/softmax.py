@@ -10,6 +10,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module, get_default_dtype
+from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
 
@@ -54,6 +55,7 @@ def _axis(input, dim, name):
     return norm_dim(dim, input.ndim, name)[0]
 
 
+@op(methods=("softmax",))
 def softmax(input, dim=None, dtype=None):
     """``exp(x) / exp(x).sum(dim)``, stable for large logits.
 
@@ -68,6 +70,7 @@ def softmax(input, dim=None, dtype=None):
     return Softmax.apply(input, axis=_axis(input, dim, "softmax"))
 
 
+@op(methods=("log_softmax",))
 def log_softmax(input, dim=None, dtype=None):
     """``x - logsumexp(x, dim)``, stable for large logits.
 

@@ -15,6 +15,7 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module, get_default_dtype
+from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 
 # --- erf: fdlibm's approximations, coefficients in ascending powers ------------------------
@@ -171,6 +172,7 @@ def _float(x: Tensor) -> Tensor:
     return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
 
 
+@op()
 def erf(input):
     """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``.
 
@@ -181,6 +183,7 @@ def erf(input):
     return Erf.apply(_float(input))
 
 
+@op()
 def erfc(input):
     """``1 - erf(x)``, precise where erf is close to 1."""
     return Erfc.apply(_float(input))

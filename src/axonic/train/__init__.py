@@ -13,12 +13,27 @@ from axonic.train.callbacks import (
     Plotter,
     ProgressBar,
     TensorBoard,
+    TerminateOnNaN,
 )
 from axonic.train.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
-from axonic.train.trainer import NonFiniteLossError, NonFiniteLossWarning, Trainer
+from axonic.train.regularization import L2Penalty
+from axonic.train.run_dir import RunDir
+from axonic.train.schedule import ScheduleStepper
+from axonic.train.trainer import Trainer
 
 __all__ = ["Trainer", "History", "Callback", "CSVLogger", "EarlyStopping",
            "LearningRateScheduler", "ModelCheckpoint", "Plotter", "ProgressBar", "TensorBoard",
+           "TerminateOnNaN", "StopTraining", "L2Penalty", "ScheduleStepper", "RunDir",
            "CheckpointError", "read_checkpoint", "write_checkpoint", "NonFiniteLossError",
            "NonFiniteLossWarning", "metrics"]
+
+
+def __getattr__(name):
+    # cross_validate lives with the search tools (axonic.tune) and loads on first use
+    if name == "cross_validate":
+        from axonic.tune.cv import cross_validate
+
+        return cross_validate
+    raise AttributeError(f"module 'axonic.train' has no attribute {name!r}")

@@ -30,8 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
+from axonic.autograd.tensor import Tensor
+from axonic.backend import to_numpy
+from axonic.train.run_dir import CHECKPOINT_PREFIX, LAST, RunDir
+
 FORMAT = "axonic-checkpoint"
 VERSION = 1
+MANIFEST = "manifest.json"  # sizes and SHA256 of the other files
+STATE = "state.json"  # everything that is not an array
+ARRAYS = ".safetensors"  # the suffix of each group's file of arrays (model, optimizer...)
 _ARRAY = "__array__"
 
 
@@ -41,10 +48,10 @@ class CheckpointError(RuntimeError):
 
 # --- nested state <-> (JSON, arrays) ------------------------------------------------------
 def _to_numpy(x):
-    if type(x).__name__ in ("Tensor", "Parameter"):
-        x = x.detach().numpy()
-    elif hasattr(x, "get") and hasattr(x, "__cuda_array_interface__"):
-        x = x.get()
+    if isinstance(x, Tensor):
+        return x.detach().numpy()
+    if hasattr(x, "__cuda_array_interface__"):  # a CuPy array, without importing CuPy
+        return to_numpy(x)
     return x
 
 
@@ -144,17 +151,17 @@ def write_checkpoint(path, arrays: dict[str, dict], state: dict) -> Path:
     try:
         files = {}
         for group, group_arrays in arrays.items():
-            name = f"{group}.safetensors"
+            name = group + ARRAYS
             _save_arrays({k: _to_numpy(v) for k, v in group_arrays.items()}, tmp / name)
             files[name] = None
-        _write_bytes(tmp / "state.json", json.dumps(state, indent=1).encode())
-        files["state.json"] = None
+        _write_bytes(tmp / STATE, json.dumps(state, indent=1).encode())
+        files[STATE] = None
         manifest = {"format": FORMAT, "version": VERSION, "files": {}}
         for name in files:
             data = (tmp / name).read_bytes()
             manifest["files"][name] = {"size": len(data),
                                        "sha256": hashlib.sha256(data).hexdigest()}
-        _write_bytes(tmp / "manifest.json", json.dumps(manifest, indent=1).encode())
+        _write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
         _fsync_dir(tmp)
         os.replace(tmp, path)
         _fsync_dir(parent)
@@ -193,9 +200,9 @@ def verify_checkpoint(path) -> dict:
     path = Path(path)
     if not path.is_dir():
         raise CheckpointError(f"checkpoint: {path} is not a directory")
-    mpath = path / "manifest.json"
+    mpath = path / MANIFEST
     if not mpath.is_file():
-        raise CheckpointError(f"checkpoint: {path} has no manifest.json (an incomplete or "
+        raise CheckpointError(f"checkpoint: {path} has no {MANIFEST} (an incomplete or "
                               "foreign directory)")
     try:
         manifest = json.loads(mpath.read_bytes())
@@ -222,7 +229,7 @@ def verify_checkpoint(path) -> dict:
                 json.loads(data)
             except ValueError as e:
                 raise CheckpointError(f"checkpoint: {fpath} is not valid JSON ({e})") from None
-        elif name.endswith(".safetensors"):
+        elif name.endswith(ARRAYS):
             _check_safetensors(fpath, data)
     return manifest
 
@@ -233,9 +240,9 @@ def read_checkpoint(path) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
     manifest = verify_checkpoint(path)
     arrays = {}
     for name in manifest["files"]:
-        if name.endswith(".safetensors"):
-            arrays[name[: -len(".safetensors")]] = _load_arrays(path / name)
-    state = json.loads((path / "state.json").read_bytes())
+        if name.endswith(ARRAYS):
+            arrays[name.removesuffix(ARRAYS)] = _load_arrays(path / name)
+    state = json.loads((path / STATE).read_bytes())
     return arrays, state
 
 
@@ -243,16 +250,17 @@ def read_checkpoint(path) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
 class CheckpointDir:
     """A folder of checkpoints with ``last`` and ``best`` links flipped atomically.
 
-    Each save writes a fresh ``ckpt-e<epoch>-s<step>-<id>`` directory, then points the link
+    Each save writes a fresh ``ckpt-e<epoch>-s<step>-<id>`` directory (names from
+    ``axonic.train.run_dir``), then points the link
     at it with ``os.replace`` and deletes checkpoints no link points to.
     """
 
     def __init__(self, dirpath):
         self.dirpath = Path(dirpath)
 
-    def save(self, arrays: dict, state: dict, names=("last",)) -> Path:
+    def save(self, arrays: dict, state: dict, names=(LAST,)) -> Path:
         self.dirpath.mkdir(parents=True, exist_ok=True)
-        tag = f"ckpt-e{state.get('epoch', 0):04d}-s{state.get('step', 0):08d}"
+        tag = f"{CHECKPOINT_PREFIX}e{state.get('epoch', 0):04d}-s{state.get('step', 0):08d}"
         target = write_checkpoint(self.dirpath / f"{tag}-{uuid.uuid4().hex[:6]}", arrays, state)
         for name in names:
             self._link(name, target.name)
@@ -265,10 +273,10 @@ class CheckpointDir:
         os.replace(tmp, self.dirpath / name)
         _fsync_dir(self.dirpath)
 
-    def path(self, name: str = "last") -> Path:
+    def path(self, name: str = LAST) -> Path:
         return self.dirpath / name
 
-    def exists(self, name: str = "last") -> bool:
+    def exists(self, name: str = LAST) -> bool:
         return (self.dirpath / name).exists()
 
     def _collect_garbage(self) -> None:
@@ -276,17 +284,17 @@ class CheckpointDir:
         for p in self.dirpath.iterdir():
             if p.is_symlink():
                 continue
-            if p.name.startswith("ckpt-") and p.name not in keep or ".tmp-" in p.name:
+            if p.name.startswith(CHECKPOINT_PREFIX) and p.name not in keep or ".tmp-" in p.name:
                 shutil.rmtree(p, ignore_errors=True)
 
 
 def resolve_checkpoint(path) -> Path:
     """A checkpoint directory from itself, or from a folder holding a ``last`` link."""
     path = Path(path)
-    if (path / "manifest.json").exists():
+    if (path / MANIFEST).exists():
         return path
-    for sub in (path / "last", path / "checkpoints" / "last"):
+    for sub in (path / LAST, RunDir(path).last_checkpoint):
         if sub.exists():
             return sub
-    raise CheckpointError(f"checkpoint: {path} is neither a checkpoint (no manifest.json) nor "
-                          "a folder with a 'last' checkpoint")
+    raise CheckpointError(f"checkpoint: {path} is neither a checkpoint (no {MANIFEST}) nor "
+                          f"a folder with a {LAST!r} checkpoint")

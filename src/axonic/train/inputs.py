@@ -1,6 +1,7 @@
-"""What ``Trainer`` accepts as data: a ``Dataset``, a ``DataLoader`` or ``(X, y)`` arrays.
+"""What ``Trainer`` accepts: data (a ``Dataset``, a ``DataLoader`` or ``(X, y)`` arrays) and
+numeric settings (``check_number``).
 
-Everything becomes a ``DataLoader``; a validation split is a seeded random ``Subset``.
+Everything becomes a ``DataLoader``; a validation split is a seeded ``random_split``.
 
 >>> import numpy as np
 >>> loader = as_loader((np.zeros((10, 3), np.float32), np.arange(10)), batch_size=4,
@@ -14,6 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.tensor import Tensor
+
+
+def check_number(who, name, value, low, allow_none=False, integer=False) -> None:
+    """Raise ``ValueError`` naming ``who``, ``name`` and ``value`` unless ``value`` is a
+    number (an int when ``integer``) ``>= low`` (or None when ``allow_none``)."""
+    if value is None and allow_none:
+        return
+    kind = int if integer else int | float
+    if isinstance(value, bool) or not isinstance(value, kind) or not value >= low:
+        want = "an int" if integer else "a number"
+        raise ValueError(f"{who}: {name} must be {want} >= {low}"
+                         f"{' or None' if allow_none else ''}, got {value!r}")
 
 
 def _is_loader(data) -> bool:
@@ -60,22 +73,24 @@ def as_loader(data, batch_size: int, shuffle: bool, seed: int | None, who: str =
 
 
 def split(data, fraction: float, seed: int):
-    """Split a dataset (or arrays) into ``(train, validation)`` at random with ``seed``."""
-    from axonic.data.dataset import Subset
+    """Split a dataset (or arrays) into ``(train, validation)`` at random with ``seed``
+    (``axonic.data.random_split``, so its rounding is that of every other split)."""
+    from axonic.backend.random import Generator
+    from axonic.data.splits import random_split
 
     if _is_loader(data):
         raise ValueError("fit: validation_split needs a Dataset or (X, y) arrays, not a "
                          "DataLoader; pass validation=... instead")
-    if not 0.0 < fraction < 1.0:
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) \
+            or not 0.0 < fraction < 1.0:
         raise ValueError(f"fit: validation_split must be in (0, 1), got {fraction!r}")
     ds = as_dataset(data)
-    n = len(ds)
-    n_val = int(round(n * fraction))
-    if n_val == 0 or n_val == n:
-        raise ValueError(f"fit: validation_split={fraction} of {n} samples leaves "
-                         f"{n - n_val} for training and {n_val} for validation")
-    order = np.random.default_rng([int(seed), 7919]).permutation(n)
-    return Subset(ds, np.sort(order[n_val:])), Subset(ds, np.sort(order[:n_val]))
+    train, val = random_split(ds, [1.0 - fraction, fraction],
+                              generator=Generator().manual_seed(int(seed)))
+    if len(train) == 0 or len(val) == 0:
+        raise ValueError(f"fit: validation_split={fraction} of {len(ds)} samples leaves "
+                         f"{len(train)} for training and {len(val)} for validation")
+    return train, val
 
 
 def unpack(batch):

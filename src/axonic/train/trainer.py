@@ -2,9 +2,10 @@
 
 One training step is: forward, loss (scaled by ``1/k`` for ``grad_accum_steps=k``, plus
 the L2 penalty), backward; every ``k`` batches the gradients are clipped, the optimizer
-steps and the gradients are zeroed. The state that a checkpoint needs to resume the run
-bit for bit (weights, optimizer, scheduler, history, metric sums, callback state, the
-loader's epoch and position, the RNG states) is captured at each optimizer step.
+steps and the gradients are zeroed. The Trainer runs that loop and delegates the rest:
+``TerminateOnNaN`` (a callback) stops on a non-finite loss, ``L2Penalty`` computes the
+penalty, ``ScheduleStepper`` steps the learning-rate schedule, ``ResumeState`` captures
+and restores what a checkpoint needs to continue the run bit for bit.
 
 >>> import numpy as np, axonic
 >>> from axonic import nn, optim
@@ -23,10 +24,6 @@ True
 from __future__ import annotations
 
 import copy
-import math
-import signal
-import threading
-import warnings
 
 import numpy as np
 
@@ -35,97 +32,54 @@ from axonic.autograd.grad_mode import no_grad
 from axonic.autograd.tensor import Tensor
 from axonic.train import inputs
 from axonic.train.callbacks.base import Callback, CallbackList
-from axonic.train.checkpoint import (
-    join_arrays,
-    read_checkpoint,
-    resolve_checkpoint,
-    split_arrays,
-)
+from axonic.train.callbacks.progress import ProgressBar
+from axonic.train.callbacks.terminate_on_nan import TerminateOnNaN
+from axonic.train.checkpoint import read_checkpoint, resolve_checkpoint, write_checkpoint
+from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
+from axonic.train.inputs import check_number
+from axonic.train.interrupt import DeferInterrupt
 from axonic.train.metrics import Mean, Metric, get_metric
+from axonic.train.regularization import L2Penalty
+from axonic.train.resume import ResumeState
+from axonic.train.schedule import INTERVALS, ScheduleStepper
 
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or inf (raised with ``on_nan='raise'``)."""
-
-
-class NonFiniteLossWarning(RuntimeWarning):
-    """The loss became NaN or inf and training stopped (``on_nan='stop'``)."""
-
-
-class _DeferInterrupt:
-    """Hold Ctrl-C while an optimizer step and its bookkeeping run, then raise it."""
-
-    def __enter__(self):
-        self.hit, self.old = False, None
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, *_):
-        self.hit = True
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
-        if self.hit and exc[0] is None:
-            raise KeyboardInterrupt
-
-
-def _numpy_rng_state() -> dict:
-    name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"name": name, "keys": keys, "pos": int(pos), "has_gauss": int(has_gauss),
-            "cached_gaussian": float(cached)}
-
-
-def _set_numpy_rng_state(s: dict) -> None:
-    np.random.set_state((s["name"], np.asarray(s["keys"], dtype=np.uint32), s["pos"],
-                         s["has_gauss"], s["cached_gaussian"]))
-
-
-def _check_number(who, name, value, low, allow_none=False, integer=False):
-    if value is None and allow_none:
-        return
-    kind = int if integer else int | float
-    if isinstance(value, bool) or not isinstance(value, kind) or not value >= low:
-        want = "an int" if integer else "a number"
-        raise ValueError(f"{who}: {name} must be {want} >= {low}"
-                         f"{' or None' if allow_none else ''}, got {value!r}")
+__all__ = ["Trainer", "NonFiniteLossError", "NonFiniteLossWarning"]
 
 
 class Trainer:
     """Train a model with Keras's ``fit`` / ``evaluate`` / ``predict`` and callbacks.
 
-    Arguments: ``model`` (a Module), ``optimizer``, ``loss`` (a callable ``loss(output,
-    target)`` such as ``nn.CrossEntropyLoss()``), ``metrics`` (names such as ``'accuracy'``,
-    ``'f1_macro'``, ``'mae'`` or ``Metric`` objects), ``callbacks``, ``device``,
-    ``grad_accum_steps`` (average gradients over this many batches before a step),
-    ``clip_grad_norm`` (max total gradient norm, or None), ``l2`` (adds
-    ``l2 * sum(w ** 2)`` over the weights, i.e. the parameters with two or more
-    dimensions; biases and normalisation scales/shifts are excluded), ``scheduler`` (an
-    ``optim.lr_scheduler`` object stepped every ``scheduler_interval``: 'epoch' or
-    'batch'; ``ReduceLROnPlateau`` is given ``val_loss``, or ``loss`` without validation),
-    ``seed`` (seeds axonic's and NumPy's generators at the start of ``fit`` and the
-    shuffle order), ``on_nan`` ('stop': warn and stop; 'raise': raise NonFiniteLossError).
+    Arguments: ``model`` (a Module), ``optimizer`` (needed by ``fit`` only), ``loss`` (a
+    callable ``loss(output, target)`` such as ``nn.CrossEntropyLoss()``; needed by ``fit``
+    and ``evaluate``), ``metrics`` (names such as ``'accuracy'``, ``'f1_macro'``, ``'mae'``
+    or ``Metric`` objects), ``callbacks``, ``device``, ``grad_accum_steps`` (average
+    gradients over this many batches before a step), ``clip_grad_norm`` (max total
+    gradient norm, or None), ``l2`` (adds ``l2 * sum(w ** 2)`` over the weights, see
+    ``L2Penalty``), ``scheduler`` (an ``optim.lr_scheduler`` object stepped every
+    ``scheduler_interval``: 'epoch' or 'batch', see ``ScheduleStepper``), ``seed`` (seeds
+    axonic's and NumPy's generators at the start of ``fit`` and the shuffle order),
+    ``on_nan`` ('stop': warn and stop; 'raise': raise NonFiniteLossError; see
+    ``TerminateOnNaN``), ``config`` (JSON-able data stored in every checkpoint).
 
     The reported ``loss`` is the data loss, without the L2 penalty, so ``loss`` and
     ``val_loss`` compare like with like.
     """
 
-    def __init__(self, model, optimizer, loss, metrics=(), callbacks=(), device="cpu",
-                 grad_accum_steps: int = 1, clip_grad_norm: float | None = None,
+    def __init__(self, model, optimizer=None, loss=None, metrics=(), callbacks=(),
+                 device="cpu", grad_accum_steps: int = 1, clip_grad_norm: float | None = None,
                  l2: float = 0.0, scheduler=None, scheduler_interval: str = "epoch",
-                 seed: int | None = None, on_nan: str = "stop"):
-        _check_number("Trainer", "grad_accum_steps", grad_accum_steps, 1, integer=True)
-        _check_number("Trainer", "clip_grad_norm", clip_grad_norm, 0, allow_none=True)
-        _check_number("Trainer", "l2", l2, 0)
-        _check_number("Trainer", "seed", seed, 0, allow_none=True, integer=True)
-        if scheduler_interval not in ("epoch", "batch"):
+                 seed: int | None = None, on_nan: str = "stop", config: dict | None = None):
+        check_number("Trainer", "grad_accum_steps", grad_accum_steps, 1, integer=True)
+        check_number("Trainer", "clip_grad_norm", clip_grad_norm, 0, allow_none=True)
+        check_number("Trainer", "l2", l2, 0)
+        check_number("Trainer", "seed", seed, 0, allow_none=True, integer=True)
+        if scheduler_interval not in INTERVALS:
             raise ValueError("Trainer: scheduler_interval must be 'epoch' or 'batch', got "
                              f"{scheduler_interval!r}")
         if on_nan not in ("stop", "raise"):
             raise ValueError(f"Trainer: on_nan must be 'stop' or 'raise', got {on_nan!r}")
-        if not callable(loss):
+        if loss is not None and not callable(loss):
             raise TypeError(f"Trainer: loss must be callable (e.g. nn.CrossEntropyLoss()), "
                             f"got {loss!r}")
         for cb in callbacks:
@@ -139,12 +93,11 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.grad_accum_steps = grad_accum_steps
         self.clip_grad_norm = clip_grad_norm
-        self.l2 = float(l2)
-        self.scheduler = scheduler
-        self.scheduler_interval = scheduler_interval
+        self.l2_penalty = L2Penalty(l2)
+        self.schedule = ScheduleStepper(scheduler, scheduler_interval)
         self.seed = seed
         self.on_nan = on_nan
-        self.config: dict | None = None  # stored in checkpoints (the CLI puts its config here)
+        self.config = config
         self.history = History()
         self.stop_training = False
         self.epoch = 0
@@ -153,9 +106,27 @@ class Trainer:
         self.steps_per_epoch = 0
         self.last_checkpoint = None  # the newest checkpoint written by a callback
         self.train_loader = None
+        self.val_loader = None
         self.loader_seed = seed
-        self._resume_point: dict | None = None
-        self._loss_mean = Mean("loss")
+        self.loss_mean = Mean("loss")  # the epoch's running data loss
+        self.callback_list = CallbackList(self.callbacks, self)
+        self.resume_state = ResumeState(self)
+
+    @property  # the constructor's arguments, readable (and the scheduler settable) as before
+    def scheduler(self):
+        return self.schedule.scheduler
+
+    @scheduler.setter
+    def scheduler(self, value) -> None:
+        self.schedule.scheduler = value
+
+    @property
+    def scheduler_interval(self) -> str:
+        return self.schedule.interval
+
+    @property
+    def l2(self) -> float:
+        return self.l2_penalty.weight
 
     # --- the public API ----------------------------------------------------------------
     def fit(self, train, validation=None, validation_split: float | None = None,
@@ -168,10 +139,11 @@ class Trainer:
         ``resume_from``: a checkpoint directory (or a folder with a ``last`` link) to
         continue from. ``verbose=1`` adds a progress display; 0 is silent.
         """
-        _check_number("fit", "epochs", epochs, 0, integer=True)
+        check_number("fit", "epochs", epochs, 0, integer=True)
+        self._require("fit", optimizer=True)
         if validation is not None and validation_split:
             raise ValueError("fit: pass validation or validation_split, not both")
-        state = None
+        arrays, state = None, None
         if resume_from is not None:
             arrays, state = read_checkpoint(resolve_checkpoint(resume_from))
         seed = self.seed
@@ -182,55 +154,39 @@ class Trainer:
         if validation_split:
             train, validation = inputs.split(train, validation_split, seed)
         loader = inputs.as_loader(train, batch_size, shuffle, seed)
-        val_loader = None if validation is None else inputs.as_loader(
+        self.val_loader = None if validation is None else inputs.as_loader(
             validation, batch_size, False, None, "fit (validation)")
-        self.train_loader, self.val_loader = loader, val_loader
-        self.loader_seed = getattr(loader, "seed", seed)
+        self.train_loader, self.loader_seed = loader, loader.seed
         if state is not None and self.loader_seed != state["loader"]["seed"]:
             raise ValueError(f"fit: the DataLoader's seed {self.loader_seed!r} differs from "
                              f"the checkpoint's {state['loader']['seed']!r}; the resumed run "
                              "would see another shuffle order")
-        self.epochs, self.steps_per_epoch = epochs, len(loader)
         if len(loader) == 0:
             raise ValueError("fit: the training data is empty")
+        self.epochs, self.steps_per_epoch = epochs, len(loader)
         self.history = History()
         self.stop_training = False
         self.epoch, self.global_step = 0, 0
-        callbacks = list(self.callbacks)
-        if verbose and not any(type(c).__name__ == "ProgressBar" for c in callbacks):
-            from axonic.train.callbacks.progress import ProgressBar
-
-            callbacks.append(ProgressBar())
-        # checkpoint writers run after the others, so they save their updated state
-        callbacks.sort(key=lambda c: getattr(c, "runs_last", False))
-        self._cbs = CallbackList(callbacks, self)
-        start_batch = 0
+        self.callback_list = CallbackList(self._fit_callbacks(verbose), self)
+        resume_batch = None
         if state is not None:
-            self._restore(arrays, state)
-            start_batch = state["loader"]["state"]["batch"]
+            resume_batch = self.resume_state.restore(arrays, state)
         else:
             if self.seed is not None:
                 axonic.manual_seed(self.seed)
                 np.random.seed(self.seed)
-            self._reset_metrics()
-        self._mark_resume_point(self.epoch, 0 if state is None else start_batch)
-        self._cbs.call("on_train_begin", {})
-        try:
-            if not self.stop_training:
-                self._run_epochs(loader, val_loader, epochs, state)
-        except KeyboardInterrupt:
-            self.history.stop_reason = (f"interrupted at epoch {self.epoch + 1}, step "
-                                        f"{self.global_step}")
-            self._cbs.call("on_interrupt", {"reason": "interrupt"})
-        self._cbs.call("on_train_end", {})
+            self.reset_metrics()
+        self.resume_state.mark(self.epoch, resume_batch or 0)
+        self._run(epochs, resume_batch)
         return self.history
 
     def evaluate(self, data, batch_size: int = 256) -> dict:
         """The mean loss and every metric on ``data``, as ``{'loss': ..., 'accuracy': ...}``.
 
-        Targets are required. Metrics here come from the whole set at once, so streaming
-        and scikit-learn metrics agree exactly.
+        Targets are required; no optimizer is. Metrics here come from the whole set at
+        once, so streaming and scikit-learn metrics agree exactly.
         """
+        self._require("evaluate")
         loader = inputs.as_loader(data, batch_size, False, None, "evaluate")
         metrics = [copy.deepcopy(m) for m in self.metrics]
         return self._evaluate_loader(loader, metrics, prefix="")
@@ -256,35 +212,10 @@ class Trainer:
     def checkpoint_state(self) -> tuple[dict, dict]:
         """``(arrays, state)`` for ``checkpoint.write_checkpoint``: everything needed to
         continue this run exactly from its last completed optimizer step."""
-        if self._resume_point is None:  # before any fit: the state as it is now
-            self._mark_resume_point(self.epoch, 0)
-        point = self._resume_point
-        opt_skeleton, opt_arrays = split_arrays(self.optimizer.state_dict())
-        extra = {"callbacks": self._cbs.state_dict() if hasattr(self, "_cbs") else [],
-                 "scheduler": self.scheduler.state_dict() if self.scheduler else None,
-                 "rng": point["rng"], "metrics": None}
-        if point["batch"] > 0:  # mid-epoch: the sums so far (metrics change only at steps)
-            extra["metrics"] = {"loss": self._loss_mean.state_dict(),
-                                "metrics": [m.state_dict() for m in self.metrics]}
-        extra_skeleton, extra_arrays = split_arrays(extra)
-        history = self.history.state_dict()
-        keep = sum(1 for e in history["epoch"] if e < point["epoch"])
-        history["epoch"] = history["epoch"][:keep]
-        history["history"] = {k: v[:keep] for k, v in history["history"].items()}
-        state = {
-            "epoch": point["epoch"], "step": point["step"],
-            "history": history, "optimizer": opt_skeleton, "extra": extra_skeleton,
-            "loader": {"seed": self.loader_seed, "state": point["loader"]},
-            "stop_training": bool(self.stop_training and point["batch"] == 0),
-            "config": self.config,
-        }
-        model = {k: v.numpy() for k, v in self.model.state_dict().items()}
-        return {"model": model, "optimizer": opt_arrays, "extra": extra_arrays}, state
+        return self.resume_state.capture()
 
     def save_checkpoint(self, path):
         """Write a checkpoint directory at ``path`` (see ``axonic.train.checkpoint``)."""
-        from axonic.train.checkpoint import write_checkpoint
-
         arrays, state = self.checkpoint_state()
         return write_checkpoint(path, arrays, state)
 
@@ -293,84 +224,80 @@ class Trainer:
         arrays, _ = read_checkpoint(resolve_checkpoint(path))
         self.model.load_state_dict(arrays["model"])
 
-    def _restore(self, arrays, state) -> None:
-        self.model.load_state_dict(arrays["model"])
-        self.optimizer.load_state_dict(join_arrays(state["optimizer"], arrays["optimizer"]))
-        extra = join_arrays(state["extra"], arrays["extra"])
-        if self.scheduler is not None and extra["scheduler"] is not None:
-            self.scheduler.load_state_dict(extra["scheduler"])
-        self._cbs.load_state_dict(extra["callbacks"])
-        self.history.load_state_dict(state["history"])
-        self.epoch, self.global_step = state["epoch"], state["step"]
-        self.stop_training = state.get("stop_training", False)
-        self._reset_metrics()
-        if extra["metrics"] is not None:
-            self._loss_mean.load_state_dict(extra["metrics"]["loss"])
-            for m, s in zip(self.metrics, extra["metrics"]["metrics"]):
-                m.load_state_dict(s)
-        axonic.set_rng_state(extra["rng"]["axonic"])
-        _set_numpy_rng_state(extra["rng"]["numpy"])
-        loader_state = state["loader"]["state"]
-        if hasattr(self.train_loader, "load_state_dict"):
-            self.train_loader.load_state_dict(loader_state)
-        self._resume_loader = True
-
-    def _mark_resume_point(self, epoch: int, batch: int) -> None:
-        """Remember the state a checkpoint taken now must hold (at an optimizer step)."""
-        loader = self.train_loader
-        if batch == 0:
-            loader_state = {"epoch": epoch, "batch": 0, "generator": None}
-        else:
-            loader_state = loader.state_dict() if hasattr(loader, "state_dict") else \
-                {"epoch": epoch, "batch": batch, "generator": None}
-        self._resume_point = {
-            "epoch": epoch, "batch": batch, "step": self.global_step, "loader": loader_state,
-            "rng": {"axonic": axonic.get_rng_state(), "numpy": _numpy_rng_state()}}
-
     # --- the loop -------------------------------------------------------------------------
-    def _reset_metrics(self) -> None:
-        self._loss_mean.reset()
+    def _fit_callbacks(self, verbose: int) -> list:
+        """The user's callbacks, plus TerminateOnNaN and ProgressBar unless given."""
+        callbacks = list(self.callbacks)
+        if not any(isinstance(c, TerminateOnNaN) for c in callbacks):
+            callbacks.insert(0, TerminateOnNaN(raise_error=self.on_nan == "raise"))
+        if verbose and not any(isinstance(c, ProgressBar) for c in callbacks):
+            callbacks.append(ProgressBar())
+        return callbacks
+
+    def _run(self, epochs: int, resume_batch: int | None) -> None:
+        """The epochs between on_train_begin and on_train_end, and how training ends."""
+        cbs = self.callback_list
+        cbs.call("on_train_begin", {})
+        error = None
+        try:
+            if not self.stop_training:
+                self._run_epochs(epochs, resume_batch)
+        except KeyboardInterrupt:
+            self.history.stop_reason = (f"interrupted at epoch {self.epoch + 1}, step "
+                                        f"{self.global_step}")
+            cbs.call("on_interrupt", {"reason": "interrupt"})
+        except StopTraining as stop:
+            self.optimizer.zero_grad()  # the unfinished step's gradients
+            self.history.stop_reason = str(stop) or (
+                f"stopped at epoch {self.epoch + 1}, step {self.global_step}")
+            self.stop_training = True
+            error = stop if stop.reraise else None
+        cbs.call("on_train_end", {})
+        if error is not None:
+            raise error
+
+    def reset_metrics(self) -> None:
+        """Start the epoch's running loss and metrics afresh."""
+        self.loss_mean.reset()
         for m in self.metrics:
             m.reset()
 
-    def _run_epochs(self, loader, val_loader, epochs: int, state) -> None:
-        resuming = state is not None and getattr(self, "_resume_loader", False)
-        self._resume_loader = False
+    def _run_epochs(self, epochs: int, resume_batch: int | None) -> None:
+        loader = self.train_loader
         while self.epoch < epochs and not self.stop_training:
             epoch = self.epoch
-            if not resuming:
-                if hasattr(loader, "set_epoch"):
-                    loader.set_epoch(epoch)
-                self._reset_metrics()
-                start = 0
-            else:
-                start = state["loader"]["state"]["batch"]
-            resuming = False
-            logs = {"lr": self._lr()}
-            self._cbs.call("on_epoch_begin", epoch, logs)
-            if start < len(loader) and not self._train_epoch(loader, epoch, start):
-                return
-            logs = {"loss": self._loss_mean.result()}
-            for m in self.metrics:
-                logs[m.name] = m.result()
-            if val_loader is not None:
-                val_metrics = [copy.deepcopy(m) for m in self.metrics]
-                logs.update(self._evaluate_loader(val_loader, val_metrics, prefix="val_"))
-            logs["lr"] = self._lr()
-            if self.scheduler is not None and self.scheduler_interval == "epoch":
-                self._step_scheduler(logs)
+            start = resume_batch or 0
+            if resume_batch is None:  # a fresh epoch (a resumed one has its state restored)
+                loader.set_epoch(epoch)
+                self.reset_metrics()
+            resume_batch = None
+            self.callback_list.call("on_epoch_begin", epoch, {"lr": self._lr()})
+            if start < len(loader):
+                self._train_epoch(loader, epoch, start)
+            logs = self._epoch_logs()
+            self.schedule.after_epoch(logs)
             self.history.append(epoch, logs)
             self.epoch = epoch + 1
-            self._mark_resume_point(self.epoch, 0)
-            self._cbs.call("on_epoch_end", epoch, logs)
+            self.resume_state.mark(self.epoch, 0)
+            self.callback_list.call("on_epoch_end", epoch, logs)
 
-    def _train_epoch(self, loader, epoch: int, start: int) -> bool:
-        """One pass over ``loader`` from batch ``start``; False if a non-finite loss stopped it."""
+    def _epoch_logs(self) -> dict:
+        logs = {"loss": self.loss_mean.result()}
+        for m in self.metrics:
+            logs[m.name] = m.result()
+        if self.val_loader is not None:
+            val_metrics = [copy.deepcopy(m) for m in self.metrics]
+            logs.update(self._evaluate_loader(self.val_loader, val_metrics, prefix="val_"))
+        logs["lr"] = self._lr()
+        return logs
+
+    def _train_epoch(self, loader, epoch: int, start: int) -> None:
+        """One pass over ``loader`` from batch ``start``."""
         self.model.train()
         k, n = self.grad_accum_steps, len(loader)
         pending = []  # outputs and targets of the current accumulation group
         for b, batch in enumerate(loader, start=start):
-            self._cbs.call("on_batch_begin", b, {"batch": b})
+            self.callback_list.call("on_batch_begin", b, {"batch": b})
             x, y = inputs.unpack(batch)
             group_start = b - (b % k)
             group_size = min(k, n - group_start)
@@ -378,12 +305,11 @@ class Trainer:
             y = self._to_device(y)
             loss = self.loss_fn(out, y)
             value = float(loss.item())
-            if not math.isfinite(value):
-                self._non_finite(value, epoch, b)
-                return False
+            self.callback_list.call("on_before_backward", b, {
+                "batch": b, "size": len(out), "batch_loss": value, "step": self.global_step})
             total = loss if group_size == 1 else loss * (1.0 / group_size)
-            if self.l2:
-                total = total + self._l2_penalty() * (self.l2 / group_size)
+            if self.l2_penalty:
+                total = total + self.l2_penalty(self.model, group_size)
             total.backward()
             pending.append((out.detach().data, None if y is None else y.data, value, len(out)))
             stepped = b + 1 - group_start == group_size
@@ -391,19 +317,19 @@ class Trainer:
                 self._optimizer_step(epoch, b, pending)
                 pending = []
             logs = {"batch": b, "size": len(out), "batch_loss": value, "step": self.global_step,
-                    "optimizer_step": stepped, "loss": self._loss_mean.result()}
+                    "optimizer_step": stepped, "loss": self.loss_mean.result()}
             for m in self.metrics:
                 if m.streaming:
                     logs[m.name] = m.result()
-            self._cbs.call("on_batch_end", b, logs)
+            self.callback_list.call("on_batch_end", b, logs)
             if self.stop_training and stepped:
                 break
-        return True
 
     def _optimizer_step(self, epoch: int, b: int, pending: list) -> None:
-        """Clip, step, zero the gradients, fold the group into the epoch's sums (Ctrl-C
-        waits until all of it is done, so a checkpoint never sees half a step)."""
-        with _DeferInterrupt():
+        """Clip, step, zero the gradients, fold the group into the epoch's sums, step a
+        per-batch schedule (Ctrl-C waits until all of it is done, so a checkpoint never
+        sees half a step)."""
+        with DeferInterrupt():
             if self.clip_grad_norm is not None:
                 from axonic.nn.utils import clip_grad_norm_
 
@@ -412,12 +338,11 @@ class Trainer:
             self.optimizer.zero_grad()
             self.global_step += 1
             for o, t, v, size in pending:
-                self._loss_mean.update(v, size)
+                self.loss_mean.update(v, size)
                 for m in self.metrics:
                     m.update(o, t)
-            if self.scheduler is not None and self.scheduler_interval == "batch":
-                self._step_scheduler(None)
-            self._mark_resume_point(epoch, b + 1)
+            self.schedule.after_optimizer_step({"loss": self.loss_mean.result()})
+            self.resume_state.mark(epoch, b + 1)
 
     def _evaluate_loader(self, loader, metrics, prefix: str) -> dict:
         mean = Mean()
@@ -444,6 +369,14 @@ class Trainer:
         return logs
 
     # --- helpers --------------------------------------------------------------------------
+    def _require(self, who: str, optimizer: bool = False) -> None:
+        if self.loss_fn is None:
+            raise ValueError(f"Trainer.{who}: needs a loss; this Trainer was made without "
+                             "one (pass loss=..., e.g. nn.CrossEntropyLoss())")
+        if optimizer and self.optimizer is None:
+            raise ValueError(f"Trainer.{who}: needs an optimizer; this Trainer was made "
+                             "without one (evaluate and predict need none)")
+
     def _to_device(self, t):
         if t is None or str(self.device) == "cpu":
             return t
@@ -455,36 +388,5 @@ class Trainer:
         x = self._to_device(x)
         return self.model(*x) if isinstance(x, tuple) else self.model(x)
 
-    def _l2_penalty(self):
-        weights = [p for p in self.model.parameters() if p.requires_grad and p.ndim >= 2]
-        total = None
-        for w in weights:
-            term = (w * w).sum()
-            total = term if total is None else total + term
-        return total if total is not None else axonic.tensor(0.0)
-
     def _lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
-
-    def _step_scheduler(self, logs) -> None:
-        if type(self.scheduler).__name__ == "ReduceLROnPlateau":
-            key = "val_loss" if logs and "val_loss" in logs else "loss"
-            value = logs[key] if logs else self._loss_mean.result()
-            self.scheduler.step(value)
-        else:
-            self.scheduler.step()
-
-    def _non_finite(self, value: float, epoch: int, batch: int) -> None:
-        self.optimizer.zero_grad()
-        kept = (f"; the last good checkpoint is kept at {self.last_checkpoint}"
-                if self.last_checkpoint else "")
-        msg = (f"Trainer: the loss is {value} at epoch {epoch + 1}, step {self.global_step + 1} "
-               f"(batch {batch + 1} of {len(self.train_loader)}); training stopped{kept}. "
-               "To find the op that first produced a non-finite value, run that step under "
-               "axonic.autograd.detect_anomaly().")
-        self.history.stop_reason = msg
-        self.stop_training = True
-        if self.on_nan == "raise":
-            self._cbs.call("on_train_end", {})
-            raise NonFiniteLossError(msg)
-        warnings.warn(msg, NonFiniteLossWarning, stacklevel=3)

@@ -20,7 +20,7 @@ from axonic.nn.graph.utils import (
     remove_self_loops,
     to_undirected,
 )
-from axonic.ops.scatter import gather_index, scatter, scatter_softmax
+from axonic.ops.segment import gather_index, scatter, scatter_softmax
 
 __all__ = ["GATConv", "GCNConv", "GINConv", "MessagePassing", "SAGEConv",
            "add_remaining_self_loops", "add_self_loops", "degree", "gather_index", "gcn_norm",

@@ -10,7 +10,7 @@ from axonic.nn.graph.message_passing import MessagePassing
 from axonic.nn.graph.utils import add_self_loops, as_edge_index, remove_self_loops
 from axonic.nn.linear import Linear
 from axonic.ops.activations import leaky_relu
-from axonic.ops.scatter import gather_index, scatter_softmax
+from axonic.ops.segment import gather_index, scatter_softmax
 
 
 class GATConv(MessagePassing):

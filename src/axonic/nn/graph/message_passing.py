@@ -13,7 +13,7 @@ import inspect
 from axonic.autograd.tensor import Tensor
 from axonic.nn.graph.utils import as_edge_index
 from axonic.nn.module import Module
-from axonic.ops.scatter import gather_index, scatter
+from axonic.ops.segment import gather_index, scatter
 
 AGGREGATIONS = ("add", "sum", "mean", "max", "min")
 _SIGNATURES: dict = {}

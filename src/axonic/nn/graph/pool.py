@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from axonic.ops.scatter import scatter
+from axonic.ops.segment import scatter
 
 
 def _pool(x, batch, size, reduce):

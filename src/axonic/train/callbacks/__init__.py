@@ -8,6 +8,7 @@ from axonic.train.callbacks.model_checkpoint import ModelCheckpoint
 from axonic.train.callbacks.plotter import Plotter
 from axonic.train.callbacks.progress import ProgressBar
 from axonic.train.callbacks.tensorboard import TensorBoard
+from axonic.train.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "LearningRateScheduler",
-           "ModelCheckpoint", "Plotter", "ProgressBar", "TensorBoard"]
+           "ModelCheckpoint", "Plotter", "ProgressBar", "TensorBoard", "TerminateOnNaN"]

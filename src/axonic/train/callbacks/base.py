@@ -8,8 +8,9 @@ class Callback:
     """Subclass and override any hook; ``self.trainer`` is set before training starts.
 
     ``logs`` is a dict of the current values (``loss``, ``val_loss``, metrics, ``lr``).
-    Set ``self.trainer.stop_training = True`` to stop after the current epoch.
-    A callback with state that must survive a resume returns it from ``state_dict``.
+    Set ``self.trainer.stop_training = True`` to stop after the current epoch, or raise
+    ``StopTraining`` to stop at once. A callback with state that must survive a resume
+    returns it from ``state_dict``; it is matched on resume by ``state_key`` and rank.
 
     >>> class Count(Callback):
     ...     def __init__(self):
@@ -21,6 +22,12 @@ class Callback:
     """
 
     trainer = None
+    runs_last = False  # True: its hooks run after the others' (checkpoint writers)
+
+    @property
+    def state_key(self) -> str:
+        """The key its state is saved under in checkpoints: the class's qualified name."""
+        return type(self).__qualname__
 
     def set_trainer(self, trainer) -> None:
         self.trainer = trainer
@@ -37,6 +44,10 @@ class Callback:
 
     def on_batch_end(self, batch, logs=None): ...
 
+    def on_before_backward(self, batch, logs=None):
+        """The batch's loss is known (``logs['batch_loss']``) and nothing is backpropagated
+        yet; raise ``StopTraining`` to end training before this batch changes anything."""
+
     def on_interrupt(self, logs=None):
         """Training stops early (Ctrl-C, a non-finite loss): save what must be kept."""
 
@@ -49,10 +60,11 @@ class Callback:
 
 
 class CallbackList:
-    """Calls each hook on every callback, in the order given."""
+    """Calls each hook on every callback: in the order given, those with ``runs_last``
+    after the others."""
 
     def __init__(self, callbacks, trainer):
-        self.callbacks = list(callbacks)
+        self.callbacks = sorted(callbacks, key=lambda cb: cb.runs_last)
         for cb in self.callbacks:
             cb.set_trainer(trainer)
 
@@ -64,16 +76,16 @@ class CallbackList:
             getattr(cb, hook)(*args)
 
     def state_dict(self) -> list:
-        return [{"type": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]
+        return [{"type": cb.state_key, "state": cb.state_dict()} for cb in self.callbacks]
 
     def load_state_dict(self, states: list) -> None:
-        """Give each callback the state saved by the callback of its type and rank."""
+        """Give each callback the state saved under its ``state_key`` and rank."""
         by_type: dict[str, list] = {}
         for st in states:
             by_type.setdefault(st["type"], []).append(st["state"])
         seen: dict[str, int] = {}
         for cb in self.callbacks:
-            name = type(cb).__name__
+            name = cb.state_key
             k = seen.get(name, 0)
             seen[name] = k + 1
             if k < len(by_type.get(name, ())):

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from axonic.optim.lr_scheduler import LRScheduler
 from axonic.train.callbacks.base import Callback
+from axonic.train.schedule import step_scheduler
 
 
 class LearningRateScheduler(Callback):
@@ -17,7 +19,7 @@ class LearningRateScheduler(Callback):
     """
 
     def __init__(self, schedule, monitor: str = "val_loss", verbose: int = 0):
-        self.is_object = hasattr(schedule, "step") and hasattr(schedule, "state_dict")
+        self.is_object = isinstance(schedule, LRScheduler)
         if not self.is_object and not callable(schedule):
             raise TypeError("LearningRateScheduler: schedule must be a function (epoch, lr) "
                             f"-> lr or an optim.lr_scheduler object, got {schedule!r}")
@@ -41,14 +43,8 @@ class LearningRateScheduler(Callback):
             print(f"Epoch {epoch + 1}: learning rate {lr:.6g}")
 
     def on_epoch_end(self, epoch, logs=None):
-        if not self.is_object:
-            return
-        if type(self.schedule).__name__ == "ReduceLROnPlateau":
-            logs = logs or {}
-            key = self.monitor if self.monitor in logs else "loss"
-            self.schedule.step(logs[key])
-        else:
-            self.schedule.step()
+        if self.is_object:
+            step_scheduler(self.schedule, logs, self.monitor)
 
     def state_dict(self) -> dict:
         return {"schedule": self.schedule.state_dict()} if self.is_object else {}

@@ -9,6 +9,7 @@ import numpy as np
 from axonic.train.callbacks._monitor import improved, resolve_mode
 from axonic.train.callbacks.base import Callback
 from axonic.train.checkpoint import CheckpointDir
+from axonic.train.run_dir import BEST, LAST
 
 
 class ModelCheckpoint(Callback):
@@ -58,7 +59,7 @@ class ModelCheckpoint(Callback):
                           f"is kept", RuntimeWarning, stacklevel=2)
             return
         path = self.dir.save(arrays, state, names)
-        self.trainer.last_checkpoint = self.dir.path("last")
+        self.trainer.last_checkpoint = self.dir.path(LAST)
         if self.verbose:
             print(f"ModelCheckpoint: saved {', '.join(names)} -> {path}")
 
@@ -66,7 +67,7 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         if (self.every_n_steps and logs.get("optimizer_step")
                 and logs["step"] % self.every_n_steps == 0):
-            self._save(("last",))
+            self._save((LAST,))
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -82,12 +83,12 @@ class ModelCheckpoint(Callback):
         due = self.every_n_epochs is not None and (epoch + 1) % self.every_n_epochs == 0
         if self.save_best_only:
             if is_best:
-                self._save(("best", "last"))
+                self._save((BEST, LAST))
         elif due or is_best:
-            self._save(("last", "best") if is_best else ("last",))
+            self._save((LAST, BEST) if is_best else (LAST,))
 
     def on_interrupt(self, logs=None):
-        self._save(("last",))
+        self._save((LAST,))
 
     def state_dict(self) -> dict:
         return {"best": self.best}

@@ -31,6 +31,9 @@ class ProgressBar(Callback):
     def __init__(self, stream=None, width: int = 30):
         self.stream = stream
         self.width = width
+        self._start = time.perf_counter()  # when the current epoch began
+        self._last_draw = 0.0
+        self._tqdm = None  # tqdm's bar for the current epoch, on a terminal with tqdm
 
     @property
     def _out(self):
@@ -73,12 +76,13 @@ class ProgressBar(Callback):
         self._out.flush()
 
     def on_epoch_end(self, epoch, logs=None):
-        elapsed = time.perf_counter() - getattr(self, "_start", time.perf_counter())
+        elapsed = time.perf_counter() - self._start
         line = f"Epoch {epoch + 1}/{self.trainer.epochs} - {elapsed:.1f}s - " \
                f"{format_logs(logs or {})}"
-        if getattr(self, "_tqdm", None) is not None:
+        if self._tqdm is not None:
             self._tqdm.refresh()  # the finished bar, even when the epoch was too quick to draw
             self._tqdm.close()
+            self._tqdm = None
             self._out.write(line + "\n")
         elif self._live():
             self._out.write("\r\033[K" + line + "\n")

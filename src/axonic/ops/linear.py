@@ -1,0 +1,47 @@
+"""``linear``: ``x @ W.T + b`` as one op (one GEMM forward, two backward), behind
+``nn.Linear`` and ``F.linear``; its backward is written with operators, so it is also its
+own second derivative.
+"""
+
+from __future__ import annotations
+
+from axonic.autograd.function import Function
+from axonic.ops._spec import TORCH, OpSpec
+
+
+# --- linear ----------------------------------------------------------------------------------
+class Linear(Function):
+    """``x @ W.T + b`` for x of shape (*, in_features)."""
+
+    def forward(self, x, w, b=None):
+        self.save_for_backward(x, w)
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        out = x2 @ w.T
+        if b is not None:
+            out += b
+        return out.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim != 2 else out
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        nx, nw, *nb = self.needs_input_grad
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        gx = gw = gb = None
+        if nx:
+            gx = g2 @ w
+            if x.ndim != 2:
+                gx = gx.reshape(x.shape)
+        if nw:
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            gw = g2.T @ x2
+        if nb and nb[0]:
+            gb = g2.sum(axis=0)
+        return gx, gw, gb
+
+
+SPECS = [
+    OpSpec("linear", lambda x, w, b: Linear.apply(x, w, b), lambda x, w, b: x @ w.T + b,
+           [((4, 3), (5, 3), (5,)), ((2, 4, 3), (5, 3), (5,))],
+           lambda x, w, b: TORCH.nn.functional.linear(x, w, b)),
+    OpSpec("linear_nobias", lambda x, w: Linear.apply(x, w), lambda x, w: x @ w.T,
+           [((4, 3), (2, 3)), ((0, 3), (2, 3))], lambda x, w: TORCH.nn.functional.linear(x, w)),
+]

@@ -1,0 +1,191 @@
+"""Normalisation ops: layer_norm, batch_norm and normalize (``x / ||x||_p``), each one
+fused op with shifted means for precision; behind ``nn.LayerNorm``, ``nn.BatchNorm*``,
+``F.layer_norm``, ``F.batch_norm`` and ``F.normalize`` (in ``axonic.nn.normalization``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axonic.autograd.function import Function
+from axonic.backend import get_array_module
+from axonic.ops._spec import TORCH, OpSpec
+
+
+# --- normalisation ---------------------------------------------------------------------------
+def _moments(x, axes):
+    """Mean, biased variance and ``x - mean`` over ``axes``. Everything is computed on
+    ``d = x - x[first]`` (exact for nearby values), so a large offset (mean 1e4, std 1e-2)
+    costs no precision in float32: the centred values never go through the rounded mean."""
+    idx = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
+    ref = x[idx]
+    d = x - ref
+    dm = d.mean(axis=axes, keepdims=True)
+    centered = d - dm
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    return ref + dm, var, centered
+
+
+def _norm_backward(g_hat, xhat, rstd, axes):
+    """Gradient through ``(x - mean) * rstd`` with batch statistics over ``axes``."""
+    m1 = g_hat.mean(axis=axes, keepdims=True)
+    m2 = (g_hat * xhat).mean(axis=axes, keepdims=True)
+    return rstd * (g_hat - m1 - xhat * m2)
+
+
+def _graph_moments(xp, x, axes, eps):
+    """``xhat`` and ``1 / std`` recomputed from x with differentiable ops (create_graph)."""
+    centered = x - xp.mean(x, axis=axes, keepdims=True)
+    rstd = 1 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    return centered * rstd, rstd
+
+
+class LayerNorm(Function):
+    """Normalise over the last ``k`` dims; optional elementwise affine of those dims."""
+
+    def forward(self, x, w=None, b=None, k=1, eps=1e-5):
+        axes = tuple(range(x.ndim - k, x.ndim))
+        _, var, centered = _moments(x, axes)
+        rstd = 1 / get_array_module(x).sqrt(var + x.dtype.type(eps))
+        xhat = centered * rstd
+        self.axes, self.eps = axes, eps
+        self.save_for_backward(x, w, xhat, rstd)
+        out = xhat
+        if w is not None:
+            out = out * w
+        if b is not None:
+            out = out + b
+        return out
+
+    def backward(self, g):
+        x, w, xhat, rstd = self.saved_tensors
+        if self._graph_mode:
+            xhat, rstd = _graph_moments(self.xp, x, self.axes, self.eps)
+        nx, *nwb = self.needs_input_grad
+        lead = tuple(range(g.ndim - len(self.axes)))
+        gx = gw = gb = None
+        if nx:
+            g_hat = g * w if w is not None else g
+            gx = _norm_backward(g_hat, xhat, rstd, self.axes)
+        if nwb and nwb[0]:
+            gw = (g * xhat).sum(axis=lead)
+        if len(nwb) > 1 and nwb[1]:
+            gb = g.sum(axis=lead)
+        return gx, gw, gb
+
+
+class BatchNorm(Function):
+    """Normalise each channel (dim 1) with the batch's statistics (training) or given
+    running statistics (evaluation); optional per-channel affine."""
+
+    def forward(self, x, w=None, b=None, mean=None, var=None, eps=1e-5):
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        self.batch_stats = mean is None
+        if mean is None:
+            bmean, bvar, centered = _moments(x, axes)
+            self.stats = (bmean.reshape(-1), bvar.reshape(-1))
+        else:
+            centered = x - mean.reshape(shape)
+            bvar = var.reshape(shape)
+        rstd = 1 / get_array_module(x).sqrt(bvar + x.dtype.type(eps))
+        xhat = centered * rstd
+        self.axes, self.shape, self.eps = axes, shape, eps
+        self.save_for_backward(x, w, xhat, rstd, mean)
+        out = xhat
+        if w is not None:
+            out = out * w.reshape(shape)
+        if b is not None:
+            out = out + b.reshape(shape)
+        return out
+
+    def backward(self, g):
+        x, w, xhat, rstd, mean = self.saved_tensors
+        axes = self.axes
+        if self._graph_mode:  # xhat (and the batch's rstd) as differentiable functions of x
+            if self.batch_stats:
+                xhat, rstd = _graph_moments(self.xp, x, axes, self.eps)
+            else:
+                xhat = (x - mean.reshape(self.shape)) * rstd
+        nx, *nwb = self.needs_input_grad
+        gx = gw = gb = None
+        if nx:
+            g_hat = g * w.reshape(self.shape) if w is not None else g
+            if self.batch_stats:
+                gx = _norm_backward(g_hat, xhat, rstd, axes)
+            else:
+                gx = g_hat * rstd
+        if nwb and nwb[0]:
+            gw = (g * xhat).sum(axis=axes)
+        if len(nwb) > 1 and nwb[1]:
+            gb = g.sum(axis=axes)
+        return gx, gw, gb
+
+
+class Normalize(Function):
+    """``x / max(||x||_p, eps)`` along ``axis``; rows with norm below eps are only scaled,
+    so zero rows get a zero (not nan) gradient."""
+
+    def forward(self, x, p=2.0, axis=1, eps=1e-12):
+        self.p, self.axis, self.eps = p, axis, eps
+        norm, denom = self._norm(get_array_module(x), x)
+        self.save_for_backward(x, norm, denom)
+        return x / denom
+
+    def _norm(self, xp, x):
+        p, axis = self.p, self.axis
+        if p == 2:
+            norm = xp.sqrt((x * x).sum(axis=axis, keepdims=True))
+        elif p == 1:
+            norm = xp.abs(x).sum(axis=axis, keepdims=True)
+        else:
+            norm = (xp.abs(x) ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+        return norm, xp.maximum(norm, self.eps)
+
+    def backward(self, g):
+        x, norm, denom = self.saved_tensors
+        xp, p = self.xp, self.p
+        if self._graph_mode:  # norm and denom are functions of x
+            norm, denom = self._norm(xp, x)
+        live = norm > self.eps  # where the norm (not eps) divides, it has a gradient too
+        dot = (g * x).sum(axis=self.axis, keepdims=True) / (denom * denom)
+        safe = xp.where(live, norm, 1)
+        if p == 2:
+            dn = x / safe
+        elif p == 1:
+            dn = xp.sign(x)
+        else:
+            dn = xp.sign(x) * (xp.abs(x) / safe) ** (p - 1)
+        return g / denom - xp.where(live, dot, 0) * dn
+
+
+def _np_layer_norm(a, w, b):
+    m = a.mean(-1, keepdims=True)
+    v = a.var(-1, keepdims=True)
+    return (a - m) / np.sqrt(v + 1e-5) * w + b
+
+
+def _np_batch_norm(a, w, b):
+    m = a.mean((0, 2), keepdims=True)
+    v = a.var((0, 2), keepdims=True)
+    return (a - m) / np.sqrt(v + 1e-5) * w[None, :, None] + b[None, :, None]
+
+
+SPECS = [
+    OpSpec("layer_norm_fused", lambda a, w, b: LayerNorm.apply(a, w, b),
+           _np_layer_norm, [((3, 6), (6,), (6,)), ((2, 3, 5), (5,), (5,))],
+           lambda a, w, b: TORCH.nn.functional.layer_norm(a, a.shape[-1:], w, b)),
+    OpSpec("batch_norm_fused", lambda a, w, b: BatchNorm.apply(a, w, b), _np_batch_norm,
+           [((4, 3, 5), (3,), (3,))],
+           lambda a, w, b: TORCH.nn.functional.batch_norm(a, None, None, w, b, training=True)),
+    OpSpec("normalize_fused", lambda a: Normalize.apply(a),
+           lambda a: a / np.maximum(np.sqrt((a * a).sum(1, keepdims=True)), 1e-12),
+           [((3, 4),), ((2, 3, 2),)], lambda a: TORCH.nn.functional.normalize(a)),
+    OpSpec("normalize_zero_row", lambda a: Normalize.apply(a),
+           lambda a: a / np.maximum(np.sqrt((a * a).sum(1, keepdims=True)), 1e-12),
+           [lambda r: (np.array([[0.0, 0.0], [3.0, 4.0]]),)],
+           lambda a: TORCH.nn.functional.normalize(a), gradcheck=False),
+    OpSpec("normalize_p3_dim0", lambda a: Normalize.apply(a, p=3.0, axis=0),
+           lambda a: a / (np.abs(a) ** 3).sum(0, keepdims=True) ** (1 / 3), [((3, 4),)],
+           lambda a: TORCH.nn.functional.normalize(a, p=3.0, dim=0)),
+]
