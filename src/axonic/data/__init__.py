@@ -36,3 +36,5 @@ def __getattr__(name):
 
         return datasets if name == "datasets" else datasets.get_dataset
     raise AttributeError(f"module 'axonic.data' has no attribute {name!r}")
+from axonic.data.graph import Batch, Data, GraphLoader  # noqa: E402
+from axonic.data.graph_datasets import drosophila, karate_club, motif_graphs  # noqa: E402

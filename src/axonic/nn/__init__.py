@@ -75,3 +75,4 @@ from axonic.nn import utils
 from axonic.nn import parallel
 from axonic.nn.attention import MultiheadAttention
 from axonic.nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: E501
+from axonic.nn.graph import GATConv, GCNConv, GINConv, MessagePassing, SAGEConv, global_add_pool, global_max_pool, global_mean_pool  # noqa: E501
