@@ -53,7 +53,7 @@ def _write_toml(path, cfg):
 
 def test_kill_9_mid_study_then_rerun_continues_with_no_lost_or_duplicated_trial(tmp_path):
     cfg = _example(trials=5, pruner="none", heartbeat_interval=1)
-    cfg["epochs"] = 4
+    cfg["epochs"] = 12  # trials long enough to be caught running on a fast machine
     path = tmp_path / "study.toml"
     _write_toml(path, cfg)
     out = tmp_path / "study"
@@ -63,14 +63,14 @@ def test_kill_9_mid_study_then_rerun_continues_with_no_lost_or_duplicated_trial(
     storage = f"sqlite:///{out / 'study.db'}"
     deadline, killed_number = time.time() + 300, None
     while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.5)
+        time.sleep(0.05)
         try:
             trials = optuna.load_study(study_name="tune_cnn_digits", storage=storage).trials
         except (KeyError, Exception):  # the study is not created yet
             continue
         done = [t for t in trials if t.state.name == "COMPLETE"]
         running = [t for t in trials if t.state.name == "RUNNING" and t.params]
-        if len(done) >= 2 and running:
+        if len(done) >= 1 and running:
             killed_number = running[0].number
             os.kill(proc.pid, signal.SIGKILL)
             break
