@@ -155,3 +155,21 @@ def test_mpirun_axonic_train_killed_then_resumed_is_bit_identical(tmp_path):
         np.testing.assert_array_equal(a[k], b[k])
     hist = [json.loads((r / "test_metrics.json").read_text())["history"] for r in (whole, cut)]
     assert hist[0] == hist[1]
+
+
+def test_tune_workers_under_mpirun_share_one_study_and_sample_apart(tmp_path):
+    import csv
+
+    text = (ROOT / "examples" / "tune" / "cnn_digits.toml").read_text()
+    text = text.replace("epochs = 8", "epochs = 1").replace("trials = 12", "trials = 4")
+    cfg = tmp_path / "study.toml"
+    cfg.write_text(text)
+    proc = _axonic(["tune", str(cfg), "--out", str(tmp_path / "study"), "--quiet"],
+                   cwd=tmp_path)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    rows = list(csv.DictReader((tmp_path / "study" / "trials.csv").open()))
+    assert len(rows) == 4 and all(r["state"] == "COMPLETE" for r in rows)
+    points = {(r["data.batch_size"], r["model.layers.0.out_channels"], r["optimizer.lr"])
+              for r in rows}
+    assert len(points) == 4  # each rank's sampler is seeded apart

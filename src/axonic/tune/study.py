@@ -64,8 +64,20 @@ def logged_metrics(cfg: dict) -> list:
     return names + ["lr"]
 
 
+def _launcher_rank() -> int:
+    """This worker's rank when ``mpirun``/``srun`` started several (0 otherwise)."""
+    import os
+
+    for name in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 0
+
+
 def _sampler(optuna, t: dict):
     kind, seed = t["sampler"], t["seed"]
+    if seed is not None:  # workers under one launcher sample different points
+        seed += _launcher_rank()
     if kind == "cmaes":
         try:
             import cmaes  # noqa: F401
