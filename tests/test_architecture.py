@@ -28,8 +28,21 @@ def test_every_recipe_is_listed():
                                         "Add an optimizer", "Add a dataset"]
 
 
+@pytest.fixture
+def registry_restored():
+    """The op recipe declares an op; take it out again so other tests see the real set."""
+    from axonic.ops._registry import METHODS, OPS
+
+    ops, methods = dict(OPS), dict(METHODS)
+    yield
+    OPS.clear()
+    OPS.update(ops)
+    METHODS.clear()
+    METHODS.update(methods)
+
+
 @pytest.mark.parametrize("title,blocks", SECTIONS, ids=[t for t, _ in SECTIONS])
-def test_recipe_runs(title, blocks):
+def test_recipe_runs(title, blocks, registry_restored):
     assert blocks, f"recipe {title!r} has no code"
     namespace = {"__name__": f"recipe_{title.replace(' ', '_')}"}
     for block in blocks:
