@@ -197,8 +197,9 @@ def _check_depth(where, obj) -> None:
             stack.extend((v, depth + 1) for v in x)
 
 
-def load_config(path) -> dict:
-    """Parse and resolve a TOML configuration file."""
+def read_toml(path) -> dict:
+    """A TOML file as a raw dict (size of nesting checked; a data file named relative to
+    the config made absolute), with the config's usual errors."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config: no such file: {path}")
@@ -210,13 +211,19 @@ def load_config(path) -> dict:
     except RecursionError:
         raise ConfigError(f"config: {path} nests arrays or tables too deeply to read") from None
     _check_depth(path, raw)
-    cfg = resolve(raw)
-    args = cfg["data"]["args"]
-    if isinstance(args.get("path"), str) and not Path(args["path"]).is_absolute():
+    data = raw.get("data")
+    args = data.get("args") if isinstance(data, dict) else None
+    if isinstance(args, dict) and isinstance(args.get("path"), str) \
+            and not Path(args["path"]).is_absolute():
         beside = path.parent / args["path"]  # a data file named relative to the config
         if beside.exists():
             args["path"] = str(beside.resolve())
-    return cfg
+    return raw
+
+
+def load_config(path) -> dict:
+    """Parse and resolve a TOML configuration file."""
+    return resolve(read_toml(path))
 
 
 # The configuration `axonic train` uses without a file: a small CNN on the 8x8 digits.

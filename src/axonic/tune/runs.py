@@ -17,13 +17,12 @@ from __future__ import annotations
 import copy
 import json
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from axonic.cli.config import ConfigError
+from axonic.cli.config import ConfigError, read_toml
 
 
 @dataclass
@@ -44,25 +43,6 @@ class Run:
             raise ConfigError(f"the run logged no {metric!r}; it logs "
                               f"{', '.join(sorted(self.history)) or 'nothing'}")
         return float(self.history[metric][-1])
-
-
-def read_toml(path) -> dict:
-    """A TOML file as a dict, with the config's usual errors."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config: no such file: {path}")
-    try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config: {path} is not valid TOML: {e}") from None
-    args = raw.get("data", {}).get("args", {}) if isinstance(raw.get("data"), dict) else {}
-    if isinstance(args, dict) and isinstance(args.get("path"), str) \
-            and not Path(args["path"]).is_absolute():
-        beside = path.parent / args["path"]  # a data file named relative to the config
-        if beside.exists():
-            args["path"] = str(beside.resolve())
-    return raw
 
 
 def split_tune_table(config) -> tuple[dict, dict]:
