@@ -305,3 +305,17 @@ def test_gradgradcheck_passes_on_a_custom_function_written_with_xp():
 
     x = axonic.tensor([0.7, -0.4, 1.3], dtype=f64, requires_grad=True)
     assert axonic.autograd.gradgradcheck(Sin.apply, (x,))
+
+
+def test_gradgradcheck_errors_name_what_is_missing():
+    x = axonic.tensor([0.5, 1.0], dtype=f64)
+    with pytest.raises(ValueError, match="gradgradcheck: no input tensor has requires_grad"):
+        axonic.autograd.gradgradcheck(lambda t: t * t, (x,))
+    x.requires_grad = True
+    with pytest.raises(ValueError, match="gradgradcheck: no output of the function requires"):
+        axonic.autograd.gradgradcheck(lambda t: t.detach() * 2.0, (x,))
+    with pytest.raises(ValueError, match="gradgradcheck: the first gradients do not depend"):
+        axonic.autograd.gradgradcheck(lambda t: t * 2.0, (x,),
+                                      grad_outputs=(axonic.ones(2, dtype=f64),))
+    with pytest.raises(ValueError, match="gradcheck: the function returned no tensor"):
+        axonic.autograd.gradcheck(lambda t: (), (x,))

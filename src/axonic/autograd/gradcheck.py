@@ -13,6 +13,15 @@ class GradcheckError(AssertionError):
     """Analytical and numerical gradients disagree."""
 
 
+def _checked_inputs(inputs, who: str) -> tuple[tuple, list]:
+    """``inputs`` as a tuple, and those of them whose gradients are checked."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError(f"{who}: no input tensor has requires_grad=True")
+    return inputs, checked
+
+
 def _outputs(func, inputs):
     out = func(*inputs)
     return [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
@@ -33,12 +42,7 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     >>> gradcheck(lambda t: (t * t.sin()).sum(), (x,))
     True
     """
-    if isinstance(inputs, Tensor):
-        inputs = (inputs,)
-    inputs = tuple(inputs)
-    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input tensor has requires_grad=True")
+    inputs, checked = _checked_inputs(inputs, "gradcheck")
     for t in checked:
         if t.dtype != np.float64:
             raise TypeError(
@@ -118,12 +122,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps: float = 1e-6, atol: floa
     >>> gradgradcheck(lambda t: t.sin() * t, (x,))
     True
     """
-    if isinstance(inputs, Tensor):
-        inputs = (inputs,)
-    inputs = tuple(inputs)
-    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
-    if not checked:
-        raise ValueError("gradgradcheck: no input tensor has requires_grad=True")
+    inputs, checked = _checked_inputs(inputs, "gradgradcheck")
     with no_grad():
         outs = _outputs(func, inputs)
     diff_outs = [o for o in outs if o.dtype.kind == "f"]
