@@ -51,7 +51,7 @@ def measure(workload, steps: int, warmup: int) -> dict:
         if i >= warmup:
             step_t.append(took)
             comm_t.append(model.last_allreduce_seconds)
-    nbytes = sum(p.data.nbytes for p in model.parameters())
+    nbytes = sum(p._data.nbytes for p in model.parameters())
     n = dist.get_world_size()
     med = float(np.median(step_t))
     return {"workload": workload.name, "world_size": n, "step_ms": med * 1e3,

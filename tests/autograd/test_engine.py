@@ -11,7 +11,7 @@ from tests.conftest import requires_torch, torch
 def test_tensor_used_twice_accumulates_both_paths():
     x = axonic.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * x + x.exp()).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * x.data + np.exp(x.data), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x._data + np.exp(x._data), rtol=1e-6)
 
 
 def test_grad_accumulates_over_two_backward_calls():
@@ -102,8 +102,8 @@ def test_leaves_never_share_gradient_arrays():
     x = axonic.tensor([1.0, 2.0], requires_grad=True)
     y = axonic.tensor([3.0, 4.0], requires_grad=True)
     (x + y).sum().backward()
-    assert not np.shares_memory(x.grad.data, y.grad.data)
-    x.grad.data += 100
+    assert not np.shares_memory(x.grad._data, y.grad._data)
+    x.grad._data += 100
     np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])
 
 
@@ -111,14 +111,14 @@ def test_leaf_grad_does_not_alias_the_seed_or_a_reshape():
     x = axonic.ones(2, 3, requires_grad=True)
     seed = axonic.ones(6)
     x.reshape(6).backward(seed)
-    assert not np.shares_memory(x.grad.data, seed.data)
-    assert x.grad.data.flags.writeable and x.grad.data.base is None
+    assert not np.shares_memory(x.grad._data, seed._data)
+    assert x.grad._data.flags.writeable and x.grad._data.base is None
 
 
 def test_grad_of_expanded_input_is_owned_and_writeable():
     x = axonic.ones(1, 3, requires_grad=True)
     x.expand(4, 3).sum().backward()
-    x.grad.data *= 2  # would fail on a read-only broadcast view
+    x.grad._data *= 2  # would fail on a read-only broadcast view
     np.testing.assert_array_equal(x.grad.numpy(), [[8.0, 8.0, 8.0]])
 
 

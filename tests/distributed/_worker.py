@@ -77,7 +77,7 @@ def equivalence(kind, accumulate):
     mine = [(x[r * B:(r + 1) * B], y[r * B:(r + 1) * B]) for x, y in glob]
     model = _model(kind)
     for p in model.parameters():  # ranks start apart: DDP must broadcast rank 0's weights
-        p.data += r * 0.5
+        p._data += r * 0.5
     ddp = DDP(model)
     ours = _train(ddp, mine, accumulate, ddp)
     ref = _train(_model(kind), glob) if r == 0 else None

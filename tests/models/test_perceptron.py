@@ -43,8 +43,8 @@ def test_no_line_separates_xor():
     rng = np.random.default_rng(0)
     p = Perceptron(2)
     for w in rng.standard_normal((2000, 3)):
-        p.weight.data[...] = w[:2]
-        p.bias.data[...] = w[2]
+        p.weight._data[...] = w[:2]
+        p.bias._data[...] = w[2]
         assert p.score(X, GATES["XOR"]) <= 0.75
 
 

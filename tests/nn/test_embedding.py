@@ -41,7 +41,7 @@ def test_embedding_from_pretrained_is_frozen_copy():
     emb = nn.Embedding.from_pretrained(table)
     assert not emb.weight.requires_grad
     assert emb(axonic.tensor([1])).numpy().tolist() == [[3.0, 4.0]]
-    table.data[0, 0] = 9  # a copy, not a view
+    table._data[0, 0] = 9  # a copy, not a view
     assert emb.weight.detach().numpy()[0, 0] == 1
 
 

@@ -78,8 +78,8 @@ def test_batch_norm_matches_torch_in_train_and_eval(name, shape, kwargs):
 
 def test_batch_norm_eval_uses_running_stats():
     bn = nn.BatchNorm1d(2)
-    bn.running_mean.data[:] = [1.0, -1.0]
-    bn.running_var.data[:] = [4.0, 0.25]
+    bn.running_mean._data[:] = [1.0, -1.0]
+    bn.running_var._data[:] = [4.0, 0.25]
     bn.eval()
     out = bn(axonic.tensor([[3.0, 0.0]])).detach().numpy()
     np.testing.assert_allclose(out, [[2 / np.sqrt(4 + 1e-5), 1 / np.sqrt(0.25 + 1e-5)]],

@@ -213,7 +213,7 @@ def test_stack_copies_are_independent_and_keep_dtype_and_mode():
             np.testing.assert_array_equal(copy[name].detach().numpy(), p.detach().numpy())
     assert all(not lay.training for lay in enc.layers)
     with axonic.no_grad():
-        ps[0]["linear1.weight"].data[...] = 0
+        ps[0]["linear1.weight"]._data[...] = 0
     assert ps[1]["linear1.weight"].detach().numpy().any()
     assert layer.linear1.weight.detach().numpy().any()
 

@@ -142,9 +142,9 @@ def test_tensor_attributes():
     handle.remove()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 6.0))
     d = x.detach()
-    assert not d.requires_grad and np.shares_memory(d.numpy(), x.data)
+    assert not d.requires_grad and np.shares_memory(d.numpy(), x._data)
     c = x.clone()
-    assert c.requires_grad and not np.shares_memory(c.data, x.data)
+    assert c.requires_grad and not np.shares_memory(c._data, x._data)
     assert x.to(axonic.float64).dtype == np.float64 and x.to("cpu") is x
     assert x.detach().numpy().shape == (2, 3) and x[0, 0].item() == 0.5
     assert x.tolist() == DATA.tolist()

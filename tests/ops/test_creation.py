@@ -167,23 +167,23 @@ def test_conversions_tolist_item_numpy_array():
     assert x[0, 0].item() == 1.5 and isinstance(x[0, 0].item(), float)
     assert isinstance(axonic.tensor([3]).item(), int)
     n = x.numpy()
-    assert isinstance(n, np.ndarray) and np.shares_memory(n, x.data)
+    assert isinstance(n, np.ndarray) and np.shares_memory(n, x._data)
     a = np.asarray(x)
     assert a.dtype == np.float32 and a.shape == (2, 2)
     assert np.array(x, dtype=np.float64).dtype == np.float64
     assert float(axonic.tensor(2.5)) == 2.5 and int(axonic.tensor(3)) == 3
     assert [1, 2, 3][axonic.tensor(1)] == 2
     assert x.detach().numpy() is not None
-    assert axonic.from_numpy(n).data is n  # shares memory
-    assert axonic.as_tensor(n).data is n
-    assert axonic.tensor(n).data is not n  # tensor() copies
+    assert axonic.from_numpy(n)._data is n  # shares memory
+    assert axonic.as_tensor(n)._data is n
+    assert axonic.tensor(n)._data is not n  # tensor() copies
 
 
 def test_array_protocol_copies_only_when_asked():
     t = axonic.tensor([1.0, 2.0])
-    assert not np.shares_memory(np.array(t), t.data)  # np.array copies by default
-    assert np.shares_memory(np.asarray(t), t.data)
-    assert np.shares_memory(np.array(t, copy=False), t.data)
+    assert not np.shares_memory(np.array(t), t._data)  # np.array copies by default
+    assert np.shares_memory(np.asarray(t), t._data)
+    assert np.shares_memory(np.array(t, copy=False), t._data)
     assert np.array(t, dtype=np.float64).dtype == np.float64
     with pytest.raises(ValueError, match="float32 to float64 needs a copy, but copy=False"):
         np.array(t, dtype=np.float64, copy=False)
@@ -192,7 +192,7 @@ def test_array_protocol_copies_only_when_asked():
 def test_dlpack_round_trip_with_numpy():
     x = axonic.tensor([1.0, 2.0, 3.0])
     a = np.from_dlpack(x)
-    assert np.shares_memory(a, x.data)
+    assert np.shares_memory(a, x._data)
     np.testing.assert_array_equal(a, [1.0, 2.0, 3.0])
     src = np.arange(6.0).reshape(2, 3)
     t = axonic.from_dlpack(src)

@@ -54,7 +54,7 @@ def test_binary_op_shapes_follow_numpy_broadcasting(shapes, name):
     assert out.shape == np.broadcast_shapes(sa, sb)
     out.backward(axonic.ones_like(out))
     assert a.grad.shape == sa and b.grad.shape == sb
-    assert np.isfinite(a.grad.data).all() and np.isfinite(b.grad.data).all()
+    assert np.isfinite(a.grad._data).all() and np.isfinite(b.grad._data).all()
 
 
 @SETTINGS
@@ -65,7 +65,7 @@ def test_broadcast_gradient_is_the_sum_over_broadcast_axes(shapes):
     a, b = _leaf(sa, rng), _leaf(sb, rng)
     (a * b).sum().backward()
     full = np.broadcast_shapes(sa, sb)
-    want = np.broadcast_to(b.data, full)
+    want = np.broadcast_to(b._data, full)
     lead = len(full) - len(sa)
     want = want.sum(axis=tuple(range(lead))) if lead else want
     axes = tuple(i for i, s in enumerate(sa) if s == 1)
@@ -119,7 +119,7 @@ def test_max_min_with_dim_return_values_and_indices(case):
     np.testing.assert_array_equal(values.detach().numpy(), data.max(d, keepdims=keepdim))
     np.testing.assert_array_equal(indices.numpy(), np.argmax(data, d, keepdims=keepdim))
     values.sum().backward()
-    assert x.grad.shape == shape and x.grad.data.sum() == values.numel()
+    assert x.grad.shape == shape and x.grad._data.sum() == values.numel()
 
 
 @SETTINGS

@@ -150,7 +150,7 @@ def test_loaded_state_is_a_copy():
     opt2 = optim.SGD([b], lr=0.1, momentum=0.9)
     opt2.load_state_dict(opt.state_dict())
     buf = opt2.state[b]["momentum_buffer"]
-    assert buf.data is not opt.state[a]["momentum_buffer"].data
+    assert buf._data is not opt.state[a]["momentum_buffer"]._data
     np.testing.assert_array_equal(buf.numpy(), opt.state[a]["momentum_buffer"].numpy())
 
 

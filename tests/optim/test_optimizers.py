@@ -162,10 +162,10 @@ def test_step_keeps_float32_and_bumps_version():
     for name, kwargs in CASES:
         w = nn.Parameter(axonic.tensor([[1.0, -2.0], [0.5, 3.0]]))
         opt = getattr(optim, name)([w], **kwargs)
-        arr, v = w.data, w._version
+        arr, v = w._data, w._version
         (w * w).sum().backward()
         opt.step()
-        assert w.data is arr, name  # updated in place
+        assert w._data is arr, name  # updated in place
         assert w.dtype == np.float32, name
         assert w._version > v, name
         for st in opt.state_dict()["state"].values():

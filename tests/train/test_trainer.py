@@ -178,7 +178,7 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path):
     class Poison(Callback):  # a step whose gradients were non-finite, as far as weights go
         def on_batch_end(self, batch, logs=None):
             if logs["step"] == 2:
-                self.trainer.model.state_dict(keep_vars=True)["0.weight"].data[0, 0] = np.nan
+                self.trainer.model.state_dict(keep_vars=True)["0.weight"]._data[0, 0] = np.nan
 
     t = sgd_trainer(callbacks=[Poison(), ModelCheckpoint(tmp_path, every_n_steps=1)])
     with pytest.warns(NonFiniteLossWarning, match="step 3"), \

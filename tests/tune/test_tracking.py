@@ -32,7 +32,7 @@ def test_mlflow_logger_records_params_metrics_and_artifacts(tmp_path):
     client = _client(uri)
     got = client.get_run(logger.run_id)
     assert got.info.run_name == "r1" and got.info.status == "FINISHED"
-    assert got.data.params["lr"] == "0.1" and got.data.params["optimizer.type"] == "SGD"
+    assert got._data.params["lr"] == "0.1" and got._data.params["optimizer.type"] == "SGD"
     losses = [m.value for m in client.get_metric_history(logger.run_id, "loss")]
     assert losses == history.history["loss"]
     assert [a.path for a in client.list_artifacts(logger.run_id)] == ["history.csv"]
@@ -50,8 +50,8 @@ def test_every_trial_of_a_study_is_an_mlflow_run(iris_config, tmp_path):
     runs = client.search_runs([exp.experiment_id], order_by=["attributes.run_name"])
     assert [r.info.run_name for r in runs] == ["trial-0000", "trial-0001"]
     for r, t in zip(runs, study.trials):
-        assert float(r.data.params["optimizer.lr"]) == t.params["optimizer.lr"]
-        assert r.data.metrics["val_accuracy"] == t.value
+        assert float(r._data.params["optimizer.lr"]) == t.params["optimizer.lr"]
+        assert r._data.metrics["val_accuracy"] == t.value
         names = {a.path for a in client.list_artifacts(r.info.run_id)}
         assert {"config.toml", "model.safetensors", "test_metrics.json"} <= names
 

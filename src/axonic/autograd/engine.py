@@ -80,12 +80,12 @@ def _seed(root: Tensor, gradient, create_graph: bool):
             "did you create the inputs with requires_grad=True, or run under no_grad()?"
         )
     if gradient is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs, but the output has "
                 f"shape {tuple(root.shape)}; call backward(gradient) with a tensor of that shape"
             )
-        g = get_array_module(root.data).ones_like(root.data)
+        g = get_array_module(root._data).ones_like(root._data)
         return _make(g) if create_graph else g
     if isinstance(gradient, Tensor):
         if gradient.shape != root.shape:
@@ -95,10 +95,10 @@ def _seed(root: Tensor, gradient, create_graph: bool):
             )
         if create_graph:
             return gradient  # a gradient with history is differentiated through
-        gradient = gradient.data
-    xp = get_array_module(root.data)
-    g = xp.asarray(gradient, dtype=root.data.dtype)
-    if g.shape != root.data.shape:
+        gradient = gradient._data
+    xp = get_array_module(root._data)
+    g = xp.asarray(gradient, dtype=root._data.dtype)
+    if g.shape != root._data.shape:
         raise RuntimeError(
             f"backward: gradient has shape {tuple(g.shape)} but the output has shape "
             f"{tuple(root.shape)}; they must match"
@@ -205,7 +205,7 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
                     continue
                 ig = _checked(fn, k, inp, ig, create_graph)
                 if anomaly:
-                    check_finite(ig.data if create_graph else ig, type(fn).__name__,
+                    check_finite(ig._data if create_graph else ig, type(fn).__name__,
                                  f"backward gradient for input {k}")
                 if node is None:
                     sink.at_leaf(inp, ig, ig is g)
@@ -276,7 +276,7 @@ def _call_backward(fn, g, create_graph: bool) -> tuple:
 def _checked(fn, k, inp, ig, create_graph):
     """The gradient for input ``k`` as the engine hands it on: shape checked, in the
     input's dtype, an array (or, under create_graph, a tensor)."""
-    data = inp.data
+    data = inp._data
     if create_graph:
         if not isinstance(ig, Tensor):
             ig = _make(get_array_module(data).asarray(ig))
@@ -299,7 +299,7 @@ def _run_hooks(hooks, g, create_graph: bool = False):
             if create_graph:
                 g = r if isinstance(r, Tensor) else _make(r)
             else:
-                g = r.data if isinstance(r, Tensor) else r
+                g = r._data if isinstance(r, Tensor) else r
     return g
 
 
@@ -307,7 +307,7 @@ def _retain_into(t: Tensor, g, create_graph: bool) -> None:
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     else:
-        t.grad = _make(g.copy()) if t.grad is None else _make(t.grad.data + g)
+        t.grad = _make(g.copy()) if t.grad is None else _make(t.grad._data + g)
 
 
 def _accumulate(t: Tensor, g, maybe_shared: bool, owned: set, create_graph: bool) -> None:
@@ -328,7 +328,7 @@ def _accumulate(t: Tensor, g, maybe_shared: bool, owned: set, create_graph: bool
         owned.add(id(g))
         t.grad = _make(g)
     else:
-        gd = t.grad.data
+        gd = t.grad._data
         if gd.shape != g.shape:
             _grad_shape_error(t.grad, g)
         gd += g
@@ -415,5 +415,5 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         else:
             if t.grad.shape != g.shape:
                 _grad_shape_error(t.grad, g)
-            t.grad.data += g
+            t.grad._data += g
             t.grad._vc[0] += 1

@@ -83,7 +83,7 @@ class Function:
             needs, record = (False,) * len(args), False
         fn.needs_input_grad = needs
         fn.inputs = args  # also what ``xp`` looks at during forward
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         out = fn.forward(*arrays, **kwargs)
         if out.__class__ is not _ndarray and isinstance(out, _generic):
             scalar, out = out, np.asarray(out)  # NumPy returns scalars from 0-d ops
@@ -149,7 +149,7 @@ class Function:
             return _GRAPH_XP[0]
         for a in self.inputs or ():
             if isinstance(a, Tensor):
-                return get_array_module(a.data)
+                return get_array_module(a._data)
         return np
 
     def _mark_saved(self, arrays, out, result) -> None:

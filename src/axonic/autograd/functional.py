@@ -43,14 +43,14 @@ def _leaves(inputs, create_graph: bool) -> tuple:
         if create_graph and t.requires_grad:
             out.append(t * 1)  # same values, connected to the caller's graph
         else:
-            leaf = _make(t.data)
+            leaf = _make(t._data)
             leaf.requires_grad = True
             out.append(leaf)
     return tuple(out)
 
 
 def _zeros(t: Tensor) -> Tensor:
-    return _make(get_array_module(t.data).zeros_like(t.data))
+    return _make(get_array_module(t._data).zeros_like(t._data))
 
 
 def _finish(values, create_graph: bool, like=None, strict: bool = False, fn_name: str = ""):
@@ -88,11 +88,11 @@ def _check_v(v, like, fn_name: str):
 
 def _scalar_v(outs, fn_name: str):
     for o in outs:
-        if o.data.size != 1:
+        if o._data.size != 1:
             raise RuntimeError(
                 f"{fn_name}: v can be omitted only when the function's output has one "
                 f"element, got shape {tuple(o.shape)}")
-    return tuple(_make(get_array_module(o.data).ones_like(o.data)) for o in outs)
+    return tuple(_make(get_array_module(o._data).ones_like(o._data)) for o in outs)
 
 
 def _unwrap(tup: bool, values: tuple):
@@ -168,10 +168,10 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
         rows = []
         for o in outs:
             per_input = [[] for _ in xs]
-            xp = get_array_module(o.data)
-            for j in range(o.data.size):
+            xp = get_array_module(o._data)
+            for j in range(o._data.size):
                 if o.requires_grad:
-                    e = xp.zeros(o.data.size, dtype=o.data.dtype)
+                    e = xp.zeros(o._data.size, dtype=o._data.dtype)
                     e[j] = 1
                     got = grad([o], xs, [_make(e.reshape(o.shape))], retain_graph=True,
                                create_graph=create_graph, allow_unused=True)
@@ -189,8 +189,8 @@ def _stack_rows(grads, out, x):
     from axonic.ops import stack  # ops sit above autograd: import at call time
 
     if not grads:
-        return _make(get_array_module(x.data).zeros(tuple(out.shape) + tuple(x.shape),
-                                                     dtype=x.data.dtype))
+        return _make(get_array_module(x._data).zeros(tuple(out.shape) + tuple(x.shape),
+                                                     dtype=x._data.dtype))
     return stack(grads).reshape(tuple(out.shape) + tuple(x.shape))
 
 
@@ -201,7 +201,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
 
     def gradient(*xs):
         out = func(*xs)
-        if not isinstance(out, Tensor) or out.data.size != 1:
+        if not isinstance(out, Tensor) or out._data.size != 1:
             raise RuntimeError("hessian: the function must return a tensor with one element, "
                                f"got {getattr(out, 'shape', type(out).__name__)}")
         got = grad([out], xs, create_graph=True, allow_unused=True)
@@ -233,7 +233,7 @@ def _hessian_product(func, inputs, v, create_graph, strict, fn_name):
     with enable_grad():
         xs = _leaves(inputs, create_graph)
         out = func(*xs)
-        if not isinstance(out, Tensor) or out.data.size != 1:
+        if not isinstance(out, Tensor) or out._data.size != 1:
             raise RuntimeError(f"{fn_name}: the function must return a tensor with one "
                                f"element, got {getattr(out, 'shape', type(out).__name__)}")
         gx = grad([out], xs, create_graph=True, allow_unused=True)

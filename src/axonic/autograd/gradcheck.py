@@ -53,13 +53,13 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
         outs = _outputs(func, inputs)
     if not outs:
         raise ValueError("gradcheck: the function returned no tensor to check")
-    out_sizes = [o.data.size for o in outs]
+    out_sizes = [o._data.size for o in outs]
     n_out = sum(out_sizes)
 
     # Numerical Jacobian: rows are output elements, one block of columns per input.
     numeric = []
     for t in checked:
-        data = t.data  # perturbed in place and restored; any strides (transposed views too)
+        data = t._data  # perturbed in place and restored; any strides (transposed views too)
         if not data.flags.writeable:
             raise ValueError("gradcheck: input tensors must be writeable (not broadcast views)")
         J = np.zeros((n_out, data.size))
@@ -67,11 +67,11 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
             orig = data[pos].item()
             data[pos] = orig + eps
             with no_grad():
-                plus = np.concatenate([np.asarray(o.data, np.float64).ravel()
+                plus = np.concatenate([np.asarray(o._data, np.float64).ravel()
                                        for o in _outputs(func, inputs)]) if n_out else np.zeros(0)
             data[pos] = orig - eps
             with no_grad():
-                minus = np.concatenate([np.asarray(o.data, np.float64).ravel()
+                minus = np.concatenate([np.asarray(o._data, np.float64).ravel()
                                         for o in _outputs(func, inputs)]) if n_out else np.zeros(0)
             data[pos] = orig
             J[:, j] = (plus - minus) / (2 * eps)
@@ -97,7 +97,8 @@ def gradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
             got = [None] * len(checked)
         for k, (t, J, g) in enumerate(zip(checked, numeric, got)):
             expected = v @ J
-            actual = np.zeros(t.data.size) if g is None else np.asarray(g.data, np.float64).ravel()
+            actual = (np.zeros(t._data.size) if g is None
+                      else np.asarray(g._data, np.float64).ravel())
             if not np.allclose(actual, expected, rtol=rtol, atol=atol):
                 err = np.abs(actual - expected).max()
                 msg = (f"gradcheck: gradient of input {k} (shape {tuple(t.shape)}) disagrees with "

@@ -39,7 +39,7 @@ class Tensor:
     """
 
     # _base: the tensor this one is a view of (None if it owns its data)
-    __slots__ = ("data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "_retain", "_base",
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "_retain", "_base",
                  "__weakref__")
     # NumPy defers to Tensor's reflected operators (np.float32(2) * t is a Tensor).
     __array_ufunc__ = None
@@ -47,7 +47,7 @@ class Tensor:
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-        self.data = t.data
+        self._data = t._data
         self._rg = t._rg
         self.grad = None
         self.grad_fn = None
@@ -58,16 +58,31 @@ class Tensor:
 
     # --- properties -------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """The same values as a tensor outside the graph, as PyTorch's ``.data``: it shares
+        memory but not the version counter, so ``p.data.add_(g, alpha=-lr)`` changes ``p``
+        without autograd seeing it. Use ``numpy()`` for the array."""
+        return _make(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.data: expected a Tensor to take the data from, got "
+                f"{type(value).__name__}; wrap an array with axonic.tensor(...)")
+        self._data = value._data
+
+    @property
     def requires_grad(self) -> bool:
         return self._rg
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
-        if value and self.data.dtype.kind not in "fc":
+        if value and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"only floating point tensors can require gradients, got dtype "
-                f"{self.data.dtype.name}; convert first, e.g. x.float()"
+                f"{self._data.dtype.name}; convert first, e.g. x.float()"
             )
         if not value and self.grad_fn is not None:
             raise RuntimeError(
@@ -86,19 +101,19 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
@@ -109,27 +124,27 @@ class Tensor:
         return self._vc[0]
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     # --- conversion -------------------------------------------------------------------
     def numpy(self, force: bool = False) -> np.ndarray:
@@ -143,22 +158,22 @@ class Tensor:
             raise TypeError(
                 f"can't convert a {self.device} tensor to NumPy; use tensor.cpu().numpy()"
             )
-        return to_numpy(self.data)
+        return to_numpy(self._data)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"item() needs a tensor with one element, got shape {tuple(self.data.shape)}"
+                f"item() needs a tensor with one element, got shape {tuple(self._data.shape)}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return to_numpy(self.data).tolist()
+        return to_numpy(self._data).tolist()
 
     def __array__(self, dtype=None, copy=None):
         """NumPy's conversion protocol: ``np.array(t)`` copies, ``np.asarray(t)`` shares
         memory on the CPU, ``copy=False`` refuses to copy."""
-        a = to_numpy(self.data)
+        a = to_numpy(self._data)
         if dtype is not None and np.dtype(dtype) != a.dtype:
             if copy is False:
                 raise ValueError(f"converting {a.dtype.name} to {np.dtype(dtype).name} "
@@ -167,10 +182,10 @@ class Tensor:
         return a.copy() if copy else a
 
     def __dlpack__(self, *args, **kwargs):
-        return self.data.__dlpack__(*args, **kwargs)
+        return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
-        return self.data.__dlpack_device__()
+        return self._data.__dlpack_device__()
 
     def __float__(self):
         return float(self.item())
@@ -179,34 +194,34 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data)
+        return int(self._data)
 
     def __hash__(self):
         return id(self)
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __reduce_ex__(self, protocol):
         # Tensors travel between processes (DataLoader workers) as their arrays.
-        return (_rebuild, (to_numpy(self.data), self._rg))
+        return (_rebuild, (to_numpy(self._data), self._rg))
 
     # --- autograd ---------------------------------------------------------------------
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and version counter)."""
-        t = _make(self.data)
+        t = _make(self._data)
         t._vc = self._vc
         t._base = self
         return t
@@ -261,7 +276,7 @@ class Tensor:
 
     # --- printing ---------------------------------------------------------------------
     def __repr__(self) -> str:
-        a = to_numpy(self.data)
+        a = to_numpy(self._data)
         body = _format_array(a)
         extras = []
         shown_implicitly = {get_default_dtype().name, "int64", "bool"}
@@ -313,7 +328,7 @@ class _HookHandle:
 def _make(data, rg: bool = False, fn=None) -> Tensor:
     """Wrap an array without copying or checks (the fast path used by every op)."""
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t._rg = rg
     t.grad = None
     t.grad_fn = fn
@@ -343,7 +358,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     dtype('float32')
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         dtype = resolve_dtype(dtype)
     xp = get_array_module(data)

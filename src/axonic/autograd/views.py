@@ -16,7 +16,7 @@ from axonic.backend import get_array_module
 
 
 def _address(a) -> int:
-    return a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr
+    return a.ctypes.data if isinstance(a, np.ndarray) else a._data.ptr
 
 
 class Region:
@@ -90,7 +90,7 @@ def stale_view(fn, view, cache: dict):
         if root is not None:
             node = ViewOf.__new__(ViewOf)
             node.inputs, node.needs_input_grad = (root,), (True,)
-            node.region = Region(root.data, view.data)
+            node.region = Region(root._data, view._data)
             node._epoch = fn._epoch  # the engine reads the root as ``fn`` saw it
         cache[key] = node
     return cache[key]
@@ -99,11 +99,11 @@ def stale_view(fn, view, cache: dict):
 def _changed_root(fn, view):
     from axonic.autograd.engine import _as_seen_by
 
-    xp = get_array_module(view.data)
+    xp = get_array_module(view._data)
     cur, changed = view, False
     while cur._base is not None and cur.grad_fn is not None:
         base = cur._base
-        if not xp.may_share_memory(view.data, base.data):  # a reshape that copied
+        if not xp.may_share_memory(view._data, base._data):  # a reshape that copied
             break
         seen = _as_seen_by(fn, base).grad_fn
         if seen is not None and seen._epoch > cur.grad_fn._epoch:

@@ -40,7 +40,7 @@ def default_collate(batch):
         raise ValueError(f"default_collate: expected a non-empty list of samples, got {batch!r}")
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([s.data for s in batch], "tensor")
+        return _stack([s._data for s in batch], "tensor")
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OSUV":
             raise TypeError(f"default_collate: can't batch arrays of dtype {elem.dtype}; "

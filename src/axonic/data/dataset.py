@@ -42,9 +42,9 @@ def _as_array(t, i: int):
     """The raw array behind a Tensor; an array as it is; a list as ``axonic.tensor`` makes it
     (Python floats -> float32)."""
     if isinstance(t, Tensor):
-        return t.data
+        return t._data
     if isinstance(t, list | tuple):
-        return tensor(t).data
+        return tensor(t)._data
     if hasattr(t, "__array__"):
         a = np.asarray(t)
         try:
@@ -158,16 +158,16 @@ class TensorDataset(Dataset):
         if not -n <= index < n:
             raise IndexError(f"TensorDataset: index {index} is out of range for a dataset "
                              f"of size {n}")
-        return self._finish([_sample(t.data, int(index)) for t in self.tensors])
+        return self._finish([_sample(t._data, int(index)) for t in self.tensors])
 
     def get_batch(self, indices):
         """The samples at ``indices`` stacked: one fancy-index per tensor."""
         idx = _to_indices(indices, len(self), "TensorDataset")
-        return self._finish([_make(t.data[_on_device_of(idx, t.data)]) for t in self.tensors])
+        return self._finish([_make(t._data[_on_device_of(idx, t._data)]) for t in self.tensors])
 
     def arrays(self) -> tuple:
         """The raw arrays (NumPy or CuPy) behind the tensors, in order."""
-        return tuple(t.data for t in self.tensors)
+        return tuple(t._data for t in self.tensors)
 
 
 class Subset(Dataset):
@@ -255,7 +255,7 @@ class ConcatDataset(Dataset):
         inverse = np.argsort(np.concatenate(positions), kind="stable")
         fields = []
         for parts in zip(*pieces):
-            arrays = [p.data for p in parts]
+            arrays = [p._data for p in parts]
             xp = get_array_module(arrays[0])
             joined = xp.concatenate(arrays) if len(arrays) > 1 else arrays[0]
             fields.append(_make(joined[_on_device_of(inverse, joined)]

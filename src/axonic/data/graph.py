@@ -37,7 +37,7 @@ class Data:
 
     def __init__(self, x=None, edge_index=None, edge_attr=None, y=None, **kwargs):
         if edge_index is not None:
-            e = edge_index.data if isinstance(edge_index, Tensor) else np.asarray(edge_index)
+            e = edge_index._data if isinstance(edge_index, Tensor) else np.asarray(edge_index)
             if e.ndim != 2 or e.shape[0] != 2 or (e.size and e.dtype.kind not in "iu"):
                 raise ValueError(f"Data: edge_index must be an integer array of shape "
                                  f"(2, num_edges), got {e.dtype.name} {tuple(e.shape)}")
@@ -65,7 +65,7 @@ class Data:
         if getattr(self, "x", None) is not None:
             return self.x.shape[0]
         e = getattr(self, "edge_index", None)
-        return int(e.data.max()) + 1 if e is not None and e.shape[1] else 0
+        return int(e._data.max()) + 1 if e is not None and e.shape[1] else 0
 
     @num_nodes.setter
     def num_nodes(self, n):
@@ -126,7 +126,7 @@ class Batch(Data):
             if not isinstance(values[0], Tensor):
                 setattr(out, key, values)
                 continue
-            arrays = [v.data for v in values]
+            arrays = [v._data for v in values]
             if key in _INCREMENTED:
                 arrays = [a + p for a, p in zip(arrays, ptr)]
                 setattr(out, key, np.concatenate(arrays, axis=1))

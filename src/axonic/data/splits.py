@@ -83,12 +83,12 @@ def labels_of(dataset) -> np.ndarray:
     if isinstance(dataset, np.ndarray | list):
         return np.asarray(dataset)
     if getattr(dataset, "targets", None) is not None:
-        return np.asarray(getattr(dataset.targets, "data", dataset.targets))
+        return np.asarray(getattr(dataset.targets, "_data", dataset.targets))
     if hasattr(dataset, "tensors"):
-        return np.asarray(dataset.tensors[-1].data)
+        return np.asarray(dataset.tensors[-1]._data)
     if isinstance(dataset, Subset):
         return labels_of(dataset.dataset)[dataset.indices]
-    return np.asarray([np.asarray(getattr(s[-1], "data", s[-1])) for s in
+    return np.asarray([np.asarray(getattr(s[-1], "_data", s[-1])) for s in
                        (dataset[i] for i in range(len(dataset)))])
 
 

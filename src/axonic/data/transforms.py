@@ -60,7 +60,7 @@ class Transform:
 
     def __call__(self, x, generator=None):
         is_tensor = isinstance(x, Tensor)
-        a = x.data if is_tensor else x
+        a = x._data if is_tensor else x
         if not hasattr(a, "ndim"):
             raise TypeError(f"{type(self).__name__}: expected a Tensor or an array, got "
                             f"{type(x).__name__}")
@@ -161,7 +161,7 @@ class Normalize(Transform):
 
     def __call__(self, x, generator=None):
         is_tensor = isinstance(x, Tensor)
-        a = x.data if is_tensor else x
+        a = x._data if is_tensor else x
         if a.ndim < 2 or a.dtype.kind != "f":
             raise TypeError(f"Normalize: expected a float batch (N, C, ...), got shape "
                             f"{tuple(a.shape)} dtype {a.dtype}; convert images with ToTensor")

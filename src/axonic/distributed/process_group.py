@@ -124,7 +124,7 @@ def barrier(group=None) -> None:
 def _array(tensor, op: str):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
-    data = tensor.data
+    data = tensor._data
     if not data.flags.c_contiguous:
         raise ValueError(f"{op}: the tensor must be contiguous (got strides {data.strides}); "
                          "call .contiguous() first")
@@ -176,7 +176,7 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op=False):
         if tuple(t.shape) != data.shape:
             raise ValueError(f"all_gather: tensor_list[{r}] has shape {tuple(t.shape)}, "
                              f"expected {data.shape}")
-        t.data[...] = out[r]
+        t._data[...] = out[r]
         t._vc[0] += 1
     return None
 

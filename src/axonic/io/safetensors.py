@@ -46,7 +46,7 @@ def _arrays(obj) -> OrderedDict:
                 f"axonic.save: expected {_ACCEPTED}; key {k!r} is a {type(k).__name__}, "
                 "not a str")
         if isinstance(v, Tensor):
-            a = to_numpy(v.data)
+            a = to_numpy(v._data)
         elif isinstance(v, np.ndarray | np.generic):
             a = np.asarray(v)
         else:

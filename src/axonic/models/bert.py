@@ -230,7 +230,7 @@ class BertModel(Module):
                 init.zeros_(m.bias)
         pad = self.config.pad_token_id
         if pad is not None:
-            self.embeddings.word_embeddings.weight.data[pad] = 0
+            self.embeddings.word_embeddings.weight._data[pad] = 0
 
     def _ids(self, name, t, shape=None):
         arr = t if isinstance(t, Tensor) else _make(np.asarray(t))
@@ -246,7 +246,7 @@ class BertModel(Module):
         if T > self.config.max_position_embeddings:
             raise self.input_error(f"input_ids has {T} tokens, more than "
                                    f"max_position_embeddings={self.config.max_position_embeddings}")
-        ids = to_numpy(input_ids.data)
+        ids = to_numpy(input_ids._data)
         if ids.size and (ids.min() < 0 or ids.max() >= self.config.vocab_size):
             raise self.input_error(f"input_ids must be in [0, {self.config.vocab_size}), got "
                                    f"values in [{ids.min()}, {ids.max()}]")
@@ -255,7 +255,7 @@ class BertModel(Module):
         token_type_ids = self._ids("token_type_ids", token_type_ids, (B, T))
         keep = None
         if attention_mask is not None:
-            m = to_numpy(self._ids("attention_mask", attention_mask, (B, T)).data)
+            m = to_numpy(self._ids("attention_mask", attention_mask, (B, T))._data)
             keep = (m != 0)[:, None, None, :]  # (B, 1, 1, T): True where a key takes part
         hidden = self.encoder(self.embeddings(input_ids, token_type_ids), keep)
         pooled = self.pooler(hidden) if self.pooler is not None else None

@@ -186,12 +186,12 @@ class GPT(Module):
             raise ValueError(f"GPT.generate: top_k must be None or a positive int, got "
                              f"{top_k!r}")
         gen = default_generator if generator is None else generator
-        out = to_numpy(idx.data).astype(np.int64)
+        out = to_numpy(idx._data).astype(np.int64)
         with no_grad():
             for _ in range(max_new_tokens):
                 ctx = _make(out[:, -self.config.block_size:])
                 logits, _ = self(ctx)
-                nxt = _sample(to_numpy(logits.data[:, -1, :]).astype(np.float64),
+                nxt = _sample(to_numpy(logits._data[:, -1, :]).astype(np.float64),
                               temperature, top_k, gen)
                 out = np.concatenate([out, nxt[:, None]], axis=1)
         return _make(out)

@@ -44,14 +44,14 @@ class Perceptron(Module):
         self.errors_: list[int] = []
 
     def _inputs(self, X) -> np.ndarray:
-        a = to_numpy(X.data) if isinstance(X, Tensor) else np.asarray(X)
+        a = to_numpy(X._data) if isinstance(X, Tensor) else np.asarray(X)
         if a.ndim != 2 or a.shape[1] != self.in_features:
             raise self.input_error(
                 f"expected inputs of shape (N, {self.in_features}), got shape {tuple(a.shape)}")
         return a.astype(self.weight.dtype, copy=False)
 
     def _labels(self, y, n: int) -> np.ndarray:
-        a = to_numpy(y.data) if isinstance(y, Tensor) else np.asarray(y)
+        a = to_numpy(y._data) if isinstance(y, Tensor) else np.asarray(y)
         a = a.reshape(-1) if a.ndim == 2 and a.shape[1] == 1 else a
         if a.shape != (n,):
             raise self.input_error(f"expected {n} labels (one per row of X), got shape "
@@ -64,13 +64,13 @@ class Perceptron(Module):
     def forward(self, x: Tensor) -> Tensor:
         """The unit's output, 0.0 or 1.0, for each row of ``x`` (shape ``(N, 1)``)."""
         a = self._inputs(x)
-        z = a @ self.weight.data.T + self.bias.data
+        z = a @ self.weight._data.T + self.bias._data
         return _make((z > 0).astype(self.weight.dtype))
 
     def predict(self, X) -> Tensor:
         """The predicted labels (int64 0/1) for the rows of ``X``."""
         a = self._inputs(X)
-        z = a @ self.weight.data[0] + self.bias.data[0]
+        z = a @ self.weight._data[0] + self.bias._data[0]
         return _make((z > 0).astype(np.int64))
 
     def fit(self, X, y, epochs: int = 100, lr: float = 1.0) -> Perceptron:
@@ -83,7 +83,7 @@ class Perceptron(Module):
             raise ValueError(f"Perceptron.fit: lr must be > 0, got {lr!r}")
         a = self._inputs(X)
         t = self._labels(y, a.shape[0])
-        w, b = self.weight.data[0], self.bias.data
+        w, b = self.weight._data[0], self.bias._data
         self.errors_ = []
         for _ in range(epochs):
             mistakes = 0
@@ -105,7 +105,7 @@ class Perceptron(Module):
         """The fraction of rows of ``X`` whose label is predicted correctly."""
         a = self._inputs(X)
         t = self._labels(y, a.shape[0])
-        return float((self.predict(a).data == t).mean())
+        return float((self.predict(a)._data == t).mean())
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}"

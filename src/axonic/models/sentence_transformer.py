@@ -27,7 +27,7 @@ def mean_pooling(token_embeddings: Tensor, attention_mask) -> Tensor:
     >>> mean_pooling(h, axonic.tensor([[1, 1, 0]]))
     tensor([[2., 3.]])
     """
-    m = attention_mask.data if isinstance(attention_mask, Tensor) else np.asarray(attention_mask)
+    m = attention_mask._data if isinstance(attention_mask, Tensor) else np.asarray(attention_mask)
     m = _make(m[..., None].astype(token_embeddings.dtype))
     return (token_embeddings * m).sum(1) / (m.sum(1).clamp(min=1e-9))
 

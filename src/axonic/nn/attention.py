@@ -34,7 +34,7 @@ def _shape(t):
 
 
 def _mask_array(mask):
-    return mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    return mask._data if isinstance(mask, Tensor) else np.asarray(mask)
 
 
 def _additive(mask, masked_out_when_true, dtype, name, error):
@@ -78,7 +78,7 @@ def _attend(q, k, v, bias, dropout_p, scale, need_weights=False, zero_dead_rows=
     scores = matmul(q * scale, k.transpose(-2, -1))
     keep = None
     if bias is not None:
-        b = bias.data if isinstance(bias, Tensor) else bias
+        b = bias._data if isinstance(bias, Tensor) else bias
         xp = get_array_module(b)
         dead = xp.isneginf(b).all(axis=-1, keepdims=True) if zero_dead_rows else None
         if dead is not None and dead.any():
@@ -123,7 +123,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal and attn_mask is not None:
         raise error("pass either attn_mask or is_causal=True, not both")
     if is_causal:
-        attn_mask = causal_mask(L, S, get_array_module(query.data))
+        attn_mask = causal_mask(L, S, get_array_module(query._data))
     bias = _additive(attn_mask, False, query.dtype, "attn_mask", error)
     if bias is not None:
         bshape = tuple(bias.shape)
@@ -227,7 +227,7 @@ def _mha(error, query, key, value, embed_dim, num_heads, in_proj_weight, in_proj
 
     # masks, as additive biases broadcastable to (N, H, L, S)
     if is_causal and attn_mask is None:
-        attn_mask = ~causal_mask(L, S, get_array_module(query.data))
+        attn_mask = ~causal_mask(L, S, get_array_module(query._data))
     bias = _additive(attn_mask, True, query.dtype, "attn_mask", error)
     if bias is not None:
         if bias.ndim == 2 and tuple(bias.shape) == (L, S):

@@ -46,7 +46,7 @@ class _CallState:
             r = hook(self.module, go)
             if r is not None:
                 go = tuple(r) if isinstance(r, tuple | list) else (r,)
-        self.grad_output = [None if g is None else (g.data if isinstance(g, Tensor) else g)
+        self.grad_output = [None if g is None else (g._data if isinstance(g, Tensor) else g)
                             for g in go]
         if not self.waiting:  # no input needs a gradient: report at the outputs
             self._fire()
@@ -61,7 +61,7 @@ class _CallState:
             r = hook(self.module, gi, go)
             if r is not None:
                 gi = tuple(r) if isinstance(r, tuple | list) else (r,)
-        self.grad_input = [None if g is None else (g.data if isinstance(g, Tensor) else g)
+        self.grad_input = [None if g is None else (g._data if isinstance(g, Tensor) else g)
                            for g in gi]
 
     def arrived(self, side, pos, g):

@@ -17,7 +17,7 @@ def _check_indices(op, input, num):
     if not isinstance(input, Tensor) or input.dtype.kind not in "iu":
         got = input.dtype.name if isinstance(input, Tensor) else type(input).__name__
         raise ValueError(f"{op}: expected an integer tensor of indices, got {got}")
-    idx = input.data
+    idx = input._data
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if lo < 0 or hi >= num:
@@ -30,7 +30,7 @@ def _renorm_(weight, idx, max_norm, norm_type):
     # rows looked up are scaled in place so their norm is at most max_norm (as PyTorch)
     xp_rows = np.unique(np.asarray(idx).reshape(-1)) if isinstance(idx, np.ndarray) else idx
     with no_grad():
-        w = weight.data
+        w = weight._data
         rows = w[xp_rows]
         norms = (np.abs(rows) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
         scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
@@ -59,8 +59,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
     if max_norm is not None:
-        _renorm_(weight, input.data, max_norm, norm_type)
-    return _fused.Embedding.apply(weight, input.data, padding_idx=padding_idx)
+        _renorm_(weight, input._data, max_norm, norm_type)
+    return _fused.Embedding.apply(weight, input._data, padding_idx=padding_idx)
 
 
 class Embedding(Module):
@@ -115,7 +115,7 @@ class Embedding(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None, max_norm=None,

@@ -51,7 +51,7 @@ def _fan(tensor, mode):
 
 def _fill(tensor, array):
     with no_grad():
-        tensor.data[...] = array
+        tensor._data[...] = array
         tensor._vc[0] += 1
     return tensor
 
@@ -132,10 +132,10 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None):
     if tensor.ndim < 2:
         raise ValueError(
             f"orthogonal_: expects at least 2 dimensions, got shape {tuple(tensor.shape)}")
-    if tensor.data.size == 0:
+    if tensor._data.size == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     g = generator or default_generator
     flat = g.normal(0.0, 1.0, (rows, cols), np.float64)
     if rows < cols:

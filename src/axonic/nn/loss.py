@@ -79,7 +79,7 @@ def _check_target(op: str, input: Tensor, target: Tensor) -> None:
 def _weight_array(op, weight, like, size, what="weight"):
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     if size is not None and tuple(w.shape) != (size,):
         raise ValueError(f"{op}: {what} must have shape ({size},) (one per class), "
                          f"got shape {tuple(w.shape)}")
@@ -173,7 +173,7 @@ def _rows(op, input, target, probs):
         x2 = input
     else:
         x2 = reshape(permute(input, 0, *range(2, input.ndim), 1), -1, c)
-    t = target.data
+    t = target._data
     if probs:
         t = np.moveaxis(t, 1, -1).reshape(-1, c) if input.ndim > 2 else t.reshape(-1, c)
     else:
@@ -249,18 +249,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"{op}: target of shape {tuple(target.shape)} must have the input's "
                          f"shape {tuple(input.shape)}")
     _check_float(op, input=input, target=target)
-    p = input.data
+    p = input._data
     if p.size and not (float(p.min()) >= 0 and float(p.max()) <= 1):  # NaN fails too
         raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in "
                          f"[{float(p.min()):.4g}, {float(p.max()):.4g}]; for logits use "
                          "binary_cross_entropy_with_logits")
-    t = target.data
+    t = target._data
     if t.size and not (float(t.min()) >= 0 and float(t.max()) <= 1):
         raise ValueError(f"{op}: target must hold values in [0, 1], got values in "
                          f"[{float(t.min()):.4g}, {float(t.max()):.4g}]")
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
         _check_pair(op, input, _make(w))
         w = w.astype(input.dtype, copy=False)
     return _fused.BCE.apply(input, target, w, reduction=reduction)
@@ -279,11 +279,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"shape {tuple(input.shape)}")
     w = pw = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
         _check_pair(op, input, _make(w))
         w = w.astype(input.dtype, copy=False)
     if pos_weight is not None:
-        pw = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
+        pw = pos_weight._data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
         try:
             np.broadcast_shapes(pw.shape, input.shape)
         except ValueError:

@@ -310,7 +310,7 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def apply(self, fn) -> Module:
         """Call ``fn(m)`` on every submodule (children first) and on self."""
@@ -327,11 +327,11 @@ class Module:
                     for t in m.__dict__[store].values():
                         if t is None:
                             continue
-                        new = convert(t.data)
-                        if new is not t.data:
-                            t.data = new
+                        new = convert(t._data)
+                        if new is not t._data:
+                            t._data = new
                             if t.grad is not None:
-                                t.grad.data = convert(t.grad.data)
+                                t.grad._data = convert(t.grad._data)
         return self
 
     def to(self, *args, **kwargs) -> Module:
@@ -401,7 +401,7 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else v
+            arr = v._data if isinstance(v, Tensor) else v
             if hasattr(arr, "detach") and hasattr(arr, "numpy") and not isinstance(arr, np.ndarray):
                 arr = arr.detach().cpu().numpy()  # a tensor of another framework
             arr = arr if hasattr(arr, "shape") and hasattr(arr, "dtype") else np.asarray(arr)
@@ -423,12 +423,12 @@ class Module:
                 + "\n  ".join(problems))
         with no_grad():
             for t, arr in staged:
-                xp = get_array_module(t.data)
+                xp = get_array_module(t._data)
                 src = xp.asarray(to_device(arr, t.device) if xp is not np else np.asarray(arr))
                 if assign:
-                    t.data = src.astype(t.data.dtype, copy=True)
+                    t._data = src.astype(t._data.dtype, copy=True)
                 else:
-                    t.data[...] = src
+                    t._data[...] = src
                 t._vc[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 

@@ -21,7 +21,7 @@ def _empty(shape, dtype, device):
 
 
 def _ones(shape, like):
-    return _make(get_array_module(like.data).ones(shape, like.dtype))
+    return _make(get_array_module(like._data).ones(shape, like.dtype))
 
 
 def _check_eps(layer, eps):
@@ -78,9 +78,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False")
-        return _fused.BatchNorm.apply(*args, mean=running_mean.data, var=running_var.data,
+        return _fused.BatchNorm.apply(*args, mean=running_mean._data, var=running_var._data,
                                       eps=eps)
-    n = input.data.size // c if c else 0
+    n = input._data.size // c if c else 0
     if n <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {tuple(input.shape)}")
@@ -92,16 +92,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
             mean, var = fn.stats
         else:
             axes = (0,) + tuple(range(2, input.ndim))
-            mean, var, _ = _fused._moments(input.data, axes)
+            mean, var, _ = _fused._moments(input._data, axes)
             mean, var = mean.reshape(-1), var.reshape(-1)
         with no_grad():
             if running_mean is not None:
-                rm = running_mean.data
+                rm = running_mean._data
                 rm *= 1 - momentum
                 rm += momentum * mean.astype(rm.dtype, copy=False)
                 running_mean._vc[0] += 1
             if running_var is not None:
-                rv = running_var.data
+                rv = running_var._data
                 rv *= 1 - momentum
                 rv += (momentum * n / (n - 1)) * var.astype(rv.dtype, copy=False)
                 running_var._vc[0] += 1
@@ -220,7 +220,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -239,12 +239,12 @@ class _BatchNorm(Module):
         self.check_input_dtype(input, self.weight if self.affine else self.running_mean)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked._data[...] += 1
             self.num_batches_tracked._vc[0] += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
-        if use_batch and input.data.size // input.shape[1] <= 1:
+        if use_batch and input._data.size // input.shape[1] <= 1:
             raise self.input_error(f"expected more than 1 value per channel when training, "
                                    f"got input of shape {tuple(input.shape)}")
         track = not self.training or self.track_running_stats

@@ -21,9 +21,9 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
             data = _make(np.empty(0, np.float32))
-        arr = data.data if isinstance(data, Tensor) else np.asarray(data)
+        arr = data._data if isinstance(data, Tensor) else np.asarray(data)
         p = object.__new__(cls)
-        p.data = arr
+        p._data = arr
         p._rg = False
         p.grad = None
         p.grad_fn = None
@@ -41,4 +41,4 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (Parameter, (_make(self.data), self._rg))
+        return (Parameter, (_make(self._data), self._rg))

@@ -31,10 +31,10 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         var = var.unsqueeze(-1)  # one variance per sample (PyTorch's homoscedastic case)
     _check_pair(op, input, var)
     _check_pair(op, input, target)
-    if var.data.size and float(var.data.min()) < 0:
-        raise ValueError(f"{op}: var has negative entries (min {float(var.data.min()):.4g})")
+    if var._data.size and float(var._data.min()) < 0:
+        raise ValueError(f"{op}: var has negative entries (min {float(var._data.min()):.4g})")
     # clamp the value, not the graph (PyTorch clamps in place under no_grad)
-    shift = np.maximum(var.data, input.dtype.type(eps)) - var.data
+    shift = np.maximum(var._data, input.dtype.type(eps)) - var._data
     var = var + _make(shift.astype(input.dtype, copy=False))
     d = input - target
     loss = 0.5 * (var.log() + d * d / var)

@@ -212,7 +212,7 @@ def _clone(stack_name, layer):
     first = next(layer.parameters(), None)
     if first is not None:
         new.to(first.device, first.dtype)
-    new.load_state_dict({k: v.data.copy() for k, v in layer.state_dict().items()})
+    new.load_state_dict({k: v._data.copy() for k, v in layer.state_dict().items()})
     return new.train(layer.training)
 
 

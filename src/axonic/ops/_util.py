@@ -11,7 +11,7 @@ from axonic.backend import get_array_module, get_default_dtype
 def xp_of(*arrays):
     for a in arrays:
         if isinstance(a, Tensor):
-            return get_array_module(a.data)
+            return get_array_module(a._data)
         if a is not None and not isinstance(a, int | float | bool):
             return get_array_module(a)
     return np
@@ -67,7 +67,7 @@ def float_result(a):
     """Integer/bool data promoted to the default float dtype (as PyTorch does for
     true division and float scalars); floating data unchanged."""
     if isinstance(a, Tensor):
-        if a.data.dtype.kind in "biu":
+        if a._data.dtype.kind in "biu":
             return a.to(get_default_dtype())
         return a
     return a
@@ -92,7 +92,7 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 def _category(x) -> int:
     if isinstance(x, Tensor):
-        return _CATEGORY[x.data.dtype.kind]
+        return _CATEGORY[x._data.dtype.kind]
     return 0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2
 
 
@@ -107,21 +107,21 @@ def promote(a, b, true_div=False):
         fl = get_default_dtype()
         return (a.to(fl) if a_t else a), (b.to(fl) if b_t else b)
     if ca == cb:
-        if ca == 2 and a_t and b_t and a.data.dtype != b.data.dtype:
-            if a.data.ndim == 0 and b.data.ndim:
-                a = a.to(b.data.dtype)
-            elif b.data.ndim == 0 and a.data.ndim:
-                b = b.to(a.data.dtype)
+        if ca == 2 and a_t and b_t and a._data.dtype != b._data.dtype:
+            if a._data.ndim == 0 and b._data.ndim:
+                a = a.to(b._data.dtype)
+            elif b._data.ndim == 0 and a._data.ndim:
+                b = b.to(a._data.dtype)
         return a, b
     if ca < cb and a_t:
-        a = a.to(b.data.dtype if b_t else get_default_dtype() if cb == 2 else np.int64)
+        a = a.to(b._data.dtype if b_t else get_default_dtype() if cb == 2 else np.int64)
     elif cb < ca and b_t:
-        b = b.to(a.data.dtype if a_t else get_default_dtype() if ca == 2 else np.int64)
+        b = b.to(a._data.dtype if a_t else get_default_dtype() if ca == 2 else np.int64)
     return a, b
 
 
 def common_dtype(tensors):
     """The dtype PyTorch gives tensors joined together (cat, stack): the highest category
     (bool < integer < floating) wins, NumPy's promotion within it."""
-    top = max(_CATEGORY[t.data.dtype.kind] for t in tensors)
-    return np.result_type(*[t.data.dtype for t in tensors if _CATEGORY[t.data.dtype.kind] == top])
+    top = max(_CATEGORY[t._data.dtype.kind] for t in tensors)
+    return np.result_type(*[t._data.dtype for t in tensors if _CATEGORY[t._data.dtype.kind] == top])

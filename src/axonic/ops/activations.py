@@ -259,7 +259,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 @op()
 def prelu(input, weight):
     """Leaky ReLU with learnable slopes: one per channel (dim 1) or a single one."""
-    w = weight.data
+    w = weight._data
     if w.size > 1 and (input.ndim < 2 or input.shape[1] != w.size):
         raise ValueError(
             f"prelu: weight has {w.size} slopes but the input has shape {tuple(input.shape)}; "

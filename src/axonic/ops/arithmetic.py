@@ -21,8 +21,8 @@ class Add(Function):
     def backward(self, g):
         na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.data.shape) if na else None,
-                sum_to(g, b.data.shape) if nb else None)
+        return (sum_to(g, a._data.shape) if na else None,
+                sum_to(g, b._data.shape) if nb else None)
 
 
 class Sub(Function):
@@ -34,8 +34,8 @@ class Sub(Function):
     def backward(self, g):
         na, nb = self.needs_input_grad
         a, b = self.inputs
-        return (sum_to(g, a.data.shape) if na else None,
-                sum_to(-g, b.data.shape) if nb else None)
+        return (sum_to(g, a._data.shape) if na else None,
+                sum_to(-g, b._data.shape) if nb else None)
 
 
 class Mul(Function):
@@ -165,18 +165,18 @@ _NUMBERS = (int, float, bool)
 def _binary(cls, op, a, b, true_div=False):
     # The common cases need no promotion: a float tensor with a Python number or with a
     # tensor of its own dtype. Everything else goes through the full rules.
-    if a.__class__ is Tensor and a.data.dtype.kind == "f":
-        fast = b.__class__ in _NUMBERS or b.__class__ is Tensor and b.data.dtype == a.data.dtype
+    if a.__class__ is Tensor and a._data.dtype.kind == "f":
+        fast = b.__class__ in _NUMBERS or b.__class__ is Tensor and b._data.dtype == a._data.dtype
     else:
-        fast = (b.__class__ is Tensor and b.data.dtype.kind == "f"
+        fast = (b.__class__ is Tensor and b._data.dtype.kind == "f"
                 and a.__class__ in _NUMBERS)
     if not fast:
         a, b = promote(as_operand(a), as_operand(b), true_div)
     try:
         return cls.apply(a, b)
     except ValueError:
-        sa = np.shape(a.data if isinstance(a, Tensor) else a)
-        sb = np.shape(b.data if isinstance(b, Tensor) else b)
+        sa = np.shape(a._data if isinstance(a, Tensor) else a)
+        sb = np.shape(b._data if isinstance(b, Tensor) else b)
         try:
             np.broadcast_shapes(sa, sb)
         except ValueError:
@@ -219,8 +219,8 @@ def div(input, other, rounding_mode=None):
     """
     if rounding_mode is None:
         return _binary(Div, "div", input, other, true_div=True)
-    a = input.data if isinstance(input, Tensor) else input
-    b = other.data if isinstance(other, Tensor) else other
+    a = input._data if isinstance(input, Tensor) else input
+    b = other._data if isinstance(other, Tensor) else other
     xp = xp_of(a, b)
     if rounding_mode == "floor":
         out = xp.floor_divide(a, b)

@@ -12,8 +12,8 @@ from axonic.ops._util import broadcast_error, xp_of
 
 def _cmp(ufunc, name):
     def compare(input, other):
-        a = input.data if isinstance(input, Tensor) else input
-        b = other.data if isinstance(other, Tensor) else other
+        a = input._data if isinstance(input, Tensor) else input
+        b = other._data if isinstance(other, Tensor) else other
         xp = xp_of(a, b)
         try:
             return _make(xp.asarray(getattr(xp, ufunc)(a, b)))
@@ -43,33 +43,33 @@ bitwise_xor = op(export=False, methods=("__xor__",))(_cmp("bitwise_xor", "bitwis
 
 @op(methods=("logical_not",))
 def logical_not(input):
-    xp = get_array_module(input.data)
-    return _make(xp.asarray(xp.logical_not(input.data)))
+    xp = get_array_module(input._data)
+    return _make(xp.asarray(xp.logical_not(input._data)))
 
 
 @op(export=False, methods=("__invert__",))
 def bitwise_not(input):
-    xp = get_array_module(input.data)
-    return _make(xp.asarray(xp.invert(input.data)))
+    xp = get_array_module(input._data)
+    return _make(xp.asarray(xp.invert(input._data)))
 
 
 @op(methods=("equal",))
 def equal(input, other) -> bool:
     """True if both tensors have the same shape and elements."""
-    return input.shape == other.shape and bool((input.data == other.data).all())
+    return input.shape == other.shape and bool((input._data == other._data).all())
 
 
 @op(methods=("allclose",))
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    xp = get_array_module(input.data)
-    return bool(xp.allclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    xp = get_array_module(input._data)
+    return bool(xp.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 @op(methods=("isclose",))
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    b = other.data if isinstance(other, Tensor) else other
-    xp = get_array_module(input.data)
-    return _make(xp.asarray(xp.isclose(input.data, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    b = other._data if isinstance(other, Tensor) else other
+    xp = get_array_module(input._data)
+    return _make(xp.asarray(xp.isclose(input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 SPECS = []  # no gradient; covered by tests/ops/test_compare.py

@@ -70,11 +70,11 @@ def to(input, *args, **kwargs):
     out = input
     if dtype is not None:
         dt = resolve_dtype(dtype)
-        if dt != out.data.dtype:
-            if dt.kind in "fc" and out.data.dtype.kind in "fc":
+        if dt != out._data.dtype:
+            if dt.kind in "fc" and out._data.dtype.kind in "fc":
                 out = Cast.apply(out, dtype=dt)
             else:
-                out = _make(out.data.astype(dt))
+                out = _make(out._data.astype(dt))
     if device is not None:
         dev = as_device(device)
         if dev != out.device:

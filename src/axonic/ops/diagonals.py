@@ -67,7 +67,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
     x = movedim(input, (a, b), (-2, -1))
     n, m = x.shape[-2:]
-    rows = get_array_module(input.data).arange(max(0, -offset), max(0, min(n, m - offset)))
+    rows = get_array_module(input._data).arange(max(0, -offset), max(0, min(n, m - offset)))
     return getitem(x, (Ellipsis, rows, rows + offset))
 
 

@@ -129,7 +129,7 @@ class Reciprocal(Function):
 
 
 def _float(x: Tensor) -> Tensor:
-    return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
+    return x.to(get_default_dtype()) if x._data.dtype.kind in "biu" else x
 
 
 @op(methods=("abs", "__abs__"))
@@ -270,7 +270,7 @@ clip = clamp
 
 def _nograd(name):
     def op(input):
-        data = input.data
+        data = input._data
         return _make(get_array_module(data).asarray(getattr(get_array_module(data), name)(data)))
 
     op.__name__ = name

@@ -25,7 +25,7 @@ class Embedding(Function):
             gw = IndexAdd.apply(g, shape=self.wshape, index=(self.indices,), basic=False)
             if self.padding_idx is not None:
                 keep = self.xp.ones_like(gw, shape=(self.wshape[0], 1))
-                keep.data[self.padding_idx] = 0
+                keep._data[self.padding_idx] = 0
                 gw = gw * keep
             return gw
         xp = get_array_module(g)
@@ -43,11 +43,11 @@ class Embedding(Function):
 
 
 SPECS = [
-    OpSpec("embedding_fused", lambda w, i: Embedding.apply(w, i.data), lambda w, i: w[i],
+    OpSpec("embedding_fused", lambda w, i: Embedding.apply(w, i._data), lambda w, i: w[i],
            [lambda r: (r.uniform(-1, 1, (6, 3)), np.array([[0, 5, 2], [5, 5, 1]]))],
            lambda w, i: TORCH.nn.functional.embedding(i, w)),
     # the padding row gets no gradient although it is used (PyTorch's rule): parity only
-    OpSpec("embedding_padding_idx", lambda w, i: Embedding.apply(w, i.data, padding_idx=5),
+    OpSpec("embedding_padding_idx", lambda w, i: Embedding.apply(w, i._data, padding_idx=5),
            lambda w, i: w[i], [lambda r: (r.uniform(-1, 1, (6, 3)), np.array([[0, 5, 2, 5]]))],
            lambda w, i: TORCH.nn.functional.embedding(i, w, padding_idx=5), gradcheck=False),
 ]

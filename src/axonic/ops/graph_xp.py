@@ -38,7 +38,7 @@ def _t(x):
 
 def asarray(x, dtype=None):
     x = _t(x)
-    return x if dtype is None or x.data.dtype == dtype else x.to(dtype)
+    return x if dtype is None or x._data.dtype == dtype else x.to(dtype)
 
 
 def astype(x, dtype, copy=True):
@@ -157,7 +157,7 @@ def negative(x):
 # --- piecewise constant: no gradient -------------------------------------------------------
 def _constant(name):
     def constant(*args, **kwargs):
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         xp = xp_of(*arrays)
         return _make(xp.asarray(getattr(xp, name)(*arrays, **kwargs)))
 
@@ -179,7 +179,7 @@ arange = _constant("arange")
 
 def _like(fill):
     def like(x, dtype=None, shape=None):
-        d = x.data if isinstance(x, Tensor) else _np.asarray(x)
+        d = x._data if isinstance(x, Tensor) else _np.asarray(x)
         xp = xp_of(d)
         return _make(xp.full(d.shape if shape is None else shape, fill, dtype or d.dtype))
 
@@ -294,5 +294,5 @@ def triu(x, k=0):
 
 
 def take_along_axis(x, indices, axis):
-    idx = indices.data if isinstance(indices, Tensor) else indices
+    idx = indices._data if isinstance(indices, Tensor) else indices
     return _OPS["gather"](_t(x), axis, _make(_np.asarray(idx)))

@@ -21,7 +21,7 @@ def _convert_index(index):
     out, advanced = [], False
     for i in index:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i._data
             if i.dtype.kind not in "biu":
                 raise IndexError(
                     f"tensors used as indices must be integer or bool, got {i.dtype.name}")
@@ -132,8 +132,8 @@ class IndexPut(Function):
             gx = g.copy()
             gx[self.index] = 0
         if isinstance(value, Tensor) and value._rg:
-            shape = value.data.shape
-            gv = sum_to(g[self.index], _strip_leading_ones(value.data).shape).reshape(shape)
+            shape = value._data.shape
+            gv = sum_to(g[self.index], _strip_leading_ones(value._data).shape).reshape(shape)
         return gx, gv
 
 
@@ -150,7 +150,7 @@ def _strip_leading_ones(value):
 @op(methods=("masked_select",))
 def masked_select(input, mask):
     """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-d tensor."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != bool:
         raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype.name}")
     try:
@@ -180,7 +180,7 @@ class MaskedFill(Function):
 @op(methods=("masked_fill",))
 def masked_fill(input, mask, value):
     """Replace the elements where ``mask`` is True by ``value``."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != bool:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype.name}")
     try:
@@ -192,7 +192,7 @@ def masked_fill(input, mask, value):
             f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to the input's "
             f"shape {tuple(input.shape)}")
     if isinstance(value, Tensor):
-        if value.data.size != 1:
+        if value._data.size != 1:
             raise ValueError("masked_fill: value must be a number or a 0-d tensor")
         value = value.item()
     return MaskedFill.apply(input, m, value)
@@ -216,7 +216,7 @@ class Where(Function):
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other`` (either may be a number).
     With only a condition, the indices of its True elements (as ``nonzero(as_tuple=True)``)."""
-    c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
         return tuple(_make(i) for i in c.nonzero())
     if c.dtype != bool:
@@ -231,8 +231,8 @@ def where(condition, input=None, other=None):
     try:
         return Where.apply(c, input, other)
     except ValueError:
-        sa = np.shape(input.data if isinstance(input, Tensor) else input)
-        sb = np.shape(other.data if isinstance(other, Tensor) else other)
+        sa = np.shape(input._data if isinstance(input, Tensor) else input)
+        sb = np.shape(other._data if isinstance(other, Tensor) else other)
         raise broadcast_error("where", sa, sb) from None
 
 
@@ -244,7 +244,7 @@ def where_method(input, condition, other):
 
 def _number_dtype(partner, number):
     if isinstance(partner, Tensor):
-        return partner.data.dtype
+        return partner._data.dtype
     if hasattr(partner, "dtype"):  # a number already turned into an array
         return partner.dtype
     return get_default_dtype() if isinstance(number, float) or isinstance(partner, float) else (
@@ -253,17 +253,17 @@ def _number_dtype(partner, number):
 
 @op(methods=("nonzero",))
 def nonzero(input, as_tuple=False):
-    idx = input.data.nonzero()
+    idx = input._data.nonzero()
     if as_tuple:
         return tuple(_make(i) for i in idx)
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     return _make(xp.stack(idx, axis=1) if idx else xp.zeros((0, 0), dtype=np.int64))
 
 
 @op()
 def one_hot(tensor, num_classes=-1):
     """Class indices to one-hot rows (int64), as ``torch.nn.functional.one_hot``."""
-    idx = tensor.data
+    idx = tensor._data
     if idx.dtype.kind not in "iu":
         raise TypeError(
             f"one_hot: expects an integer tensor of class indices, got {idx.dtype.name}")

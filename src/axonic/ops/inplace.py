@@ -46,7 +46,7 @@ from axonic.ops.inplace_graph import (
 def _check_broadcast(op: str, other, t: Tensor) -> None:
     if isinstance(other, int | float | bool):
         return
-    shape = np.shape(other.data if isinstance(other, Tensor) else other)
+    shape = np.shape(other._data if isinstance(other, Tensor) else other)
     if shape == t.shape:
         return
     try:
@@ -67,7 +67,7 @@ def _binary(op: str, method: str, ufunc: str):
             if done is not None:
                 return done
         if isinstance(other, Tensor):
-            other = other.data
+            other = other._data
         if alpha != 1:
             other = other * alpha
         return ufunc_inplace(self, op, ufunc, other)
@@ -91,9 +91,9 @@ def clamp_(self, min=None, max=None):
                                                              frozen(max, self)), operands)
         if done is not None:
             return done
-    lo = min.data if isinstance(min, Tensor) else min
-    hi = max.data if isinstance(max, Tensor) else max
-    get_array_module(self.data).clip(self.data, lo, hi, out=self.data)
+    lo = min._data if isinstance(min, Tensor) else min
+    hi = max._data if isinstance(max, Tensor) else max
+    get_array_module(self._data).clip(self._data, lo, hi, out=self._data)
     self._vc[0] += 1
     return self
 
@@ -125,7 +125,7 @@ def _fill(self, op: str, src):
         done = record(self, op, lambda old: Fill.apply(old, frozen(src, self)), (src,))
         if done is not None:
             return done
-    return assign(self, op, src.data if isinstance(src, Tensor) else src)
+    return assign(self, op, src._data if isinstance(src, Tensor) else src)
 
 
 def fill_(self, value):
@@ -142,19 +142,19 @@ def copy_(self, src, non_blocking: bool = False):
     """The values of ``src`` (broadcast to this shape, cast to this dtype) copied in."""
     try:
         if STATE.enabled and tracked(self, (src,)):
-            if isinstance(src, Tensor) and src.data.__class__ is not self.data.__class__:
-                src = _make(to_device(src.data, self.device), src._rg, src.grad_fn)
+            if isinstance(src, Tensor) and src._data.__class__ is not self._data.__class__:
+                src = _make(to_device(src._data, self.device), src._rg, src.grad_fn)
             done = record(self, "copy_", lambda old: Fill.apply(old, frozen(src, self)),
                            (src,))
             if done is not None:
                 return done
-        data = src.data if isinstance(src, Tensor) else src
-        if data.__class__ is not self.data.__class__ and not isinstance(data, int | float | bool):
+        data = src._data if isinstance(src, Tensor) else src
+        if data.__class__ is not self._data.__class__ and not isinstance(data, int | float | bool):
             data = to_device(data, self.device)  # another device, or a list or NumPy scalar
         return assign(self, "copy_", data)
     except ValueError:
         raise ValueError(
-            f"copy_: source of shape {tuple(np.shape(getattr(src, 'data', src)))} does not "
+            f"copy_: source of shape {tuple(np.shape(getattr(src, '_data', src)))} does not "
             f"broadcast to destination of shape {tuple(self.shape)}"
         ) from None
 
@@ -195,9 +195,9 @@ def setitem(self, index, value):
                            (value,))
             if done is not None:
                 return
-        if not self.data.flags.writeable:
+        if not self._data.flags.writeable:
             raise read_only_error(self, "__setitem__")
-        self.data[idx] = _strip_leading_ones(value.data if isinstance(value, Tensor) else value)
+        self._data[idx] = _strip_leading_ones(value._data if isinstance(value, Tensor) else value)
         self._vc[0] += 1
     except (IndexError, ValueError) as e:
         raise type(e)(

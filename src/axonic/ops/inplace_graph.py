@@ -33,7 +33,7 @@ def read_only_error(t: Tensor, op: str):
 
 
 def ufunc_inplace(t: Tensor, op: str, ufunc: str, other) -> Tensor:
-    data = t.data
+    data = t._data
     try:
         getattr(get_array_module(data), ufunc)(data, other, out=data, casting="same_kind")
     except TypeError:  # NumPy's casting error: a float result into an integer tensor
@@ -58,13 +58,13 @@ def broadcast_error(op, other, t):
 
 def assign(t: Tensor, op: str, value) -> Tensor:
     """Write ``value`` (an array or number) into ``t``'s array."""
-    data = t.data
+    data = t._data
     if value is not data:
         try:
             data[...] = value
         except ValueError:
             if data.ndim == 0 and not data.flags.writeable:  # a NumPy scalar made an array
-                t.data = get_array_module(data).array(value, dtype=data.dtype)
+                t._data = get_array_module(data).array(value, dtype=data.dtype)
             elif not data.flags.writeable:
                 raise read_only_error(t, op) from None
             else:
@@ -98,12 +98,12 @@ def update_(t: Tensor, op: str, compute, operands=()) -> Tensor:
         if done is not None:
             return done
     r = compute(t)
-    return assign(t, op, r.data if isinstance(r, Tensor) else r)
+    return assign(t, op, r._data if isinstance(r, Tensor) else r)
 
 
 def record(t: Tensor, op: str, compute, operands):
     """The recorded change, or None when nothing involved requires grad."""
-    if not t.data.flags.writeable and t.data.ndim:
+    if not t._data.flags.writeable and t._data.ndim:
         raise read_only_error(t, op)
     root = _views.differentiable_base(t)
     if root is not None:
@@ -120,11 +120,11 @@ def record(t: Tensor, op: str, compute, operands):
             "work on a clone()"
         )
     INPLACE_CLOCK[0] += 1
-    old = _make(t.data, t._rg, t.grad_fn)  # the history so far, with its own versions
+    old = _make(t._data, t._rg, t.grad_fn)  # the history so far, with its own versions
     r = _recorded_result(compute, old)
     keep_old_values(r, old)
     check_result(t, op, r)
-    assign(t, op, r.data)
+    assign(t, op, r._data)
     _take_history(t, r, old)
     return t
 
@@ -151,7 +151,7 @@ def check_result(t: Tensor, op: str, r: Tensor) -> None:
 def keep_old_values(r: Tensor, old: Tensor) -> None:
     """Ops recorded by ``compute`` that kept ``old``'s array get a copy: it is about to be
     overwritten. Legacy ops (reading their inputs' ``.data`` in backward) get it too."""
-    arr, copy = old.data, None
+    arr, copy = old._data, None
     epoch = INPLACE_CLOCK[0]
     stack, seen = [r.grad_fn], set()
     while stack:
@@ -168,20 +168,20 @@ def keep_old_values(r: Tensor, old: Tensor) -> None:
                 fn.__dict__[k] = copy if v is arr else tuple(copy if a is arr else a for a in v)
         stack.extend(i.grad_fn for i in fn.inputs if isinstance(i, Tensor))
     if copy is not None:
-        old.data = copy
+        old._data = copy
 
 
 def _take_history(t: Tensor, r: Tensor, old: Tensor) -> None:
     """``t`` continues the graph from ``r``'s op; a kept output is ``t`` itself now."""
     fn = r.grad_fn
     fn._prev = old
-    if r.data is not t.data and r.dtype == t.dtype:
+    if r._data is not t._data and r.dtype == t.dtype:
         d = fn.__dict__
         for k, v in list(d.items()):
-            if v is r.data:
-                d[k] = t.data
+            if v is r._data:
+                d[k] = t._data
             elif k == "_saved" and v is not None:
-                d[k] = tuple(t.data if a is r.data else a for a in v)
+                d[k] = tuple(t._data if a is r._data else a for a in v)
     if getattr(fn, "out_version", None) is not None:
         fn.out_version = (t._vc, t._vc[0])  # overwriting t again is caught at backward
     before = old.grad_fn
@@ -227,6 +227,6 @@ def frozen(o, t: Tensor):
     once the write changed it, as in PyTorch)."""
     if not isinstance(o, Tensor) or o is not t and o._base is None:
         return o
-    alias = _make(o.data[...], o._rg, o.grad_fn)  # its own array object: kept apart
+    alias = _make(o._data[...], o._rg, o.grad_fn)  # its own array object: kept apart
     alias._vc = o._vc
     return alias

@@ -31,12 +31,12 @@ def differentiable_base(t: Tensor):
     None when ``t`` is not such a view. ``detach()`` shares memory but not the graph, and
     a reshape that had to copy owns its memory: the chain stops there."""
     root, cur = None, t
-    xp = get_array_module(t.data)
+    xp = get_array_module(t._data)
     while cur._base is not None:
         base = cur._base
-        if cur.data is base.data and cur.grad_fn is None:  # detach(): versions only
+        if cur._data is base._data and cur.grad_fn is None:  # detach(): versions only
             break
-        if not xp.may_share_memory(t.data, base.data):
+        if not xp.may_share_memory(t._data, base._data):
             break
         root = cur = base
     return root
@@ -65,18 +65,18 @@ def record_on_view(t: Tensor, root: Tensor, op: str, compute) -> Tensor:
     from axonic.ops.inplace_graph import check_result, keep_old_values
 
     INPLACE_CLOCK[0] += 1
-    region = Region(root.data, t.data)
-    old_root = _make(root.data, root._rg, root.grad_fn)
-    part = ViewOf.apply(old_root, region=region, view=t.data)
+    region = Region(root._data, t._data)
+    old_root = _make(root._data, root._rg, root.grad_fn)
+    part = ViewOf.apply(old_root, region=region, view=t._data)
     r = compute(part)
     keep_old_values(r, part)
     check_result(t, op, r)
-    put = CopySlices.apply(old_root, r, region=region, view=t.data).grad_fn
+    put = CopySlices.apply(old_root, r, region=region, view=t._data).grad_fn
     fn = r.grad_fn
     if getattr(fn, "out_version", None) is not None:
         # the kept output is the view's memory now; changing it again fails at backward
         if r.dtype == t.dtype:
-            _rebind(fn, r.data, t.data)
+            _rebind(fn, r._data, t._data)
         fn.out_version = (t._vc, t._vc[0] + 1)
     put._prev = old_root
     root.grad_fn, root._rg = put, True
@@ -98,8 +98,8 @@ def _rebind(fn, old, new) -> None:
 
 
 def _read_again(view: Tensor, root: Tensor) -> None:
-    prev = _make(view.data, view._rg, view.grad_fn)
-    fn = ViewOf.apply(root, region=Region(root.data, view.data), view=view.data).grad_fn
+    prev = _make(view._data, view._rg, view.grad_fn)
+    fn = ViewOf.apply(root, region=Region(root._data, view._data), view=view._data).grad_fn
     fn._prev = prev
     view.grad_fn, view._rg = fn, True
 

@@ -61,7 +61,7 @@ def _check_same(tensors, op, skip_axis=None):
 
 def _same_dtype(tensors):
     dt = common_dtype(tensors)
-    return [t if t.data.dtype == dt else t.to(dt) for t in tensors]
+    return [t if t._data.dtype == dt else t.to(dt) for t in tensors]
 
 
 @op("cat", "concatenate")
@@ -246,7 +246,7 @@ def pad(input, pad, mode="constant", value=0.0):
                 raise ValueError(
                     f"pad: circular padding ({a}, {b}) must be at most the size {n} of dim {axis}"
                 )
-            xp = get_array_module(input.data)
+            xp = get_array_module(input._data)
             index.append((axis, xp.asarray(_pad_index(n, a, b, mode))))
     return PadIndexed.apply(input, index_per_axis=index)
 

@@ -94,7 +94,7 @@ class CrossEntropy(Function):
 
             if self.fast is not None:
                 onehot = self.xp.zeros(x.shape, dtype=x.dtype)
-                onehot.data[self.fast] = 1
+                onehot._data[self.fast] = 1
                 coef = [onehot]
             return (softmax(x, 1) * coef[0].sum(axis=1, keepdims=True) - coef[0]) * scale
         if self.fast is not None:
@@ -225,7 +225,7 @@ def _np_ce(a, t):
 
 
 def _fn_ce(a, t):
-    return CrossEntropy.apply(a, t.data)
+    return CrossEntropy.apply(a, t._data)
 
 
 def _sp(x):
@@ -247,15 +247,15 @@ def _probs(r):
 _PW = np.array([0.5, 1.0, 1.5, 3.0])  # pos_weight, one per class
 
 SPECS = [
-    OpSpec("nll_fused", lambda a, t: NLL.apply(a, t.data), _np_nll, [_ce_idx],
+    OpSpec("nll_fused", lambda a, t: NLL.apply(a, t._data), _np_nll, [_ce_idx],
            lambda a, t: TORCH.nn.functional.nll_loss(a, t)),
-    OpSpec("nll_sum_fused", lambda a, t: NLL.apply(a, t.data, reduction="sum"),
+    OpSpec("nll_sum_fused", lambda a, t: NLL.apply(a, t._data, reduction="sum"),
            lambda a, t: -a[np.arange(len(t)), t].sum(), [_ce_idx],
            lambda a, t: TORCH.nn.functional.nll_loss(a, t, reduction="sum")),
     OpSpec("bce_fused", lambda p, t: BCE.apply(p, t), _np_bce, [_probs],
            lambda p, t: TORCH.nn.functional.binary_cross_entropy(p, t)),
     OpSpec("bce_with_logits_pos_weight_fused",
-           lambda x, t: BCEWithLogits.apply(x, t, None, _PW.astype(x.data.dtype)),
+           lambda x, t: BCEWithLogits.apply(x, t, None, _PW.astype(x._data.dtype)),
            lambda x, t: ((1 - t) * x + (1 + (_PW - 1) * t) * _sp(x)).mean(),
            [lambda r: (r.uniform(-4, 4, (3, 4)), r.uniform(0, 1, (3, 4)))],
            lambda x, t: TORCH.nn.functional.binary_cross_entropy_with_logits(

@@ -241,11 +241,11 @@ def _max_pool(op, input, kernel, stride, padding, dilation, ceil_mode, return_in
                                   dilation=dilation, out_hw=out_hw)
     if not return_indices:
         return out, None
-    xp = get_array_module(input.data)
-    buf = _padded(input.data, padding, out_hw, kernel, stride, dilation, -np.inf)
+    xp = get_array_module(input._data)
+    buf = _padded(input._data, padding, out_hw, kernel, stride, dilation, -np.inf)
     arg = xp.zeros(out.shape, np.int64)
     offsets = list(_offsets(kernel, dilation, stride, out_hw))
-    for k, (_, hit) in enumerate(_first_hits(buf, out.data, offsets)):
+    for k, (_, hit) in enumerate(_first_hits(buf, out._data, offsets)):
         arg += hit * k
     kh, kw = divmod(arg, kernel[1])
     rows = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0] - padding[0] + kh * dilation[0]

@@ -195,7 +195,7 @@ class Cumsum(Function):
 
 
 def _float(x):
-    return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
+    return x.to(get_default_dtype()) if x._data.dtype.kind in "biu" else x
 
 
 @op(methods=("sum",))
@@ -211,7 +211,7 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None)
     axes = norm_dim(dim_arg(dim, axis, "sum"), input.ndim, "sum")
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind == "b":
+    elif input._data.dtype.kind == "b":
         input = input.to(np.int64)
     return Sum.apply(input, axes=axes, keepdim=keepdim)
 
@@ -222,7 +222,7 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
     axes = norm_dim(dim_arg(dim, axis, "mean"), input.ndim, "mean")
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fc":
         raise TypeError(
             f"mean: input dtype must be floating point, got {input.dtype.name}; "
             "pass dtype=axonic.float32 or convert with .float()"
@@ -232,7 +232,7 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
 
 def _max_min(input, dim, keepdim, largest, name):
     if dim is None:
-        if input.data.size == 0:
+        if input._data.size == 0:
             raise RuntimeError(f"{name}(): cannot reduce an empty tensor without dim")
         return (Amax if largest else Amin).apply(input, axes=None, keepdim=False)
     if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
@@ -240,7 +240,7 @@ def _max_min(input, dim, keepdim, largest, name):
 
         return (maximum if largest else minimum)(input, dim)
     (axis,) = norm_dim(dim, input.ndim, name)
-    idx = (input.data.argmax if largest else input.data.argmin)(axis=axis)
+    idx = (input._data.argmax if largest else input._data.argmin)(axis=axis)
     values = SelectAlongDim.apply(input, idx, axis, keepdim)
     xp = get_array_module(idx)
     return values_indices(values, _make(xp.expand_dims(idx, axis) if keepdim else idx))
@@ -317,7 +317,7 @@ def cumsum(input, dim, dtype=None):
     (axis,) = norm_dim(dim, input.ndim, "cumsum")
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind == "b":
+    elif input._data.dtype.kind == "b":
         input = input.to(np.int64)
     return Cumsum.apply(input, axis=axis)
 
@@ -325,41 +325,43 @@ def cumsum(input, dim, dtype=None):
 @op(methods=("count_nonzero",))
 def count_nonzero(input, dim=None):
     axes = norm_dim(dim, input.ndim, "count_nonzero")
-    xp = get_array_module(input.data)
-    return _make(xp.asarray(xp.count_nonzero(input.data, axis=axes)).astype(np.int64))
+    xp = get_array_module(input._data)
+    return _make(xp.asarray(xp.count_nonzero(input._data, axis=axes)).astype(np.int64))
 
 
 @op(methods=("argmax",))
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     if dim is None:
-        return _make(xp.asarray(input.data.argmax()))
+        return _make(xp.asarray(input._data.argmax()))
     (axis,) = norm_dim(dim, input.ndim, "argmax")
-    out = input.data.argmax(axis=axis)
+    out = input._data.argmax(axis=axis)
     return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
 @op(methods=("argmin",))
 def argmin(input, dim=None, keepdim=False):
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._data)
     if dim is None:
-        return _make(xp.asarray(input.data.argmin()))
+        return _make(xp.asarray(input._data.argmin()))
     (axis,) = norm_dim(dim, input.ndim, "argmin")
-    out = input.data.argmin(axis=axis)
+    out = input._data.argmin(axis=axis)
     return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
 @op(methods=("all",))
 def all(input, dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "all")
-    return _make(get_array_module(input.data).asarray(input.data.all(axis=axes, keepdims=keepdim)))
+    a = input._data
+    return _make(get_array_module(a).asarray(a.all(axis=axes, keepdims=keepdim)))
 
 
 @op(methods=("any",))
 def any(input, dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "any")
-    return _make(get_array_module(input.data).asarray(input.data.any(axis=axes, keepdims=keepdim)))
+    a = input._data
+    return _make(get_array_module(a).asarray(a.any(axis=axes, keepdims=keepdim)))
 
 
 def _distinct(r, shape=(3, 4)):

@@ -101,7 +101,7 @@ def reshape(input, *shape):
     shape = _sizes(shape, "reshape")
     if shape == input.shape:
         return input
-    n = input.data.size
+    n = input._data.size
     known = int(np.prod([s for s in shape if s != -1]))
     if shape.count(-1) > 1 or any(s < -1 for s in shape) or (
             -1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
@@ -255,7 +255,7 @@ def broadcast_to(input, shape):
 
 @op(methods=("contiguous",))
 def contiguous(input):
-    return input if input.data.flags.c_contiguous else Contiguous.apply(input)
+    return input if input._data.flags.c_contiguous else Contiguous.apply(input)
 
 
 @op(methods=("flip",))

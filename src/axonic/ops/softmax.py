@@ -65,7 +65,7 @@ def softmax(input, dim=None, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind != "f":
+    elif input._data.dtype.kind != "f":
         input = input.to(get_default_dtype())
     return Softmax.apply(input, axis=_axis(input, dim, "softmax"))
 
@@ -80,7 +80,7 @@ def log_softmax(input, dim=None, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind != "f":
+    elif input._data.dtype.kind != "f":
         input = input.to(get_default_dtype())
     return LogSoftmax.apply(input, axis=_axis(input, dim, "log_softmax"))
 

@@ -26,7 +26,7 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     >>> axonic.tensor([3.0, 1.0, 2.0]).argsort()
     tensor([1, 2, 0])
     """
-    keys = input.data
+    keys = input._data
     xp = get_array_module(keys)
     if input.ndim == 0:
         return _make(xp.zeros((), np.int64))
@@ -68,8 +68,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input.ndim == 0:
         return values_indices(input, idx)
     (axis,) = norm_dim(dim, input.ndim, "topk")
-    xp = get_array_module(idx.data)
-    idx = _make(xp.take(idx.data, xp.arange(k), axis=axis))
+    xp = get_array_module(idx._data)
+    idx = _make(xp.take(idx._data, xp.arange(k), axis=axis))
     return values_indices(gather(input, dim, idx), idx)
 
 

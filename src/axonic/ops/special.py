@@ -169,7 +169,7 @@ class Erfc(Function):
 # --- functional forms (``inplace`` is accepted for PyTorch compatibility; results are new
 # tensors, since autograd here records out-of-place ops) --------------------------------------
 def _float(x: Tensor) -> Tensor:
-    return x.to(get_default_dtype()) if x.data.dtype.kind in "biu" else x
+    return x.to(get_default_dtype()) if x._data.dtype.kind in "biu" else x
 
 
 @op()

@@ -29,7 +29,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axes = norm_dim(dim, input.ndim, "var")
-    n = input.data.size if axes is None else int(np.prod([input.shape[a] for a in axes]))
+    n = input._data.size if axes is None else int(np.prod([input.shape[a] for a in axes]))
     x = _float(input)
     d = x - mean(x, axes, keepdim=True)
     return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)

@@ -52,11 +52,11 @@ class Adadelta(Optimizer):
             state["step"] = step_tensor()
             state["square_avg"] = zeros_state(p)
             state["acc_delta"] = zeros_state(p)
-        state["step"].data += 1
-        xp = get_array_module(p.data)
+        state["step"]._data += 1
+        xp = get_array_module(p._data)
         tmp, std = self._work(p, 0), self._work(p, 1)
         g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 2))
-        v, u = state["square_avg"].data, state["acc_delta"].data
+        v, u = state["square_avg"]._data, state["acc_delta"]._data
         xp.multiply(g, 1 - rho, out=tmp)
         tmp *= g
         v *= rho
@@ -73,4 +73,4 @@ class Adadelta(Optimizer):
         u *= rho
         u += std
         xp.multiply(delta, group["lr"], out=delta)
-        p.data -= delta
+        p._data -= delta

@@ -62,17 +62,17 @@ class Adagrad(Optimizer):
         if not state:  # state dropped by a load_state_dict without it
             state["step"] = step_tensor()
             state["sum"] = _full_like(p, group["initial_accumulator_value"])
-        state["step"].data += 1
-        step = float(state["step"].data)
+        state["step"]._data += 1
+        step = float(state["step"]._data)
         tmp, std = self._work(p, 0), self._work(p, 1)
         g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 2))
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-        xp = get_array_module(p.data)
-        s = state["sum"].data
+        xp = get_array_module(p._data)
+        s = state["sum"]._data
         xp.multiply(g, g, out=tmp)
         s += tmp
         xp.sqrt(s, out=std)
         std += group["eps"]
         xp.multiply(g, -clr, out=tmp)
         tmp /= std
-        p.data += tmp
+        p._data += tmp

@@ -67,17 +67,17 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = zeros_state(p)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_state(p)
-        state["step"].data += 1
-        step = float(state["step"].data)  # a Python float keeps the scalars below float64-free
+        state["step"]._data += 1
+        step = float(state["step"]._data)  # a Python float keeps the scalars below float64-free
 
         tmp, denom, gbuf = self._work(p, 0), self._work(p, 1), self._work(p, 2)
         if wd != 0 and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * wd
+            p._data *= 1 - lr * wd
             g = effective_grad(p, grad, 0, group["maximize"], gbuf)
         else:
             g = effective_grad(p, grad, wd, group["maximize"], gbuf)
-        xp = get_array_module(p.data)
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        xp = get_array_module(p._data)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         lerp_(m, g, 1 - beta1, tmp)
         v *= beta2
         xp.multiply(g, 1 - beta2, out=tmp)
@@ -88,7 +88,7 @@ class Adam(Optimizer):
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         step_size = lr / bias_correction1
         if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"].data
+            vmax = state["max_exp_avg_sq"]._data
             xp.maximum(vmax, v, out=vmax)
             v = vmax
         xp.sqrt(v, out=denom)
@@ -96,7 +96,7 @@ class Adam(Optimizer):
         denom += group["eps"]
         xp.multiply(m, -step_size, out=tmp)
         tmp /= denom
-        p.data += tmp
+        p._data += tmp
 
 
 class AdamW(Adam):

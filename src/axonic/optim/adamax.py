@@ -48,12 +48,12 @@ class Adamax(Optimizer):
             state["step"] = step_tensor()
             state["exp_avg"] = zeros_state(p)
             state["exp_inf"] = zeros_state(p)
-        state["step"].data += 1
-        step = float(state["step"].data)
-        xp = get_array_module(p.data)
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        xp = get_array_module(p._data)
         tmp = self._work(p, 0)
         g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 1))
-        m, u = state["exp_avg"].data, state["exp_inf"].data
+        m, u = state["exp_avg"]._data, state["exp_inf"]._data
         lerp_(m, g, 1 - beta1, tmp)
         u *= beta2
         xp.abs(g, out=tmp)
@@ -62,4 +62,4 @@ class Adamax(Optimizer):
         clr = group["lr"] / (1 - beta1 ** step)
         xp.multiply(m, -clr, out=tmp)
         tmp /= u
-        p.data += tmp
+        p._data += tmp

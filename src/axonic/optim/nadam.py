@@ -65,21 +65,21 @@ class NAdam(Optimizer):
             state["mu_product"] = _make(np.ones((), np.float32))
             state["exp_avg"] = zeros_state(p)
             state["exp_avg_sq"] = zeros_state(p)
-        state["step"].data += 1
-        step = float(state["step"].data)
-        xp = get_array_module(p.data)
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        xp = get_array_module(p._data)
         tmp, denom = self._work(p, 0), self._work(p, 1)
         if wd != 0 and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * wd
+            p._data *= 1 - lr * wd
             g = effective_grad(p, grad, 0, group["maximize"], self._work(p, 2))
         else:
             g = effective_grad(p, grad, wd, group["maximize"], self._work(p, 2))
         bias_correction2 = 1 - beta2 ** step
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
-        state["mu_product"].data *= mu  # float32 product, as PyTorch's state tensor
-        mu_product = float(state["mu_product"].data)
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        state["mu_product"]._data *= mu  # float32 product, as PyTorch's state tensor
+        mu_product = float(state["mu_product"]._data)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         lerp_(m, g, 1 - beta1, tmp)
         v *= beta2
         xp.multiply(g, 1 - beta2, out=tmp)
@@ -90,7 +90,7 @@ class NAdam(Optimizer):
         denom += group["eps"]
         xp.multiply(g, -lr * (1.0 - mu) / (1.0 - mu_product), out=tmp)
         tmp /= denom
-        p.data += tmp
+        p._data += tmp
         xp.multiply(m, (-lr * mu_next) / (1.0 - mu_product * mu_next), out=tmp)
         tmp /= denom
-        p.data += tmp
+        p._data += tmp

@@ -118,7 +118,7 @@ class Optimizer:
     def _work(self, p, slot: int = 0):
         """A scratch array shaped like ``p`` (its contents are garbage). Reusing one buffer
         per slot across parameters saves an allocation, and its page faults, per update."""
-        a = p.data
+        a = p._data
         key = (slot, a.dtype.str, type(a))
         buf = self._scratch.get(key)
         if buf is None or buf.size < a.size:
@@ -179,7 +179,7 @@ class Optimizer:
             else:
                 p.grad.grad_fn = None
                 p.grad._rg = False
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
                 p.grad._vc[0] += 1
 
     def step(self, closure=None):
@@ -195,7 +195,7 @@ class Optimizer:
             for p, state in pairs:
                 if p.grad is None:
                     continue
-                self._update(p, p.grad.data, state, group)
+                self._update(p, p.grad._data, state, group)
                 p._vc[0] += 1  # the data changed: autograd's version check must see it
         for hook in list(self._step_post_hooks.values()):
             hook(self, (closure,), {})
@@ -299,7 +299,7 @@ class _Handle:
 
 def _to_array(v):
     if isinstance(v, Tensor):
-        return v.data
+        return v._data
     if hasattr(v, "detach") and hasattr(v, "numpy") and not isinstance(v, np.ndarray):
         return v.detach().cpu().numpy()  # a tensor of another framework
     return v
@@ -311,9 +311,9 @@ def _cast_state(param, key: str, value):
         return copy.deepcopy(value)
     if key == "step":
         return _make(np.array(arr, dtype=np.float32))
-    xp = get_array_module(param.data)
+    xp = get_array_module(param._data)
     arr = to_device(np.asarray(arr) if isinstance(arr, np.ndarray) else arr, param.device)
-    return _make(xp.array(arr, dtype=param.data.dtype, copy=True))
+    return _make(xp.array(arr, dtype=param._data.dtype, copy=True))
 
 
 # --- small in-place helpers shared by the optimizers ------------------------------------------
@@ -325,7 +325,7 @@ def effective_grad(p, grad, weight_decay: float, maximize: bool, out):
     xp = get_array_module(grad)
     if weight_decay == 0:
         return xp.negative(grad, out=out)
-    xp.multiply(p.data, weight_decay, out=out)
+    xp.multiply(p._data, weight_decay, out=out)
     if maximize:
         out -= grad
     else:
@@ -373,8 +373,8 @@ def step_tensor():
 
 
 def zeros_state(p, fill: float = 0.0):
-    xp = get_array_module(p.data)
-    return _make(xp.full(p.data.shape, fill, dtype=p.data.dtype))
+    xp = get_array_module(p._data)
+    return _make(xp.full(p._data.shape, fill, dtype=p._data.dtype))
 
 
 def check_non_negative(name: str, what: str, value, label: str) -> None:

@@ -60,16 +60,16 @@ class RAdam(Optimizer):
             state["step"] = step_tensor()
             state["exp_avg"] = zeros_state(p)
             state["exp_avg_sq"] = zeros_state(p)
-        state["step"].data += 1
-        step = float(state["step"].data)
-        xp = get_array_module(p.data)
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        xp = get_array_module(p._data)
         tmp, upd = self._work(p, 0), self._work(p, 1)
         if wd != 0 and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * wd
+            p._data *= 1 - lr * wd
             g = effective_grad(p, grad, 0, group["maximize"], self._work(p, 2))
         else:
             g = effective_grad(p, grad, wd, group["maximize"], self._work(p, 2))
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         lerp_(m, g, 1 - beta1, tmp)
         v *= beta2
         xp.multiply(g, 1 - beta2, out=tmp)
@@ -89,4 +89,4 @@ class RAdam(Optimizer):
             xp.divide(bias_correction2 ** 0.5, tmp, out=tmp)
             upd *= tmp
             upd *= rect
-        p.data -= upd
+        p._data -= upd

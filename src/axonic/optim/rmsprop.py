@@ -67,17 +67,17 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = zeros_state(p)
             if group["centered"]:
                 state["grad_avg"] = zeros_state(p)
-        state["step"].data += 1
+        state["step"]._data += 1
         tmp, avg = self._work(p, 0), self._work(p, 1)
         g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 2))
-        xp = get_array_module(p.data)
-        v = state["square_avg"].data
+        xp = get_array_module(p._data)
+        v = state["square_avg"]._data
         xp.multiply(g, 1 - alpha, out=tmp)
         tmp *= g
         v *= alpha
         v += tmp
         if group["centered"]:
-            ga = state["grad_avg"].data
+            ga = state["grad_avg"]._data
             lerp_(ga, g, 1 - alpha, tmp)
             xp.multiply(ga, ga, out=avg)
             xp.subtract(v, avg, out=avg)
@@ -86,14 +86,14 @@ class RMSprop(Optimizer):
             xp.sqrt(v, out=avg)
         avg += group["eps"]
         if momentum > 0:
-            buf = state["momentum_buffer"].data
+            buf = state["momentum_buffer"]._data
             buf *= momentum
             xp.divide(g, avg, out=tmp)
             buf += tmp
             xp.multiply(buf, group["lr"], out=tmp)
-            p.data -= tmp
+            p._data -= tmp
         else:
             xp.multiply(g, -group["lr"], out=tmp)
             tmp /= avg
-            p.data += tmp
+            p._data += tmp
 

@@ -53,7 +53,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
-        xp = get_array_module(p.data)
+        xp = get_array_module(p._data)
         momentum = group["momentum"]
         tmp = self._work(p)
         g = effective_grad(p, grad, group["weight_decay"], group["maximize"], self._work(p, 1))
@@ -62,7 +62,7 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = _make(g.copy())
             else:
-                b = buf.data
+                b = buf._data
                 b *= momentum
                 damp = 1 - group["dampening"]
                 if damp == 1:
@@ -71,10 +71,10 @@ class SGD(Optimizer):
                     xp.multiply(g, damp, out=tmp)
                     b += tmp
             if group["nesterov"]:
-                xp.multiply(buf.data, momentum, out=tmp)
+                xp.multiply(buf._data, momentum, out=tmp)
                 tmp += g
                 g = tmp
             else:
-                g = buf.data
+                g = buf._data
         xp.multiply(g, group["lr"], out=tmp)
-        p.data -= tmp
+        p._data -= tmp

@@ -6,7 +6,7 @@ as weight decay usually leaves them.
 
 >>> from axonic import nn
 >>> lin = nn.Linear(2, 1)
->>> _ = lin.weight.data.fill(3.0)
+>>> _ = lin.weight._data.fill(3.0)
 >>> float(L2Penalty(0.5)(lin).item())  # 0.5 * (9 + 9); the bias is not counted
 9.0
 """

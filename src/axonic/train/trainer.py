@@ -218,7 +218,7 @@ class Trainer:
             with no_grad():
                 for batch in loader:
                     x, _ = inputs.unpack(batch)
-                    outs.append(self._forward(x).data)
+                    outs.append(self._forward(x)._data)
         finally:
             self.model.train(was)
         xp = axonic.backend.get_array_module(outs[0]) if outs else np
@@ -344,7 +344,7 @@ class Trainer:
             if self.l2_penalty:
                 total = total + self.l2_penalty(self.model, group_size)
             total.backward()
-            pending.append((out.detach().data, None if y is None else y.data, value, len(out)))
+            pending.append((out.detach()._data, None if y is None else y._data, value, len(out)))
             stepped = b + 1 - group_start == group_size
             if stepped:
                 self._optimizer_step(epoch, b, pending)
@@ -395,7 +395,7 @@ class Trainer:
                     y = self._to_device(y)
                     mean.update(float(self.loss_fn(out, y).item()), len(out))
                     for m in metrics:
-                        m.update(out.data, y.data)
+                        m.update(out._data, y._data)
         finally:
             self.model.train(was)
         logs = {prefix + "loss": mean.result()}

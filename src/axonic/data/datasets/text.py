@@ -63,7 +63,7 @@ class CharCorpus(Dataset):
 
     def decode(self, ids) -> str:
         """The text of a sequence of ids (a list, array or Tensor)."""
-        ids = np.asarray(getattr(ids, "data", ids)).reshape(-1)
+        ids = np.asarray(getattr(ids, "_data", ids)).reshape(-1)
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
             raise ValueError(f"CharCorpus.decode: ids must be in [0, {self.vocab_size}), got "
                              f"range [{ids.min()}, {ids.max()}]")

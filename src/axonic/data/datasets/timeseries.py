@@ -23,7 +23,7 @@ class SlidingWindowDataset(Dataset):
     """
 
     def __init__(self, series, window, horizon=1, stride=1, target_columns=None):
-        a = np.asarray(series.data if isinstance(series, Tensor) else series)
+        a = np.asarray(series._data if isinstance(series, Tensor) else series)
         if a.ndim not in (1, 2):
             raise ValueError(f"SlidingWindowDataset: series must be (T,) or (T, F), got shape "
                              f"{a.shape}")
@@ -51,7 +51,7 @@ class SlidingWindowDataset(Dataset):
             raise IndexError(f"SlidingWindowDataset: index {index} is out of range for {n} "
                              "windows")
         x, y = self.get_batch([index])
-        return _make(x.data[0]), _make(y.data[0])
+        return _make(x._data[0]), _make(y._data[0])
 
     def get_batch(self, indices):
         """Windows at ``indices``: inputs ``(B, window, ...)`` and targets
@@ -76,4 +76,4 @@ def sliding_windows(series, window, horizon=1, stride=1):
     """
     ds = SlidingWindowDataset(series, window, horizon, stride)
     x, y = ds.get_batch(np.arange(len(ds)))
-    return x.data, y.data
+    return x._data, y._data

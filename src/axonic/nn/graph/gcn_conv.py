@@ -24,7 +24,7 @@ def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False,
     e = as_edge_index(edge_index, num_nodes, "gcn_norm")
     n = int(e.max()) + 1 if num_nodes is None and e.size else num_nodes or 0
     w = (np.ones(e.shape[1], dtype) if edge_weight is None else
-         np.asarray(edge_weight.data if isinstance(edge_weight, Tensor) else edge_weight,
+         np.asarray(edge_weight._data if isinstance(edge_weight, Tensor) else edge_weight,
                     dtype))
     if add_self_loops:
         e, w = add_remaining_self_loops(e, w, 2.0 if improved else 1.0, n)
@@ -86,7 +86,7 @@ class GCNConv(MessagePassing):
         else:
             e = as_edge_index(edge_index, x.shape[0], "GCNConv")
             w = None if edge_weight is None else np.asarray(
-                edge_weight.data if isinstance(edge_weight, Tensor) else edge_weight, x.dtype)
+                edge_weight._data if isinstance(edge_weight, Tensor) else edge_weight, x.dtype)
         out = self.propagate(e, x=self.lin(x), edge_weight=w)
         return out if self.bias is None else out + self.bias
 

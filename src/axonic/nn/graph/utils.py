@@ -20,7 +20,7 @@ from axonic.autograd.tensor import Tensor
 
 def as_edge_index(edge_index, num_nodes=None, where="edge_index"):
     """``edge_index`` as an int64 NumPy array of shape (2, E), checked against ``num_nodes``."""
-    e = edge_index.data if isinstance(edge_index, Tensor) else np.asarray(edge_index)
+    e = edge_index._data if isinstance(edge_index, Tensor) else np.asarray(edge_index)
     if e.size == 0:
         e = e.reshape(2, 0).astype(np.int64)
     if e.ndim != 2 or e.shape[0] != 2:
@@ -82,7 +82,7 @@ def degree(index, num_nodes=None, dtype=np.float32):
     >>> degree(np.array([0, 0, 2]), 4)
     array([2., 0., 1., 0.], dtype=float32)
     """
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     n = int(idx.max()) + 1 if num_nodes is None and idx.size else num_nodes or 0
     return np.bincount(idx, minlength=n).astype(dtype)
 

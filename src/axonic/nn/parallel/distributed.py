@@ -102,18 +102,18 @@ class _Bucket:
 
     def __init__(self, params):
         self.params = params
-        self.sizes = [p.data.size for p in params]
+        self.sizes = [p._data.size for p in params]
 
     def gather(self):
         from axonic.backend import get_array_module
 
-        p0 = self.params[0].data
+        p0 = self.params[0]._data
         xp = get_array_module(p0)
         flat = xp.zeros(sum(self.sizes), dtype=p0.dtype)
         i = 0
         for p, n in zip(self.params, self.sizes):
             if p.grad is not None:
-                flat[i:i + n] = p.grad.data.reshape(-1)
+                flat[i:i + n] = p.grad._data.reshape(-1)
             i += n
         return flat
 
@@ -123,12 +123,12 @@ class _Bucket:
         flat *= scale
         i = 0
         for p, n in zip(self.params, self.sizes):
-            part = flat[i:i + n].reshape(p.data.shape)
+            part = flat[i:i + n].reshape(p._data.shape)
             if p.grad is None:
                 if part.any():  # used on another rank: it gets the average too
                     p.grad = _make(part.copy())
             else:
-                p.grad.data[...] = part
+                p.grad._data[...] = part
                 p.grad._vc[0] += 1
             i += n
 
@@ -138,8 +138,8 @@ def _buckets(params, cap_bytes: float) -> list:
     PyTorch's), cut into buckets of at most ``cap_bytes`` and one dtype."""
     buckets, cur, size = [], [], 0
     for p in reversed(params):
-        nbytes = p.data.nbytes
-        if cur and (size + nbytes > cap_bytes or p.data.dtype != cur[0].data.dtype):
+        nbytes = p._data.nbytes
+        if cur and (size + nbytes > cap_bytes or p._data.dtype != cur[0]._data.dtype):
             buckets.append(_Bucket(cur))
             cur, size = [], 0
         cur.append(p)

@@ -57,9 +57,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         import numpy as np
 
         return _make(np.zeros((), np.float32))
-    xp = get_array_module(grads[0].data)
-    dtype = grads[0].data.dtype
-    norms = xp.stack([_norm(xp, g.data, norm_type).astype(dtype) for g in grads])
+    xp = get_array_module(grads[0]._data)
+    dtype = grads[0]._data.dtype
+    norms = xp.stack([_norm(xp, g._data, norm_type).astype(dtype) for g in grads])
     total = _norm(xp, norms, norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
@@ -70,7 +70,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     # The same float32 arithmetic as PyTorch: max_norm / (total + 1e-6), clamped at 1.
     coef = xp.minimum(dtype.type(max_norm) / (total + dtype.type(1e-6)), dtype.type(1.0))
     for g in grads:
-        g.data *= coef.astype(g.data.dtype)
+        g._data *= coef.astype(g._data.dtype)
         g._vc[0] += 1
     return _make(total)
 
@@ -88,8 +88,8 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        xp = get_array_module(g.data)
-        xp.clip(g.data, -clip_value, clip_value, out=g.data)
+        xp = get_array_module(g._data)
+        xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._vc[0] += 1
 
 
@@ -133,6 +133,6 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     pointer = 0
     for p in parameters:
         n = p.numel()
-        p.data = vec.data[pointer:pointer + n].reshape(p.shape)
+        p._data = vec._data[pointer:pointer + n].reshape(p.shape)
         p._vc[0] += 1
         pointer += n

@@ -15,7 +15,7 @@ SIGMOID_LOW, SIGMOID_HIGH = 0.01, 0.99
 
 
 def _array(t) -> np.ndarray:
-    data = getattr(t, "data", t)
+    data = getattr(t, "_data", t)
     return np.asarray(data.get() if hasattr(data, "get") else data)
 
 
