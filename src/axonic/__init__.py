@@ -28,7 +28,6 @@ from axonic.backend import (
     set_default_dtype,
 )
 from axonic.backend import as_device as device
-from axonic.backend import cuda_is_available as _cuda_is_available
 from axonic.backend.random import (
     Generator,
     get_rng_state,
@@ -50,17 +49,13 @@ int = int32  # noqa: A001
 __version__ = "0.1.0"
 
 
-class cuda:
-    """``axonic.cuda.is_available()``, as in PyTorch."""
-
-    is_available = staticmethod(_cuda_is_available)
-
 # --- packages -----------------------------------------------------------------------------
 # nn is imported at once (it is small and used everywhere); the rest on first use, so that
 # `import axonic` stays fast: `axonic.optim`, `from axonic import data`, `axonic.save` all work.
 from axonic import nn  # noqa: E402
 
-_LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli")
+_LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
+                 "compat", "amp", "backends", "accelerator", "utils")
 _LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io"}
 
 
