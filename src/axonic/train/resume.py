@@ -12,6 +12,7 @@ uninterrupted one exactly.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 
@@ -31,23 +32,36 @@ def set_numpy_rng_state(s: dict) -> None:
                          s["has_gauss"], s["cached_gaussian"]))
 
 
+def _rng_states() -> dict:
+    return {"axonic": axonic.get_rng_state(), "numpy": numpy_rng_state()}
+
+
 class ResumeState:
     """Captures a trainer's resumable state (``capture``) and restores it (``restore``)."""
 
     def __init__(self, trainer):
         self.trainer = trainer
         self.point: dict | None = None  # the last resume point marked
+        self.live = False  # no random number drawn since the point was marked
 
-    def mark(self, epoch: int, batch: int) -> None:
-        """Remember the state a checkpoint taken now must hold (at an optimizer step)."""
+    def mark(self, epoch: int, batch: int, lazy: bool = False) -> None:
+        """Remember the state a checkpoint taken now must hold (at an optimizer step).
+
+        ``lazy``: the RNG states (NumPy's costs ~40 us to copy) are read only if a
+        checkpoint is taken before ``leave()``, i.e. while they are still the same; the
+        Trainer holds Ctrl-C until a batch's end, so an interrupt lands in that window."""
         t = self.trainer
         if batch == 0 or t.train_loader is None:
             loader_state = {"epoch": epoch, "batch": batch, "generator": None}
         else:
             loader_state = t.train_loader.state_dict()
-        self.point = {
-            "epoch": epoch, "batch": batch, "step": t.global_step, "loader": loader_state,
-            "rng": {"axonic": axonic.get_rng_state(), "numpy": numpy_rng_state()}}
+        self.point = {"epoch": epoch, "batch": batch, "step": t.global_step,
+                      "loader": loader_state, "rng": None if lazy else _rng_states()}
+        self.live = True
+
+    def leave(self) -> None:
+        """The RNGs may move on from here (the next batch is about to be drawn)."""
+        self.live = False
 
     def capture(self) -> tuple[dict, dict]:
         """``(arrays, state)`` for ``checkpoint.write_checkpoint``."""
@@ -55,6 +69,14 @@ class ResumeState:
         if self.point is None:  # before any fit: the state as it is now
             self.mark(t.epoch, 0)
         point = self.point
+        if point["rng"] is None:
+            # taken after leave(): a forced stop mid-batch; the random streams are the
+            # current ones, not the step's (resuming is exact except for them)
+            if not self.live:
+                warnings.warn("checkpoint: taken in the middle of a batch (a forced stop); "
+                              "resuming it repeats the step exactly except for the random "
+                              "streams, which are those at the stop", stacklevel=2)
+            point["rng"] = _rng_states()
         opt_skeleton, opt_arrays = split_arrays(
             t.optimizer.state_dict() if t.optimizer is not None else {})
         extra = {"callbacks": t.callback_list.state_dict(),

@@ -44,7 +44,7 @@ from axonic.train.distributed import DataParallel
 from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
 from axonic.train.inputs import check_number
-from axonic.train.interrupt import DeferInterrupt
+from axonic.train.interrupt import InterruptGate
 from axonic.train.metrics import Mean, Metric, get_metric
 from axonic.train.regularization import L2Penalty
 from axonic.train.resume import ResumeState, check_resume_state
@@ -120,6 +120,7 @@ class Trainer:
         self.loss_mean = Mean("loss")  # the epoch's running data loss
         self.callback_list = CallbackList(self.callbacks, self)
         self.resume_state = ResumeState(self)
+        self.gate = InterruptGate()
         self.data_parallel = DataParallel(self.model) if distributed else None
 
     @property  # the constructor's arguments, readable (and the scheduler settable) as before
@@ -272,7 +273,8 @@ class Trainer:
         error = None
         try:
             if not self.stop_training:
-                self._run_epochs(epochs, resume_batch)
+                with self.gate:
+                    self._run_epochs(epochs, resume_batch)
         except KeyboardInterrupt:
             self.history.stop_reason = (f"interrupted at epoch {self.epoch + 1}, step "
                                         f"{self.global_step}")
@@ -327,57 +329,74 @@ class Trainer:
         self.model.train()
         k, n = self.grad_accum_steps, len(loader)
         pending = []  # outputs and targets of the current accumulation group
-        for b, batch in enumerate(loader, start=start):
-            self.callback_list.call("on_batch_begin", b, {"batch": b})
-            x, y = inputs.unpack(batch)
-            group_start = b - (b % k)
-            group_size = min(k, n - group_start)
-            out = self._forward(x, training=True)
-            y = self._to_device(y)
-            loss = self.loss_fn(out, y)
-            value = float(loss.item())
-            if self.data_parallel is not None:  # the step's loss over all ranks' samples
-                value = self.data_parallel.mean(value)
-            self.callback_list.call("on_before_backward", b, {
-                "batch": b, "size": len(out), "batch_loss": value, "step": self.global_step})
-            total = loss if group_size == 1 else loss * (1.0 / group_size)
-            if self.l2_penalty:
-                total = total + self.l2_penalty(self.model, group_size)
-            total.backward()
-            pending.append((out.detach()._data, None if y is None else y._data, value, len(out)))
-            stepped = b + 1 - group_start == group_size
-            if stepped:
-                self._optimizer_step(epoch, b, pending)
-                pending = []
-            logs = {"batch": b, "size": len(out), "batch_loss": value, "step": self.global_step,
-                    "optimizer_step": stepped, "loss": self.loss_mean.result()}
-            for m in self.metrics:
-                if m.streaming:
-                    logs[m.name] = m.result()
-            self.callback_list.call("on_batch_end", b, logs)
-            if self.stop_training and stepped:
+        gate, resume = self.gate, self.resume_state
+        batches = iter(loader)
+        for b in range(start, n):
+            gate.hold()  # Ctrl-C waits for the batch's end: a checkpoint sees whole steps
+            resume.leave()
+            try:
+                batch = next(batches, None)
+                if batch is None:  # a loader shorter than its len()
+                    gate.release()
+                    break
+                self._train_batch(b, batch, epoch, k, n, pending)
+            except BaseException:
+                gate.drop()
+                raise
+            gate.release()
+            if self.stop_training and not pending:
                 break
+
+    def _train_batch(self, b: int, batch, epoch: int, k: int, n: int, pending: list) -> None:
+        """Forward, backward and (at the end of an accumulation group) the optimizer step."""
+        self.callback_list.call("on_batch_begin", b, {"batch": b})
+        x, y = inputs.unpack(batch)
+        group_start = b - (b % k)
+        group_size = min(k, n - group_start)
+        out = self._forward(x, training=True)
+        y = self._to_device(y)
+        loss = self.loss_fn(out, y)
+        value = float(loss.item())
+        if self.data_parallel is not None:  # the step's loss over all ranks' samples
+            value = self.data_parallel.mean(value)
+        self.callback_list.call("on_before_backward", b, {
+            "batch": b, "size": len(out), "batch_loss": value, "step": self.global_step})
+        total = loss if group_size == 1 else loss * (1.0 / group_size)
+        if self.l2_penalty:
+            total = total + self.l2_penalty(self.model, group_size)
+        total.backward()
+        pending.append((out.detach()._data, None if y is None else y._data, value, len(out)))
+        stepped = b + 1 - group_start == group_size
+        if stepped:
+            self._optimizer_step(epoch, b, pending)
+            pending.clear()
+        logs = {"batch": b, "size": len(out), "batch_loss": value, "step": self.global_step,
+                "optimizer_step": stepped, "loss": self.loss_mean.result()}
+        for m in self.metrics:
+            if m.streaming:
+                logs[m.name] = m.result()
+        self.callback_list.call("on_batch_end", b, logs)
 
     def _optimizer_step(self, epoch: int, b: int, pending: list) -> None:
         """Clip, step, zero the gradients, fold the group into the epoch's sums, step a
-        per-batch schedule (Ctrl-C waits until all of it is done, so a checkpoint never
-        sees half a step)."""
-        with DeferInterrupt():
-            if self.clip_grad_norm is not None:
-                from axonic.nn.utils import clip_grad_norm_
+        per-batch schedule (the caller holds Ctrl-C until the batch's end, so a checkpoint
+        never sees half a step)."""
+        if self.clip_grad_norm is not None:
+            from axonic.nn.utils import clip_grad_norm_
 
-                clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
-            self.optimizer.step()
-            self.optimizer.zero_grad()
-            self.global_step += 1
-            if self.data_parallel is not None:  # every rank's samples count in the metrics
-                pending = self.data_parallel.gather(pending)
-            for o, t, v, size in pending:
-                self.loss_mean.update(v, size)
-                for m in self.metrics:
-                    m.update(o, t)
-            self.schedule.after_optimizer_step({"loss": self.loss_mean.result()})
-            self.resume_state.mark(epoch, b + 1)
+            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.global_step += 1
+        if self.data_parallel is not None:  # every rank's samples count in the metrics
+            pending = self.data_parallel.gather(pending)
+        for o, t, v, size in pending:
+            self.loss_mean.update(v, size)
+            for m in self.metrics:
+                m.update(o, t)
+        self.schedule.after_optimizer_step({"loss": self.loss_mean.result()})
+        # lazy when nothing runs between this step and the batch's end but callbacks
+        self.resume_state.mark(epoch, b + 1, lazy=self.grad_accum_steps == 1)
 
     def _evaluate_loader(self, loader, metrics, prefix: str) -> dict:
         mean = Mean()
