@@ -73,7 +73,7 @@ def main(argv=None):
     X, y = data()
     times = {"hand loop": [], "Trainer": []}
     fns = {"hand loop": hand_loop, "Trainer": trainer}
-    for name, fn in fns.items():  # warm-up
+    for fn in fns.values():  # warm-up
         fn(X, y, a.width, 1, a.batch_size)
     for _ in range(a.runs):
         for name, fn in fns.items():
