@@ -59,7 +59,8 @@ class Function:
     saves_inputs = True
     # Likewise for an output kept on ``self`` directly.
     saves_output = False
-    # The output is a view of input 0 and shares its version counter.
+    # The output is a view of input 0 and shares its version counter (an op whose
+    # output is a view only sometimes sets it per instance in forward).
     is_view = False
     # backward is written with ``self.xp`` and operators only, so it is differentiable.
     double_backward = True
@@ -93,7 +94,7 @@ class Function:
             check_finite(out, cls.__name__, "forward output")
         if not record:
             fn._saved = None
-            return _untracked(cls, out, args)
+            return _untracked(fn, out, args)
         result = _make(out, True, fn)
         fn._epoch = INPLACE_CLOCK[0]
         if fn._saved is not None:
@@ -102,7 +103,7 @@ class Function:
             fn.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
         if cls.saves_output:
             fn.out_version = (result._vc, 0)
-        if cls.is_view:
+        if fn.is_view:
             result._vc = args[0]._vc
             result._base = args[0]
         return result
@@ -222,11 +223,11 @@ def set_graph_namespace(namespace) -> None:
     _GRAPH_XP[0] = namespace
 
 
-def _untracked(cls, out, args):
+def _untracked(fn, out, args):
     """The result of an op that is not recorded; a view still shares its base's versions,
     so changing it in place is seen by every op that saved the base."""
     result = _make(out)
-    if cls.is_view and isinstance(args[0], Tensor):
+    if fn.is_view and isinstance(args[0], Tensor):
         result._vc = args[0]._vc
         result._base = args[0]
     return result

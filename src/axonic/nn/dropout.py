@@ -1,7 +1,8 @@
 """``Dropout`` (elementwise) and ``Dropout1d`` / ``Dropout2d`` (whole channels).
 
 In training each element (or channel) is zeroed with probability ``p`` and the rest are
-scaled by ``1 / (1 - p)``; in evaluation the layer is the identity. Masks come from
+scaled by ``1 / (1 - p)``; in evaluation the layer is the identity. ``inplace=True``
+writes the result into the input (recorded by autograd as an in-place op). Masks come from
 axonic's default generator, so ``axonic.manual_seed`` makes them reproducible.
 """
 
@@ -12,6 +13,7 @@ import numpy as np
 from axonic.autograd.tensor import Tensor, _make
 from axonic.backend.random import default_generator
 from axonic.nn.module import Module
+from axonic.ops.inplace import honours_inplace
 
 
 def _check_p(name: str, p) -> float:
@@ -27,6 +29,7 @@ def _masked(input: Tensor, p: float, mask_shape) -> Tensor:
     return input * _make(keep)
 
 
+@honours_inplace
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
@@ -52,11 +55,13 @@ def _channel_dropout(name, input, p, training, batched_ndim, layout):
     return _masked(input, p, input.shape[:lead] + (1,) * (input.ndim - lead))
 
 
+@honours_inplace
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, L) or (C, L) inputs."""
     return _channel_dropout("dropout1d", input, p, training, 3, "(N, C, L)")
 
 
+@honours_inplace
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, H, W) or (C, H, W) inputs."""
     return _channel_dropout("dropout2d", input, p, training, 4, "(N, C, H, W)")
@@ -84,7 +89,7 @@ class Dropout(_DropoutNd):
     def forward(self, input):
         if not isinstance(input, Tensor):
             raise self.input_error(f"expected a Tensor, got {type(input).__name__}")
-        return dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training, self.inplace and self.training)
 
 
 class _ChannelDropout(_DropoutNd):
@@ -92,7 +97,8 @@ class _ChannelDropout(_DropoutNd):
 
     def forward(self, input):
         try:
-            return type(self)._fn(input, self.p, self.training)
+            return type(self)._fn(input, self.p, self.training,
+                                  self.inplace and self.training)
         except ValueError as e:
             raise self.input_error(str(e).split(": ", 1)[1]) from None
 

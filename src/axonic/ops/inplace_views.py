@@ -51,6 +51,14 @@ def check_view(t: Tensor, root: Tensor) -> None:
         )
     cur = t
     while cur is not root:
+        maker = getattr(cur.grad_fn, "multi_output_view", None)
+        if maker is not None:
+            raise RuntimeError(
+                f"Output of {maker} is a view and is being modified inplace. This view is "
+                "the output of a function that returns multiple views. Such functions do not "
+                "allow the output views to be modified inplace. You should replace the "
+                "inplace operation by an out-of-place one, or clone() the output first"
+            )
         if cur.grad_fn is None and cur._base._rg:
             raise RuntimeError(
                 "A view was created in no_grad mode and is being modified inplace with grad "

@@ -135,7 +135,15 @@ def split(tensor, split_size_or_sections, dim=0):
     for s in sizes:
         out.append(narrow(tensor, d, start, s))
         start += s
-    return tuple(out)
+    return _multi_view(out, "split")
+
+
+def _multi_view(pieces, name):
+    """Mark views returned together: PyTorch refuses in-place changes to them."""
+    for p in pieces:
+        if p.grad_fn is not None:
+            p.grad_fn.multi_output_view = name
+    return tuple(pieces)
 
 
 @op(methods=("chunk",))
@@ -156,7 +164,8 @@ def chunk(input, chunks, dim=0):
 @op(methods=("unbind",))
 def unbind(input, dim=0):
     (d,) = norm_dim(dim, input.ndim, "unbind")
-    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+    return _multi_view([input[(slice(None),) * d + (i,)] for i in range(input.shape[d])],
+                       "unbind")
 
 
 class PadConstant(Function):

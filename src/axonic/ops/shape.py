@@ -18,7 +18,10 @@ class Reshape(Function):
 
     def forward(self, x, shape):
         self.in_shape = x.shape
-        return x.reshape(shape)
+        out = x.reshape(shape)
+        if not x.flags.c_contiguous and not get_array_module(x).may_share_memory(out, x):
+            self.is_view = False  # a copy (as PyTorch's reshape): its own versions
+        return out
 
     def backward(self, g):
         return g.reshape(self.in_shape)
