@@ -50,6 +50,30 @@ def _topological_order(roots, stale: dict):
     return order
 
 
+def _leading_to(order, sink, stale) -> set:
+    """The functions whose backward can reach a wanted tensor (``grad``, ``backward(inputs=)``):
+    the rest of the graph is neither run nor freed, as in PyTorch."""
+    needed = set()
+    for fn in reversed(order):  # inputs' functions come first
+        if fn in sink.slot or fn.inputs is None:  # freed: the loop says so
+            needed.add(fn)
+            continue
+        for inp in fn.inputs or ():
+            if not isinstance(inp, Tensor):
+                continue
+            node = inp.grad_fn
+            if node is not None and node._epoch != fn._epoch:
+                inp, node = _edge(fn, inp, stale)
+            if node is None:
+                if id(inp) in sink.slot:
+                    needed.add(fn)
+                    break
+            elif node in needed:
+                needed.add(fn)
+                break
+    return needed
+
+
 def _as_seen_by(fn, inp: Tensor) -> Tensor:
     """``inp`` with the history it had when ``fn`` took it: in-place ops recorded on it
     since then (a later in-place clock) are stepped back through."""
@@ -175,9 +199,11 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
     STATE.enabled = create_graph  # only a create_graph backward is itself recorded
     try:
         stale = {}  # views read again from a base changed in place, per consumer epoch
-        for fn in _topological_order(fns, stale):
+        order = _topological_order(fns, stale)
+        needed = None if sink.wanted is None else _leading_to(order, sink, stale)
+        for fn in order:
             g = pending.pop(fn, None)
-            if g is None:
+            if g is None or (needed is not None and fn not in needed):
                 continue
             if fn.inputs is None:
                 raise RuntimeError(
