@@ -82,4 +82,82 @@ class PositionalEmbedding(nn.Module):
         return f"{self.max_len}, {self.embedding_dim}"
 
 
-HELPERS = {c.__name__: c for c in (LastStep, MeanOverTime, Unsqueeze, PositionalEmbedding)}
+class _ResidualBase(nn.Module):
+    """``x + body(x)``: ``layers`` are config tables (their input widths may be left out);
+    when the body changes the width, ``x`` goes through a bias-free projection first."""
+
+    _sample_rest = ()  # the sample's trailing shape after the width axis
+
+    def __init__(self, layers: list, width: int):
+        super().__init__()
+        from axonic.cli.config import ConfigError
+        from axonic.tune.widths import infer_widths
+
+        name = type(self).__name__
+        if not isinstance(layers, list) or not layers or not all(
+                isinstance(t, dict) and "type" in t for t in layers):
+            raise ValueError(f"layers must be a non-empty list of layer tables, got {layers!r}")
+        sample = axonic.zeros(2, width, *self._sample_rest)
+        try:
+            tables = infer_widths(layers, sample)
+        except ConfigError as e:
+            raise ValueError(f"{name} body: {e}") from None
+        from axonic.cli.builders import build_from_table, layer_types
+
+        types = layer_types()
+        self.body = nn.Sequential(*[build_from_table(f"{name}.layers[{i}]", t, types, "layer")
+                                    for i, t in enumerate(tables)])
+        with axonic.no_grad():
+            out = self.body.eval()(sample)
+        self.body.train()
+        if out.shape[2:] != sample.shape[2:]:
+            raise ValueError(f"the body maps shape {tuple(sample.shape[1:])} to "
+                             f"{tuple(out.shape[1:])}; only the width may change (keep "
+                             "pooling outside the residual block)")
+        self.layers = tables  # the tables with their widths, for the repr and configs
+        self.proj = None if out.shape[1] == width else self._projection(width, out.shape[1])
+
+    def forward(self, x):
+        skip = x if self.proj is None else self.proj(x)
+        return skip + self.body(x)
+
+
+class Residual(_ResidualBase):
+    """``x + body(x)`` over feature vectors ``(B, F)``; a width change adds a bias-free
+    ``Linear`` on the skip path.
+
+    >>> r = Residual([{"type": "Linear", "out_features": 8}, {"type": "ReLU"}], in_features=4)
+    >>> r(axonic.zeros(2, 4)).shape
+    (2, 8)
+    """
+
+    def __init__(self, layers: list, in_features: int):
+        super().__init__(layers, in_features)
+
+    @staticmethod
+    def _projection(a, b):
+        return nn.Linear(a, b, bias=False)
+
+
+class Residual2d(_ResidualBase):
+    """``x + body(x)`` over images ``(B, C, H, W)`` (the body keeps H and W); a channel
+    change adds a bias-free 1x1 ``Conv2d`` on the skip path.
+
+    >>> r = Residual2d([{"type": "Conv2d", "out_channels": 4, "kernel_size": 3,
+    ...                  "padding": 1}], in_channels=2)
+    >>> r(axonic.zeros(1, 2, 5, 5)).shape
+    (1, 4, 5, 5)
+    """
+
+    _sample_rest = (8, 8)
+
+    def __init__(self, layers: list, in_channels: int):
+        super().__init__(layers, in_channels)
+
+    @staticmethod
+    def _projection(a, b):
+        return nn.Conv2d(a, b, 1, bias=False)
+
+
+HELPERS = {c.__name__: c for c in (LastStep, MeanOverTime, Unsqueeze, PositionalEmbedding,
+                                   Residual, Residual2d)}

@@ -115,9 +115,16 @@ def _one_line(e: BaseException) -> str:
 
 # --- shared steps ---------------------------------------------------------------------------
 def _config(path):
-    from axonic.cli.config import DEFAULT, load_config, resolve
+    """The resolved configuration; a ``[tune]`` table (``axonic tune``'s search) is left
+    aside, so the same file trains as written."""
+    from axonic.cli.config import DEFAULT, read_toml, resolve
 
-    return resolve(DEFAULT) if path is None else load_config(path)
+    if path is None:
+        return resolve(DEFAULT)
+    raw = read_toml(path)
+    if isinstance(raw, dict):
+        raw.pop("tune", None)
+    return resolve(raw)
 
 
 def _setup(cfg):
@@ -142,9 +149,10 @@ def _setup(cfg):
     axonic.manual_seed(cfg["seed"])
     np.random.seed(cfg["seed"])
     splits = build_splits(cfg)
+    x, y = splits.train
+    _fill_widths(cfg, x[:2])
     model = build_model(cfg)
     loss = build_loss(cfg)
-    x, y = splits.train
     out_shape = check_model(model, axonic.tensor(x[:2]), axonic.tensor(y[:2]), loss)
     batch = cfg["data"]["batch_size"]
     check_model(model, axonic.tensor(x[:batch]), axonic.tensor(y[:batch]), loss)
@@ -154,6 +162,25 @@ def _setup(cfg):
     preflight.check_metrics(cfg, build_metrics(cfg))
     build_scheduler(cfg, build_optimizer(cfg, model.parameters()), 1)  # a dry build: checks
     return splits, model, loss, out_shape
+
+
+def _fill_widths(cfg, sample) -> None:
+    """Put the input widths the config leaves out into ``cfg`` (from the previous layer's
+    output, as ``axonic tune`` does); the random state is left as it was."""
+    from axonic.cli import preflight
+    from axonic.tune.widths import infer_widths, omits_widths
+
+    if not omits_widths(cfg["model"]["layers"]):
+        return
+    import axonic
+
+    state = axonic.get_rng_state(), np.random.get_state()
+    try:
+        cfg["model"]["layers"] = infer_widths(cfg["model"]["layers"], axonic.tensor(sample))
+    finally:
+        axonic.set_rng_state(state[0])
+        np.random.set_state(state[1])
+    preflight.check_model_size(cfg)
 
 
 def _load_run(path):

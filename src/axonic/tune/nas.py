@@ -28,9 +28,11 @@ KEYS = {
     "activation": "an activation layer type (ReLU, GELU, Tanh, ...)",
     "norm": "'none', 'batch' or 'layer' (mlp)",
     "dropout": "dropout probability after each block (0 leaves Dropout out)",
+    "residual": "each block as x + block(x) (Residual / Residual2d; a width change adds a "
+                "projection on the skip path)",
 }
 DEFAULTS = {"blocks": 2, "width": 32, "kernel_size": 3, "pool": False, "activation": "ReLU",
-            "norm": "none", "dropout": 0.0}
+            "norm": "none", "dropout": 0.0, "residual": False}
 
 
 def parse_architecture(table: dict) -> dict:
@@ -81,7 +83,7 @@ def _check_values(kind: str, key: str, v) -> None:
         if key == "dropout" and (isinstance(value, bool) or not isinstance(value, int | float)
                                  or not 0 <= value < 1):
             raise ConfigError(f"{where}: expected a probability in [0, 1), got {value!r}")
-        if key == "pool" and not isinstance(value, bool):
+        if key in ("pool", "residual") and not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
 
 
@@ -98,17 +100,21 @@ def suggest_layers(trial, arch: dict, input_shape: tuple) -> list:
     activation = _pick(trial, "activation", arch["activation"])
     norm = NORMS[kind][_pick(trial, "norm", arch["norm"])]
     dropout = _pick(trial, "dropout", arch["dropout"])
+    residual = _pick(trial, "residual", arch["residual"])
     for i in range(blocks):
         width = _pick(trial, f"block{i}.width", arch["width"])
         if kind == "cnn":
             k = _pick(trial, f"block{i}.kernel_size", arch["kernel_size"])
-            layers.append({"type": "Conv2d", "out_channels": width, "kernel_size": k,
-                           "padding": k // 2})
+            block = [{"type": "Conv2d", "out_channels": width, "kernel_size": k,
+                      "padding": k // 2}]
         else:
-            layers.append({"type": "Linear", "out_features": width})
+            block = [{"type": "Linear", "out_features": width}]
         if norm is not None:
-            layers.append({"type": norm})
-        layers.append({"type": activation})
+            block.append({"type": norm})
+        block.append({"type": activation})
+        if residual:
+            block = [{"type": "Residual2d" if kind == "cnn" else "Residual", "layers": block}]
+        layers.extend(block)
         if kind == "cnn" and size >= 2 and _pick(trial, f"block{i}.pool", arch["pool"]):
             layers.append({"type": "MaxPool2d", "kernel_size": 2})
             size //= 2

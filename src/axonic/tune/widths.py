@@ -59,3 +59,18 @@ def infer_widths(layers: list, x) -> list:
                                   f"{e}") from None
             out.append(table)
     return out
+
+
+def omits_widths(layers: list) -> bool:
+    """Whether some layer table leaves out an input width its layer requires."""
+    types = layer_types()
+    for table in layers:
+        cls = types.get(table.get("type")) if isinstance(table, dict) else None
+        if cls is None:
+            continue
+        params = inspect.signature(cls.__init__).parameters
+        for key in LAST_AXIS + CHANNEL_AXIS:
+            p = params.get(key)
+            if p is not None and p.default is p.empty and key not in table:
+                return True
+    return False
