@@ -219,8 +219,14 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
                 if t is not None:
                     _retain_into(t, g, create_graph)
             sink.at_node(fn, g)
-            fn.check_versions()
-            grads = _call_backward(fn, g, create_graph)
+            if fn.versions or fn.out_version is not None:
+                fn.check_versions()
+            if create_graph:
+                grads = _call_backward(fn, g, True)
+            else:
+                grads = fn.backward(g)
+                if grads.__class__ is not tuple:
+                    grads = (grads,)
             for k, (inp, ig) in enumerate(zip(fn.inputs, grads)):
                 if ig is None or not isinstance(inp, Tensor):
                     continue
@@ -239,7 +245,12 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
                     prev = pending.get(node)
                     pending[node] = ig if prev is None else prev + ig
             if not retain_graph:
-                fn.release()
+                d = fn.__dict__
+                if fn._hooks is None and fn._retain is None and "_prev" not in d:
+                    d.clear()  # release(), inlined for the common case
+                    fn.inputs = None
+                else:
+                    fn.release()
     except BaseException:
         _QUEUED.clear()  # a failed backward runs none of the callbacks it queued
         raise

@@ -72,16 +72,19 @@ class Function:
     _saved = None
     # The in-place clock when this op was recorded (see ``INPLACE_CLOCK``).
     _epoch = 0
+    # (version counter, version at forward) of each saved tensor, and of a saved output
+    versions = ()
+    out_version = None
 
     @classmethod
     def apply(cls, *args, **kwargs):
         fn = _new(cls)
         state = STATE
         if state.enabled:
-            needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            needs = [isinstance(a, Tensor) and a._rg for a in args]
             record = True in needs
         else:
-            needs, record = (False,) * len(args), False
+            needs, record = [False] * len(args), False
         fn.needs_input_grad = needs
         fn.inputs = args  # also what ``xp`` looks at during forward
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
@@ -96,7 +99,9 @@ class Function:
             fn._saved = None
             return _untracked(fn, out, args)
         result = _make(out, True, fn)
-        fn._epoch = INPLACE_CLOCK[0]
+        clock = INPLACE_CLOCK[0]
+        if clock:  # 0 (the class default) until the first recorded in-place op
+            fn._epoch = clock
         if fn._saved is not None:
             fn._mark_saved(arrays, out, result)
         elif cls.saves_inputs:
@@ -176,7 +181,7 @@ class Function:
     def check_versions(self) -> None:
         """Raise if a tensor this op saved was changed in place since the forward."""
         name = type(self).__name__
-        for vc, v in getattr(self, "versions", ()):
+        for vc, v in self.versions:
             if vc[0] != v:
                 raise RuntimeError(
                     f"one of the tensors needed by '{name}' for backward was modified by an "
@@ -184,7 +189,7 @@ class Function:
                     "Use an out-of-place op (x = x + 1 instead of x += 1) or clone() the "
                     "tensor before changing it."
                 )
-        ov = getattr(self, "out_version", None)
+        ov = self.out_version
         if ov is not None and ov[0][0] != ov[1]:
             raise RuntimeError(
                 f"the output of '{name}' is needed for backward but was modified by an "
