@@ -1,1 +1,115 @@
-"""placeholder"""
+"""ONNX Conv, ConvTranspose, Gemm and MatMul on axonic's conv/matmul ops (1-D and 2-D
+convolutions on the native kernels, other ranks by windows and einsum)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import axonic
+import axonic.nn.functional as F
+from axonic.onnx.ops import onnx_op
+from axonic.onnx.ops._util import arr, const, is_float
+from axonic.onnx.ops._windows import pad_spatial, window_pads, windows
+
+_CONV = {1: F.conv1d, 2: F.conv2d}
+_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
+
+
+def _generic_conv(x, w, strides, dilations, groups):
+    n, c = x.shape[:2]
+    d = x.ndim - 2
+    win = windows(x, list(w.shape[2:]), strides, dilations)  # (N, C, *out, *k)
+    out_sp = win.shape[2:2 + d]
+    m = w.shape[0]
+    win = win.reshape(n, groups, c // groups, *out_sp, -1)
+    wg = w.reshape(groups, m // groups, c // groups, -1)
+    letters = "abcdefgh"[:d]
+    y = axonic.einsum(f"ngc{letters}k,gmck->ngm{letters}", win, wg)
+    return y.reshape(n, m, *out_sp)
+
+
+@onnx_op("Conv")
+def conv(inputs, attrs, ctx):
+    x, w, b = (list(inputs) + [None])[:3]
+    d = x.ndim - 2
+    kernel = attrs.get("kernel_shape") or list(w.shape[2:])
+    strides = attrs.get("strides") or [1] * d
+    dil = attrs.get("dilations") or [1] * d
+    groups = attrs.get("group", 1)
+    begin, end, _ = window_pads(x.shape[2:], kernel, strides, dil, attrs)
+    if d in _CONV:
+        if begin == end:
+            y = _CONV[d](x, w, None, tuple(strides), tuple(begin), tuple(dil), groups)
+        else:
+            y = _CONV[d](pad_spatial(x, begin, end), w, None, tuple(strides), 0, tuple(dil),
+                         groups)
+    else:
+        y = _generic_conv(pad_spatial(x, begin, end), w, strides, dil, groups)
+    if b is not None:
+        y = y + b.reshape(1, -1, *[1] * d)
+    return y
+
+
+@onnx_op("ConvTranspose")
+def conv_transpose(inputs, attrs, ctx):
+    x, w, b = (list(inputs) + [None])[:3]
+    d = x.ndim - 2
+    if d not in _CONV_T:
+        raise NotImplementedError(f"ONNX import: {ctx}: ConvTranspose of {d}-d inputs "
+                                  "is not supported (1-d and 2-d are)")
+    kernel = attrs.get("kernel_shape") or list(w.shape[2:])
+    strides = attrs.get("strides") or [1] * d
+    dil = attrs.get("dilations") or [1] * d
+    groups = attrs.get("group", 1)
+    out_pad = attrs.get("output_padding") or [0] * d
+    pads = attrs.get("pads") or [0] * (2 * d)
+    begin, end = list(pads[:d]), list(pads[d:])
+    full = [strides[i] * (x.shape[2 + i] - 1) + out_pad[i] + (kernel[i] - 1) * dil[i] + 1
+            for i in range(d)]
+    auto = attrs.get("auto_pad", "NOTSET")
+    if "output_shape" in attrs or auto in ("SAME_UPPER", "SAME_LOWER"):
+        target = attrs.get("output_shape") or [x.shape[2 + i] * strides[i] for i in range(d)]
+        target = list(target)[-d:]
+        for i in range(d):
+            total = max(full[i] - target[i], 0)
+            if auto == "SAME_UPPER":
+                begin[i], end[i] = total // 2, total - total // 2
+            else:
+                begin[i], end[i] = total - total // 2, total // 2
+    y = _CONV_T[d](x, w, None, tuple(strides), 0, 0, groups, tuple(dil))
+    y = pad_spatial(y, [0] * d, out_pad)
+    index = (slice(None), slice(None)) + tuple(
+        slice(begin[i], full[i] - end[i]) for i in range(d))
+    y = y[index]
+    if b is not None:
+        y = y + b.reshape(1, -1, *[1] * d)
+    return y
+
+
+@onnx_op("MatMul")
+def matmul(inputs, attrs, ctx):
+    a, b = inputs
+    if is_float(a):
+        return axonic.matmul(a, b)
+    return const(np.matmul(arr(a), arr(b)))
+
+
+@onnx_op("Gemm")
+def gemm(inputs, attrs, ctx):
+    a, b, c = (list(inputs) + [None])[:3]
+    if attrs.get("transA", 0):
+        a = a.transpose(0, 1)
+    if attrs.get("transB", 0):
+        b = b.transpose(0, 1)
+    if not is_float(a):
+        y = const(np.matmul(arr(a), arr(b)) * attrs.get("alpha", 1.0), like=a)
+        if c is not None:
+            y = const(arr(y) + attrs.get("beta", 1.0) * arr(c), like=a)
+        return y
+    alpha, beta = attrs.get("alpha", 1.0), attrs.get("beta", 1.0)
+    y = axonic.matmul(a, b)
+    if alpha != 1.0:
+        y = y * alpha
+    if c is not None:
+        y = y + (c * beta if beta != 1.0 else c)
+    return y
