@@ -80,6 +80,7 @@ class NodeContext:
     opsets: dict
     outputs: list
     run_graph: object = None  # run_graph(subgraph, feeds, outer_env) -> list of outputs
+    scope: dict | None = None  # the values visible to the node (its subgraphs read them)
 
     def __str__(self):
         return f"{self.op_type} node {self.name!r} (opset {self.opset})"
@@ -162,6 +163,7 @@ def run_graph(graph: Graph, feeds: dict, outer: dict | None = None) -> list:
         except KeyError as e:
             raise ValueError(f"ONNX import: {node.ctx} reads {e.args[0]!r}, which no earlier "
                              "node, input or initializer defines") from None
+        node.ctx.scope = env
         out = node.fn(args, node.attrs, node.ctx)
         if not isinstance(out, (tuple, list)):
             out = (out,)

@@ -38,7 +38,8 @@ def reshape(inputs, attrs, ctx):
 @onnx_op("Flatten")
 def flatten(inputs, attrs, ctx):
     x = inputs[0]
-    axis = axis_of(attrs.get("axis", 1), x.ndim + 1, ctx)
+    axis = attrs.get("axis", 1)
+    axis = axis_of(axis + x.ndim if axis < 0 else axis, x.ndim + 1, ctx)
     lead = int(np.prod(x.shape[:axis], dtype=np.int64))
     return x.reshape(lead, int(np.prod(x.shape[axis:], dtype=np.int64)))
 
