@@ -165,7 +165,7 @@ def run_graph(graph: Graph, feeds: dict, outer: dict | None = None) -> list:
                              "node, input or initializer defines") from None
         node.ctx.scope = env
         out = node.fn(args, node.attrs, node.ctx)
-        if not isinstance(out, (tuple, list)):
+        if not isinstance(out, tuple):  # one output (a list is one sequence value)
             out = (out,)
         for name, value in zip(node.outputs, out):
             if name:

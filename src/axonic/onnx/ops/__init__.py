@@ -42,10 +42,14 @@ def onnx_op(*op_types: str, since: int = 1, until: int | None = None, domain: st
     return register
 
 
+_LOADED = []
+
+
 def _load_families():
-    if not _REGISTRY:
+    if not _LOADED:
         for family in FAMILIES:
             importlib.import_module(f"axonic.onnx.ops.{family}")
+        _LOADED.append(True)
 
 
 def lookup(op_type: str, domain: str, version: int) -> OpImpl | None:

@@ -24,7 +24,7 @@ def to_value(x):
         return x
     a = np.asarray(x)
     if a.dtype.name in _HELD:
-        return Tensor(np.ascontiguousarray(a))
+        return Tensor(a if a.flags.c_contiguous else a.copy())
     return a
 
 

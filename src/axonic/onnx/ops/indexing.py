@@ -22,6 +22,8 @@ def gather(inputs, attrs, ctx):
     i = _index(idx, x.shape[axis])
     if not isinstance(x, axonic.Tensor):
         return np.take(x, i, axis=axis)
+    if i.ndim == 0:  # a scalar index drops the axis
+        i = int(i)
     return x[(slice(None),) * axis + (i,)]
 
 

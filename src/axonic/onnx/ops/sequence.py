@@ -8,14 +8,14 @@ import axonic
 from axonic.onnx.ops import onnx_op
 from axonic.onnx.ops._util import arr, axis_of, scalar, to_value
 
-onnx_op("SequenceConstruct", since=11)(lambda i, a, c: [list(i)])
+onnx_op("SequenceConstruct", since=11)(lambda i, a, c: list(i))
 onnx_op("SequenceLength", since=11)(
     lambda i, a, c: to_value(np.array(len(i[0]), dtype=np.int64)))
 
 
 @onnx_op("SequenceEmpty", since=11)
 def sequence_empty(inputs, attrs, ctx):
-    return [[]]
+    return []
 
 
 @onnx_op("SequenceAt", since=11)
@@ -28,7 +28,7 @@ def sequence_insert(inputs, attrs, ctx):
     seq = list(inputs[0])
     pos = len(seq) if len(inputs) < 3 or inputs[2] is None else int(scalar(inputs[2]))
     seq.insert(pos if pos >= 0 else pos + len(seq), inputs[1])
-    return [seq]
+    return seq
 
 
 @onnx_op("SequenceErase", since=11)
@@ -36,7 +36,7 @@ def sequence_erase(inputs, attrs, ctx):
     seq = list(inputs[0])
     pos = -1 if len(inputs) < 2 or inputs[1] is None else int(scalar(inputs[1]))
     del seq[pos]
-    return [seq]
+    return seq
 
 
 @onnx_op("ConcatFromSequence", since=11)
@@ -68,6 +68,6 @@ def split_to_sequence(inputs, attrs, ctx):
         start += n
     if (len(inputs) < 2 or inputs[1] is None) and not attrs.get("keepdims", 1):
         parts = [p.squeeze(axis) for p in parts]
-    return [parts]
+    return parts
 
 
