@@ -1,1 +1,202 @@
-"""placeholder"""
+"""Other ONNX ops a network uses: Einsum, Dropout, Swish, the two classification losses,
+Attention (opset 23), ReverseSequence, CumProd, MaxUnpool, Quantize/DequantizeLinear."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import axonic
+import axonic.nn.functional as F
+from axonic.onnx.ops import onnx_op
+from axonic.onnx.ops._util import arr, axis_of, const, is_float, scalar, tensor_of, to_value
+
+
+@onnx_op("Einsum", since=12)
+def einsum(inputs, attrs, ctx):
+    eq = attrs["equation"].replace(" ", "")
+    if all(is_float(x) for x in inputs):
+        return axonic.einsum(eq, *inputs)
+    return const(np.einsum(eq, *[arr(x) for x in inputs]))
+
+
+@onnx_op("Dropout")
+def dropout(inputs, attrs, ctx):
+    x = inputs[0]
+    training = bool(scalar(inputs[2])) if len(inputs) > 2 and inputs[2] is not None else False
+    ratio = float(scalar(inputs[1])) if len(inputs) > 1 and inputs[1] is not None else \
+        attrs.get("ratio", 0.5)
+    if training and ratio > 0:
+        y = F.dropout(x, ratio, training=True)
+        mask = to_value(arr(y) != 0)
+    else:
+        y, mask = x, to_value(np.ones(x.shape, dtype=bool))
+    return (y, mask) if len(ctx.outputs) > 1 else y
+
+
+@onnx_op("Swish", since=24)
+def swish(inputs, attrs, ctx):
+    x = inputs[0]
+    return x * axonic.sigmoid(attrs.get("alpha", 1.0) * x)
+
+
+def _weighted_nll(logp, target, weight, reduction, ignore):
+    """NLL of ``logp (N, C, ...)`` at integer ``target (N, ...)``."""
+    t = arr(target).astype(np.int64)
+    valid = t != ignore if ignore is not None else np.ones(t.shape, bool)
+    safe = np.where(valid, t, 0)
+    picked = axonic.gather(logp, 1, to_value(safe[:, None])).squeeze(1)
+    w = np.ones(t.shape, dtype=arr(logp).dtype) if weight is None else \
+        arr(weight)[safe].astype(arr(logp).dtype)
+    w = w * valid
+    loss = -picked * to_value(w)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return axonic.sum(loss)
+    return axonic.sum(loss) / float(w.sum())
+
+
+@onnx_op("NegativeLogLikelihoodLoss", since=12)
+def nll_loss(inputs, attrs, ctx):
+    x, t = inputs[:2]
+    w = inputs[2] if len(inputs) > 2 else None
+    return _weighted_nll(x, t, w, attrs.get("reduction", "mean"), attrs.get("ignore_index"))
+
+
+@onnx_op("SoftmaxCrossEntropyLoss", since=12)
+def softmax_cross_entropy(inputs, attrs, ctx):
+    x, t = inputs[:2]
+    w = inputs[2] if len(inputs) > 2 else None
+    logp = F.log_softmax(x, 1)
+    loss = _weighted_nll(logp, t, w, attrs.get("reduction", "mean"), attrs.get("ignore_index"))
+    return (loss, logp) if len(ctx.outputs) > 1 and ctx.outputs[1] else loss
+
+
+@onnx_op("ReverseSequence", since=10)
+def reverse_sequence(inputs, attrs, ctx):
+    x, lens = inputs
+    b_ax, t_ax = attrs.get("batch_axis", 1), attrs.get("time_axis", 0)
+    lens = arr(lens).astype(np.int64)
+    T = x.shape[t_ax]
+    idx = np.tile(np.arange(T)[:, None], (1, len(lens)))  # (T, B)
+    for b, n in enumerate(lens):
+        idx[:n, b] = idx[:n, b][::-1]
+    bi = np.arange(len(lens))[None, :]
+    key = [slice(None)] * x.ndim
+    key[t_ax], key[b_ax] = idx, bi
+    out = x[tuple(key)] if isinstance(x, axonic.Tensor) else arr(x)[tuple(key)]
+    # advanced indices on two axes move them to the front as (T, B)
+    rest = [a for a in range(x.ndim) if a not in (t_ax, b_ax)]
+    order = np.argsort([t_ax, b_ax] + rest)
+    if isinstance(out, axonic.Tensor):
+        return out.permute(*[int(o) for o in order])
+    return to_value(np.transpose(out, order))
+
+
+@onnx_op("CumProd", since=26)
+def cumprod(inputs, attrs, ctx):
+    x = arr(inputs[0])
+    axis = axis_of(int(scalar(inputs[1])), x.ndim, ctx)
+    a = np.flip(x, axis) if attrs.get("reverse", 0) else x
+    out = np.cumprod(a, axis)
+    if attrs.get("exclusive", 0):
+        ones = np.ones_like(np.take(out, [0], axis))
+        out = np.concatenate([ones, np.delete(out, -1, axis)], axis)
+    out = np.flip(out, axis) if attrs.get("reverse", 0) else out
+    return const(out.astype(x.dtype))
+
+
+@onnx_op("MaxUnpool", since=9)
+def max_unpool(inputs, attrs, ctx):
+    x, idx = inputs[:2]
+    d = x.ndim - 2
+    kernel, strides = attrs["kernel_shape"], attrs.get("strides") or [1] * d
+    pads = attrs.get("pads") or [0] * (2 * d)
+    if len(inputs) > 2 and inputs[2] is not None:
+        shape = [int(s) for s in arr(inputs[2])]
+    else:
+        shape = list(x.shape[:2]) + [(x.shape[2 + i] - 1) * strides[i] + kernel[i]
+                                     - pads[i] - pads[d + i] for i in range(d)]
+    out = np.zeros(int(np.prod(shape)), dtype=arr(x).dtype)
+    out[arr(idx).reshape(-1)] = arr(x).reshape(-1)
+    return const(out.reshape(shape))
+
+
+def _per_axis(v, x, axis):
+    a = np.asarray(arr(v))
+    if a.ndim == 1 and a.size > 1:
+        shape = [1] * x.ndim
+        shape[axis % x.ndim] = -1
+        return a.reshape(shape)
+    return a
+
+
+@onnx_op("QuantizeLinear", since=10)
+def quantize_linear(inputs, attrs, ctx):
+    x, scale = inputs[:2]
+    zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
+    axis = attrs.get("axis", 1)
+    dtype = np.dtype(arr(zp).dtype) if zp is not None else np.dtype(np.uint8)
+    if dtype.kind not in "iu" or dtype.itemsize != 1:
+        raise NotImplementedError(f"ONNX import: {ctx}: QuantizeLinear to {dtype} "
+                                  "(int8 and uint8 are supported)")
+    s = _per_axis(scale, x, axis)
+    z = _per_axis(zp, x, axis).astype(np.int32) if zp is not None else 0
+    info = np.iinfo(dtype)
+    q = np.rint(arr(x) / s) + z
+    return to_value(np.clip(q, info.min, info.max).astype(dtype))
+
+
+@onnx_op("DequantizeLinear", since=10)
+def dequantize_linear(inputs, attrs, ctx):
+    x, scale = inputs[:2]
+    zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
+    if arr(x).dtype.kind not in "iu" or arr(x).dtype.itemsize > 4:
+        raise NotImplementedError(f"ONNX import: {ctx}: DequantizeLinear of "
+                                  f"{arr(x).dtype} (8/16/32-bit integers are supported)")
+    axis = attrs.get("axis", 1)
+    z = _per_axis(zp, x, axis).astype(np.float64) if zp is not None else 0.0
+    s = _per_axis(scale, x, axis)
+    q = to_value(((arr(x).astype(np.float64) - z)).astype(s.dtype))
+    return q * to_value(s) if is_float(scale) else q
+
+
+@onnx_op("Attention", since=23)
+def attention(inputs, attrs, ctx):
+    """Scaled dot-product attention; past/present key-value caches, softcap and the
+    qk_matmul output are not supported."""
+    opt = list(inputs) + [None] * (6 - len(inputs))
+    q, k, v, mask = opt[:4]
+    if opt[4] is not None or opt[5] is not None or attrs.get("softcap", 0.0) \
+            or len(ctx.outputs) > 1:
+        raise NotImplementedError(f"ONNX import: {ctx}: Attention with a key-value cache, "
+                                  "softcap or extra outputs is not supported")
+    three_d = q.ndim == 3
+    if three_d:
+        hq, hkv = attrs["q_num_heads"], attrs["kv_num_heads"]
+        q = q.reshape(q.shape[0], q.shape[1], hq, -1).permute(0, 2, 1, 3)
+        k = k.reshape(k.shape[0], k.shape[1], hkv, -1).permute(0, 2, 1, 3)
+        v = v.reshape(v.shape[0], v.shape[1], hkv, -1).permute(0, 2, 1, 3)
+    groups = q.shape[1] // k.shape[1]
+    if groups > 1:
+        k = axonic.repeat_interleave(k, groups, 1) if hasattr(axonic, "repeat_interleave") \
+            else k.unsqueeze(2).expand(k.shape[0], k.shape[1], groups, *k.shape[2:]).reshape(
+                k.shape[0], -1, *k.shape[2:])
+        v = v.unsqueeze(2).expand(v.shape[0], v.shape[1], groups, *v.shape[2:]).reshape(
+            v.shape[0], -1, *v.shape[2:])
+    scale = attrs.get("scale") or 1.0 / np.sqrt(q.shape[-1])
+    scores = axonic.matmul(q, k.transpose(-1, -2)) * scale
+    L, S = scores.shape[-2:]
+    if attrs.get("is_causal", 0):
+        causal = np.triu(np.ones((L, S), bool), 1)
+        scores = axonic.where(to_value(causal), tensor_of(-np.inf, scores), scores)
+    if mask is not None:
+        m = arr(mask)
+        if m.dtype == bool:
+            scores = axonic.where(to_value(~m), tensor_of(-np.inf, scores), scores)
+        else:
+            scores = scores + mask
+    y = axonic.matmul(F.softmax(scores, -1), v)
+    if three_d:
+        y = y.permute(0, 2, 1, 3).reshape(y.shape[0], y.shape[2], -1)
+    return y

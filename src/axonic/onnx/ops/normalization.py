@@ -114,3 +114,14 @@ def lrn(inputs, attrs, ctx):
     return x / (tensor_of(bias, x) + (alpha / size) * total) ** beta
 
 
+
+
+@onnx_op("RMSNormalization", since=23)
+def rms_norm(inputs, attrs, ctx):
+    x, scale = inputs
+    axis = axis_of(attrs.get("axis", -1), x.ndim, ctx)
+    axes = tuple(range(axis, x.ndim))
+    xs = x.to(axonic.float32) if x.dtype != axonic.float64 and \
+        attrs.get("stash_type", 1) == 1 else x
+    inv = axonic.rsqrt(axonic.mean(xs * xs, axes, keepdim=True) + attrs.get("epsilon", 1e-5))
+    return (xs * inv).to(x.dtype) * scale
