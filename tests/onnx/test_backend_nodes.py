@@ -54,6 +54,15 @@ def _same(out, ref, case) -> bool:
     return True
 
 
+def _numpy(v):
+    """Reference data as NumPy (exotic dtypes are stored as TensorProtos)."""
+    if isinstance(v, onnx.TensorProto):
+        return onnx.numpy_helper.to_array(v)
+    if isinstance(v, list):
+        return [_numpy(x) for x in v]
+    return v
+
+
 def run_case(case) -> bool:
     """Whether axonic reproduces every reference output of ``case``."""
     import axonic.onnx.load_model as lm
@@ -63,6 +72,7 @@ def run_case(case) -> bool:
             warnings.simplefilter("ignore")
             model = lm.load(case.model)
             for inputs, outputs in case.data_sets:
+                inputs, outputs = _numpy(list(inputs)), _numpy(list(outputs))
                 got = model(*inputs)
                 got = got if isinstance(got, tuple) else (got,)
                 if len(got) != len(outputs):

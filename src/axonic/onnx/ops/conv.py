@@ -61,7 +61,7 @@ def conv_transpose(inputs, attrs, ctx):
     strides = attrs.get("strides") or [1] * d
     dil = attrs.get("dilations") or [1] * d
     groups = attrs.get("group", 1)
-    out_pad = attrs.get("output_padding") or [0] * d
+    out_pad = list(attrs.get("output_padding") or [0] * d)
     pads = attrs.get("pads") or [0] * (2 * d)
     begin, end = list(pads[:d]), list(pads[d:])
     full = [strides[i] * (x.shape[2 + i] - 1) + out_pad[i] + (kernel[i] - 1) * dil[i] + 1
@@ -71,7 +71,11 @@ def conv_transpose(inputs, attrs, ctx):
         target = attrs.get("output_shape") or [x.shape[2 + i] * strides[i] for i in range(d)]
         target = list(target)[-d:]
         for i in range(d):
-            total = max(full[i] - target[i], 0)
+            total = full[i] - target[i]
+            if total < 0:  # the requested shape is larger: zeros (and bias) at the end
+                out_pad[i] -= total
+                full[i] -= total
+                total = 0
             if auto == "SAME_UPPER":
                 begin[i], end[i] = total // 2, total - total // 2
             else:

@@ -88,7 +88,8 @@ def lp_normalization(inputs, attrs, ctx):
         norm = axonic.sum(axonic.abs(x), (axis,), keepdim=True)
     else:
         norm = axonic.sqrt(axonic.sum(x * x, (axis,), keepdim=True))
-    return x / norm
+    # a zero vector stays zero (as the reference does) instead of becoming NaN
+    return x / axonic.where(norm == 0, tensor_of(1, norm), norm)
 
 
 @onnx_op("MeanVarianceNormalization", since=9)

@@ -71,3 +71,22 @@ def split_to_sequence(inputs, attrs, ctx):
     return parts
 
 
+
+
+# --- optionals: an empty optional is None --------------------------------------------------
+
+@onnx_op("Optional", since=15)
+def optional(inputs, attrs, ctx):
+    return inputs[0] if inputs else None
+
+
+@onnx_op("OptionalHasElement", since=15)
+def optional_has_element(inputs, attrs, ctx):
+    return to_value(np.array(bool(inputs) and inputs[0] is not None))
+
+
+@onnx_op("OptionalGetElement", since=15)
+def optional_get_element(inputs, attrs, ctx):
+    if inputs[0] is None:
+        raise ValueError(f"ONNX import: {ctx}: OptionalGetElement of an empty optional")
+    return inputs[0]
