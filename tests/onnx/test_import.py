@@ -52,7 +52,7 @@ def test_imported_mlp_fine_tunes_like_the_same_axonic_model():
     opt_a = optim.SGD(net.parameters(), lr=0.5)
     opt_b = optim.SGD(imported.parameters(), lr=0.5)
     losses = []
-    for step in range(15):
+    for _step in range(15):
         for model, opt in ((net, opt_a), (imported, opt_b)):
             opt.zero_grad()
             loss = loss_fn(model(axonic.tensor(X)), axonic.tensor(y))

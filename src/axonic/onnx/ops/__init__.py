@@ -11,14 +11,14 @@ lives in its own file here and registers itself with ``@onnx_op``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 FAMILIES = ("elementwise", "activations", "conv", "pooling", "normalization", "reduction",
             "shape", "indexing", "generators", "recurrent", "control", "resize", "sequence",
-            "misc")
+            "misc", "quantized", "vision")
 
-_REGISTRY: dict[tuple[str, str], list["OpImpl"]] = {}
+_REGISTRY: dict[tuple[str, str], list[OpImpl]] = {}
 
 
 @dataclass(frozen=True)

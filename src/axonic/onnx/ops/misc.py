@@ -8,7 +8,16 @@ import numpy as np
 import axonic
 import axonic.nn.functional as F
 from axonic.onnx.ops import onnx_op
-from axonic.onnx.ops._util import arr, axis_of, const, is_float, scalar, tensor_of, to_value
+from axonic.onnx.ops._util import (
+    arr,
+    axis_of,
+    const,
+    is_float,
+    onnx_dtype,
+    scalar,
+    tensor_of,
+    to_value,
+)
 
 
 @onnx_op("Einsum", since=12)
@@ -200,3 +209,63 @@ def attention(inputs, attrs, ctx):
     if three_d:
         y = y.permute(0, 2, 1, 3).reshape(y.shape[0], y.shape[2], -1)
     return y
+
+
+@onnx_op("Unique", since=11)
+def unique(inputs, attrs, ctx):
+    x = arr(inputs[0])
+    axis = attrs.get("axis")
+    flat = x.reshape(-1) if axis is None else x
+    values, first, inverse, counts = np.unique(flat, return_index=True, return_inverse=True,
+                                               return_counts=True, axis=axis)
+    if not attrs.get("sorted", 1):  # order of first occurrence
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        values = np.take(values, order, axis=0 if axis is None else axis)
+        first, counts, inverse = first[order], counts[order], rank[inverse.reshape(-1)]
+    return (to_value(values), to_value(first.astype(np.int64)),
+            to_value(inverse.reshape(-1).astype(np.int64)), to_value(counts.astype(np.int64)))
+
+
+@onnx_op("Det", since=11)
+def det(inputs, attrs, ctx):
+    x = arr(inputs[0])
+    return const(np.linalg.det(x).astype(x.dtype))
+
+
+@onnx_op("CenterCropPad", since=18)
+def center_crop_pad(inputs, attrs, ctx):
+    x = arr(inputs[0])
+    shape = [int(s) for s in arr(inputs[1])]
+    axes = [a % x.ndim for a in attrs.get("axes", range(x.ndim))]
+    out_shape, crop, place = list(x.shape), [slice(None)] * x.ndim, [slice(None)] * x.ndim
+    for a, size in zip(axes, shape):
+        dim = x.shape[a]
+        out_shape[a] = size
+        lo = abs(dim - size) // 2
+        if size < dim:
+            crop[a] = slice(lo, lo + size)
+        elif size > dim:
+            place[a] = slice(lo, lo + dim)
+    out = np.zeros(out_shape, dtype=x.dtype)
+    out[tuple(place)] = x[tuple(crop)]
+    return const(out)
+
+
+def _window(fn):
+    def run(inputs, attrs, ctx):
+        n = int(scalar(inputs[0]))
+        periodic = attrs.get("periodic", 1)
+        k = np.arange(n)
+        denom = n if periodic else n - 1
+        return to_value(fn(k, denom).astype(onnx_dtype(attrs.get("output_datatype", 1))))
+    return run
+
+
+onnx_op("HannWindow", since=17)(_window(
+    lambda k, n: np.sin(np.pi * k / n) ** 2))
+onnx_op("HammingWindow", since=17)(_window(
+    lambda k, n: 25 / 46 - (1 - 25 / 46) * np.cos(2 * np.pi * k / n)))
+onnx_op("BlackmanWindow", since=17)(_window(
+    lambda k, n: 0.42 - 0.5 * np.cos(2 * np.pi * k / n) + 0.08 * np.cos(4 * np.pi * k / n)))

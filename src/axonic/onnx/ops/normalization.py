@@ -4,8 +4,6 @@ MeanVarianceNormalization, LRN."""
 
 from __future__ import annotations
 
-import numpy as np
-
 import axonic
 import axonic.nn.functional as F
 from axonic.onnx.ops import onnx_op
