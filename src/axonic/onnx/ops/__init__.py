@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 FAMILIES = ("elementwise", "activations", "conv", "pooling", "normalization", "reduction",
             "shape", "indexing", "generators", "recurrent", "control", "resize", "sequence",
-            "misc", "quantized", "vision")
+            "misc", "quantized", "vision", "attention")
 
 _REGISTRY: dict[tuple[str, str], list[OpImpl]] = {}
 

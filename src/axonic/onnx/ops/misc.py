@@ -1,5 +1,5 @@
 """Other ONNX ops a network uses: Einsum, Dropout, Swish, the two classification losses,
-Attention (opset 23), ReverseSequence, CumProd, MaxUnpool, Quantize/DequantizeLinear."""
+ReverseSequence, CumProd, MaxUnpool, Unique, Det, CenterCropPad, window functions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from axonic.onnx.ops._util import (
     is_float,
     onnx_dtype,
     scalar,
-    tensor_of,
     to_value,
 )
 
@@ -129,86 +128,6 @@ def max_unpool(inputs, attrs, ctx):
     out = np.zeros(int(np.prod(shape)), dtype=arr(x).dtype)
     out[arr(idx).reshape(-1)] = arr(x).reshape(-1)
     return const(out.reshape(shape))
-
-
-def _per_axis(v, x, axis):
-    a = np.asarray(arr(v))
-    if a.ndim == 1 and a.size > 1:
-        shape = [1] * x.ndim
-        shape[axis % x.ndim] = -1
-        return a.reshape(shape)
-    return a
-
-
-@onnx_op("QuantizeLinear", since=10)
-def quantize_linear(inputs, attrs, ctx):
-    x, scale = inputs[:2]
-    zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
-    axis = attrs.get("axis", 1)
-    dtype = np.dtype(arr(zp).dtype) if zp is not None else np.dtype(np.uint8)
-    if dtype.kind not in "iu" or dtype.itemsize != 1:
-        raise NotImplementedError(f"ONNX import: {ctx}: QuantizeLinear to {dtype} "
-                                  "(int8 and uint8 are supported)")
-    s = _per_axis(scale, x, axis)
-    z = _per_axis(zp, x, axis).astype(np.int32) if zp is not None else 0
-    info = np.iinfo(dtype)
-    q = np.rint(arr(x) / s) + z
-    return to_value(np.clip(q, info.min, info.max).astype(dtype))
-
-
-@onnx_op("DequantizeLinear", since=10)
-def dequantize_linear(inputs, attrs, ctx):
-    x, scale = inputs[:2]
-    zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
-    if arr(x).dtype.kind not in "iu" or arr(x).dtype.itemsize > 4:
-        raise NotImplementedError(f"ONNX import: {ctx}: DequantizeLinear of "
-                                  f"{arr(x).dtype} (8/16/32-bit integers are supported)")
-    axis = attrs.get("axis", 1)
-    z = _per_axis(zp, x, axis).astype(np.float64) if zp is not None else 0.0
-    s = _per_axis(scale, x, axis)
-    q = to_value(((arr(x).astype(np.float64) - z)).astype(s.dtype))
-    return q * to_value(s) if is_float(scale) else q
-
-
-@onnx_op("Attention", since=23)
-def attention(inputs, attrs, ctx):
-    """Scaled dot-product attention; past/present key-value caches, softcap and the
-    qk_matmul output are not supported."""
-    opt = list(inputs) + [None] * (6 - len(inputs))
-    q, k, v, mask = opt[:4]
-    if opt[4] is not None or opt[5] is not None or attrs.get("softcap", 0.0) \
-            or len(ctx.outputs) > 1:
-        raise NotImplementedError(f"ONNX import: {ctx}: Attention with a key-value cache, "
-                                  "softcap or extra outputs is not supported")
-    three_d = q.ndim == 3
-    if three_d:
-        hq, hkv = attrs["q_num_heads"], attrs["kv_num_heads"]
-        q = q.reshape(q.shape[0], q.shape[1], hq, -1).permute(0, 2, 1, 3)
-        k = k.reshape(k.shape[0], k.shape[1], hkv, -1).permute(0, 2, 1, 3)
-        v = v.reshape(v.shape[0], v.shape[1], hkv, -1).permute(0, 2, 1, 3)
-    groups = q.shape[1] // k.shape[1]
-    if groups > 1:
-        k = axonic.repeat_interleave(k, groups, 1) if hasattr(axonic, "repeat_interleave") \
-            else k.unsqueeze(2).expand(k.shape[0], k.shape[1], groups, *k.shape[2:]).reshape(
-                k.shape[0], -1, *k.shape[2:])
-        v = v.unsqueeze(2).expand(v.shape[0], v.shape[1], groups, *v.shape[2:]).reshape(
-            v.shape[0], -1, *v.shape[2:])
-    scale = attrs.get("scale") or 1.0 / np.sqrt(q.shape[-1])
-    scores = axonic.matmul(q, k.transpose(-1, -2)) * scale
-    L, S = scores.shape[-2:]
-    if attrs.get("is_causal", 0):
-        causal = np.triu(np.ones((L, S), bool), 1)
-        scores = axonic.where(to_value(causal), tensor_of(-np.inf, scores), scores)
-    if mask is not None:
-        m = arr(mask)
-        if m.dtype == bool:
-            scores = axonic.where(to_value(~m), tensor_of(-np.inf, scores), scores)
-        else:
-            scores = scores + mask
-    y = axonic.matmul(F.softmax(scores, -1), v)
-    if three_d:
-        y = y.permute(0, 2, 1, 3).reshape(y.shape[0], y.shape[2], -1)
-    return y
 
 
 @onnx_op("Unique", since=11)

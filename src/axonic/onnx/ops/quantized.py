@@ -1,13 +1,13 @@
-"""ONNX integer and quantised ops: MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv,
-DynamicQuantizeLinear (8-bit). Computed exactly in integers; no gradient flows through
-them (as through any quantised op)."""
+"""ONNX integer and quantised ops (8-bit): QuantizeLinear, DequantizeLinear, MatMulInteger,
+ConvInteger, QLinearMatMul, QLinearConv, DynamicQuantizeLinear. Integer arithmetic is
+exact; gradients flow only through DequantizeLinear's scale."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from axonic.onnx.ops import onnx_op
-from axonic.onnx.ops._util import arr, to_value
+from axonic.onnx.ops._util import arr, is_float, to_value
 from axonic.onnx.ops.conv import conv
 
 
@@ -79,3 +79,42 @@ def dynamic_quantize_linear(inputs, attrs, ctx):
     y = np.clip(np.rint(x / scale) + zp, 0, 255).astype(np.uint8)
     return (to_value(y), to_value(np.array(scale, dtype=x.dtype)),
             to_value(np.array(zp, dtype=np.uint8)))
+
+
+def _per_axis(v, x, axis):
+    a = np.asarray(arr(v))
+    if a.ndim == 1 and a.size > 1:
+        shape = [1] * x.ndim
+        shape[axis % x.ndim] = -1
+        return a.reshape(shape)
+    return a
+
+
+@onnx_op("QuantizeLinear", since=10)
+def quantize_linear(inputs, attrs, ctx):
+    x, scale = inputs[:2]
+    zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
+    axis = attrs.get("axis", 1)
+    dtype = np.dtype(arr(zp).dtype) if zp is not None else np.dtype(np.uint8)
+    if dtype.kind not in "iu" or dtype.itemsize != 1:
+        raise NotImplementedError(f"ONNX import: {ctx}: QuantizeLinear to {dtype} "
+                                  "(int8 and uint8 are supported)")
+    s = _per_axis(scale, x, axis)
+    z = _per_axis(zp, x, axis).astype(np.int32) if zp is not None else 0
+    info = np.iinfo(dtype)
+    q = np.rint(arr(x) / s) + z
+    return to_value(np.clip(q, info.min, info.max).astype(dtype))
+
+
+@onnx_op("DequantizeLinear", since=10)
+def dequantize_linear(inputs, attrs, ctx):
+    x, scale = inputs[:2]
+    zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
+    if arr(x).dtype.kind not in "iu" or arr(x).dtype.itemsize > 4:
+        raise NotImplementedError(f"ONNX import: {ctx}: DequantizeLinear of "
+                                  f"{arr(x).dtype} (8/16/32-bit integers are supported)")
+    axis = attrs.get("axis", 1)
+    z = _per_axis(zp, x, axis).astype(np.float64) if zp is not None else 0.0
+    s = _per_axis(scale, x, axis)
+    q = to_value(((arr(x).astype(np.float64) - z)).astype(s.dtype))
+    return q * to_value(s) if is_float(scale) else q
