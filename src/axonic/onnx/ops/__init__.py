@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FAMILIES = ("elementwise", "activations", "conv", "pooling", "normalization", "reduction",
+FAMILIES = ("elementwise", "activations", "linear", "conv", "pooling", "normalization", "reduction",
             "shape", "indexing", "generators", "recurrent", "control", "resize", "sequence",
             "misc", "quantized", "vision", "attention")
 

@@ -1,14 +1,11 @@
-"""ONNX Conv, ConvTranspose, Gemm and MatMul on axonic's conv/matmul ops (1-D and 2-D
-convolutions on the native kernels, other ranks by windows and einsum)."""
+"""ONNX Conv and ConvTranspose on axonic's convolutions (1-D and 2-D on the native
+kernels, other ranks of Conv by windows and einsum)."""
 
 from __future__ import annotations
-
-import numpy as np
 
 import axonic
 import axonic.nn.functional as F
 from axonic.onnx.ops import onnx_op
-from axonic.onnx.ops._util import arr, const, is_float
 from axonic.onnx.ops._windows import pad_spatial, window_pads, windows
 
 _CONV = {1: F.conv1d, 2: F.conv2d}
@@ -87,33 +84,4 @@ def conv_transpose(inputs, attrs, ctx):
     y = y[index]
     if b is not None:
         y = y + b.reshape(1, -1, *[1] * d)
-    return y
-
-
-@onnx_op("MatMul")
-def matmul(inputs, attrs, ctx):
-    a, b = inputs
-    if is_float(a):
-        return axonic.matmul(a, b)
-    return const(np.matmul(arr(a), arr(b)))
-
-
-@onnx_op("Gemm")
-def gemm(inputs, attrs, ctx):
-    a, b, c = (list(inputs) + [None])[:3]
-    if attrs.get("transA", 0):
-        a = a.transpose(0, 1)
-    if attrs.get("transB", 0):
-        b = b.transpose(0, 1)
-    if not is_float(a):
-        y = const(np.matmul(arr(a), arr(b)) * attrs.get("alpha", 1.0), like=a)
-        if c is not None:
-            y = const(arr(y) + attrs.get("beta", 1.0) * arr(c), like=a)
-        return y
-    alpha, beta = attrs.get("alpha", 1.0), attrs.get("beta", 1.0)
-    y = axonic.matmul(a, b)
-    if alpha != 1.0:
-        y = y * alpha
-    if c is not None:
-        y = y + (c * beta if beta != 1.0 else c)
     return y
