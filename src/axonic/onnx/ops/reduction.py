@@ -14,13 +14,20 @@ _FLOAT = {
     "ReduceMean": lambda x, d, k: axonic.mean(x, d, keepdim=k),
     "ReduceMax": lambda x, d, k: axonic.amax(x, d, keepdim=k),
     "ReduceMin": lambda x, d, k: axonic.amin(x, d, keepdim=k),
-    "ReduceProd": lambda x, d, k: axonic.prod(x, d, keepdim=k),
+    "ReduceProd": lambda x, d, k: _prod(x, d, k),
     "ReduceL1": lambda x, d, k: axonic.sum(axonic.abs(x), d, keepdim=k),
     "ReduceL2": lambda x, d, k: axonic.sqrt(axonic.sum(x * x, d, keepdim=k)),
     "ReduceSumSquare": lambda x, d, k: axonic.sum(x * x, d, keepdim=k),
     "ReduceLogSum": lambda x, d, k: axonic.log(axonic.sum(x, d, keepdim=k)),
     "ReduceLogSumExp": lambda x, d, k: axonic.logsumexp(x, d, keepdim=k),
 }
+def _prod(x, dims, keep):
+    # axonic.prod reduces only the first axis of a tuple: one axis at a time, last first
+    for d in sorted(dims, reverse=True):
+        x = axonic.prod(x, d, keepdim=keep)
+    return x
+
+
 _NUMPY = {
     "ReduceSum": np.sum, "ReduceMean": np.mean, "ReduceMax": np.max, "ReduceMin": np.min,
     "ReduceProd": np.prod, "ReduceL1": lambda a, axis, keepdims: np.sum(np.abs(a), axis,
@@ -46,7 +53,10 @@ def _reduce(name, x, axes, keep, noop, ctx):
         shape = [1 if i in axes else s for i, s in enumerate(a.shape)]
         if not keep:
             shape = [s for i, s in enumerate(a.shape) if i not in axes]
-        return const(np.full(shape, _EMPTY.get(name, 0), dtype=a.dtype))
+        fill = _EMPTY.get(name, 0)
+        if a.dtype == bool and name in ("ReduceMax", "ReduceMin"):
+            fill = name == "ReduceMin"
+        return const(np.full(shape, fill, dtype=a.dtype))
     if is_float(x):
         return _FLOAT[name](x, axes, bool(keep))
     a = arr(x)

@@ -234,5 +234,9 @@ def depth_to_space(inputs, attrs, ctx):
 def space_to_depth(inputs, attrs, ctx):
     x, b = inputs[0], attrs["blocksize"]
     n, c, h, w = x.shape
-    y = x.reshape(n, c, h // b, b, w // b, b).permute(0, 3, 5, 1, 2, 4)
+    y = x.reshape(n, c, h // b, b, w // b, b)
+    if attrs.get("mode", "DCR") == "CRD":
+        y = y.permute(0, 1, 3, 5, 2, 4)
+    else:
+        y = y.permute(0, 3, 5, 1, 2, 4)
     return y.reshape(n, c * b * b, h // b, w // b)
