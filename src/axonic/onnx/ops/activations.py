@@ -104,3 +104,9 @@ for _name, _fn in {"Softmax": F.softmax, "LogSoftmax": F.log_softmax,
                    "Hardmax": _hardmax}.items():
     onnx_op(_name, until=12)(_coerced(lambda x, d, _fn=_fn: _fn(x, d)))
     onnx_op(_name, since=13)(_single_axis(lambda x, d, _fn=_fn: _fn(x, d)))
+
+
+@onnx_op("SwiGLU", since=26)
+def swiglu(inputs, attrs, ctx):
+    a, b = inputs
+    return a * axonic.sigmoid(attrs.get("alpha", 1.0) * a) * b

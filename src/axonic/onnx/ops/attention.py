@@ -98,3 +98,33 @@ def attention(inputs, attrs, ctx):
     extra = {0: qk, 1: qk, 2: qk + to_value(bias), 3: probs}[mode]
     outs = (y, present_k, present_v, extra.to(dtype))
     return outs[:max(len(ctx.outputs), 1)] if len(ctx.outputs) > 1 else y
+
+
+@onnx_op("RotaryEmbedding", since=23)
+def rotary_embedding(inputs, attrs, ctx):
+    opt = list(inputs) + [None] * (4 - len(inputs))
+    x, cos, sin, pos = opt[:4]
+    four_d = x.ndim == 4
+    if four_d:  # (batch, heads, seq, dim) -> (batch, seq, heads, dim)
+        x = x.permute(0, 2, 1, 3)
+    else:
+        x = x.reshape(x.shape[0], x.shape[1], attrs["num_heads"], -1)
+    dim = attrs.get("rotary_embedding_dim", 0) or x.shape[-1]
+    if pos is not None:
+        index = arr(pos).astype(np.int64)
+        cos, sin = cos[index], sin[index]
+    cos, sin = cos.unsqueeze(2), sin.unsqueeze(2)
+    rot, rest = x[..., :dim], x[..., dim:]
+    if attrs.get("interleaved", 0):
+        x1, x2 = rot[..., 0::2], rot[..., 1::2]
+    else:
+        x1, x2 = rot[..., :dim // 2], rot[..., dim // 2:]
+    real, imag = cos * x1 - sin * x2, sin * x1 + cos * x2
+    if attrs.get("interleaved", 0):
+        rot = axonic.stack([real, imag], -1).reshape(*rot.shape)
+    else:
+        rot = axonic.cat([real, imag], -1)
+    y = axonic.cat([rot, rest], -1)
+    if four_d:
+        return y.permute(0, 2, 1, 3)
+    return y.reshape(y.shape[0], y.shape[1], -1)
