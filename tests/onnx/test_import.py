@@ -182,3 +182,42 @@ def test_reading_an_undefined_name_is_an_error_naming_the_node():
     m = load(_model(nodes, [_info("x", [2])], [_info("y", [2])]))
     with pytest.raises(ValueError, match=r"Add node 'adder' \(opset 17\) reads 'ghost'"):
         m(np.zeros(2, np.float32))
+
+
+def _rows(w, order, H):
+    """Gate blocks of ``w`` (PyTorch's order) rearranged into ONNX's."""
+    return np.concatenate([w[k * H:(k + 1) * H] for k in order])
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_imported_recurrent_layer_matches_axonic_layer_with_gradients(kind):
+    axonic.manual_seed(0)
+    T, B, I, H = 5, 3, 4, 6
+    layer = getattr(nn, kind)(I, H)
+    sd = {k: v.detach().numpy() for k, v in layer.state_dict().items()}
+    order = [0, 3, 1, 2] if kind == "LSTM" else [1, 0, 2]  # torch ifgo -> onnx iofc; rzn -> zrh
+    w = _rows(sd["weight_ih_l0"], order, H)[None]
+    r = _rows(sd["weight_hh_l0"], order, H)[None]
+    b = np.concatenate([_rows(sd["bias_ih_l0"], order, H), _rows(sd["bias_hh_l0"], order, H)])
+    inits = [numpy_helper.from_array(a.astype(np.float32), n)
+             for n, a in (("W", w), ("R", r), ("B", b[None]))]
+    attrs = {"hidden_size": H}
+    if kind == "GRU":
+        attrs["linear_before_reset"] = 1  # PyTorch's GRU
+    node = helper.make_node(kind, ["x", "W", "R", "B"], ["y", "h"], **attrs)
+    m = load(_model([node], [_info("x", [T, B, I])], [_info("y", None), _info("h", None)],
+                    inits))
+    x = axonic.randn(T, B, I)
+    xa = x.detach().clone().requires_grad_(True)
+    xb = x.detach().clone().requires_grad_(True)
+    y_onnx, h_onnx = m(xa)
+    y_ref, _ = layer(xb)
+    np.testing.assert_allclose(y_onnx[:, 0].detach().numpy(), y_ref.detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h_onnx[0].detach().numpy(), y_ref[-1].detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    y_onnx[:, 0].sum().backward()
+    y_ref.sum().backward()
+    np.testing.assert_allclose(xa.grad.numpy(), xb.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(m.R.grad.numpy()[0], _rows(layer.weight_hh_l0.grad.numpy(),
+                                                          order, H), rtol=1e-4, atol=1e-5)
