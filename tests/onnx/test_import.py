@@ -221,3 +221,33 @@ def test_imported_recurrent_layer_matches_axonic_layer_with_gradients(kind):
     np.testing.assert_allclose(xa.grad.numpy(), xb.grad.numpy(), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(m.R.grad.numpy()[0], _rows(layer.weight_hh_l0.grad.numpy(),
                                                           order, H), rtol=1e-4, atol=1e-5)
+
+
+def test_three_d_conv_and_conv_transpose_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 5, 6, 4)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 2, 2)).astype(np.float32)
+    wt = rng.standard_normal((4, 3, 3, 2, 2)).astype(np.float32)
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], group=2, strides=[2, 1, 1],
+                            pads=[1, 0, 1, 1, 1, 0], dilations=[1, 2, 1])
+    deconv = helper.make_node("ConvTranspose", ["x", "wt"], ["z"], group=2,
+                              strides=[2, 1, 3], dilations=[1, 2, 1])
+    inits = [numpy_helper.from_array(w, "w"), numpy_helper.from_array(wt, "wt")]
+    m = load(_model([conv, deconv], [_info("x", list(x.shape))],
+                    [_info("y", None), _info("z", None)], inits))
+    xa = axonic.tensor(x, requires_grad=True)
+    y, z = m(xa)
+    xt = torch.tensor(x, requires_grad=True)
+    y_ref = torch.nn.functional.conv3d(
+        torch.nn.functional.pad(xt, (1, 0, 0, 1, 1, 1)), torch.tensor(w), stride=(2, 1, 1),
+        dilation=(1, 2, 1), groups=2)
+    z_ref = torch.nn.functional.conv_transpose3d(xt, torch.tensor(wt), stride=(2, 1, 3),
+                                                 dilation=(1, 2, 1), groups=2)
+    np.testing.assert_allclose(y.detach().numpy(), y_ref.detach().numpy(), rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(z.detach().numpy(), z_ref.detach().numpy(), rtol=1e-4,
+                               atol=1e-4)
+    (y.sum() + z.sum()).backward()
+    (y_ref.sum() + z_ref.sum()).backward()
+    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)

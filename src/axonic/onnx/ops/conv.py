@@ -20,9 +20,37 @@ def _generic_conv(x, w, strides, dilations, groups):
     m = w.shape[0]
     win = win.reshape(n, groups, c // groups, *out_sp, -1)
     wg = w.reshape(groups, m // groups, c // groups, -1)
-    letters = "abcdefgh"[:d]
+    letters = "xyzuvw"[:d]  # not n, g, c, m, k: those name the other axes
     y = axonic.einsum(f"ngc{letters}k,gmck->ngm{letters}", win, wg)
     return y.reshape(n, m, *out_sp)
+
+
+def _dilate(x, axis, stride):
+    """Insert ``stride - 1`` zeros between the elements of ``x`` along ``axis``."""
+    if stride == 1:
+        return x
+    n = x.shape[axis]
+    y = x.unsqueeze(axis + 1)
+    flat = [0, 0] * (y.ndim - axis - 2) + [0, stride - 1]
+    y = F.pad(y, tuple(flat))
+    y = y.reshape(*x.shape[:axis], n * stride, *x.shape[axis + 1:])
+    return y[(slice(None),) * axis + (slice(0, (n - 1) * stride + 1),)]
+
+
+def _generic_conv_transpose(x, w, strides, dilations, groups):
+    """A transposed convolution as the convolution of the zero-dilated, padded input with
+    the flipped, transposed kernel (any rank)."""
+    d = x.ndim - 2
+    k = w.shape[2:]
+    for i in range(d):
+        x = _dilate(x, 2 + i, strides[i])
+    pad = [(k[i] - 1) * dilations[i] for i in range(d)]
+    x = pad_spatial(x, pad, pad)
+    c_in, c_out_g = w.shape[:2]
+    wt = w.reshape(groups, c_in // groups, c_out_g, *k).movedim(1, 2)
+    wt = axonic.flip(wt.reshape(groups * c_out_g, c_in // groups, *k),
+                     tuple(range(2, 2 + d)))
+    return _generic_conv(x, wt, [1] * d, dilations, groups)
 
 
 @onnx_op("Conv")
@@ -51,9 +79,6 @@ def conv(inputs, attrs, ctx):
 def conv_transpose(inputs, attrs, ctx):
     x, w, b = (list(inputs) + [None])[:3]
     d = x.ndim - 2
-    if d not in _CONV_T:
-        raise NotImplementedError(f"ONNX import: {ctx}: ConvTranspose of {d}-d inputs "
-                                  "is not supported (1-d and 2-d are)")
     kernel = attrs.get("kernel_shape") or list(w.shape[2:])
     strides = attrs.get("strides") or [1] * d
     dil = attrs.get("dilations") or [1] * d
@@ -77,7 +102,10 @@ def conv_transpose(inputs, attrs, ctx):
                 begin[i], end[i] = total // 2, total - total // 2
             else:
                 begin[i], end[i] = total - total // 2, total // 2
-    y = _CONV_T[d](x, w, None, tuple(strides), 0, 0, groups, tuple(dil))
+    if d in _CONV_T:
+        y = _CONV_T[d](x, w, None, tuple(strides), 0, 0, groups, tuple(dil))
+    else:
+        y = _generic_conv_transpose(x, w, strides, dil, groups)
     y = pad_spatial(y, [0] * d, out_pad)
     index = (slice(None), slice(None)) + tuple(
         slice(begin[i], full[i] - end[i]) for i in range(d))

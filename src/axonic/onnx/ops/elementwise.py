@@ -186,7 +186,7 @@ def _cast(x, dtype):
     src = arr(x)
     if is_float(x) and dtype.kind == "f" and dtype.name in ("float16", "float32", "float64"):
         return x.to(dtype)
-    if dtype == object:  # to strings
+    if dtype.kind == "O":  # to strings
         return np.vectorize(str, otypes=[object])(src)
     if src.dtype == object:  # strings to numbers
         return to_value(src.astype(np.float64).astype(dtype))
