@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 FAMILIES = ("elementwise", "activations", "linear", "conv", "pooling", "normalization", "reduction",
             "shape", "indexing", "generators", "recurrent", "control", "resize", "sequence",
-            "misc", "quantized", "vision", "attention")
+            "misc", "quantized", "vision", "attention", "spectral")
 
 _REGISTRY: dict[tuple[str, str], list[OpImpl]] = {}
 
