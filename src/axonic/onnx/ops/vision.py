@@ -1,5 +1,6 @@
 """ONNX vision ops: GridSample (N-d; nearest, linear, cubic; zeros, border, reflection
-padding; gradients flow to the input, not to the grid) and NonMaxSuppression."""
+padding; gradients flow to the input, not to the grid), AffineGrid (differentiable in theta)
+and NonMaxSuppression."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import itertools
 
 import numpy as np
 
+import axonic
 from axonic.onnx.ops import onnx_op
 from axonic.onnx.ops._util import arr, scalar, to_value
 
@@ -125,3 +127,19 @@ def non_max_suppression(inputs, attrs, ctx):
     return to_value(np.array(picked, dtype=np.int64).reshape(-1, 3))
 
 
+
+
+@onnx_op("AffineGrid", since=20)
+def affine_grid(inputs, attrs, ctx):
+    theta, size = inputs
+    spatial = [int(s) for s in arr(size)[2:]]
+    align = attrs.get("align_corners", 0)
+    axes = []
+    for n in spatial:
+        i = np.arange(n, dtype=np.float64)
+        axes.append(i * 2 / max(n - 1, 1) - 1 if align else (2 * i + 1) / n - 1)
+    mesh = np.meshgrid(*axes, indexing="ij")  # per dim, in dim order (z, y, x)
+    base = np.stack(list(mesh[::-1]) + [np.ones(spatial)], -1)  # (*spatial, x y (z) 1)
+    base = to_value(base.reshape(-1, len(spatial) + 1).astype(arr(theta).dtype))
+    grid = axonic.matmul(base, theta.transpose(1, 2))  # (N, points, d)
+    return grid.reshape(theta.shape[0], *spatial, len(spatial))
