@@ -3,9 +3,12 @@ kernels, other ranks of Conv by windows and einsum)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 import axonic
 import axonic.nn.functional as F
 from axonic.onnx.ops import onnx_op
+from axonic.onnx.ops._util import arr, to_value
 from axonic.onnx.ops._windows import pad_spatial, window_pads, windows
 
 _CONV = {1: F.conv1d, 2: F.conv2d}
@@ -113,3 +116,26 @@ def conv_transpose(inputs, attrs, ctx):
     if b is not None:
         y = y + b.reshape(1, -1, *[1] * d)
     return y
+
+
+@onnx_op("Col2Im", since=18)
+def col2im(inputs, attrs, ctx):
+    """Sum sliding blocks back into an image (the adjoint of im2col); computed in NumPy."""
+    cols, image, block = arr(inputs[0]), [int(s) for s in arr(inputs[1])], \
+        [int(s) for s in arr(inputs[2])]
+    d = len(image)
+    strides = attrs.get("strides") or [1] * d
+    dil = attrs.get("dilations") or [1] * d
+    pads = attrs.get("pads") or [0] * (2 * d)
+    padded = [image[i] + pads[i] + pads[d + i] for i in range(d)]
+    n = cols.shape[0]
+    c = cols.shape[1] // int(np.prod(block))
+    out = np.zeros((n, c, *padded), dtype=cols.dtype)
+    counts = [(padded[i] - dil[i] * (block[i] - 1) - 1) // strides[i] + 1 for i in range(d)]
+    cols = cols.reshape(n, c, *block, *counts)
+    for k in np.ndindex(*block):
+        for o in np.ndindex(*counts):
+            at = tuple(o[i] * strides[i] + k[i] * dil[i] for i in range(d))
+            out[(slice(None), slice(None)) + at] += cols[(slice(None), slice(None)) + k + o]
+    crop = tuple(slice(pads[i], pads[i] + image[i]) for i in range(d))
+    return to_value(out[(slice(None), slice(None)) + crop])
