@@ -251,3 +251,11 @@ def test_three_d_conv_and_conv_transpose_match_torch():
     (y.sum() + z.sum()).backward()
     (y_ref.sum() + z_ref.sum()).backward()
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_missing_onnx_package_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if onnx were not installed
+    with pytest.raises(ImportError, match=r"pip install 'axonic\[onnx\]'"):
+        load(b"\x08\x07")

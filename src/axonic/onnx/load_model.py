@@ -28,7 +28,7 @@ _EXTRA = "ONNX import needs the onnx package: pip install 'axonic[onnx]'"
 def _onnx():
     try:
         import onnx
-    except ImportError as e:  # pragma: no cover - exercised without the extra only
+    except ImportError as e:
         raise ImportError(_EXTRA) from e
     return onnx
 
