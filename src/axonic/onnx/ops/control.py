@@ -1,6 +1,6 @@
-"""ONNX control flow: If, Loop and Scan (opset 9 and later), running their subgraphs with
-the enclosing scope visible, so gradients flow through the taken branch and every
-iteration."""
+"""ONNX control flow: If, Loop and Scan (opset 8's batch-major form and 9+), running their
+subgraphs with the enclosing scope visible, so gradients flow through the taken branch and
+every iteration."""
 
 from __future__ import annotations
 
@@ -89,3 +89,24 @@ def scan(inputs, attrs, ctx):
         a = a % y.ndim
         result.append(y.movedim(0, a) if a else y)
     return tuple(state + result)
+
+
+@onnx_op("Scan", since=8, until=8)
+def scan8(inputs, attrs, ctx):
+    """Opset 8: a leading batch axis on states and scan inputs, optional sequence_lens."""
+    lens, rest = inputs[0], list(inputs[1:])
+    n_in = attrs["num_scan_inputs"]
+    n_state = len(rest) - n_in
+    batch = rest[0].shape[0]
+    steps = rest[n_state].shape[1]
+    if lens is not None and any(int(n) != steps for n in arr(lens).reshape(-1)):
+        raise NotImplementedError(f"ONNX import: {ctx}: Scan-8 with sequence_lens shorter "
+                                  "than the sequence is not supported")
+    dirs = attrs.get("directions") or [0] * n_in
+    per_batch = []
+    for b in range(batch):
+        sub = [x[b] for x in rest]
+        attrs9 = {"body": attrs["body"], "num_scan_inputs": n_in,
+                  "scan_input_directions": dirs}
+        per_batch.append(scan(sub, attrs9, ctx))
+    return tuple(_stack([out[k] for out in per_batch]) for k in range(len(per_batch[0])))
