@@ -50,6 +50,20 @@ def test_rapidocr_text_direction_classifier_matches_onnxruntime():
     assert got.shape == (2, 2)
 
 
+def test_rapidocr_classifier_weights_written_as_constants_are_trainable():
+    path = _package_file("rapidocr_onnxruntime", "models/ch_ppocr_mobile_v2.0_cls_infer.onnx")
+    frozen = load(path, constants_as_parameters=False)
+    assert list(frozen.parameters()) == []  # Paddle2ONNX writes the weights as Constant nodes
+    model = load(path)
+    params = list(model.parameters())
+    assert len(params) == 213 and sum(p.numel() for p in params) == 133628
+    x = _text_crops()
+    np.testing.assert_allclose(model(x).detach().numpy(), frozen(x).detach().numpy(),
+                               rtol=1e-6, atol=1e-7)
+    model(x)[:, 0].sum().backward()
+    assert all(p.grad is not None for p in params)
+
+
 def _audio(n, rate):
     """A 440 Hz tone in noise, then silence: speech-like and speech-free chunks."""
     t = np.arange(n) / rate

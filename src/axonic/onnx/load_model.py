@@ -184,7 +184,7 @@ class OnnxModule(Module):
     its state_dict key.
     """
 
-    def __init__(self, model, where="model"):
+    def __init__(self, model, where="model", constants_as_parameters=True):
         super().__init__()
         self.opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version
                        for o in model.opset_import}
@@ -193,11 +193,29 @@ class OnnxModule(Module):
         self.graph = compile_graph(graph, self.opsets, where)
         inits = self.graph.constants
         self.graph.constants = {}
+        if constants_as_parameters:
+            inits.update(self._weights_from_constants())
         self.onnx_names = {}
         for name, value in inits.items():
             self.onnx_names[name] = self._register(name, value)
         self.input_names = [n for n in self.graph.inputs if n not in inits]
         self.output_names = list(self.graph.outputs)
+
+    def _weights_from_constants(self):
+        """Floating-point Constant nodes of more than one element (the weights of exporters
+        that write them as nodes, such as Paddle2ONNX) taken out of the graph."""
+        from axonic.autograd import Tensor
+
+        weights, kept = {}, []
+        for node in self.graph.nodes:
+            value = node.attrs.get("value") if node.ctx.op_type == "Constant" else None
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 1 \
+                    and value.dtype.name in ("float16", "float32", "float64"):
+                weights[node.outputs[0]] = Tensor(value.copy())
+            else:
+                kept.append(node)
+        self.graph.nodes = kept
+        return weights
 
     def _register(self, name, value):
         from axonic.autograd import Tensor
@@ -260,9 +278,13 @@ class OnnxModule(Module):
         return out[0] if len(out) == 1 else tuple(out)
 
 
-def load(f) -> OnnxModule:
+def load(f, constants_as_parameters: bool = True) -> OnnxModule:
     """Import an ONNX model (a path, its bytes, a file object or an ``onnx.ModelProto``)
     as an ``nn.Module`` whose forward runs the graph with axonic's ops.
+
+    Floating-point initializers become parameters, integer ones buffers; with
+    ``constants_as_parameters`` (the default) so do floating-point Constant nodes of more
+    than one element, which some exporters write instead of initializers.
 
     >>> import onnx, numpy as np, axonic
     >>> from onnx import helper, TensorProto
@@ -275,7 +297,7 @@ def load(f) -> OnnxModule:
     [0.0, 2.0]
     """
     model, where = _read_model(f)
-    return OnnxModule(model, where)
+    return OnnxModule(model, where, constants_as_parameters)
 
 
 def as_numpy(value):
