@@ -118,7 +118,8 @@ def test_module_state_dict_round_trip(tmp_path):
 
 def test_save_refuses_what_a_checkpoint_cannot_hold(tmp_path):
     path = tmp_path / "x.safetensors"
-    with pytest.raises(TypeError, match=r"axonic.save: cannot store the builtin_function_or_method at "
+    with pytest.raises(TypeError, match=r"axonic.save: cannot store the "
+                                        r"builtin_function_or_method at "
                                         r"obj\['opt'\]\['fn'\]; a checkpoint holds dicts, "
                                         r"lists and tuples of tensors"):
         axonic.save({"w": axonic.ones(1), "opt": {"fn": print}}, path)
