@@ -53,10 +53,11 @@ _UNSUPPORTED = {  # admitted by torch's weights-only reader, refused here with t
 
 
 class StorageType:
-    """``torch.FloatStorage`` and friends as they appear in a persistent id."""
+    """``torch.FloatStorage`` and friends as they appear in a persistent id (``dtype`` None:
+    a quantized storage, refused when used)."""
 
-    def __init__(self, dtype: str):
-        self.dtype = dtype
+    def __init__(self, dtype: str | None, name: str = ""):
+        self.dtype, self.name = dtype, name
 
     def __call__(self, *args):
         raise ForbiddenGlobalError("pickle data calls a storage class directly; storages "
@@ -134,9 +135,12 @@ class TorchReader:
             _Tensor("Parameter"), "torch.Size": lambda *a: tuple(*a),
             "torch.device": self._device, "torch.storage.UntypedStorage": StorageType("uint8"),
             "torch.UntypedStorage": StorageType("uint8"),
-            "_codecs.encode": self._encode, "builtins.set": set, "builtins.frozenset":
-            frozenset, "builtins.bytearray": bytearray, "builtins.complex": complex,
+            "_codecs.encode": self._encode,
         }
+        for fn in (set, frozenset, bytearray, complex):  # protocol 2 spells builtins __builtin__
+            g[f"builtins.{fn.__name__}"] = g[f"__builtin__.{fn.__name__}"] = fn
+        for name in ("QInt8", "QUInt8", "QInt32", "QUInt4x2", "QUInt2x4"):
+            g[f"torch.{name}Storage"] = StorageType(None, f"torch.{name}Storage")
         for name, dtype in _STORAGE_DTYPES.items():
             g[f"torch.{name}Storage"] = g[f"torch.cuda.{name}Storage"] = StorageType(dtype)
         for name, dtype in _TORCH_DTYPES.items():
@@ -268,6 +272,9 @@ def _pid_parts(pid, n: int, where: str):
         kind = pid[0] if isinstance(pid, tuple) and pid else pid
         raise CheckpointError(f"{where}: a persistent id {kind!r} is not a storage reference "
                               "(saved modules and other objects are refused)")
+    if pid[1].dtype is None:
+        raise ForbiddenGlobalError(f"{where}: holds quantized tensors ({pid[1].name}), which "
+                                   "axonic does not read")
     return pid[1:]
 
 
@@ -279,13 +286,12 @@ def read_zip(data: bytes, where: str, place):
         names = zf.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as e:
         raise CheckpointError(f"{where}: not a readable zip archive ({e})") from None
+    if any(n.endswith("constants.pkl") or "/code/" in n for n in names):
+        raise CheckpointError(f"{where}: a TorchScript archive (torch.jit.save); axonic reads "
+                              "torch.save files, not scripted code")
     pkl = sorted(n for n in names if n.endswith("data.pkl") and n.count("/") <= 1)
     if not pkl:
-        script = any(n.endswith("constants.pkl") for n in names)
-        raise CheckpointError(
-            f"{where}: a zip archive without data.pkl"
-            + (" (a TorchScript archive from torch.jit.save; axonic reads torch.save files)"
-               if script else " (not a torch.save file)"))
+        raise CheckpointError(f"{where}: a zip archive without data.pkl (not a torch.save file)")
     prefix = pkl[0][:-len("data.pkl")]
 
     def record(name: str) -> bytes:
