@@ -148,7 +148,7 @@ def _module_from_file(name: str, path: str, monkeypatch):
 def reference_mtcnn(monkeypatch):
     """facenet-pytorch's own ``models/mtcnn.py`` (its ``detect_face`` helpers, which need
     torchvision, are stood in for: the networks do not use them)."""
-    path = package_file("facenet_pytorch", "models", "mtcnn.py")
+    path = package_file("facenet_pytorch", "models", "mtcnn.py")  # before the stand-ins
     for pkg in ("facenet_pytorch", "facenet_pytorch.models", "facenet_pytorch.models.utils"):
         monkeypatch.setitem(sys.modules, pkg, types.ModuleType(pkg))
     helpers = types.ModuleType("facenet_pytorch.models.utils.detect_face")
@@ -160,8 +160,8 @@ def reference_mtcnn(monkeypatch):
 def reference_crepe(monkeypatch):
     """torchcrepe's own ``model.py`` (the package ``__init__`` needs librosa and resampy;
     the model only reads ``torchcrepe.PITCH_BINS``)."""
+    path = package_file("torchcrepe", "model.py")
     stub = types.ModuleType("torchcrepe")
     stub.PITCH_BINS = PITCH_BINS
     monkeypatch.setitem(sys.modules, "torchcrepe", stub)
-    return _module_from_file("torchcrepe.model", package_file("torchcrepe", "model.py"),
-                             monkeypatch)
+    return _module_from_file("torchcrepe.model", path, monkeypatch)
