@@ -240,3 +240,71 @@ def test_tensors_saved_on_cuda_follow_map_location(tmp_path, monkeypatch):
     assert seen == ["cuda:0"] and back["w"].tolist() == [1.0, 1.0]
     assert axonic.load(path, map_location={"cuda:0": "cpu"})["w"].device.type == "cpu"
     assert axonic.load(path, map_location="cpu")["w"].device.type == "cpu"
+
+
+class Ref:
+    """A persistent id, as torch's legacy writer emits for storages."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+
+class Rebuild:
+    def __init__(self, *args):
+        self.args = args
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, self.args + (False, OrderedDict()))
+
+
+def legacy_file(obj, storages: dict) -> bytes:
+    """A legacy-format file written field by field (magic, protocol, sys info, object,
+    storage keys, then each storage as an int64 count and its bytes)."""
+    import io
+    import struct
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, o):
+            return o.pid if isinstance(o, Ref) else None
+
+    buf = io.BytesIO()
+    for head in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001,
+                                                "little_endian": True}):
+        pickle.dump(head, buf, protocol=2)
+    Pickler(buf, protocol=2).dump(obj)
+    pickle.dump(list(storages), buf, protocol=2)
+    for arr in storages.values():
+        buf.write(struct.pack("<q", arr.size) + arr.astype("<f4").tobytes())
+    return buf.getvalue()
+
+
+@requires_torch
+def test_legacy_storage_views_share_their_root(tmp_path):
+    root = np.arange(10, dtype=np.float32)
+    view = Ref(("storage", torch.FloatStorage, "root", "cpu", 10, ("v", 2, 5)))
+    whole = Ref(("storage", torch.FloatStorage, "root", "cpu", 10, None))
+    (tmp_path / "old.pt").write_bytes(legacy_file(
+        {"view": Rebuild(view, 1, (2, 2), (2, 1)), "whole": Rebuild(whole, 0, (10,), (1,))},
+        {"root": root}))
+    back = axonic.load(tmp_path / "old.pt")
+    assert back["view"].tolist() == [[3.0, 4.0], [5.0, 6.0]]
+    assert back["whole"].tolist() == root.tolist()
+    back["whole"]._data[3] = -1
+    assert back["view"].tolist()[0][0] == -1.0
+    (tmp_path / "bad.pt").write_bytes(legacy_file(
+        {"v": Rebuild(Ref(("storage", torch.FloatStorage, "root", "cpu", 10, ("v", 8, 5))),
+                      0, (1,), (1,))}, {"root": root}))
+    with pytest.raises(CheckpointError, match=r"'.*bad.pt': a storage view \('v', 8, 5\) is "
+                                              "malformed"):
+        axonic.load(tmp_path / "bad.pt")
+
+
+@requires_torch
+def test_a_bytearray_of_a_huge_size_is_refused_not_allocated(tmp_path):
+    class Big:
+        def __reduce__(self):
+            return (bytearray, (10**9,))
+
+    (tmp_path / "big.pt").write_bytes(legacy_file({"x": Big()}, {}))
+    with pytest.raises(CheckpointError, match="builds a bytearray from something not bytes"):
+        axonic.load(tmp_path / "big.pt")

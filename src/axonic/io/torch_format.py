@@ -117,7 +117,7 @@ class TorchReader:
     def __init__(self, data: bytes, where: str, place):
         self.data, self.where, self.place = data, where, place
         self.storages: dict = {}
-        self.made: list = []  # (tensor, storage) to place on devices once data is in
+        self.made: dict = {}  # id(tensor) -> (tensor, storage), placed once data is in
 
     def fail(self, why: str):
         raise CheckpointError(f"{self.where}: {why}")
@@ -137,8 +137,9 @@ class TorchReader:
             "torch.UntypedStorage": StorageType("uint8"),
             "_codecs.encode": self._encode,
         }
-        for fn in (set, frozenset, bytearray, complex):  # protocol 2 spells builtins __builtin__
-            g[f"builtins.{fn.__name__}"] = g[f"__builtin__.{fn.__name__}"] = fn
+        for fn in (set, frozenset, self._bytearray, complex):  # protocol 2 says __builtin__
+            name = fn.__name__.strip("_")
+            g[f"builtins.{name}"] = g[f"__builtin__.{name}"] = fn
         for name in ("QInt8", "QUInt8", "QInt32", "QUInt4x2", "QUInt2x4"):
             g[f"torch.{name}Storage"] = StorageType(None, f"torch.{name}Storage")
         for name, dtype in _STORAGE_DTYPES.items():
@@ -160,6 +161,11 @@ class TorchReader:
                 isinstance(p, tuple) and len(p) == 2 for p in items):
             self.fail("pickle data builds an OrderedDict from something not a list of pairs")
         return OrderedDict(items)
+
+    def _bytearray(self, data=b""):
+        if not isinstance(data, bytes | str):  # bytearray(10**9) would allocate a gigabyte
+            self.fail("pickle data builds a bytearray from something not bytes")
+        return bytearray(data.encode("latin1") if isinstance(data, str) else data)
 
     def _encode(self, text, encoding="utf-8"):
         if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
@@ -216,7 +222,7 @@ class TorchReader:
                 arr[offset:], shape=size, strides=[s * item for s in stride],
                 writeable=not _overlaps(size, stride))
         t = _make(view)
-        self.made.append((t, storage))
+        self.made[id(t)] = (t, storage)
         if requires_grad is True and view.dtype.kind in "fc":
             t.requires_grad_(True)
         return t
@@ -228,7 +234,8 @@ class TorchReader:
         if not isinstance(data, Tensor) or hooks:
             self.fail("a Parameter is rebuilt from something not a tensor, or with hooks")
         p = Parameter(data, requires_grad=bool(requires_grad) and data.dtype.kind == "f")
-        self.made = [(p if t is data else t, s) for t, s in self.made]
+        if id(data) in self.made:
+            self.made[id(p)] = (p, self.made.pop(id(data))[1])
         return p
 
     def _rebuild_from_type(self, func, new_type, args, state):
@@ -258,7 +265,7 @@ class TorchReader:
 
     def place_all(self):
         """Move each tensor to the device its storage's location maps to."""
-        for t, st in self.made:
+        for t, st in self.made.values():
             dev = self.place(st)
             if dev.type != "cpu":
                 from axonic.backend.device import to_device
