@@ -21,7 +21,9 @@ from axonic import nn
 
 def package_file(package: str, *parts: str) -> str | None:
     """The path of a file inside an installed package, or None when it is not installed."""
-    spec = importlib.util.find_spec(package)
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec(package)  # looks on disk, not at stand-ins in sys.modules
     if spec is None or not spec.submodule_search_locations:
         return None
     path = os.path.join(list(spec.submodule_search_locations)[0], *parts)

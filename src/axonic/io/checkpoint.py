@@ -258,9 +258,9 @@ class _Decoder:
         return t
 
 
-def _read_source(f) -> tuple[bytes | None, str, str]:
-    """(the bytes, or None for a safetensors path; the path or a name for errors; the
-    detected format)."""
+def _read_source(f):
+    """(the bytes, an open binary file for a zip-format path, or None for a safetensors
+    path; the path or a name for errors; the detected format)."""
     from axonic.io.guarded import UnsafeFileError, open_regular, read_fd
 
     if hasattr(f, "read"):
@@ -285,12 +285,15 @@ def _read_source(f) -> tuple[bytes | None, str, str]:
         raise FileNotFoundError(f"axonic.load: {path!r} is a link to a missing file") from None
     try:
         kind = _detect(read_fd(fd, min(size, 8)))
-        if kind == "safetensors":
-            return None, path, kind
         os.lseek(fd, 0, os.SEEK_SET)
-        return read_fd(fd, size), path, kind
+        if kind == "zip":  # read record by record, not the whole file at once
+            os.set_blocking(fd, True)
+            src, fd = os.fdopen(fd, "rb"), None
+            return src, path, kind
+        return (None if kind == "safetensors" else read_fd(fd, size)), path, kind
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
 
 
 def _detect(head: bytes) -> str:
@@ -336,7 +339,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
 
     data, path, kind = _read_source(f)
     where = repr(path)
-    place = _placer(map_location, where)
+    try:
+        place = _placer(map_location, where)
+    except BaseException:
+        if hasattr(data, "close"):
+            data.close()
+        raise
     if kind in ("zip", "legacy"):
         return _load_torch(data, where, kind, place)
     arrays, meta = st.read(path) if data is None else st.read_bytes(data, path)
@@ -358,7 +366,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     return _Decoder(arrays, place, where).decode(tree)
 
 
-def _load_torch(data: bytes, where: str, kind: str, place):
+def _load_torch(data, where: str, kind: str, place):
     import struct
     import zipfile
     import zlib
@@ -366,11 +374,17 @@ def _load_torch(data: bytes, where: str, kind: str, place):
     from axonic.io.torch_format import read_legacy, read_zip
 
     try:
-        obj, reader = (read_zip if kind == "zip" else read_legacy)(data, where, place)
+        if kind == "legacy":
+            obj, reader = read_legacy(data, where, place)
+        elif isinstance(data, bytes):
+            obj, reader = read_zip(data, len(data), where, place)
+        else:
+            with data:
+                obj, reader = read_zip(data, os.fstat(data.fileno()).st_size, where, place)
     except CheckpointError as e:
         raise type(e)(f"axonic.load: {e}") from None
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, EOFError, MemoryError,
-            RecursionError, NotImplementedError, struct.error, zipfile.BadZipFile,
+            RecursionError, NotImplementedError, OSError, struct.error, zipfile.BadZipFile,
             zlib.error) as e:
         raise CheckpointError(f"axonic.load: {where} is not a readable PyTorch file "
                               f"(truncated or corrupted?): {type(e).__name__}: {e}") from None

@@ -114,8 +114,8 @@ def _overlaps(shape, strides) -> bool:
 class TorchReader:
     """Reads one PyTorch file's bytes; ``where`` names it in every error."""
 
-    def __init__(self, data: bytes, where: str, place):
-        self.data, self.where, self.place = data, where, place
+    def __init__(self, size: int, where: str, place):
+        self.size, self.where, self.place = size, where, place
         self.storages: dict = {}
         self.made: dict = {}  # id(tensor) -> (tensor, storage), placed once data is in
 
@@ -258,7 +258,7 @@ class TorchReader:
             if st.dtype != dtype or st.array.size != numel:
                 self.fail(f"storage {key!r} is referenced with two different types or sizes")
             return st
-        if numel * _itemsize(dtype) > len(self.data):
+        if numel * _itemsize(dtype) > self.size:
             self.fail(f"storage {key!r} claims {numel} elements, more than the file holds")
         st = self.storages[key] = Storage(_empty(dtype, numel), location, dtype)
         return st
@@ -285,11 +285,12 @@ def _pid_parts(pid, n: int, where: str):
     return pid[1:]
 
 
-def read_zip(data: bytes, where: str, place):
+def read_zip(src, size: int, where: str, place):
     """The object of a zip-format ``torch.save`` file and its reader (whose ``place_all``
-    moves the tensors to their devices)."""
+    moves the tensors to their devices). ``src`` is the file's bytes or a seekable binary
+    file of ``size`` bytes (records are then read one at a time)."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(io.BytesIO(src) if isinstance(src, bytes) else src)
         names = zf.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as e:
         raise CheckpointError(f"{where}: not a readable zip archive ({e})") from None
@@ -303,11 +304,11 @@ def read_zip(data: bytes, where: str, place):
 
     def record(name: str) -> bytes:
         info = zf.getinfo(prefix + name)
-        if info.file_size > 1024 * len(data) + 2**20:
+        if info.file_size > 1024 * size + 2**20:
             raise CheckpointError(f"{where}: record {name} claims {info.file_size} bytes")
         return zf.read(info)
 
-    reader = TorchReader(data, where, place)
+    reader = TorchReader(size, where, place)
     big = False
     if prefix + "byteorder" in names:
         order = record("byteorder")
@@ -347,7 +348,7 @@ def read_legacy(data: bytes, where: str, place):
     info, pos = unpickle(data, where, {}, pos)
     if not isinstance(info, dict):
         raise CheckpointError(f"{where}: the system info record is not a dict")
-    reader = TorchReader(data, where, place)
+    reader = TorchReader(len(data), where, place)
 
     def persistent_load(pid):
         stype, key, location, numel, view = _pid_parts(pid, 6, where)
