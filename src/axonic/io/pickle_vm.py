@@ -11,7 +11,7 @@ calls only table entries, ``BUILD`` goes to the caller's ``build`` hook,
 against the bytes left, so a corrupted length never allocates more than the file holds.
 
 >>> unpickle(b"\\x80\\x02}q\\x00X\\x01\\x00\\x00\\x00aK\\x07s.", "<bytes>", {})
-({'a': 7}, 20)
+({'a': 7}, 15)
 """
 
 from __future__ import annotations
