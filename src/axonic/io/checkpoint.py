@@ -269,7 +269,7 @@ def _read_source(f):
             raise TypeError(f"axonic.load: the file object returned {type(data).__name__}; "
                             "open it in binary mode ('rb')")
         data = bytes(data)
-        return data, str(getattr(f, "name", "<file object>")), _detect(data[:8])
+        return data, str(getattr(f, "name", "<file object>")), _detect(data[:32])
     if not isinstance(f, str | bytes | os.PathLike):
         raise TypeError(f"axonic.load: expected a path or a binary file object; got "
                         f"{type(f).__name__}")
@@ -284,7 +284,7 @@ def _read_source(f):
     except FileNotFoundError:
         raise FileNotFoundError(f"axonic.load: {path!r} is a link to a missing file") from None
     try:
-        kind = _detect(read_fd(fd, min(size, 8)))
+        kind = _detect(read_fd(fd, min(size, 32)))
         os.lseek(fd, 0, os.SEEK_SET)
         if kind == "zip":  # read record by record, not the whole file at once
             os.set_blocking(fd, True)
@@ -296,11 +296,17 @@ def _read_source(f):
             os.close(fd)
 
 
+_LEGACY_MAGIC = bytes.fromhex("6cfc9c46f9206aa85019")  # MAGIC_NUMBER's bytes in LONG1
+
+
 def _detect(head: bytes) -> str:
+    """The format from a file's first 32 bytes. A safetensors header length can start with
+    0x80 0x02 too, but then byte 8 opens its JSON header."""
     if head[:4] == b"PK\x03\x04":
         return "zip"
-    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return "legacy"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and (
+            _LEGACY_MAGIC in head or head[8:9] != b"{"):
+        return "legacy"  # or another pickle, which the legacy reader refuses cleanly
     return "safetensors"
 
 
