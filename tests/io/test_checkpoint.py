@@ -96,6 +96,8 @@ def test_parameters_requires_grad_and_shared_tensors_survive(tmp_path):
     assert isinstance(back["w"], nn.Parameter) and back["w"].requires_grad
     assert back["again"][0] is back["w"] and back["again"][1] is back["again"][2]
     assert back["g"].requires_grad and not back["again"][1].requires_grad
+    axonic.save({"g": g}, tmp_path / "flat.pt")  # a flat dict keeps requires_grad too
+    assert axonic.load(tmp_path / "flat.pt")["g"].requires_grad
 
 
 def test_file_objects_work_both_ways():

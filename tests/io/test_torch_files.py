@@ -124,6 +124,7 @@ def test_files_are_read_in_a_process_without_torch(tmp_path):
 import sys
 sys.modules["torch"] = None  # importing torch now fails
 import numpy as np, axonic
+sys.modules["pickle"] = sys.modules["_pickle"] = None  # and so does importing pickle
 want = np.load({str(tmp_path / "want.npz")!r})
 for name in ("False.pt", "True.pt"):
     got = axonic.load({str(tmp_path)!r} + "/" + name)
@@ -136,6 +137,12 @@ print("read", len(want.files), "tensors from both formats")
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert "read 13 tensors from both formats" in out.stdout
+    import axonic.io as io_package
+
+    folder = os.path.dirname(io_package.__file__)
+    for name in os.listdir(folder):
+        if name.endswith(".py"):
+            assert "import pickle" not in open(os.path.join(folder, name)).read(), name
 
 
 @requires_torch

@@ -122,7 +122,8 @@ def _is_flat(obj) -> bool:
     from axonic.autograd.tensor import Tensor
 
     return isinstance(obj, Mapping) and len(obj) > 0 and all(
-        isinstance(k, str) and type(v) in (Tensor, np.ndarray) for k, v in obj.items())
+        isinstance(k, str) and (type(v) is np.ndarray or type(v) is Tensor and not
+                                v.requires_grad) for k, v in obj.items())
 
 
 def save(obj, f, metadata: Mapping[str, str] | None = None, pickle_module=None,
