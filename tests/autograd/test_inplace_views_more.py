@@ -70,3 +70,4 @@ def test_dropout_inplace_in_eval_returns_the_input_unchanged():
     x = axonic.ones(3)
     d = nn.Dropout(0.5, inplace=True).eval()
     assert d(x) is x and x._vc[0] == 0
+

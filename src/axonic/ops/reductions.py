@@ -288,6 +288,9 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
 def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdims if keepdims is not None else keepdim
     dim = dim_arg(dim, axis, "prod")
+    if isinstance(dim, tuple | list):  # reducing only the first would be silently wrong
+        raise TypeError(f"prod: dim must be one int (as in PyTorch, one dimension at a "
+                        f"time), got {tuple(dim)!r}")
     axis_ = None if dim is None else norm_dim(dim, input.ndim, "prod")[0]
     return Prod.apply(input, axis=axis_, keepdim=keepdim)
 
