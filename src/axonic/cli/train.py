@@ -50,6 +50,8 @@ def cmd_train(args) -> int:
         cfg["epochs"] = args.epochs
     if args.seed is not None:
         cfg["seed"] = args.seed
+    if getattr(args, "device", None) is not None:
+        cfg["training"]["device"] = args.device
     if args.out and not args.resume:
         preflight.check_out(Path(args.out), resume=False)
     splits, model, loss, _ = _setup(cfg)
