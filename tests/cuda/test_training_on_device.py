@@ -143,3 +143,45 @@ def test_cuda_seeding_and_device_queries_on_a_gpu(device):
     end.record()
     end.synchronize()
     assert start.elapsed_time(end) >= 0
+
+
+def _trainer(device, callbacks=()):
+    from axonic.train import Trainer
+
+    axonic.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    return Trainer(model, optim.Adam(model.parameters(), lr=1e-2), nn.CrossEntropyLoss(),
+                   device=device, seed=4, callbacks=list(callbacks))
+
+
+def _data():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((64, 6)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)
+
+
+def test_resume_on_device_from_a_device_checkpoint_continues_the_run(device, tmp_path):
+    from axonic.train.callbacks import ModelCheckpoint
+
+    whole = _trainer(device)
+    whole.fit(_data(), epochs=3, batch_size=16, verbose=0)
+    first = _trainer(device, [ModelCheckpoint(tmp_path / "ck", monitor="loss")])
+    first.fit(_data(), epochs=2, batch_size=16, verbose=0)
+    resumed = _trainer(device)
+    resumed.fit(_data(), epochs=3, batch_size=16, verbose=0, resume_from=tmp_path / "ck")
+    for (name, a), (_, b) in zip(resumed.model.named_parameters(),
+                                 whole.model.named_parameters()):
+        assert_on(device, a, name)
+        close(a.detach(), b.detach(), f"resumed {name}", rtol=1e-5, atol=1e-6)
+
+
+def test_early_stopping_and_lr_find_keep_the_model_on_device(device):
+    from axonic.train.callbacks import EarlyStopping
+
+    t = _trainer(device, [EarlyStopping(monitor="loss", patience=0,
+                                        restore_best_weights=True)])
+    t.fit(_data(), epochs=3, batch_size=16, verbose=0)
+    result = t.lr_find(_data(), num_steps=5)
+    assert result is not None
+    for name, p in t.model.named_parameters():
+        assert_on(device, p, name)

@@ -123,7 +123,7 @@ def _train(args, cfg, run, splits, model, loss, start, group=None) -> int:
     result = {"history": history.history, "stop_reason": history.stop_reason,
               "findings": [str(f) for f in diagnostics.findings]}
     if splits.test is not None:
-        output = trainer.predict(splits.test[0]).numpy()
+        output = trainer.predict(splits.test[0]).cpu().numpy()
         result["test"] = _report(cfg, splits.test[1], output, classes=splits.classes)
     result["wall_time_s"] = time.perf_counter() - start
     run.test_metrics.write_text(json.dumps(result, indent=1))
