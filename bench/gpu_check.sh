@@ -3,6 +3,7 @@
 #
 #   bench/gpu_check.sh [tests] [train] [bench]      # default: all three, in that order
 #   EPOCHS=2 bench/gpu_check.sh train                # a shorter training run
+#   WORKERS=4 bench/gpu_check.sh tests               # pytest-xdist workers (default 8)
 #
 # 1. tests: the cuda test mode (pytest --device cuda tests/cuda): every OpSpec, the layers,
 #    losses, optimizers, Trainer, random draws and memory readings on the GPU against the CPU;
@@ -56,7 +57,7 @@ for stage in $STAGES; do
     case $stage in
     tests)
         say "cuda test mode"
-        timeout 300 "$PY" -m pytest -q -p no:cacheprovider tests/cuda --device cuda -n 8 \
+        timeout 300 "$PY" -m pytest -q -p no:cacheprovider tests/cuda --device cuda -n "${WORKERS:-8}" \
             -rfE 2>&1 | tee "$OUT/cuda_tests.log" | tail -n 40
         # pytest's last line: "N failed, M passed, K skipped in T s"
         line=$(grep -E "(passed|failed|error)" "$OUT/cuda_tests.log" | tail -n 1)
