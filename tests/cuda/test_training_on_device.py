@@ -83,7 +83,8 @@ def test_trainer_on_device_matches_cpu_and_checkpoints_from_device(device, tmp_p
     dev, dev_hist = _fit(device, tmp_path)
     for a, b in zip(dev_hist.history["loss"], cpu_hist.history["loss"]):
         assert abs(a - b) <= 1e-4 * max(1.0, abs(b)), (dev_hist.history, cpu_hist.history)
-    assert dev_hist.history["accuracy"] == cpu_hist.history["accuracy"]
+    for a, b in zip(dev_hist.history["accuracy"], cpu_hist.history["accuracy"]):
+        assert abs(a - b) <= 1 / 96 + 1e-9  # float32 rounding may flip one close argmax
     for (name, a), (_, b) in zip(dev.model.named_parameters(), cpu.model.named_parameters()):
         assert_on(device, a, name)
         close(a.detach(), b.detach(), f"trained {name}")
