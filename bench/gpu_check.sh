@@ -15,7 +15,8 @@
 # Everything lands in $OUT (default ./gpu_out), at most 8 files: summary.txt, env.txt,
 # cuda_tests.log, train.log, train.json, gpu_bench.md, gpu_bench.json.
 # CuPy must be importable: the GPU image has it (cupy-cuda13x); otherwise wheels carried in
-# .whl/ are installed from there, and as a last resort `pip install cupy-cuda12x` is tried.
+# .whl/ are installed from there into /tmp/gpu_check_site, and as a last resort
+# `pip install --target /tmp/gpu_check_site cupy-cuda12x` is tried (GPU_CHECK_INSTALL=0: never).
 set -u -o pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu_out}
@@ -26,13 +27,14 @@ STAGES=${*:-tests train bench}
 SUMMARY="$OUT/summary.txt"
 say() { echo "== $*" | tee -a "$SUMMARY"; }
 
-if ! "$PY" -c "import cupy" 2>/dev/null; then
+# CuPy goes into a private folder, never into the environment the script was started in.
+if ! "$PY" -c "import cupy" 2>/dev/null && [ "${GPU_CHECK_INSTALL:-1}" = 1 ]; then
     if ls .whl/*.whl >/dev/null 2>&1; then
-        "$PY" -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl \
-            && export PYTHONPATH="/tmp/site:$PYTHONPATH"
+        "$PY" -m pip install -q --no-index --no-deps --target /tmp/gpu_check_site .whl/*.whl
     else
-        "$PY" -m pip install -q cupy-cuda12x
+        "$PY" -m pip install -q --target /tmp/gpu_check_site cupy-cuda12x
     fi
+    export PYTHONPATH="/tmp/gpu_check_site:$PYTHONPATH"
 fi
 {
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1
