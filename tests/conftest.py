@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -19,3 +21,9 @@ def _seed():
 
 
 requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default=os.environ.get("AXONIC_TEST_DEVICE"),
+                     help="run the on-device tests of tests/cuda on this device ('cuda'), "
+                          "against the CPU (also: AXONIC_TEST_DEVICE=cuda)")

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="override the number of epochs")
     t.add_argument("--out", help="the run directory (default: runs/<name>-<time>)")
     t.add_argument("--seed", type=int, help="override the seed")
+    t.add_argument("--device", help="override training.device ('cpu', 'cuda' or 'cuda:N')")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from "
                    "its last checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress output")

@@ -50,6 +50,8 @@ def cmd_train(args) -> int:
         cfg["epochs"] = args.epochs
     if args.seed is not None:
         cfg["seed"] = args.seed
+    if getattr(args, "device", None) is not None:
+        cfg["training"]["device"] = args.device
     if args.out and not args.resume:
         preflight.check_out(Path(args.out), resume=False)
     splits, model, loss, _ = _setup(cfg)
@@ -121,7 +123,7 @@ def _train(args, cfg, run, splits, model, loss, start, group=None) -> int:
     result = {"history": history.history, "stop_reason": history.stop_reason,
               "findings": [str(f) for f in diagnostics.findings]}
     if splits.test is not None:
-        output = trainer.predict(splits.test[0]).numpy()
+        output = trainer.predict(splits.test[0]).cpu().numpy()
         result["test"] = _report(cfg, splits.test[1], output, classes=splits.classes)
     result["wall_time_s"] = time.perf_counter() - start
     run.test_metrics.write_text(json.dumps(result, indent=1))

@@ -32,9 +32,10 @@ def nt_xent_loss(z1, z2, temperature: float = 0.5):
     n = z1.shape[0]
     z = normalize(axonic.cat([z1, z2]), p=2.0, dim=1)
     sim = (z @ z.transpose(0, 1)) / temperature
-    sim = sim.masked_fill(axonic.tensor(np.eye(2 * n, dtype=bool)), float("-inf"))
+    sim = sim.masked_fill(axonic.eye(2 * n, dtype=axonic.bool, device=z1.device),
+                          float("-inf"))
     partner = np.concatenate([np.arange(n, 2 * n), np.arange(n)])
-    return cross_entropy(sim, axonic.tensor(partner))
+    return cross_entropy(sim, axonic.tensor(partner, device=z1.device))
 
 
 class NTXentLoss(Module):

@@ -6,7 +6,7 @@ import numpy as np
 
 from axonic.autograd.grad_mode import no_grad
 from axonic.autograd.tensor import Tensor
-from axonic.backend import resolve_dtype
+from axonic.backend import get_array_module, resolve_dtype
 from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
@@ -28,12 +28,13 @@ def _check_indices(op, input, num):
 
 def _renorm_(weight, idx, max_norm, norm_type):
     # rows looked up are scaled in place so their norm is at most max_norm (as PyTorch)
-    xp_rows = np.unique(np.asarray(idx).reshape(-1)) if isinstance(idx, np.ndarray) else idx
+    xp = get_array_module(weight._data)
+    xp_rows = xp.unique(xp.asarray(idx).reshape(-1)) if hasattr(idx, "reshape") else idx
     with no_grad():
         w = weight._data
         rows = w[xp_rows]
-        norms = (np.abs(rows) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
-        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+        norms = (xp.abs(rows) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
         w[xp_rows] = rows * scale[:, None]
         weight._vc[0] += 1
 

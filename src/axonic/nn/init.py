@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from axonic.autograd.grad_mode import no_grad
+from axonic.backend import get_array_module
 from axonic.backend.random import default_generator
 
 _GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0,
@@ -50,8 +51,8 @@ def _fan(tensor, mode):
 
 
 def _fill(tensor, array):
-    with no_grad():
-        tensor._data[...] = array
+    with no_grad():  # a host array (eye_, orthogonal_) is copied to the tensor's device
+        tensor._data[...] = get_array_module(tensor._data).asarray(array)
         tensor._vc[0] += 1
     return tensor
 

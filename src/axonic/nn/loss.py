@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module
 from axonic.nn.module import LayerInputError, Module
 from axonic.ops import losses as _fused
 from axonic.ops.indexing import where
@@ -39,7 +40,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 def _as_tensor(x, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    arr = np.asarray(x)
+    arr = np.asarray(x) if like is None else _xp(like).asarray(x)
     if like is not None and arr.dtype.kind == "f":
         arr = arr.astype(like.dtype)
     return _make(arr)
@@ -76,10 +77,15 @@ def _check_target(op: str, input: Tensor, target: Tensor) -> None:
                       "what you want", UserWarning, stacklevel=3)
 
 
+def _xp(t: Tensor):
+    """The array module of ``t``'s data: values given as lists join it on its device."""
+    return get_array_module(t._data)
+
+
 def _weight_array(op, weight, like, size, what="weight"):
     if weight is None:
         return None
-    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else _xp(like).asarray(weight)
     if size is not None and tuple(w.shape) != (size,):
         raise ValueError(f"{op}: {what} must have shape ({size},) (one per class), "
                          f"got shape {tuple(w.shape)}")
@@ -175,7 +181,8 @@ def _rows(op, input, target, probs):
         x2 = reshape(permute(input, 0, *range(2, input.ndim), 1), -1, c)
     t = target._data
     if probs:
-        t = np.moveaxis(t, 1, -1).reshape(-1, c) if input.ndim > 2 else t.reshape(-1, c)
+        t = (get_array_module(t).moveaxis(t, 1, -1).reshape(-1, c) if input.ndim > 2 else
+             t.reshape(-1, c))
     else:
         t = t.reshape(-1)
     return x2, t, c, out_shape
@@ -260,7 +267,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"[{float(t.min()):.4g}, {float(t.max()):.4g}]")
     w = None
     if weight is not None:
-        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._data if isinstance(weight, Tensor) else _xp(input).asarray(weight)
         _check_pair(op, input, _make(w))
         w = w.astype(input.dtype, copy=False)
     return _fused.BCE.apply(input, target, w, reduction=reduction)
@@ -279,11 +286,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"shape {tuple(input.shape)}")
     w = pw = None
     if weight is not None:
-        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._data if isinstance(weight, Tensor) else _xp(input).asarray(weight)
         _check_pair(op, input, _make(w))
         w = w.astype(input.dtype, copy=False)
     if pos_weight is not None:
-        pw = pos_weight._data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
+        pw = (pos_weight._data if isinstance(pos_weight, Tensor) else
+              _xp(input).asarray(pos_weight))
         try:
             np.broadcast_shapes(pw.shape, input.shape)
         except ValueError:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from axonic.autograd.tensor import Tensor, _make
+from axonic.backend import get_array_module
 from axonic.nn.loss import _as_tensor, _check_pair, _Loss, _reduce, _reduction
 from axonic.ops.indexing import where
 
@@ -24,7 +23,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     op = "gaussian_nll_loss"
     reduction = _reduction(op, reduction)
     target = _as_tensor(target, input)
-    var = var if isinstance(var, Tensor) else _make(np.full(input.shape[:-1] + (1,) if
+    xp = get_array_module(input._data)
+    var = var if isinstance(var, Tensor) else _make(xp.full(input.shape[:-1] + (1,) if
                                                             input.ndim else (), var,
                                                             input.dtype))
     if var.ndim == input.ndim - 1 and tuple(var.shape) == tuple(input.shape[:-1]):
@@ -34,7 +34,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     if var._data.size and float(var._data.min()) < 0:
         raise ValueError(f"{op}: var has negative entries (min {float(var._data.min()):.4g})")
     # clamp the value, not the graph (PyTorch clamps in place under no_grad)
-    shift = np.maximum(var._data, input.dtype.type(eps)) - var._data
+    shift = xp.maximum(var._data, input.dtype.type(eps)) - var._data
     var = var + _make(shift.astype(input.dtype, copy=False))
     d = input - target
     loss = 0.5 * (var.log() + d * d / var)

@@ -22,6 +22,10 @@ from axonic.backend import get_array_module
 # bytes of im2col matrix per chunk, about a core's L2: measured fastest of 0.5 to 16 MiB
 # (bench/conv_layers.py); a chunk is at least one sample
 CHUNK_BYTES = 1 << 20
+# On a GPU a chunk is not about cache: one large GEMM beats a kernel launch per sample. The
+# bound only caps a chunk's im2col matrix in device memory (not measured yet: bench/gpu.py's
+# CNN is where to tune it; see docs/GPU.md).
+GPU_CHUNK_BYTES = 1 << 28
 
 
 def to_padded_nhwc(x, pads, shape=None):
@@ -102,8 +106,9 @@ def rows_to_nchw(rows, n, h, w):
     return rows.reshape(n, h, w, rows.shape[1] * rows.shape[2]).transpose(0, 3, 1, 2)
 
 
-def _chunks(n, per_sample_bytes):
-    step = max(1, CHUNK_BYTES // max(per_sample_bytes, 1))
+def _chunks(n, per_sample_bytes, xp):
+    budget = CHUNK_BYTES if xp.__name__ == "numpy" else GPU_CHUNK_BYTES
+    step = max(1, budget // max(per_sample_bytes, 1))
     return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
@@ -113,7 +118,7 @@ def conv_rows(buf, wm, out_hw, kernel, stride, dilation):
     groups, kc, ocg = wm.shape
     n, m = buf.shape[0], out_hw[0] * out_hw[1]
     out = xp.empty((n * m, groups, ocg), buf.dtype)
-    for a, b in _chunks(n, m * kc * groups * buf.itemsize):
+    for a, b in _chunks(n, m * kc * groups * buf.itemsize, xp):
         cols = im2col(buf[a:b], out_hw, kernel, stride, dilation, groups)
         if groups == 1:
             gemm(cols, wm, out=out[a * m:b * m].transpose(1, 0, 2))
@@ -133,7 +138,7 @@ def conv_input_grad(rows, wm, buf_shape, out_hw, kernel, stride, dilation):
     groups, kc, ocg = wm.shape
     n, m = buf_shape[0], out_hw[0] * out_hw[1]
     out = xp.zeros(buf_shape, rows.dtype)
-    chunks = _chunks(n, m * kc * groups * rows.itemsize)
+    chunks = _chunks(n, m * kc * groups * rows.itemsize, xp)
     if groups > 1:
         wt = wm.transpose(0, 2, 1)
         for a, b in chunks:
@@ -169,7 +174,7 @@ def conv_weight_grad(rows, buf, wm_shape, out_hw, kernel, stride, dilation):
     groups, kc, ocg = wm_shape
     n, m = buf.shape[0], out_hw[0] * out_hw[1]
     grad = xp.zeros((groups, ocg, kc), rows.dtype)
-    for a, b in _chunks(n, m * kc * groups * rows.itemsize):
+    for a, b in _chunks(n, m * kc * groups * rows.itemsize, xp):
         cols = im2col(buf[a:b], out_hw, kernel, stride, dilation, groups)
         grad += gemm(rows[a * m:b * m].transpose(1, 2, 0), cols)
     return grad

@@ -14,6 +14,11 @@ from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import as_operand, broadcast_error, norm_dim, promote
 
 
+def _on_device_of(like, value):
+    """``value`` (a list or NumPy array) as an array on the device of the tensor ``like``."""
+    return (get_array_module(like._data) if isinstance(like, Tensor) else np).asarray(value)
+
+
 def _convert_index(index):
     """Tensors and lists inside an index become arrays; returns (tuple, is_advanced)."""
     if not isinstance(index, tuple):
@@ -150,7 +155,7 @@ def _strip_leading_ones(value):
 @op(methods=("masked_select",))
 def masked_select(input, mask):
     """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-d tensor."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else _on_device_of(input, mask)
     if m.dtype != bool:
         raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype.name}")
     try:
@@ -180,7 +185,7 @@ class MaskedFill(Function):
 @op(methods=("masked_fill",))
 def masked_fill(input, mask, value):
     """Replace the elements where ``mask`` is True by ``value``."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else _on_device_of(input, mask)
     if m.dtype != bool:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype.name}")
     try:
@@ -216,7 +221,8 @@ class Where(Function):
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other`` (either may be a number).
     With only a condition, the indices of its True elements (as ``nonzero(as_tuple=True)``)."""
-    c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    c = (condition._data if isinstance(condition, Tensor) else
+         _on_device_of(input if isinstance(input, Tensor) else other, condition))
     if input is None and other is None:
         return tuple(_make(i) for i in c.nonzero())
     if c.dtype != bool:
@@ -224,10 +230,11 @@ def where(condition, input=None, other=None):
     input, other = promote(as_operand(input), as_operand(other))
     # A Python number takes the other side's dtype (or the default float dtype), as in
     # PyTorch; left to NumPy it would make the result float64.
+    xp = get_array_module(c)
     if not isinstance(other, Tensor):
-        other = np.asarray(other, dtype=_number_dtype(input, other))
+        other = xp.asarray(other, dtype=_number_dtype(input, other))
     if not isinstance(input, Tensor):
-        input = np.asarray(input, dtype=_number_dtype(other, input))
+        input = xp.asarray(input, dtype=_number_dtype(other, input))
     try:
         return Where.apply(c, input, other)
     except ValueError:

@@ -35,7 +35,8 @@ class Gather(Function):
 def _index_along(input, dim, index, op):
     """Check a gather/scatter index against ``input``; returns (axis, index array)."""
     (axis,) = norm_dim(dim, input.ndim, op)
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = (index._data if isinstance(index, Tensor) else
+           get_array_module(input._data).asarray(index))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got {idx.dtype.name}")
     if idx.ndim != input.ndim:
@@ -121,7 +122,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             raise ValueError(f"scatter: index shape {tuple(idx.shape)} exceeds src shape "
                              f"{tuple(src.shape)}")
     elif not isinstance(src, Tensor):
-        src = np.asarray(src, dtype=input._data.dtype)
+        src = get_array_module(input._data).asarray(src, dtype=input._data.dtype)
     return Scatter.apply(input, src, idx, axis, reduce is not None)
 
 

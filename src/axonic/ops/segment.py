@@ -115,7 +115,7 @@ def _check(src, index, dim, dim_size, reduce, op):
     if reduce not in REDUCTIONS:
         raise ValueError(f"{op}: reduce must be one of {REDUCTIONS}, got {reduce!r}")
     (axis,) = norm_dim(dim, src.ndim, op)
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else get_array_module(src._data).asarray(index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got {idx.dtype.name}")
     if idx.ndim != 1 or idx.shape[0] != src.shape[axis]:
@@ -163,7 +163,7 @@ def gather_index(src, index, dim=0):
             [1.]])
     """
     (axis,) = norm_dim(dim, src.ndim, "gather_index")
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else get_array_module(src._data).asarray(index)
     if idx.dtype.kind not in "iu" or idx.ndim != 1:
         raise ValueError(f"gather_index: index must be a 1-d integer tensor, got "
                          f"{idx.dtype.name} of shape {tuple(idx.shape)}")

@@ -60,7 +60,7 @@ class CheckpointError(RuntimeError):
 # --- nested state <-> (JSON, arrays) ------------------------------------------------------
 def _to_numpy(x):
     if isinstance(x, Tensor):
-        return x.detach().numpy()
+        return x.detach().cpu().numpy()  # device arrays go to the host first
     if hasattr(x, "__cuda_array_interface__"):  # a CuPy array, without importing CuPy
         return to_numpy(x)
     return x

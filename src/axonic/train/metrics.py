@@ -30,7 +30,7 @@ import numpy as np
 def _np(x) -> np.ndarray:
     """A NumPy array from a Tensor, a CuPy array or anything array-like."""
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
-        return x.detach().numpy() if hasattr(x, "detach") else x.numpy()
+        return x.detach().cpu().numpy() if hasattr(x, "detach") else x.numpy()
     if hasattr(x, "get") and not isinstance(x, np.ndarray):  # a CuPy array
         return x.get()
     return np.asarray(x)

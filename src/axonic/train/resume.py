@@ -96,7 +96,7 @@ class ResumeState:
             "stop_training": bool(t.stop_training and point["batch"] == 0),
             "config": t.config,
         }
-        model = {k: v.numpy() for k, v in t.model.state_dict().items()}
+        model = {k: v.cpu().numpy() for k, v in t.model.state_dict().items()}
         return {"model": model, "optimizer": opt_arrays, "extra": extra_arrays}, state
 
     def restore(self, arrays: dict, state: dict) -> int:

@@ -95,6 +95,10 @@ class Trainer:
             if not isinstance(cb, Callback):
                 raise TypeError(f"Trainer: callbacks must be Callback instances, got {cb!r}")
         self.device = axonic.device(device)
+        if self.device.type == "cuda" and not axonic.cuda.is_available():
+            raise RuntimeError(f"Trainer: device={str(self.device)!r} but CUDA is not available "
+                               "(needs CuPy on a machine with an NVIDIA GPU: "
+                               "pip install 'axonic[gpu]')")
         self.model = model.to(self.device) if str(self.device) != "cpu" else model
         self.optimizer = optimizer
         self.loss_fn = loss
@@ -190,8 +194,10 @@ class Trainer:
             resume_batch = self.resume_state.restore(arrays, state)
         else:
             if self.seed is not None:
-                axonic.manual_seed(self.seed)
+                axonic.manual_seed(self.seed)  # every draw of axonic, on every device
                 np.random.seed(self.seed)
+                if self.device.type == "cuda":  # CuPy's own generator, for code that uses it
+                    axonic.cuda.manual_seed_all(self.seed)
             self.reset_metrics()
         self.resume_state.mark(self.epoch, resume_batch or 0)
         self._run(epochs, resume_batch)

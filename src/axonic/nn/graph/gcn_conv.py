@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.tensor import Tensor
+from axonic.backend import get_array_module
 from axonic.nn import init
 from axonic.nn.graph._init import check_channels, check_features, glorot_, parameter
 from axonic.nn.graph.message_passing import MessagePassing
@@ -23,15 +24,16 @@ def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False,
     """
     e = as_edge_index(edge_index, num_nodes, "gcn_norm")
     n = int(e.max()) + 1 if num_nodes is None and e.size else num_nodes or 0
-    w = (np.ones(e.shape[1], dtype) if edge_weight is None else
-         np.asarray(edge_weight._data if isinstance(edge_weight, Tensor) else edge_weight,
+    xp = get_array_module(e)
+    w = (xp.ones(e.shape[1], dtype) if edge_weight is None else
+         xp.asarray(edge_weight._data if isinstance(edge_weight, Tensor) else edge_weight,
                     dtype))
     if add_self_loops:
         e, w = add_remaining_self_loops(e, w, 2.0 if improved else 1.0, n)
     target = e[1] if flow == "source_to_target" else e[0]
-    deg = np.bincount(target, weights=w, minlength=n).astype(dtype)
+    deg = xp.bincount(target, weights=w, minlength=n).astype(dtype)
     with np.errstate(divide="ignore"):
-        inv_sqrt = np.where(deg > 0, deg ** -0.5, 0).astype(dtype)
+        inv_sqrt = xp.where(deg > 0, deg ** -0.5, 0).astype(dtype)
     return e, inv_sqrt[e[0]] * w * inv_sqrt[e[1]]
 
 
@@ -85,7 +87,7 @@ class GCNConv(MessagePassing):
                 e, w = self._cache
         else:
             e = as_edge_index(edge_index, x.shape[0], "GCNConv")
-            w = None if edge_weight is None else np.asarray(
+            w = None if edge_weight is None else get_array_module(e).asarray(
                 edge_weight._data if isinstance(edge_weight, Tensor) else edge_weight, x.dtype)
         out = self.propagate(e, x=self.lin(x), edge_weight=w)
         return out if self.bias is None else out + self.bias

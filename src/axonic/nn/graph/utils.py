@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.tensor import Tensor
+from axonic.backend import get_array_module
 
 
 def as_edge_index(edge_index, num_nodes=None, where="edge_index"):
@@ -44,36 +45,37 @@ def remove_self_loops(edge_index, edge_attr=None):
     """Drop edges ``i -> i``; returns ``(edge_index, edge_attr)``."""
     e = as_edge_index(edge_index)
     keep = e[0] != e[1]
-    return e[:, keep], None if edge_attr is None else np.asarray(edge_attr)[keep]
+    xp = get_array_module(e)
+    return e[:, keep], None if edge_attr is None else xp.asarray(edge_attr)[keep]
 
 
 def add_self_loops(edge_index, edge_attr=None, fill_value=1.0, num_nodes=None):
     """Append ``i -> i`` for every node (after the existing edges)."""
     e = as_edge_index(edge_index)
-    n = _num_nodes(e, num_nodes)
-    loops = np.arange(n, dtype=np.int64)
-    out = np.concatenate([e, np.stack([loops, loops])], axis=1)
+    n, xp = _num_nodes(e, num_nodes), get_array_module(e)
+    loops = xp.arange(n, dtype=np.int64)
+    out = xp.concatenate([e, xp.stack([loops, loops])], axis=1)
     if edge_attr is None:
         return out, None
-    attr = np.asarray(edge_attr)
-    fill = np.full((n,) + attr.shape[1:], fill_value, attr.dtype)
-    return out, np.concatenate([attr, fill])
+    attr = xp.asarray(edge_attr)
+    fill = xp.full((n,) + attr.shape[1:], fill_value, attr.dtype)
+    return out, xp.concatenate([attr, fill])
 
 
 def add_remaining_self_loops(edge_index, edge_weight=None, fill_value=1.0, num_nodes=None):
     """Give every node exactly one self-loop: existing loops keep their weight, the
     others get ``fill_value`` (PyTorch Geometric's order: other edges, then loops)."""
     e = as_edge_index(edge_index)
-    n = _num_nodes(e, num_nodes)
+    n, xp = _num_nodes(e, num_nodes), get_array_module(e)
     keep = e[0] != e[1]
-    loops = np.arange(n, dtype=np.int64)
-    out = np.concatenate([e[:, keep], np.stack([loops, loops])], axis=1)
+    loops = xp.arange(n, dtype=np.int64)
+    out = xp.concatenate([e[:, keep], xp.stack([loops, loops])], axis=1)
     if edge_weight is None:
         return out, None
-    w = np.asarray(edge_weight)
-    loop_w = np.full(n, fill_value, w.dtype)
+    w = xp.asarray(edge_weight)
+    loop_w = xp.full(n, fill_value, w.dtype)
     loop_w[e[0, ~keep]] = w[~keep]
-    return out, np.concatenate([w[keep], loop_w])
+    return out, xp.concatenate([w[keep], loop_w])
 
 
 def degree(index, num_nodes=None, dtype=np.float32):
@@ -84,13 +86,14 @@ def degree(index, num_nodes=None, dtype=np.float32):
     """
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     n = int(idx.max()) + 1 if num_nodes is None and idx.size else num_nodes or 0
-    return np.bincount(idx, minlength=n).astype(dtype)
+    return get_array_module(idx).bincount(idx, minlength=n).astype(dtype)
 
 
 def to_undirected(edge_index, num_nodes=None):
     """Add the reverse of every edge and drop duplicates, sorted by (source, target)."""
     e = as_edge_index(edge_index)
-    both = np.concatenate([e, e[::-1]], axis=1)
+    xp = get_array_module(e)
+    both = xp.concatenate([e, e[::-1]], axis=1)
     n = max(_num_nodes(both, num_nodes), 1)
-    keys = np.unique(both[0] * n + both[1])
-    return np.stack([keys // n, keys % n])
+    keys = xp.unique(both[0] * n + both[1])
+    return xp.stack([keys // n, keys % n])

@@ -52,7 +52,7 @@ class EarlyStopping(Callback):
         if improved(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = {k: v.numpy().copy()
+                self.best_weights = {k: v.cpu().numpy().copy()
                                      for k, v in self.trainer.model.state_dict().items()}
             return
         self.wait += 1

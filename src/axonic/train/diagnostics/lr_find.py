@@ -98,7 +98,7 @@ def lr_find(trainer, data, min_lr: float = 1e-7, max_lr: float = 10.0, num_steps
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 3:
         raise ValueError(f"lr_find: num_steps must be an int >= 3, got {num_steps!r}")
     model, opt = trainer.model, trainer.optimizer
-    saved_model = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    saved_model = {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
     saved_opt = copy.deepcopy(opt.state_dict())
     saved_lrs = [g["lr"] for g in opt.param_groups]
     loader = inputs.as_loader(data, batch_size, True, seed, "lr_find")
