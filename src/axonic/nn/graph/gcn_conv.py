@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from axonic.autograd.grad_mode import is_grad_enabled
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
 from axonic.nn import init
@@ -24,6 +25,9 @@ def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False,
     """
     e = as_edge_index(edge_index, num_nodes, "gcn_norm")
     n = int(e.max()) + 1 if num_nodes is None and e.size else num_nodes or 0
+    if isinstance(edge_weight, Tensor) and edge_weight.requires_grad and is_grad_enabled():
+        return _gcn_norm_graph(e, edge_weight, n, 2.0 if improved else 1.0, add_self_loops,
+                               flow)
     xp = get_array_module(e)
     w = (xp.ones(e.shape[1], dtype) if edge_weight is None else
          xp.asarray(edge_weight._data if isinstance(edge_weight, Tensor) else edge_weight,
@@ -37,10 +41,37 @@ def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False,
     return e, inv_sqrt[e[0]] * w * inv_sqrt[e[1]]
 
 
+def _gcn_norm_graph(e, w, n, fill, add_self_loops, flow):
+    """``gcn_norm`` on a weight tensor that requires grad: the same numbers, built from
+    differentiable ops, so the edge weights get a gradient (as in PyTorch Geometric)."""
+    import axonic
+    from axonic.ops.segment import scatter
+
+    xp = get_array_module(e)
+    if add_self_loops:
+        keep = e[0] != e[1]
+        loops = xp.arange(n, dtype=e.dtype)
+        # each node's existing loop edge (the last one, as add_remaining_self_loops)
+        edge_of = xp.zeros(n, e.dtype)
+        has = xp.zeros(n, bool)
+        edge_of[e[0, ~keep]] = xp.nonzero(~keep)[0]
+        has[e[0, ~keep]] = True
+        loop_w = axonic.where(axonic.tensor(has), w[axonic.tensor(edge_of)],
+                              axonic.full((n,), fill, dtype=w.dtype))
+        w = axonic.cat([w[axonic.tensor(xp.nonzero(keep)[0])], loop_w])
+        e = xp.concatenate([e[:, keep], xp.stack([loops, loops])], axis=1)
+    target = e[1] if flow == "source_to_target" else e[0]
+    deg = scatter(w, axonic.tensor(target), dim=0, dim_size=n, reduce="sum")
+    positive = deg > 0
+    inv_sqrt = axonic.where(positive, deg.clamp(min=1e-30) ** -0.5, axonic.zeros_like(deg))
+    return e, inv_sqrt[axonic.tensor(e[0])] * w * inv_sqrt[axonic.tensor(e[1])]
+
+
 class GCNConv(MessagePassing):
     """Graph convolution (PyTorch Geometric's ``GCNConv``), called as
     ``conv(x, edge_index, edge_weight=None)``; ``lin.weight`` (out, in) and ``bias`` as
-    in PyG, so its ``state_dict`` loads. ``edge_weight`` is treated as a constant.
+    in PyG, so its ``state_dict`` loads. An ``edge_weight`` tensor that requires grad gets
+    its gradient through the normalisation (learnable edge weights).
 
     >>> import axonic
     >>> conv = GCNConv(3, 2)
@@ -77,18 +108,20 @@ class GCNConv(MessagePassing):
 
     def forward(self, x, edge_index, edge_weight=None):
         check_features("GCNConv", x, self.in_channels)
+        learnable = isinstance(edge_weight, Tensor) and edge_weight.requires_grad
         if self.normalize:
-            if self._cache is None:
+            if self._cache is None or learnable:
                 e, w = gcn_norm(edge_index, edge_weight, x.shape[0], self.improved,
                                 self.add_self_loops, self.flow, x.dtype)
-                if self.cached:
+                if self.cached and not learnable:
                     self._cache = (e, w)
             else:
                 e, w = self._cache
         else:
             e = as_edge_index(edge_index, x.shape[0], "GCNConv")
-            w = None if edge_weight is None else get_array_module(e).asarray(
-                edge_weight._data if isinstance(edge_weight, Tensor) else edge_weight, x.dtype)
+            w = edge_weight if learnable else None if edge_weight is None else \
+                get_array_module(e).asarray(edge_weight._data if isinstance(edge_weight, Tensor)
+                                            else edge_weight, x.dtype)
         out = self.propagate(e, x=self.lin(x), edge_weight=w)
         return out if self.bias is None else out + self.bias
 
