@@ -131,8 +131,8 @@ class DynamicLinear(Module):
 
 
 class DynamicLSTM(Module):
-    """``LSTM`` whose four weight matrices per layer and direction are int8; each step
-    quantises its input and hidden state from their own ranges (as PyTorch's dynamic LSTM).
+    """``LSTM`` whose weight matrices are int8; the input sequence of a layer and each
+    step's hidden state are quantised from their own ranges (as PyTorch's dynamic LSTM).
     Gate order i, f, g, o."""
 
     def __init__(self, lstm, qconfig):
@@ -152,14 +152,15 @@ class DynamicLSTM(Module):
         self._kernels = None
 
     def _layer_kernels(self):
-        if self._kernels is None:
-            self._kernels = {}
+        version = tuple(b._vc[0] for b in self._buffers.values())  # new after load_state_dict
+        if self._kernels is None or self._kernels[0] != version:
+            self._kernels = (version, {})
             for name, buf in self._buffers.items():
                 if name.startswith("weight") and not name.endswith(("_scale", "_zero_point")):
-                    self._kernels[name] = _DynamicWeights(
+                    self._kernels[1][name] = _DynamicWeights(
                         buf._data, self._buffers[name + "_scale"]._data,
                         self._buffers[name + "_zero_point"]._data)
-        return self._kernels
+        return self._kernels[1]
 
     def _direction(self, xs, sfx, h, c):
         k, rr = self._layer_kernels(), self.reduce_range
@@ -167,9 +168,14 @@ class DynamicLSTM(Module):
         for part in ("bias_ih", "bias_hh"):
             if part + sfx in self._buffers:
                 b = b + self._buffers[part + sfx]._data
+        # the input projection of the whole sequence at once (one activation range), as
+        # PyTorch's; the recurrent one per step
+        seq = np.stack(xs)
+        pre = k["weight_ih" + sfx](seq.reshape(-1, seq.shape[-1]), rr).reshape(
+            len(xs), seq.shape[1], -1) + b
         outs = []
-        for x in xs:
-            gates = k["weight_ih" + sfx](x, rr) + k["weight_hh" + sfx](h, rr) + b
+        for p in pre:
+            gates = p + k["weight_hh" + sfx](h, rr)
             i, f, g, o = np.split(gates, 4, axis=1)
             sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
             c = sig(f) * c + sig(i) * np.tanh(g)
@@ -245,19 +251,28 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     if not inplace:
         model = copy.deepcopy(model)
 
+    def swapped(child, path):
+        qc = spec.get(path, spec.get(type(child)))
+        if qc is not None and isinstance(child, Linear):
+            return DynamicLinear.from_float(child, qc)
+        if qc is not None and isinstance(child, LSTM):
+            if qc.weight().dtype != qint8:
+                raise ValueError(f"quantize_dynamic: {path or 'the model'} (LSTM) supports "
+                                 f"dtype axonic.qint8 only, got {qc.weight().dtype!r}")
+            return DynamicLSTM(child, qc)
+        return None
+
     def visit(m, prefix):
         for name, child in list(m.named_children()):
             path = f"{prefix}.{name}" if prefix else name
-            qc = spec.get(path, spec.get(type(child)))
-            if qc is not None and isinstance(child, Linear):
-                setattr(m, name, DynamicLinear.from_float(child, qc))
-            elif qc is not None and isinstance(child, LSTM):
-                if qc.weight().dtype != qint8:
-                    raise ValueError(f"quantize_dynamic: {path} (LSTM) supports dtype "
-                                     f"axonic.qint8 only, got {qc.weight().dtype!r}")
-                setattr(m, name, DynamicLSTM(child, qc))
+            new = swapped(child, path)
+            if new is not None:
+                setattr(m, name, new)
             else:
                 visit(child, path)
 
+    root = swapped(model, "")
+    if root is not None:
+        return root
     visit(model, "")
     return model

@@ -88,8 +88,8 @@ def _round_clamp(scaled, zero_point, lo, hi, storage):
 
 
 def quantize_array(x, scale, zero_point, quant_min, quant_max, storage, axis=None):
-    """``clamp(round(x / scale) + zero_point)`` (round half to even) as ``storage`` ints;
-    per channel along ``axis`` when ``scale`` is an array."""
+    """``clamp(round(x * (1 / scale)) + zero_point)`` (round half to even; the float32
+    reciprocal, as PyTorch's kernels) as ``storage`` ints; per channel along ``axis``."""
     x = np.asarray(x, np.float32)
     scale = np.asarray(scale, np.float32)
     zero_point = np.asarray(zero_point, np.int64)
@@ -97,7 +97,7 @@ def quantize_array(x, scale, zero_point, quant_min, quant_max, storage, axis=Non
         shape = [1] * x.ndim
         shape[axis] = -1
         scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
-    return _round_clamp(x / scale, zero_point, quant_min, quant_max, storage)
+    return _round_clamp(x * (np.float32(1) / scale), zero_point, quant_min, quant_max, storage)
 
 
 class QTensor:
