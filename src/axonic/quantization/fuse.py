@@ -45,16 +45,17 @@ def fold_batch_norm(layer, bn):
     from axonic.autograd.tensor import tensor
 
     out = copy.deepcopy(layer)
-    w = layer.weight._data.astype(np.float64)
-    b = (layer.bias._data.astype(np.float64) if layer.bias is not None
-         else np.zeros(w.shape[0]))
-    inv = 1.0 / np.sqrt(bn.running_var._data.astype(np.float64) + bn.eps)
-    gamma = bn.weight._data.astype(np.float64) if bn.weight is not None else 1.0
-    beta = bn.bias._data.astype(np.float64) if bn.bias is not None else 0.0
+    f32 = np.float32  # in float32, as PyTorch folds, so that both give the same weights
+    w = layer.weight._data.astype(f32)
+    b = layer.bias._data.astype(f32) if layer.bias is not None else np.zeros(w.shape[0], f32)
+    inv = f32(1) / np.sqrt(bn.running_var._data.astype(f32) + f32(bn.eps))
+    gamma = bn.weight._data.astype(f32) if bn.weight is not None else f32(1)
+    beta = bn.bias._data.astype(f32) if bn.bias is not None else f32(0)
     factor = gamma * inv
     dtype = layer.weight.dtype
-    out.weight = Parameter(tensor((w * factor.reshape(-1, *([1] * (w.ndim - 1)))).astype(dtype)))
-    out.bias = Parameter(tensor(((b - bn.running_mean._data) * factor + beta).astype(dtype)))
+    shape = (-1,) + (1,) * (w.ndim - 1)
+    out.weight = Parameter(tensor((w * factor.reshape(shape)).astype(dtype)))
+    out.bias = Parameter(tensor(((b - bn.running_mean._data) * inv * gamma + beta).astype(dtype)))
     return out
 
 

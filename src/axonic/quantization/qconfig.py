@@ -46,13 +46,16 @@ def _check_backend(backend, where):
 
 
 def get_default_qconfig(backend: str = "x86") -> QConfig:
-    """Post-training static quantisation: histogram-calibrated 7-bit activations and per
-    channel symmetric int8 weights on x86 (``"x86"``/``"fbgemm"``/``"onednn"``); MinMax 8-bit
-    activations and per-tensor weights for ``"qnnpack"`` (ARM)."""
+    """Post-training static quantisation: histogram-calibrated activations (7-bit on
+    ``"x86"``/``"fbgemm"``, 8-bit on ``"onednn"``/``"qnnpack"``) and symmetric int8 weights
+    (per channel; per tensor for ``"qnnpack"``), as PyTorch's presets."""
     _check_backend(backend, "get_default_qconfig")
     if backend == "qnnpack":
-        return QConfig(activation=default_observer.func.with_args(reduce_range=False),
+        return QConfig(activation=HistogramObserver.with_args(reduce_range=False),
                        weight=default_weight_observer)
+    if backend == "onednn":
+        return QConfig(activation=HistogramObserver.with_args(reduce_range=False),
+                       weight=default_per_channel_weight_observer)
     return QConfig(activation=HistogramObserver.with_args(reduce_range=True),
                    weight=default_per_channel_weight_observer)
 
