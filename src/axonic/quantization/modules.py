@@ -14,7 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.tensor import Tensor, _make, tensor
+from axonic.nn.activation import ReLU
 from axonic.nn.containers import Sequential
+from axonic.nn.dropout import Dropout
+from axonic.nn.flatten import Flatten
+from axonic.nn.linear import Identity
 from axonic.nn.module import Module
 from axonic.quantization import kernels
 from axonic.quantization.qtypes import QTensor, qint8, quantize_array, quint8
@@ -233,8 +237,15 @@ class PassThrough(Module):
     def forward(self, x):
         if not isinstance(x, QTensor):
             return self.module(x)
-        zp = x.q_zero_point()
-        y = self.module(tensor(kernels.centred(x.int_repr(), zp)))
+        m, zp = self.module, x.q_zero_point()
+        # the exact cases straight on the integers (no float round trip)
+        if isinstance(m, Dropout | Identity):
+            return x
+        if isinstance(m, Flatten):
+            return x.flatten(m.start_dim, m.end_dim)
+        if isinstance(m, ReLU):
+            return x.with_ints(np.maximum(x.int_repr(), x.dtype.storage.type(zp)))
+        y = m(tensor(kernels.centred(x.int_repr(), zp)))
         y = y._data if isinstance(y, Tensor) else y
         d = x.dtype
         return x.with_ints(np.clip(np.rint(y) + zp, d.quant_min, d.quant_max).astype(d.storage))
