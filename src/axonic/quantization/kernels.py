@@ -45,7 +45,7 @@ def exact_matmul(x, w, x_bound: int, w_bound: int):
 
 def centred(q: np.ndarray, zero_point) -> np.ndarray:
     """``q - zero_point`` as float32 (exact: both are small integers)."""
-    return q.astype(np.float32) - np.float32(zero_point)
+    return np.subtract(q, np.float32(zero_point), dtype=np.float32)
 
 
 def int_bound(dtype, zero_point: int) -> int:
@@ -55,8 +55,11 @@ def int_bound(dtype, zero_point: int) -> int:
 
 def requantize(y, scale, zero_point, dtype) -> np.ndarray:
     """Float results to ``dtype`` integers with the output's scale and zero point."""
-    q = np.rint(y * np.float32(1.0 / np.float32(scale))) + zero_point
-    return np.clip(q, dtype.quant_min, dtype.quant_max).astype(dtype.storage)
+    q = np.multiply(y, np.float32(1) / np.float32(scale), dtype=np.float32)
+    np.rint(q, out=q)
+    q += np.float32(zero_point)
+    np.clip(q, dtype.quant_min, dtype.quant_max, out=q)
+    return q.astype(dtype.storage)
 
 
 def qlinear_acc(xq, x_zp, x_bound, w_t, w_bound):

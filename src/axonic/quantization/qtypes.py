@@ -84,20 +84,26 @@ def bfloat16():
 
 
 def _round_clamp(scaled, zero_point, lo, hi, storage):
-    return np.clip(np.rint(scaled) + zero_point, lo, hi).astype(storage)
+    """``clamp(round(scaled) + zero_point)`` as ``storage``, in place on ``scaled`` (a
+    temporary): one pass per step, no further arrays."""
+    np.rint(scaled, out=scaled)
+    scaled += zero_point
+    np.clip(scaled, lo, hi, out=scaled)
+    return scaled.astype(storage)
 
 
 def quantize_array(x, scale, zero_point, quant_min, quant_max, storage, axis=None):
     """``clamp(round(x * (1 / scale)) + zero_point)`` (round half to even; the float32
     reciprocal, as PyTorch's kernels) as ``storage`` ints; per channel along ``axis``."""
-    x = np.asarray(x, np.float32)
+    x = np.asarray(x)
     scale = np.asarray(scale, np.float32)
     zero_point = np.asarray(zero_point, np.int64)
     if axis is not None:
         shape = [1] * x.ndim
         shape[axis] = -1
         scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
-    return _round_clamp(x * (np.float32(1) / scale), zero_point, quant_min, quant_max, storage)
+    scaled = np.multiply(x, np.float32(1) / scale, dtype=np.float32)
+    return _round_clamp(scaled, zero_point.astype(np.float32), quant_min, quant_max, storage)
 
 
 class QTensor:
