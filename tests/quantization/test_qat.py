@@ -134,12 +134,12 @@ def test_qat_fine_tunes_and_converts_to_an_int8_model_that_agrees_with_it():
     d = load_digits()
     x, y = (d.data / 16.0).astype(np.float32), d.target
     model = aq.QuantWrapper(nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)))
-    _fit(model, x[:1400], y[:1400], 40, 2e-2)  # QAT starts from a trained float model
+    _fit(model, x[:1400], y[:1400], 30, 3e-2)  # QAT starts from a trained float model
     float_acc = _accuracy(model.eval(), x[1400:], y[1400:])
     model.qconfig = aq.get_default_qat_qconfig()
     model.module = aq.fuse_modules(model.module, [["0", "1"]])
     qat = aq.prepare_qat(model.train())
-    losses = _fit(qat, x[:1400], y[:1400], 15, 2e-3)
+    losses = _fit(qat, x[:1400], y[:1400], 8, 2e-3)
     assert losses[-1] < losses[0]
     qat.eval()
     qat.apply(aq.disable_observer)

@@ -102,7 +102,7 @@ def test_static_quantisation_keeps_accuracy_of_a_trained_digit_classifier():
     torch.manual_seed(0)
     t = torch.nn.Sequential(torch.nn.Linear(64, 48), torch.nn.ReLU(), torch.nn.Linear(48, 10))
     opt = torch.optim.Adam(t.parameters(), lr=1e-2)
-    for _ in range(150):
+    for _ in range(80):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(t(torch.from_numpy(x[:1400])),
                                           torch.from_numpy(y[:1400])).backward()
