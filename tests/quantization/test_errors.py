@@ -77,3 +77,18 @@ def test_qdq_export_refuses_what_it_cannot_express(tmp_path):
     with pytest.raises(ValueError, match=r"export_qdq: b \(Linear\) does not take the output "
                                          r"of a; only chains of modules are exported"):
         aq.export_qdq(aq.convert(p), axonic.randn(2, 3), tmp_path / "s.onnx")
+
+
+def test_missing_ml_dtypes_names_the_extra(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "ml_dtypes", None)
+    with pytest.raises(ImportError, match=r"bfloat16 weights need the 'ml_dtypes' package: "
+                                          r"pip install 'axonic\[quant\]'"):
+        aq.quantize_dynamic(nn.Sequential(nn.Linear(2, 2)), dtype="bfloat16")
+
+
+def test_missing_onnx_names_the_package(monkeypatch, tmp_path):
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    q = _converted(nn.Sequential(nn.Linear(2, 2)), np.random.rand(4, 2))
+    with pytest.raises(ImportError, match=r"export_qdq needs the 'onnx' package: pip install "
+                                          r"onnx"):
+        aq.export_qdq(q, axonic.randn(1, 2), tmp_path / "m.onnx")

@@ -32,7 +32,7 @@ _ONNX_DTYPE = {"uint8": "UINT8", "int8": "INT8"}
 def _onnx():
     try:
         import onnx
-    except ImportError:  # pragma: no cover - depends on the environment
+    except ImportError:
         raise ImportError("export_qdq needs the 'onnx' package: pip install onnx") from None
     return onnx
 

@@ -77,7 +77,7 @@ def bfloat16():
     """NumPy's bfloat16 dtype (from ``ml_dtypes``)."""
     try:
         import ml_dtypes
-    except ImportError:  # pragma: no cover - depends on the environment
+    except ImportError:
         raise ImportError("bfloat16 weights need the 'ml_dtypes' package: "
                           "pip install 'axonic[quant]'") from None
     return np.dtype(ml_dtypes.bfloat16)
