@@ -56,7 +56,10 @@ from axonic import nn  # noqa: E402
 
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
                  "compat", "amp", "backends", "accelerator", "utils")
-_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io"}
+_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "qint8": "axonic.quantization",
+               "quint8": "axonic.quantization", "qint32": "axonic.quantization",
+               "bfloat16": "axonic.quantization", "quantize_per_tensor": "axonic.quantization",
+               "quantize_per_channel": "axonic.quantization"}
 
 
 def __getattr__(name):

@@ -139,12 +139,17 @@ MAX_HEADER_BYTES = 100 * 2**20  # the safetensors format's own limit on the head
 
 def _get_tensor(f, key: str, path: str):
     try:
-        return f.get_tensor(key)
+        arr = f.get_tensor(key)
+        # with ml_dtypes imported, safetensors hands back bfloat16/float8 arrays: refuse them
+        # too, whatever was imported before
+        if arr.dtype.type.__module__ == "numpy":
+            return arr
     except TypeError:  # a dtype NumPy has no type for, e.g. bfloat16
-        dtype = f.get_slice(key).get_dtype()
-        raise TypeError(
-            f"axonic.load: tensor {key!r} in {path!r} has dtype {dtype}, which NumPy (and so "
-            "axonic) cannot hold; convert it (e.g. to float32) before saving") from None
+        pass
+    dtype = f.get_slice(key).get_dtype()
+    raise TypeError(
+        f"axonic.load: tensor {key!r} in {path!r} has dtype {dtype}, which NumPy (and so "
+        "axonic) cannot hold; convert it (e.g. to float32) before saving") from None
 
 
 def _corrupt(path, why: str) -> ValueError:
