@@ -156,3 +156,20 @@ def test_a_teacher_that_does_not_fit_is_a_config_error_naming_the_key(tmp_path, 
     err = capsys.readouterr().err
     assert f"distill.teacher: {teacher} gives outputs of shape (2, 4) for two samples; this " \
            "run's model gives (2, 3)" in err
+
+
+def test_a_student_taught_by_soft_targets_alone_learns_the_teachers_function():
+    X = np.random.default_rng(1).normal(size=(256, 4)).astype(np.float32)
+    noise = np.random.default_rng(2).integers(0, 3, 256)  # labels unused with alpha = 1
+    teacher = nn.Linear(4, 3)
+    with axonic.no_grad():
+        teacher.weight.mul_(4.0)
+        wanted = teacher(axonic.tensor(X)).numpy().argmax(1)
+    student = nn.Linear(4, 3)
+    trainer = Trainer(student, optim.Adam(student.parameters(), lr=0.05), nn.CrossEntropyLoss(),
+                      callbacks=[Distill(teacher, temperature=2.0, alpha=1.0)], seed=0)
+    trainer.fit((X, noise), epochs=30, batch_size=32, verbose=0)
+    with axonic.no_grad():
+        agree = (student(axonic.tensor(X)).numpy().argmax(1) == wanted).mean()
+    assert agree > 0.95, agree
+    assert (wanted == noise).mean() < 0.5  # the labels alone could not have taught it
