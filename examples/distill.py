@@ -58,14 +58,14 @@ def fit(model, X, y, epochs, seed, callbacks=(), lr=3e-3):
 
 def main(seeds: int = 5, epochs: int = 30, temperature: float = 4.0, alpha: float = 0.9,
          hidden: int = 16, train: int = 500, teacher_data: str = "same",
-         teacher_epochs: int = 40) -> dict:
+         teacher_epochs: int = 40, teacher_lr: float = 1e-3) -> dict:
     if teacher_data not in ("same", "pool"):
         raise ValueError(f"teacher_data must be 'same' or 'pool', got {teacher_data!r}")
     pool, (Xtr, ytr), (Xte, yte) = data(train)
     axonic.manual_seed(100)
     Xt, yt = (Xtr, ytr) if teacher_data == "same" else pool
     teacher = fit(mlp(64, 256, 256, 10, dropout=0.3), Xt, yt, epochs=teacher_epochs, seed=100,
-                  lr=1e-3)
+                  lr=teacher_lr)
     result = {"teacher": accuracy(teacher, Xte, yte), "alone": [], "distilled": []}
     print(f"teacher 64-256-256-10 trained on {len(Xt)} images: test accuracy "
           f"{result['teacher']:.4f}", flush=True)
@@ -93,5 +93,8 @@ if __name__ == "__main__":
     p.add_argument("--hidden", type=int, default=16)
     p.add_argument("--train", type=int, default=500)
     p.add_argument("--teacher-data", choices=("same", "pool"), default="same")
+    p.add_argument("--teacher-epochs", type=int, default=40)
+    p.add_argument("--teacher-lr", type=float, default=1e-3)
     a = p.parse_args()
-    main(a.seeds, a.epochs, a.temperature, a.alpha, a.hidden, a.train, a.teacher_data)
+    main(a.seeds, a.epochs, a.temperature, a.alpha, a.hidden, a.train, a.teacher_data,
+         a.teacher_epochs, a.teacher_lr)
