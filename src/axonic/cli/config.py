@@ -1,10 +1,10 @@
 """The TOML run configuration: its schema, defaults and validation.
 
 A configuration has the top-level keys ``seed``, ``epochs``, ``name`` and the tables
-``[data]``, ``[model]``, ``[loss]``, ``[optimizer]``, ``[schedule]``, ``[training]`` and
-``[callbacks]`` (docs/TRAINING.md lists every key). ``load_config`` parses the file with
-``tomllib``, checks every key and type, names the closest key when one is misspelt, and
-fills in defaults; ``resolve`` does the same for a dict.
+``[data]``, ``[model]``, ``[loss]``, ``[optimizer]``, ``[schedule]``, ``[training]``,
+``[callbacks]`` (docs/TRAINING.md lists every key) and ``[distill]`` (docs/DEPLOY.md).
+``load_config`` parses the file with ``tomllib``, checks every key and type, names the
+closest key when one is misspelt, and fills in defaults; ``resolve`` does the same for a dict.
 
 >>> cfg = resolve({"model": {"layers": [{"type": "Linear", "in_features": 4,
 ...                                      "out_features": 3}]},
@@ -47,6 +47,7 @@ TOP = {
     "schedule": (dict, None, "the [schedule] table (optional)"),
     "training": (dict, {}, "the [training] table"),
     "callbacks": (dict, {}, "the [callbacks] table"),
+    "distill": (dict, None, "the [distill] table (optional): train against a teacher run"),
 }
 
 DATA = {
@@ -83,6 +84,12 @@ CALLBACKS = {
     "plotter": (bool, True, f"write {RunDir.CURVES}"),
     "tensorboard": (bool, False, f"write TensorBoard event files under {RunDir.TENSORBOARD}/"),
     "progress": (bool, True, "show progress"),
+}
+
+DISTILL = {
+    "teacher": (str, REQUIRED, "the teacher's run directory (e.g. 'runs/<run>')"),
+    "temperature": (_NUM, 4.0, "softens teacher and student outputs (> 0)"),
+    "alpha": (_NUM, 0.5, "weight of the soft (teacher) loss, in [0, 1]"),
 }
 
 SECTIONS = {"data": DATA, "model": MODEL, "training": TRAINING, "callbacks": CALLBACKS}
@@ -178,7 +185,18 @@ def resolve(cfg: dict) -> dict:
     _check_table("callbacks.model_checkpoint", out["callbacks"]["model_checkpoint"], {
         k: (object, None, "") for k in
         ("monitor", "mode", "save_best_only", "every_n_epochs", "every_n_steps")})
+    if out["distill"] is not None:
+        out["distill"] = _check_distill(out["distill"])
     return out
+
+
+def _check_distill(table: dict) -> dict:
+    d = _check_table("distill", table, DISTILL)
+    if not d["temperature"] > 0:
+        raise ConfigError(f"distill.temperature: expected a number > 0, got {d['temperature']}")
+    if not 0 <= d["alpha"] <= 1:
+        raise ConfigError(f"distill.alpha: expected a number in [0, 1], got {d['alpha']}")
+    return d
 
 
 MAX_DEPTH = 16  # a config nests 4 deep; deeper is a mistake (and deepcopy would recurse)

@@ -86,6 +86,10 @@ def _train(args, cfg, run, splits, model, loss, start, group=None) -> int:
     scheduler, interval = build_scheduler(cfg, optimizer, steps)
     metrics = build_metrics(cfg)
     callbacks = build_callbacks(cfg, run, splits.val is not None)
+    from axonic.cli.distill import distill_callback
+
+    if (distill := distill_callback(cfg, splits, model)) is not None:
+        callbacks.append(distill)
     from axonic.train.diagnostics import Diagnostics, TrainingReport
 
     callbacks.append(diagnostics := Diagnostics(verbose=not args.quiet and is_main))

@@ -42,6 +42,7 @@ from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
 from axonic.nn.embedding import Embedding
 from axonic.nn.flatten import Flatten, Unflatten
 from axonic.nn.linear import Bilinear, Identity, Linear
+from axonic.nn.distillation import DistillationLoss, KnowledgeDistillationLoss
 from axonic.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,

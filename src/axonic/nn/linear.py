@@ -94,7 +94,10 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters  # one dict read instead of four attribute look-ups
-        weight, bias = params["weight"], params["bias"]
+        if "weight" in params and "bias" in params:
+            weight, bias = params["weight"], params["bias"]
+        else:  # re-parametrised (pruning): the tensors are plain attributes
+            weight, bias = self.weight, self.bias
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise self.input_error(

@@ -17,6 +17,7 @@ from axonic.train.callbacks import (
 )
 from axonic.train.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from axonic.train.diagnostics import Diagnostics, Monitor, TrainingReport, lr_find
+from axonic.train.distill import Distill
 from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
 from axonic.train.history import History
 from axonic.train.regularization import L2Penalty
@@ -29,7 +30,7 @@ __all__ = ["Trainer", "History", "Callback", "CSVLogger", "EarlyStopping",
            "TerminateOnNaN", "StopTraining", "L2Penalty", "ScheduleStepper", "RunDir",
            "CheckpointError", "read_checkpoint", "write_checkpoint", "NonFiniteLossError",
            "NonFiniteLossWarning", "metrics", "Diagnostics", "Monitor", "TrainingReport",
-           "lr_find"]
+           "lr_find", "Distill"]
 
 
 def __getattr__(name):
