@@ -11,7 +11,9 @@ from axonic import autograd
 from axonic.autograd import (
     Tensor,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
     tensor,
@@ -49,13 +51,23 @@ int = int32  # noqa: A001
 __version__ = "0.1.0"
 
 
+def _assert(condition, message):
+    """PyTorch's ``torch._assert``: ``assert condition, message`` as a function (it survives
+    ``python -O``, as in PyTorch's traced code).
+
+    >>> _assert(True, "never raised")
+    """
+    if not condition:
+        raise AssertionError(message)
+
+
 # --- packages -----------------------------------------------------------------------------
 # nn is imported at once (it is small and used everywhere); the rest on first use, so that
 # `import axonic` stays fast: `axonic.optim`, `from axonic import data`, `axonic.save` all work.
 from axonic import nn  # noqa: E402
 
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
-                 "compat", "amp", "backends", "accelerator", "utils")
+                 "compat", "amp", "backends", "accelerator", "utils", "serialization")
 _LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io"}
 
 
