@@ -78,6 +78,11 @@ def __getattr__(name):
         module = importlib.import_module(f"axonic.{name}")
         globals()[name] = module
         return module
+    if name == "bfloat16":  # ml_dtypes is imported only when bfloat16 is asked for
+        from axonic.backend.dtypes import bfloat16_dtype
+
+        globals()[name] = bfloat16_dtype()
+        return globals()[name]
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
         globals()[name] = value
@@ -86,4 +91,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES))
+    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES) + ["bfloat16"])
