@@ -49,8 +49,9 @@ def test_without_replacement_takes_every_category_once():
 
 def test_zero_weights_come_last_without_replacement_as_in_torch():
     w = [0.0, 1.0, 0.0, 0.0]
-    assert axonic.multinomial(axonic.tensor(w), 3).tolist() == torch.multinomial(
-        torch.tensor(w), 3).tolist()
+    for out in (axonic.multinomial(axonic.tensor(w), 3).tolist(),
+                torch.multinomial(torch.tensor(w), 3).tolist()):
+        assert out[0] == 1 and len(set(out)) == 3
 
 
 def test_generator_makes_draws_reproducible():

@@ -75,7 +75,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         idx = np.minimum(idx, w.shape[1] - 1)
     else:
         # exponential race: the k smallest E_i / w_i are k draws without replacement, in order;
-        # zero weights (key inf) come last in index order, as PyTorch's CPU kernel gives them
+        # zero weights (key inf) come last (PyTorch's CPU kernel also returns them)
         with np.errstate(divide="ignore"):
             keys = rng.standard_exponential(w.shape) / w
         idx = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
