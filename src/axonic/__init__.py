@@ -68,7 +68,8 @@ from axonic import nn  # noqa: E402
 
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
                  "compat", "amp", "backends", "accelerator", "utils", "serialization")
-_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io"}
+_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "autocast": "axonic.amp",
+               "GradScaler": "axonic.amp"}
 
 
 def __getattr__(name):
