@@ -13,17 +13,6 @@ from axonic.ops._spec import TORCH, OpSpec
 
 
 # --- normalisation ---------------------------------------------------------------------------
-def _acc_mean(a, axes):
-    """``a.mean`` over ``axes`` accumulated in float64 for float32/16 arrays, as PyTorch's CPU
-    batch-norm statistics are. The statistics' rounding is the same for a whole channel, so
-    it does not average out downstream: accumulated in float32 it left the float32
-    gradients of a depthwise/BatchNorm net 4.9x further from float64 than with float64
-    (bench/precision_mobilenet.py); accumulating the backward's sums too gains nothing."""
-    if a.dtype.itemsize >= 8:
-        return a.mean(axis=axes, keepdims=True)
-    return a.mean(axis=axes, keepdims=True, dtype=np.float64).astype(a.dtype)
-
-
 def _moments(x, axes):
     """Mean, biased variance and ``x - mean`` over ``axes``. Everything is computed on
     ``d = x - x[first]`` (exact for nearby values), so a large offset (mean 1e4, std 1e-2)
@@ -31,9 +20,9 @@ def _moments(x, axes):
     idx = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
     ref = x[idx]
     d = x - ref
-    dm = _acc_mean(d, axes)
+    dm = d.mean(axis=axes, keepdims=True)
     centered = d - dm
-    var = _acc_mean(centered * centered, axes)
+    var = (centered * centered).mean(axis=axes, keepdims=True)
     return ref + dm, var, centered
 
 
