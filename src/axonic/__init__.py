@@ -7,6 +7,10 @@
 tensor([2., 4.])
 """
 
+import math as _math
+
+import numpy as _np
+
 from axonic import autograd
 from axonic.autograd import (
     Tensor,
@@ -51,6 +55,24 @@ int = int32  # noqa: A001
 __version__ = "0.1.0"
 
 
+# PyTorch's numeric constants and dtype limits (np.finfo answers .eps/.max/.tiny alike)
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+finfo, iinfo = _np.finfo, _np.iinfo
+
+
+def compile(model=None, **kwargs):  # noqa: A001  (PyTorch's name)
+    """``torch.compile``: returns ``model`` unchanged (axonic runs eagerly); usable bare
+    or as ``@compile(...)``."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+def get_default_device():
+    """The device creation functions use: always the CPU (pass ``device=`` for a GPU)."""
+    return device("cpu")
+
+
 def _assert(condition, message):
     """PyTorch's ``torch._assert``: ``assert condition, message`` as a function (it survives
     ``python -O``, as in PyTorch's traced code).
@@ -69,7 +91,11 @@ from axonic import nn  # noqa: E402
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
                  "compat", "amp", "backends", "accelerator", "utils", "serialization")
 _LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "autocast": "axonic.amp",
-               "GradScaler": "axonic.amp"}
+               "GradScaler": "axonic.amp",
+               **{n: "axonic.backends" for n in (
+                   "set_float32_matmul_precision", "get_float32_matmul_precision",
+                   "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+                   "is_deterministic_algorithms_warn_only_enabled")}}
 
 
 def __getattr__(name):
