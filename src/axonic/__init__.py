@@ -36,6 +36,7 @@ from axonic.backend import (
 from axonic.backend import as_device as device
 from axonic.backend.random import (
     Generator,
+    default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
@@ -58,6 +59,7 @@ __version__ = "0.1.0"
 # PyTorch's numeric constants and dtype limits (np.finfo answers .eps/.max/.tiny alike)
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 finfo, iinfo = _np.finfo, _np.iinfo
+Size = tuple  # a tensor's shape is a plain tuple: Size([2, 3]) == x.shape, isinstance works
 
 
 def compile(model=None, **kwargs):  # noqa: A001  (PyTorch's name)

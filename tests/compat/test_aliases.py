@@ -105,3 +105,13 @@ def test_compile_returns_the_model_and_flags_are_recorded():
         axonic.use_deterministic_algorithms(False)
     with pytest.raises(ValueError, match="expected 'highest', 'high' or 'medium', got 'low'"):
         axonic.set_float32_matmul_precision("low")
+
+
+def test_size_and_default_generator_as_torch_programs_use_them():
+    x = axonic.ones(2, 3)
+    assert x.shape == axonic.Size([2, 3]) and isinstance(x.size(), axonic.Size)
+    assert tuple(torch.ones(2, 3).shape) == axonic.Size([2, 3])
+    axonic.default_generator.manual_seed(3)
+    a = axonic.rand(2)
+    axonic.manual_seed(3)
+    assert a.tolist() == axonic.rand(2).tolist()
