@@ -7,11 +7,17 @@
 tensor([2., 4.])
 """
 
+import math as _math
+
+import numpy as _np
+
 from axonic import autograd
 from axonic.autograd import (
     Tensor,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
     tensor,
@@ -30,6 +36,7 @@ from axonic.backend import (
 from axonic.backend import as_device as device
 from axonic.backend.random import (
     Generator,
+    default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
@@ -49,17 +56,50 @@ int = int32  # noqa: A001
 __version__ = "0.1.0"
 
 
+# PyTorch's numeric constants and dtype limits (np.finfo answers .eps/.max/.tiny alike)
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+finfo, iinfo = _np.finfo, _np.iinfo
+Size = tuple  # a tensor's shape is a plain tuple: Size([2, 3]) == x.shape, isinstance works
+
+
+def compile(model=None, **kwargs):  # noqa: A001  (PyTorch's name)
+    """``torch.compile``: returns ``model`` unchanged (axonic runs eagerly); usable bare
+    or as ``@compile(...)``."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+def get_default_device():
+    """The device creation functions use: always the CPU (pass ``device=`` for a GPU)."""
+    return device("cpu")
+
+
+def _assert(condition, message):
+    """PyTorch's ``torch._assert``: ``assert condition, message`` as a function (it survives
+    ``python -O``, as in PyTorch's traced code).
+
+    >>> _assert(True, "never raised")
+    """
+    if not condition:
+        raise AssertionError(message)
+
+
 # --- packages -----------------------------------------------------------------------------
 # nn is imported at once (it is small and used everywhere); the rest on first use, so that
 # `import axonic` stays fast: `axonic.optim`, `from axonic import data`, `axonic.save` all work.
 from axonic import nn  # noqa: E402
 
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
-                 "compat", "amp", "backends", "accelerator", "utils")
-_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "qint8": "axonic.quantization",
-               "quint8": "axonic.quantization", "qint32": "axonic.quantization",
-               "bfloat16": "axonic.quantization", "quantize_per_tensor": "axonic.quantization",
-               "quantize_per_channel": "axonic.quantization"}
+                 "compat", "amp", "backends", "accelerator", "utils", "serialization")
+_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "autocast": "axonic.amp",
+               "GradScaler": "axonic.amp",
+               **{n: "axonic.quantization" for n in (
+                   "qint8", "quint8", "qint32", "quantize_per_tensor", "quantize_per_channel")},
+               **{n: "axonic.backends" for n in (
+                   "set_float32_matmul_precision", "get_float32_matmul_precision",
+                   "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+                   "is_deterministic_algorithms_warn_only_enabled")}}
 
 
 def __getattr__(name):
@@ -69,6 +109,11 @@ def __getattr__(name):
         module = importlib.import_module(f"axonic.{name}")
         globals()[name] = module
         return module
+    if name == "bfloat16":  # ml_dtypes is imported only when bfloat16 is asked for
+        from axonic.backend.dtypes import bfloat16_dtype
+
+        globals()[name] = bfloat16_dtype()
+        return globals()[name]
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
         globals()[name] = value
@@ -77,4 +122,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES))
+    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES) + ["bfloat16"])
