@@ -76,19 +76,23 @@ class TorchView(types.ModuleType):
             raise AttributeError(name)
         value = _lookup(object.__getattribute__(self, "_axonic_module"), name)
         if value is _MISSING or _is_axonic_module(value):
-            return self._submodule(name, found=value is not _MISSING)
+            return self._submodule(name)
         return value
 
-    def _submodule(self, name, found):
+    def _submodule(self, name):
         full = f"{self.__name__}.{name}"
-        try:
-            return importlib.import_module(full)
-        except ModuleNotFoundError:
-            if found:
-                raise
-        target = object.__getattribute__(self, "_axonic_module")
-        raise MissingTorchName(
-            f"{full} is not available on axonic ({target.__name__} has no {name!r}); {_DOCS}")
+        view = sys.modules.get(full)
+        if not isinstance(view, TorchView):
+            module = _resolve(full)
+            if module is None:
+                target = object.__getattribute__(self, "_axonic_module")
+                raise MissingTorchName(f"{full} is not available on axonic "
+                                       f"({target.__name__} has no {name!r}); {_DOCS}")
+            view = _view(full, module)
+            if is_installed():
+                sys.modules[full] = view
+        object.__setattr__(self, name, view)  # later reads skip __getattr__
+        return view
 
     def __setattr__(self, name, value):
         # the import system records submodules and its own dunders here; flags such as
@@ -107,6 +111,14 @@ class TorchView(types.ModuleType):
 
 
 _MISSING = object()
+
+
+def _view(torch_name, module):
+    """A TorchView with what the import system expects of a package."""
+    view = TorchView(torch_name, module)
+    view.__spec__ = importlib.machinery.ModuleSpec(torch_name, None, is_package=True)
+    view.__path__, view.__package__ = [], torch_name
+    return view
 
 
 def _lookup(module, name):
