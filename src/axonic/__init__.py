@@ -11,7 +11,9 @@ from axonic import autograd
 from axonic.autograd import (
     Tensor,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
     tensor,
@@ -49,14 +51,25 @@ int = int32  # noqa: A001
 __version__ = "0.1.0"
 
 
+def _assert(condition, message):
+    """PyTorch's ``torch._assert``: ``assert condition, message`` as a function (it survives
+    ``python -O``, as in PyTorch's traced code).
+
+    >>> _assert(True, "never raised")
+    """
+    if not condition:
+        raise AssertionError(message)
+
+
 # --- packages -----------------------------------------------------------------------------
 # nn is imported at once (it is small and used everywhere); the rest on first use, so that
 # `import axonic` stays fast: `axonic.optim`, `from axonic import data`, `axonic.save` all work.
 from axonic import nn  # noqa: E402
 
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
-                 "compat", "amp", "backends", "accelerator", "utils")
-_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io"}
+                 "compat", "amp", "backends", "accelerator", "utils", "serialization")
+_LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "autocast": "axonic.amp",
+               "GradScaler": "axonic.amp"}
 
 
 def __getattr__(name):
@@ -66,6 +79,11 @@ def __getattr__(name):
         module = importlib.import_module(f"axonic.{name}")
         globals()[name] = module
         return module
+    if name == "bfloat16":  # ml_dtypes is imported only when bfloat16 is asked for
+        from axonic.backend.dtypes import bfloat16_dtype
+
+        globals()[name] = bfloat16_dtype()
+        return globals()[name]
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
         globals()[name] = value
@@ -74,4 +92,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES))
+    return sorted(list(globals()) + list(_LAZY_MODULES) + list(_LAZY_NAMES) + ["bfloat16"])

@@ -64,6 +64,42 @@ class enable_grad(_GradMode):
     mode = True
 
 
+class inference_mode(_GradMode):
+    """PyTorch's ``inference_mode``: no recording, as ``no_grad`` (``inference_mode(False)``
+    records again); a context manager and a decorator, with or without the call.
+
+    >>> import axonic
+    >>> @axonic.inference_mode()
+    ... def predict(x):
+    ...     return x * 2
+    >>> predict(axonic.ones(2, requires_grad=True)).requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool = True):
+        self.mode = not mode
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # used bare: @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __call__(self, func):
+        mode = not self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (recording off)."""
+    return not STATE.enabled
+
+
 class set_grad_enabled(_GradMode):
     """Switch recording on or off: ``set_grad_enabled(False)`` is ``no_grad()``.
 

@@ -23,6 +23,16 @@ _ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64,
 _default = [float32]
 
 
+def bfloat16_dtype() -> np.dtype:
+    """The bfloat16 dtype of ``ml_dtypes`` (imported on first use; storage and elementwise
+    NumPy math work, autograd does not: NumPy sees it as a non-float kind)."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ImportError("bfloat16 needs ml_dtypes: pip install 'axonic[bf16]'") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
 def resolve_dtype(dtype) -> np.dtype:
     """Turn ``axonic.float32``, ``"float32"``, ``np.float32`` or ``float`` into a dtype.
 
@@ -41,11 +51,13 @@ def resolve_dtype(dtype) -> np.dtype:
         return int64
     if dtype is bool:
         return bool_
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return bfloat16_dtype()
     try:
         d = np.dtype(dtype)
     except TypeError:
         d = None
-    if d is None or d.name not in _SUPPORTED:
+    if d is None or d.name not in _SUPPORTED and d.name != "bfloat16":
         raise TypeError(
             f"unsupported dtype {dtype!r}; expected one of {sorted(_SUPPORTED)}"
         )

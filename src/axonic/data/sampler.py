@@ -7,6 +7,10 @@ as one NumPy array, which lets the loader slice batches without a Python loop.
 ``(s, e)``: ``np.random.default_rng([s, e]).permutation(n)``. ``set_epoch(e)`` picks
 the epoch (as ``DistributedSampler.set_epoch`` does in PyTorch), so a run resumed at
 epoch ``e`` sees exactly the order the first run saw.
+
+Draws with replacement beyond ``LAZY_DRAWS`` indices (``num_samples=int(1e10)``, the
+"endless" loader of many training scripts) are made lazily, a chunk at a time, as the
+loader reaches them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,51 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.backend.random import Generator, default_generator
+
+LAZY_DRAWS = 1 << 20  # above this many draws with replacement, draw as the loader goes
+_CHUNK = 1 << 16  # indices drawn at a time by a lazy order (8 bytes each)
+
+
+class LazyDraws:
+    """``num_samples`` indices in ``[0, n)`` from ``rng``, drawn a chunk at a time as they are
+    read front to back; reads by slice (``order[i:j]``) or by iteration. The values equal
+    one ``rng.integers(0, n, num_samples)`` call (NumPy's draws do not depend on chunking).
+
+    >>> order = LazyDraws(np.random.default_rng(0), 10, 10**12)
+    >>> len(order), order[:3].tolist() == np.random.default_rng(0).integers(0, 10, 3).tolist()
+    (1000000000000, True)
+    """
+
+    def __init__(self, rng, n: int, num_samples: int):
+        self.rng, self.n, self.num_samples = rng, n, num_samples
+        self._buf = np.empty(0, np.int64)
+        self._start = 0  # the index of self._buf[0]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("LazyDraws: read it by contiguous slices, front to back")
+        a, b, _ = key.indices(self.num_samples)
+        if a < self._start:
+            raise IndexError(f"LazyDraws: indices before {self._start} were already dropped; "
+                             "a lazy order is read once, front to back")
+        while self._start + self._buf.size < b:
+            take = min(_CHUNK, self.num_samples - self._start - self._buf.size)
+            drawn = self.rng.integers(0, self.n, take, dtype=np.int64)
+            self._buf = np.concatenate([self._buf, drawn])
+            self._forget_before(a)  # a skip far ahead keeps one chunk in memory, not all
+        self._forget_before(a)
+        return self._buf[: b - a]
+
+    def _forget_before(self, a: int) -> None:
+        cut = min(max(a - self._start, 0), self._buf.size)
+        self._buf, self._start = self._buf[cut:], self._start + cut
+
+    def __iter__(self):
+        for i in range(0, self.num_samples, _CHUNK):
+            yield from self[i : i + _CHUNK].tolist()
 
 
 class Sampler:
@@ -104,23 +153,30 @@ class RandomSampler(Sampler):
         """The NumPy generator that draws the order of ``epoch`` (``seed`` set only)."""
         return np.random.default_rng([self.seed, int(epoch)])
 
-    def _draw(self, rng) -> np.ndarray:
+    def _draw(self, rng, own_rng: bool) -> np.ndarray | LazyDraws:
         n = len(self.data_source)
+        if self.replacement and self.num_samples > LAZY_DRAWS:
+            # from a generator shared with other draws, take a child so the order is fixed now
+            return LazyDraws(rng if own_rng else np.random.default_rng(int(rng.integers(2**63))),
+                             n, self.num_samples)
         if self.replacement:
             return rng.integers(0, n, self.num_samples, dtype=np.int64)
         reps = -(-self.num_samples // n) if n else 0
         perm = np.concatenate([rng.permutation(n) for _ in range(reps)] or [np.empty(0)])
         return perm[: self.num_samples].astype(np.int64)
 
-    def order(self) -> np.ndarray:
+    def order(self) -> np.ndarray | LazyDraws:
+        """The indices of one pass: an array, or a ``LazyDraws`` for a long draw with
+        replacement."""
         epoch = self.epoch
         self.epoch = epoch + 1
         if self.seed is not None:
-            return self._draw(self.epoch_rng(epoch))
-        return self._draw((self.generator or default_generator).rng)
+            return self._draw(self.epoch_rng(epoch), True)
+        return self._draw((self.generator or default_generator).rng, False)
 
     def __iter__(self):
-        return iter(self.order().tolist())
+        order = self.order()
+        return iter(order) if isinstance(order, LazyDraws) else iter(order.tolist())
 
 
 class SubsetRandomSampler(Sampler):
@@ -203,15 +259,33 @@ class BatchSampler(Sampler):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def batches(self, order: np.ndarray | None = None) -> list:
-        """One pass as a list of index arrays (``order`` defaults to a new draw)."""
+    def batches(self, order: np.ndarray | None = None) -> list | _LazyBatches:
+        """One pass as a list of index arrays (``order`` defaults to a new draw); a lazy
+        sequence of them when the order is drawn lazily."""
         order = _order_of(self.sampler) if order is None else order
         bs = self.batch_size
         end = len(order) - len(order) % bs if self.drop_last else len(order)
+        if isinstance(order, LazyDraws):
+            return _LazyBatches(order, bs, end)
         return [order[i : i + bs] for i in range(0, end, bs)]
 
     def __iter__(self):
-        return iter([b.tolist() for b in self.batches()])
+        batches = self.batches()
+        return (batches[b].tolist() for b in range(len(batches)))
+
+
+class _LazyBatches:
+    """Batch ``b`` of a lazily drawn order, made when it is asked for (front to back)."""
+
+    def __init__(self, order: LazyDraws, batch_size: int, end: int):
+        self.order, self.batch_size, self.end = order, batch_size, end
+
+    def __len__(self) -> int:
+        return -(-self.end // self.batch_size)
+
+    def __getitem__(self, b: int) -> np.ndarray:
+        i = b * self.batch_size
+        return self.order[i : min(i + self.batch_size, self.end)]
 
 
 def _order_of(sampler) -> np.ndarray:

@@ -76,3 +76,4 @@ from axonic.nn import parallel
 from axonic.nn.attention import MultiheadAttention
 from axonic.nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: E501
 from axonic.nn.graph import GATConv, GCNConv, GINConv, MessagePassing, SAGEConv, global_add_pool, global_max_pool, global_mean_pool  # noqa: E501
+from axonic.nn import modules  # noqa: E402  (torch.nn.modules.<file>.<Class> paths)

@@ -87,7 +87,7 @@ def as_operand(x):
     return _make(x) if hasattr(x, "shape") else _make(np.asarray(x))
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}  # "V": ml_dtypes' bfloat16
 
 
 def _category(x) -> int:

@@ -1,0 +1,11 @@
+"""``torch.nn.modules.batchnorm``'s names in axonic (the layers live in ``axonic.nn``)."""
+
+from axonic.nn import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+)
+
+__all__ = [
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"
+]

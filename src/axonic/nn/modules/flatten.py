@@ -1,0 +1,10 @@
+"""``torch.nn.modules.flatten``'s names in axonic (the layers live in ``axonic.nn``)."""
+
+from axonic.nn import (
+    Flatten,
+    Unflatten,
+)
+
+__all__ = [
+    "Flatten", "Unflatten"
+]

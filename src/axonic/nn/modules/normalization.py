@@ -1,0 +1,10 @@
+"""``torch.nn.modules.normalization``'s names in axonic (the layers live in ``axonic.nn``)."""
+
+from axonic.nn import (
+    GroupNorm,
+    LayerNorm,
+)
+
+__all__ = [
+    "LayerNorm", "GroupNorm"
+]

@@ -1,0 +1,87 @@
+"""PyTorch's import paths reach the same classes in axonic."""
+
+import importlib
+
+import numpy as np
+import pytest
+import torch
+
+import axonic
+
+MODULE_FILES = ["activation", "batchnorm", "container", "conv", "distance", "dropout", "flatten",
+                "linear", "loss", "module", "normalization", "pooling", "rnn", "sparse",
+                "transformer"]
+
+
+@pytest.mark.parametrize("file", MODULE_FILES)
+def test_nn_modules_files_hold_the_layers_torch_puts_there(file):
+    ours = importlib.import_module(f"axonic.nn.modules.{file}")
+    theirs = importlib.import_module(f"torch.nn.modules.{file}")
+    assert ours.__all__
+    for name in ours.__all__:
+        assert name in theirs.__all__, f"{name} is not in torch.nn.modules.{file}"
+        assert getattr(ours, name) is getattr(axonic.nn, name)
+
+
+def test_multihead_attention_from_its_torch_path():
+    from axonic.nn.modules.activation import MultiheadAttention
+
+    assert MultiheadAttention is axonic.nn.MultiheadAttention
+    assert axonic.nn.modules.batchnorm.BatchNorm2d is axonic.nn.BatchNorm2d
+
+
+@pytest.mark.parametrize("path", ["axonic.utils.data", "axonic.utils.data.dataloader",
+                                  "axonic.utils.data.sampler", "axonic.utils.data.dataset",
+                                  "axonic.utils.data.distributed"])
+def test_utils_data_paths_import(path):
+    module = importlib.import_module(path)
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+
+
+def test_utils_data_reexports_axonic_data():
+    from axonic.utils.data import DataLoader, RandomSampler, TensorDataset
+    from axonic.utils.data.sampler import SequentialSampler
+
+    assert DataLoader is axonic.data.DataLoader
+    assert RandomSampler is axonic.data.RandomSampler
+    assert SequentialSampler is axonic.data.SequentialSampler
+    ds = TensorDataset(np.arange(6, dtype=np.float32), np.arange(6))
+    assert [y.tolist() for _, y in DataLoader(ds, batch_size=4)] == [[0, 1, 2, 3], [4, 5]]
+
+
+def test_chain_and_stack_datasets_match_torch():
+    from axonic.utils.data import ChainDataset, StackDataset
+
+    a, b = [1, 2, 3], [4, 5, 6]
+    assert list(ChainDataset([a, b])) == [1, 2, 3, 4, 5, 6]
+    assert StackDataset(a, b)[2] == torch.utils.data.StackDataset(a, b)[2]
+    assert StackDataset(x=a, y=b)[0] == torch.utils.data.StackDataset(x=a, y=b)[0]
+    assert len(StackDataset(a, b)) == 3
+
+
+def test_stack_dataset_refuses_unequal_lengths():
+    from axonic.utils.data import StackDataset
+
+    with pytest.raises(ValueError, match=r"differ in length: \[2, 3\]"):
+        StackDataset([1, 2], [1, 2, 3])
+    with pytest.raises(ValueError, match="positional or as keyword"):
+        StackDataset([1], x=[2])
+
+
+def test_get_worker_info_is_none_in_the_loading_process():
+    assert axonic.utils.data.get_worker_info() is None
+    assert torch.utils.data.get_worker_info() is None
+
+
+def test_serialization_forwards_to_io():
+    import axonic.serialization
+
+    assert axonic.serialization.save is axonic.io.save
+    assert axonic.serialization.load is axonic.io.load
+
+
+def test_nn_parallel_has_torch_names():
+    from axonic.nn.parallel import DistributedDataParallel
+
+    assert DistributedDataParallel.__name__ == torch.nn.parallel.DistributedDataParallel.__name__
