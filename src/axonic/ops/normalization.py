@@ -17,6 +17,7 @@ def _moments(x, axes):
     """Mean, biased variance and ``x - mean`` over ``axes``. Everything is computed on
     ``d = x - x[first]`` (exact for nearby values), so a large offset (mean 1e4, std 1e-2)
     costs no precision in float32: the centred values never go through the rounded mean."""
+    x = get_array_module(x).ascontiguousarray(x)
     idx = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
     ref = x[idx]
     d = x - ref
