@@ -85,3 +85,19 @@ def test_nn_parallel_has_torch_names():
     from axonic.nn.parallel import DistributedDataParallel
 
     assert DistributedDataParallel.__name__ == torch.nn.parallel.DistributedDataParallel.__name__
+
+
+def test_base_classes_at_torch_paths_cover_their_layers():
+    from axonic.nn.modules.batchnorm import _BatchNorm
+    from axonic.nn.modules.conv import _ConvNd
+    from axonic.nn.modules.loss import _Loss
+    from axonic.nn.modules.pooling import _MaxPoolNd
+
+    norm_classes = (_BatchNorm, axonic.nn.LayerNorm)  # torchvision's set_weight_decay
+    assert all(isinstance(m, norm_classes) for m in (axonic.nn.BatchNorm1d(2),
+                                                     axonic.nn.BatchNorm2d(2),
+                                                     axonic.nn.LayerNorm(2)))
+    assert not isinstance(axonic.nn.Linear(2, 2), norm_classes)
+    assert isinstance(axonic.nn.Conv2d(1, 1, 3), _ConvNd)
+    assert isinstance(axonic.nn.MSELoss(), _Loss)
+    assert isinstance(axonic.nn.MaxPool2d(2), _MaxPoolNd)

@@ -20,11 +20,12 @@ from axonic.optim.adadelta import Adadelta
 from axonic.optim.adagrad import Adagrad
 from axonic.optim.adam import Adam, AdamW
 from axonic.optim.adamax import Adamax
+from axonic.optim.lbfgs import LBFGS
 from axonic.optim.nadam import NAdam
 from axonic.optim.optimizer import Optimizer
 from axonic.optim.radam import RAdam
 from axonic.optim.rmsprop import RMSprop
 from axonic.optim.sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+__all__ = ["LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
            "RAdam", "RMSprop", "lr_scheduler"]

@@ -5,6 +5,7 @@ from axonic.nn import (
     BatchNorm2d,
     BatchNorm3d,
 )
+from axonic.nn.normalization import _BatchNorm  # noqa: F401  (isinstance checks)
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"

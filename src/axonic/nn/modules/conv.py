@@ -6,6 +6,8 @@ from axonic.nn import (
     ConvTranspose1d,
     ConvTranspose2d,
 )
+from axonic.nn.conv import _ConvNd  # noqa: F401  (isinstance checks)
+from axonic.nn.conv import _ConvTranspose as _ConvTransposeNd  # noqa: F401
 
 __all__ = [
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"

@@ -18,6 +18,7 @@ from axonic.nn import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
+from axonic.nn.loss import _Loss, _WeightedLoss  # noqa: F401  (subclassed by custom losses)
 
 __all__ = [
     "L1Loss", "NLLLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss", "MSELoss",
