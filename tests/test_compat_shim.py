@@ -118,3 +118,13 @@ def test_python_dash_m_axonic_compat_run_in_one_line(tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "axonic.nn.linear"
+
+
+def test_torch_cuda_amp_grad_scaler_is_axonics_amp_one():
+    with shim.installed():
+        import torch
+
+        scaler = torch.cuda.amp.GradScaler(enabled=False)
+        assert type(scaler) is axonic.amp.GradScaler
+        loss = torch.tensor(2.0)
+        assert scaler.scale(loss) is loss

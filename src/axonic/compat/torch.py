@@ -28,7 +28,7 @@ __all__ = ["MissingTorchName", "install", "installed", "is_installed", "uninstal
 
 # torch module paths whose axonic counterpart lives under another name (first match wins);
 # any other ``torch.a.b`` is ``axonic.a.b``.
-RENAMES = {"torch.utils.data": "axonic.data"}
+RENAMES = {"torch.utils.data": "axonic.data", "torch.cuda.amp": "axonic.amp"}
 
 _DOCS = "see docs/COMPAT.md for what axonic supports"
 
