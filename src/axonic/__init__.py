@@ -7,6 +7,10 @@
 tensor([2., 4.])
 """
 
+import math as _math
+
+import numpy as _np
+
 from axonic import autograd
 from axonic.autograd import (
     Tensor,
@@ -32,6 +36,7 @@ from axonic.backend import (
 from axonic.backend import as_device as device
 from axonic.backend.random import (
     Generator,
+    default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
@@ -49,6 +54,25 @@ long = int64
 int = int32  # noqa: A001
 
 __version__ = "0.1.0"
+
+
+# PyTorch's numeric constants and dtype limits (np.finfo answers .eps/.max/.tiny alike)
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+finfo, iinfo = _np.finfo, _np.iinfo
+Size = tuple  # a tensor's shape is a plain tuple: Size([2, 3]) == x.shape, isinstance works
+
+
+def compile(model=None, **kwargs):  # noqa: A001  (PyTorch's name)
+    """``torch.compile``: returns ``model`` unchanged (axonic runs eagerly); usable bare
+    or as ``@compile(...)``."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+def get_default_device():
+    """The device creation functions use: always the CPU (pass ``device=`` for a GPU)."""
+    return device("cpu")
 
 
 def _assert(condition, message):
@@ -69,7 +93,11 @@ from axonic import nn  # noqa: E402
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
                  "compat", "amp", "backends", "accelerator", "utils", "serialization")
 _LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "autocast": "axonic.amp",
-               "GradScaler": "axonic.amp"}
+               "GradScaler": "axonic.amp",
+               **{n: "axonic.backends" for n in (
+                   "set_float32_matmul_precision", "get_float32_matmul_precision",
+                   "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+                   "is_deterministic_algorithms_warn_only_enabled")}}
 
 
 def __getattr__(name):
