@@ -116,18 +116,29 @@ def test_module_state_dict_round_trip(tmp_path):
     np.testing.assert_array_equal(net(x).detach().numpy(), other(x).detach().numpy())
 
 
-def test_save_refuses_what_is_not_a_flat_mapping_of_tensors(tmp_path):
+def test_save_refuses_what_a_checkpoint_cannot_hold(tmp_path):
     path = tmp_path / "x.safetensors"
-    with pytest.raises(TypeError, match=r"axonic.save: expected a flat mapping of str -> "
-                                        r"axonic.Tensor or numpy.ndarray.*key 'opt' holds a "
-                                        r"dict \(nested mappings are not accepted"):
-        axonic.save({"w": axonic.ones(1), "opt": {"lr": 0.1}}, path)
-    with pytest.raises(TypeError, match="key 'lr' holds a float"):
-        axonic.save({"lr": 0.1}, path)
-    with pytest.raises(TypeError, match="key 3 is a int, not a str"):
-        axonic.save({3: axonic.ones(1)}, path)
-    with pytest.raises(TypeError, match="expected a flat mapping.*got list"):
-        axonic.save([axonic.ones(1)], path)
+    with pytest.raises(TypeError, match=r"axonic.save: cannot store the "
+                                        r"builtin_function_or_method at "
+                                        r"obj\['opt'\]\['fn'\]; a checkpoint holds dicts, "
+                                        r"lists and tuples of tensors"):
+        axonic.save({"w": axonic.ones(1), "opt": {"fn": print}}, path)
+    with pytest.raises(TypeError, match=r"the key \(1, 2\) at obj is a tuple; keys must be "
+                                        r"str, int, float, bool or None"):
+        axonic.save({(1, 2): axonic.ones(1)}, path)
+    with pytest.raises(TypeError, match=r"cannot store the set at obj\[0\]"):
+        axonic.save([{1, 2}], path)
+    loop = {"a": []}
+    loop["a"].append(loop)
+    with pytest.raises(ValueError, match=r"the checkpoint contains itself at obj\['a'\]\[0\]"):
+        axonic.save(loop, path)
+    deep = [1]
+    for _ in range(150):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nests deeper than 100 containers"):
+        axonic.save(deep, path)
+    with pytest.raises(TypeError, match="axonic.save: pickle_module must be None"):
+        axonic.save({"w": axonic.ones(1)}, path, pickle_module=object())
     assert not path.exists() and os.listdir(tmp_path) == []
 
 

@@ -1,5 +1,7 @@
-"""Reading and writing: ``save`` / ``load`` of state dicts as safetensors files."""
+"""Reading and writing: ``save`` / ``load`` of checkpoints (safetensors, plus a JSON tree
+for nested ones) and reading PyTorch ``.pt``/``.pth`` files without PyTorch."""
 
-from axonic.io.safetensors import load, save
+from axonic.io.checkpoint import load, save
+from axonic.io.pickle_vm import CheckpointError, ForbiddenGlobalError
 
-__all__ = ["load", "save"]
+__all__ = ["CheckpointError", "ForbiddenGlobalError", "load", "save"]

@@ -22,6 +22,7 @@ from axonic.backend import to_numpy
 
 _KEYS = "axonic.keys"
 _DIGEST = "axonic.sha256"
+_TREE = "axonic.tree"  # a nested checkpoint's structure (see axonic.io.checkpoint)
 _ACCEPTED = ("a flat mapping of str -> axonic.Tensor or numpy.ndarray, such as "
              "model.state_dict()")
 
@@ -61,10 +62,10 @@ def _arrays(obj) -> OrderedDict:
     return out
 
 
-def _digest(arrays: Mapping) -> str:
+def _digest(arrays: Mapping, tree: str = "") -> str:
     import hashlib
 
-    h = hashlib.sha256()
+    h = hashlib.sha256(tree.encode())  # empty for flat files, so their digest is unchanged
     for k, a in arrays.items():
         h.update(json.dumps([k, a.dtype.str, list(a.shape)]).encode())
         h.update(memoryview(a.reshape(-1)).cast("B") if a.size else b"")
@@ -83,14 +84,29 @@ def save(obj, path, metadata: Mapping[str, str] | None = None) -> None:
     >>> list(sd), sd["step"].item()
     (['weight', 'step'], 7)
     """
+    encode_and_write(_arrays(obj), path, metadata)
+
+
+def encode_and_write(arrays: OrderedDict, f, metadata: Mapping[str, str] | None = None,
+                     tree: str = "") -> None:
+    """Write ``arrays`` (str -> contiguous little-endian array) as safetensors to a path
+    (atomically) or a binary file object; ``tree`` is a nested checkpoint's JSON tree."""
+    st = _import_safetensors("save")
+    meta = {str(k): str(v) for k, v in (metadata or {}).items()}
+    meta.update({"format": "np", _KEYS: json.dumps(list(arrays)),
+                 _DIGEST: _digest(arrays, tree)})
+    if tree:
+        meta[_TREE] = tree
+    data = st.numpy.save(dict(arrays), metadata=meta)
+    if hasattr(f, "write"):
+        f.write(data)
+        return
+    _write_atomic(data, os.fspath(f))
+
+
+def _write_atomic(data: bytes, path: str) -> None:
     import tempfile
 
-    st = _import_safetensors("save")
-    arrays = _arrays(obj)
-    meta = {str(k): str(v) for k, v in (metadata or {}).items()}
-    meta.update({"format": "np", _KEYS: json.dumps(list(arrays)), _DIGEST: _digest(arrays)})
-    data = st.numpy.save(dict(arrays), metadata=meta)
-    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"axonic.save: folder {folder!r} does not exist (saving {path!r})")
@@ -172,7 +188,7 @@ def _ordered(arrays: dict, meta: dict, path) -> OrderedDict:
             raise ValueError(f"axonic.load: {path!r} is corrupted: its key list does not match "
                              "the tensors it holds")
     ordered = OrderedDict((k, arrays[k]) for k in order)
-    if _DIGEST in meta and _digest(ordered) != meta[_DIGEST]:
+    if _DIGEST in meta and _digest(ordered, meta.get(_TREE, "")) != meta[_DIGEST]:
         raise ValueError(
             f"axonic.load: {path!r} is corrupted: the tensors do not match the checksum "
             "written with them")
@@ -195,6 +211,11 @@ def loads(data: bytes, where: str = "<bytes>") -> OrderedDict:
     >>> list(loads(safetensors.numpy.save({"a": np.zeros(2)})))
     ['a']
     """
+    return read_bytes(data, where)[0]
+
+
+def read_bytes(data: bytes, where: str = "<bytes>") -> tuple[OrderedDict, dict]:
+    """``loads`` that also returns the file's metadata."""
     _import_safetensors("load")
     from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
@@ -204,7 +225,8 @@ def loads(data: bytes, where: str = "<bytes>") -> OrderedDict:
         arrays = st_load(data)
     except (SafetensorError, ValueError, TypeError) as e:
         raise _corrupt(where, str(e)) from None
-    return _ordered(arrays, header.get("__metadata__", {}), where)
+    meta = header.get("__metadata__", {})
+    return _ordered(arrays, meta, where), meta
 
 
 def load(path, device=None) -> OrderedDict:
@@ -221,6 +243,11 @@ def load(path, device=None) -> OrderedDict:
     >>> list(axonic.load(path))
     ['b', 'a']
     """
+    return _tensors(read(path)[0], device)
+
+
+def read(path) -> tuple[OrderedDict, dict]:
+    """``load``'s checked arrays (str -> NumPy array) and the file's metadata."""
     _import_safetensors("load")
     from safetensors import SafetensorError, safe_open
 
@@ -251,4 +278,5 @@ def load(path, device=None) -> OrderedDict:
             arrays = {k: _get_tensor(f, k, path) for k in names}
     except (SafetensorError, OSError, ValueError) as e:
         raise _corrupt(path, str(e)) from None
-    return _tensors(_ordered(arrays, header.get("__metadata__", {}), path), device)
+    meta = header.get("__metadata__", {})
+    return _ordered(arrays, meta, path), meta
