@@ -3,6 +3,7 @@ model.py / train.py / sample.py are; the text is scikit-learn's dataset descript
 
 import inspect
 import math
+import os
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -262,6 +263,40 @@ def train(model, optimizer, batches, max_iters, grad_clip=1.0, gradient_accumula
         history.append(lossf)
         log(f"iter {iter_num}: loss {lossf:.4f}, lr {lr:.2e}")
     return history
+
+
+def save_checkpoint(out_dir, model, optimizer, model_args, iter_num, best_val_loss, config):
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "model_args": model_args,
+        "iter_num": iter_num,
+        "best_val_loss": best_val_loss,
+        "config": config,
+    }
+    print(f"saving checkpoint to {out_dir}")
+    torch.save(checkpoint, os.path.join(out_dir, "ckpt.pt"))
+
+
+def resume(out_dir, device="cpu"):
+    """train.py's init_from='resume': the model, its optimizer and where training stopped."""
+    ckpt_path = os.path.join(out_dir, "ckpt.pt")
+    checkpoint = torch.load(ckpt_path, map_location=device)
+    checkpoint_model_args = checkpoint["model_args"]
+    model_args = {k: checkpoint_model_args[k]
+                  for k in ["n_layer", "n_head", "n_embd", "block_size", "bias", "vocab_size"]}
+    model = GPT(GPTConfig(**model_args))
+    state_dict = checkpoint["model"]
+    unwanted_prefix = "_orig_mod."
+    for k, _v in list(state_dict.items()):
+        if k.startswith(unwanted_prefix):
+            state_dict[k[len(unwanted_prefix):]] = state_dict.pop(k)
+    model.load_state_dict(state_dict)
+    optimizer = model.configure_optimizers(checkpoint["config"]["weight_decay"],
+                                           checkpoint["config"]["learning_rate"],
+                                           tuple(checkpoint["config"]["betas"]), device)
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    return model, optimizer, checkpoint["iter_num"], checkpoint["best_val_loss"]
 
 
 def main(argv=None):

@@ -54,6 +54,36 @@ def test_gpt_train_loop_steps_match():
     assert a_model.training
 
 
+@pytest.mark.filterwarnings("ignore:.*torch.cuda.amp.GradScaler:FutureWarning")
+def test_gpt_checkpoint_resume_continues_as_if_never_stopped(tmp_path):
+    pt, ax, t_model, a_model, data, _ = _pair()
+    config = {"weight_decay": 0.1, "learning_rate": 1e-3, "betas": [0.9, 0.95], "note": "tiny"}
+    model_args = dict(n_layer=2, n_head=2, n_embd=32, block_size=16, bias=True,
+                      vocab_size=a_model.config.vocab_size)
+    batches = {prog: _batches(prog, data, 9) for prog in (pt, ax)}
+    ends = {}
+    for prog, model in ((pt, t_model), (ax, a_model)):
+        opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.95), "cpu")
+        prog.train(model, opt, iter(batches[prog][:5]), 2, log=[].append)
+        out_dir = tmp_path / prog.__name__
+        out_dir.mkdir()
+        prog.save_checkpoint(str(out_dir), model, opt, model_args, 2, prog.torch.tensor(1.25),
+                             config)
+        resumed, r_opt, iter_num, best = prog.resume(str(out_dir))
+        assert iter_num == 2 and float(best) == 1.25
+        close_params(resumed, model, rtol=0, atol=0)
+        # one more step from the checkpoint and from the live run give the same weights
+        prog.train(model, opt, iter(batches[prog][4:]), 1, log=[].append)
+        prog.train(resumed, r_opt, iter(batches[prog][4:]), 1, log=[].append)
+        close_params(resumed, model, rtol=1e-6, atol=1e-9)
+        ends[prog] = model
+    close_params(ends[ax], ends[pt], rtol=1e-3, atol=1e-5)
+    from safetensors import safe_open  # axonic's checkpoint is a safetensors file + JSON tree
+
+    with safe_open(str(tmp_path / ax.__name__ / "ckpt.pt"), "np") as f:
+        assert "model/lm_head.weight" in f.keys() and "axonic.tree" in f.metadata()
+
+
 def test_gpt_greedy_samples_are_the_same_tokens():
     pt, ax, t_model, a_model, data, chars = _pair()
     for model in (t_model, a_model):
