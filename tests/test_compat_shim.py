@@ -1,6 +1,8 @@
 """The torch import shim: `import torch` gives axonic inside it and real PyTorch after."""
 
 import os
+import pathlib
+import re
 import subprocess
 import sys
 
@@ -128,3 +130,22 @@ def test_torch_cuda_amp_grad_scaler_is_axonics_amp_one():
         assert type(scaler) is axonic.amp.GradScaler
         loss = torch.tensor(2.0)
         assert scaler.scale(loss) is loss
+
+
+COMPAT_DOC = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "COMPAT.md").read_text()
+
+
+def test_compat_doc_shim_example_runs():
+    block = re.findall(r"```python\n(.*?)```", COMPAT_DOC, re.S)[0]
+    namespace = {}
+    exec(block, namespace)
+    assert namespace["y"].tolist() == [0.0, 2.0] and not shim.is_installed()
+
+
+def test_compat_doc_lists_every_program_with_its_status():
+    programs = sorted(p.name for p in (pathlib.Path(__file__).parent / "programs").glob("*.py")
+                      if not p.name.startswith(("_", "test_")))
+    rows = {m.group(1): m.group(2) for m in
+            re.finditer(r"^\| `(\w+\.py)`.*\| (\w[\w ]*) \|$", COMPAT_DOC, re.M)}
+    assert sorted(rows) == programs
+    assert set(rows.values()) == {"passes"}
