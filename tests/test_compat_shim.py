@@ -149,3 +149,12 @@ def test_compat_doc_lists_every_program_with_its_status():
             re.finditer(r"^\| `(\w+\.py)`.*\| (\w[\w ]*) \|$", COMPAT_DOC, re.M)}
     assert sorted(rows) == programs
     assert set(rows.values()) == {"passes"}
+
+
+def test_from_torch_import_of_a_missing_name_names_it():
+    with shim.installed():
+        with pytest.raises(ImportError, match=r"cannot import name 'no_such_fn' from 'torch'"):
+            from torch import no_such_fn  # noqa: F401
+        from torch.nn import Linear  # and a present one still imports
+
+        assert Linear is axonic.nn.Linear

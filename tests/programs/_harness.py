@@ -32,9 +32,12 @@ def load(name, on):
     return module
 
 
-def both(name):
-    """(the program on PyTorch, the program on axonic)."""
-    return load(name, "torch"), load(name, "axonic")
+def both(name, seed=0):
+    """(the program on PyTorch, the program on axonic); PyTorch's generator seeded, so that
+    the weights a test copies across are the same from run to run."""
+    pt = load(name, "torch")
+    pt.torch.manual_seed(seed)
+    return pt, load(name, "axonic")
 
 
 def numpy(x):

@@ -35,11 +35,11 @@ def test_zero_init_residual_starts_each_block_as_identity():
     block.eval()
     out = block(ax.torch.from_numpy(x))
     close(out, np.maximum(x, 0) + 0.0)  # relu(0 + identity)
-    # and the axonic init statistics are the ones asked for: kaiming normal, fan_out
-    w = models[ax].conv1.weight.detach().numpy()
+    # and axonic's own init draws what torchvision asks for: kaiming normal, fan_out
+    w = ax.ResNet(ax.BasicBlock, [1, 1], width=32).layer1[0].conv1.weight.detach().numpy()
     fan_out = w.shape[0] * w.shape[2] * w.shape[3]
     std = ax.nn.init.calculate_gain("relu") / np.sqrt(fan_out)
-    assert abs(w.std() - std) < 0.35 * std
+    assert abs(w.std() - std) < 0.1 * std  # 9216 draws: 0.1 is 13 standard errors
 
 
 def _batches(prog, n, dtype):
