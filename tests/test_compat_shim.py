@@ -158,3 +158,11 @@ def test_from_torch_import_of_a_missing_name_names_it():
         from torch.nn import Linear  # and a present one still imports
 
         assert Linear is axonic.nn.Linear
+
+
+def test_star_import_from_a_torch_module_gives_axonics_public_names():
+    namespace = {}
+    with shim.installed():
+        exec("from torch.nn import *", namespace)
+    assert namespace["Linear"] is axonic.nn.Linear and namespace["LSTMCell"] is axonic.nn.LSTMCell
+    assert not any(name.startswith("_") for name in namespace if name != "__builtins__")

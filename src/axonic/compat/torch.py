@@ -72,6 +72,8 @@ class TorchView(types.ModuleType):
         object.__setattr__(self, "_axonic_module", target)
 
     def __getattr__(self, name):
+        if name == "__all__":  # `from torch.nn import *` takes axonic's public names
+            return _public_names(object.__getattribute__(self, "_axonic_module"))
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         value = _lookup(object.__getattribute__(self, "_axonic_module"), name)
@@ -119,6 +121,14 @@ def _view(torch_name, module):
     view.__spec__ = importlib.machinery.ModuleSpec(torch_name, None, is_package=True)
     view.__path__, view.__package__ = [], torch_name
     return view
+
+
+def _public_names(module):
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n in vars(module) if not n.startswith("_")
+                 and not isinstance(vars(module)[n], types.ModuleType)]
+    return list(names)
 
 
 def _lookup(module, name):
