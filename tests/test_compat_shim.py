@@ -166,3 +166,12 @@ def test_star_import_from_a_torch_module_gives_axonics_public_names():
         exec("from torch.nn import *", namespace)
     assert namespace["Linear"] is axonic.nn.Linear and namespace["LSTMCell"] is axonic.nn.LSTMCell
     assert not any(name.startswith("_") for name in namespace if name != "__builtins__")
+
+
+def test_an_axonic_module_failing_on_its_own_import_is_not_reported_as_missing(monkeypatch):
+    def import_module(name):  # axonic.<x> exists but needs a dependency that is not installed
+        raise ModuleNotFoundError("No module named 'somedep'", name="somedep")
+
+    monkeypatch.setattr(shim.importlib, "import_module", import_module)
+    with pytest.raises(ModuleNotFoundError, match="^No module named 'somedep'$"):
+        shim._resolve("torch.needs_somedep")

@@ -57,7 +57,7 @@ def _resolve(torch_name):
         try:
             return importlib.import_module(name)
         except ModuleNotFoundError as err:
-            if err.name is None or not name.startswith(err.name):
+            if err.name is None or not (name + ".").startswith(err.name + "."):
                 raise  # a module that exists failed on an import of its own
     if _is_parent_of_rename(torch_name):
         return types.ModuleType(_counterparts(torch_name)[0])
