@@ -101,3 +101,20 @@ def test_base_classes_at_torch_paths_cover_their_layers():
     assert isinstance(axonic.nn.Conv2d(1, 1, 3), _ConvNd)
     assert isinstance(axonic.nn.MSELoss(), _Loss)
     assert isinstance(axonic.nn.MaxPool2d(2), _MaxPoolNd)
+
+
+def test_data_parallel_wraps_like_torch():
+    rng = np.random.default_rng(0)
+    w, b = rng.normal(size=(1, 3)).astype(np.float32), rng.normal(size=1).astype(np.float32)
+    ours = axonic.nn.DataParallel(axonic.nn.Linear(3, 1))
+    theirs = torch.nn.DataParallel(torch.nn.Linear(3, 1))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({"module.weight": w, "module.bias": b})
+    theirs.load_state_dict({"module.weight": torch.tensor(w), "module.bias": torch.tensor(b)})
+    x = rng.normal(size=(4, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours(axonic.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    assert isinstance(ours.module, axonic.nn.Linear)
+    assert axonic.nn.parallel.data_parallel(ours.module, axonic.tensor(x)).shape == (4, 1)
+    with pytest.raises(TypeError, match="DataParallel: module must be an axonic.nn.Module"):
+        axonic.nn.DataParallel(lambda t: t)

@@ -73,6 +73,7 @@ from axonic.nn.pooling import (
 from axonic.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from axonic.nn import utils
 from axonic.nn import parallel
+from axonic.nn.parallel import DataParallel
 from axonic.nn.attention import MultiheadAttention
 from axonic.nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: E501
 from axonic.nn.graph import GATConv, GCNConv, GINConv, MessagePassing, SAGEConv, global_add_pool, global_max_pool, global_mean_pool  # noqa: E501
