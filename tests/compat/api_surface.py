@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import pathlib
+import pkgutil
 import types
 
 ALLOWLIST = pathlib.Path(__file__).resolve().parents[1] / "api_surface_allowlist.json"
@@ -42,8 +43,12 @@ def torch_names(namespace: str) -> list[str]:
     module = importlib.import_module(torch_path)
     if namespace == "Tensor":
         return sorted(n for n in dir(module.Tensor) if not n.startswith("_"))
+    # every public subpackage, imported or not, so the list doesn't depend on what the
+    # process happened to import before (torch.onnx appears in dir(torch) once imported)
+    subpackages = {m.name for m in pkgutil.iter_modules(getattr(module, "__path__", []))
+                   if not m.name.startswith("_")}
     names = set(getattr(module, "__all__", ())) | set(dir(module))
-    return sorted(n for n in names if _is_public(module, n))
+    return sorted(n for n in names | subpackages if n in subpackages or _is_public(module, n))
 
 
 def missing_names(namespace: str) -> list[str]:
