@@ -33,6 +33,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from axonic.io.location import placer
 from axonic.io.pickle_vm import CheckpointError
 
 MAX_TREE_DEPTH = 100  # containers inside containers; JSON nests about 3 levels per container
@@ -150,45 +151,6 @@ def save(obj, f, metadata: Mapping[str, str] | None = None, pickle_module=None,
     enc = _Encoder()
     tree = json.dumps(enc.encode(obj, [], set()), allow_nan=False)
     encode_and_write(enc.arrays, f, metadata, tree=tree)
-
-
-def _placer(map_location, where: str):
-    """``storage -> Device`` for ``map_location`` (None, str, device, dict or callable)."""
-    from axonic.autograd.tensor import Tensor, _make
-    from axonic.backend.device import Device, as_device, cuda_is_available
-
-    def default(location) -> Device:
-        try:
-            dev = as_device(location if isinstance(location, str) else str(location))
-        except ValueError:
-            raise RuntimeError(f"axonic.load: {where} holds tensors saved on {location!r}, "
-                               "a device axonic does not have; pass map_location='cpu'") from None
-        if dev.type == "cuda" and not cuda_is_available():
-            raise RuntimeError(f"axonic.load: {where} holds tensors saved on {location!r} but "
-                               "CUDA is not available; pass map_location='cpu'")
-        return dev
-
-    if map_location is None:
-        return lambda st: default(st.location)
-    if isinstance(map_location, str | Device):
-        dev = default(map_location)
-        return lambda st: dev
-    if isinstance(map_location, Mapping):
-        return lambda st: default(map_location.get(st.location, st.location))
-    if callable(map_location):
-        def place(st):
-            out = map_location(_make(st.array), st.location)
-            if out is None:
-                return default(st.location)
-            if isinstance(out, Tensor):
-                return out.device
-            if isinstance(out, str | Device):
-                return default(out)
-            raise TypeError(f"axonic.load: map_location returned a {type(out).__name__}; "
-                            "expected a Tensor, a device, a str or None")
-        return place
-    raise TypeError(f"axonic.load: map_location must be None, a str, a device, a dict or a "
-                    f"callable; got {type(map_location).__name__}")
 
 
 class _Decoder:
@@ -347,7 +309,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     data, path, kind = _read_source(f)
     where = repr(path)
     try:
-        place = _placer(map_location, where)
+        place = placer(map_location, where)
     except BaseException:
         if hasattr(data, "close"):
             data.close()
