@@ -36,6 +36,7 @@ def _convert_index(index):
 
 
 class BasicIndex(Function):
+    onnx_sized = ("index", 1)  # slice bounds on a dynamic axis count from its end
     saves_inputs = False  # backward needs only the shape and the index
     is_view = True
 
@@ -48,6 +49,11 @@ class BasicIndex(Function):
 
     def backward(self, g):
         return _scatter_back(self, g, True)
+
+    def to_onnx(self, g, x, index):
+        from axonic.onnx.export_shapes import basic_index
+
+        return basic_index(g, x, index, self.shape, g.twin.index, g.twin.shape)
 
 
 class AdvancedIndex(Function):
@@ -176,6 +182,10 @@ class MaskedFill(Function):
         (mask,) = self.saved_tensors
         return self.xp.where(mask, 0, g)
 
+    def to_onnx(self, g, x, mask, value):
+        value = value if isinstance(value, str) else g.const(value, g.out_dtype)
+        return g.op("Where", mask, value, x)
+
 
 @op(methods=("masked_fill",))
 def masked_fill(input, mask, value):
@@ -199,6 +209,8 @@ def masked_fill(input, mask, value):
 
 
 class Where(Function):
+    onnx_op = "Where"
+
     def forward(self, cond, a, b):
         self.save_for_backward(cond)
         return get_array_module(cond).where(cond, a, b)

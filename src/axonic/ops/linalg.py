@@ -14,6 +14,8 @@ from axonic.ops._spec import TORCH, OpSpec
 
 
 class MatMul(Function):
+    onnx_op = "MatMul"
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return a @ b

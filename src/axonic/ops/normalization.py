@@ -73,6 +73,11 @@ class LayerNorm(Function):
             gb = g.sum(axis=lead)
         return gx, gw, gb
 
+    def to_onnx(self, g, x, w=None, b=None, k=1, eps=1e-5):
+        if w is None:
+            w = g.const(np.ones(g.dims(x)[-k:], g.out_dtype))
+        return g.op("LayerNormalization", x, w, b, axis=-int(k), epsilon=float(eps))
+
 
 class BatchNorm(Function):
     """Normalise each channel (dim 1) with the batch's statistics (training) or given
@@ -120,6 +125,15 @@ class BatchNorm(Function):
         if len(nwb) > 1 and nwb[1]:
             gb = g.sum(axis=axes)
         return gx, gw, gb
+
+    def to_onnx(self, g, x, w=None, b=None, mean=None, var=None, eps=1e-5):
+        if mean is None:
+            raise g.error("uses the batch's statistics (training mode); export runs the "
+                          "model in eval mode, so give the layer running statistics")
+        c = g.dims(x)[1]
+        w = w or g.const(np.ones(c, g.out_dtype))
+        b = b or g.const(np.zeros(c, g.out_dtype))
+        return g.op("BatchNormalization", x, w, b, mean, var, epsilon=float(eps))
 
 
 class Normalize(Function):

@@ -150,6 +150,13 @@ class MaxPool2dFunction(Function):
                 xp.multiply(g, hit, out=dbuf[sl])
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
+    def to_onnx(self, g, x, kernel, stride, padding, dilation, out_hw):
+        floor = tuple(pool_out_size(n, k, s, p, d, False) for n, k, s, p, d in
+                      zip(self.geom[0][-2:], kernel, stride, padding, dilation))
+        return g.op("MaxPool", x, kernel_shape=list(kernel), strides=list(stride),
+                    pads=list(padding) * 2, dilations=list(dilation),
+                    ceil_mode=int(floor != tuple(out_hw)))
+
 
 def _avg_divisor(size, out, k, s, p, count_include_pad):
     """Per output position along one axis: how many cells its window counts."""
@@ -209,6 +216,14 @@ class AvgPool2dFunction(Function):
         share = xp.broadcast_to(xp.expand_dims(g / div, (-2, -1)), g.shape + (kh, kw))
         dbuf = IndexAdd.apply(share, shape=buf_shape, index=where, basic=False)
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
+
+    def to_onnx(self, g, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
+                divisor_override):
+        if divisor_override:
+            raise g.error(f"divisor_override={divisor_override} has no ONNX AveragePool form")
+        return g.op("AveragePool", x, kernel_shape=list(kernel), strides=list(stride),
+                    pads=list(padding) * 2, ceil_mode=int(bool(ceil_mode)),
+                    count_include_pad=int(bool(count_include_pad)))
 
 
 # --- the functions -------------------------------------------------------------------

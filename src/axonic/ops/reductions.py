@@ -36,6 +36,9 @@ class Sum(Function):
     def backward(self, g):
         return _expand_back(self.xp, g, self.shape, self.axes, self.keepdim)
 
+    def to_onnx(self, g, x, axes=None, keepdim=False):
+        return g.reduce("ReduceSum", x, axes, keepdim)
+
 
 class Mean(Function):
     saves_inputs = False  # backward needs only the shape
@@ -51,6 +54,9 @@ class Mean(Function):
     def backward(self, g):
         return _expand_back(self.xp, g / self.n if self.n else g, self.shape, self.axes,
                             self.keepdim)
+
+    def to_onnx(self, g, x, axes=None, keepdim=False):
+        return g.reduce("ReduceMean", x, axes, keepdim)
 
 
 class Amax(Function):
@@ -71,6 +77,10 @@ class Amax(Function):
         mask = x == _expand_back(xp, out, x.shape, axes, self.keepdim)
         count = mask.sum(axis=axes, keepdims=True)
         return _expand_back(xp, g, x.shape, axes, self.keepdim) * mask / count
+
+    def to_onnx(self, g, x, axes=None, keepdim=False):
+        return g.reduce("ReduceMin" if self.__class__ is Amin else "ReduceMax", x, axes,
+                        keepdim)
 
 
 class Amin(Amax):
