@@ -120,8 +120,9 @@ class Values:
         dims = self._dims(arr_a.shape, arr_b.shape)
         if flat.size == 0 or not (flat == flat[0]).all() or any(d is None for d in dims):
             raise g.error(f"reads a constant of shape {arr_a.shape} whose size follows a "
-                          "dynamic axis and whose values are not all equal; build it from "
-                          "the input with differentiable ops (or export with static axes)")
+                          "dynamic axis and whose values are not all equal (made from the "
+                          "input's size, or computed from the input outside autograd by a "
+                          "comparison or integer op); it cannot follow the axis in ONNX")
         value = g.const(flat[:1].reshape(()).astype(arr_a.dtype))
         out = g.op("Expand", value, g.shape_tensor(dims))
         g.value_dims[out] = dims

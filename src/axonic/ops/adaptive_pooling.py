@@ -68,7 +68,10 @@ class AdaptiveAvgPool2dFunction(Function):
         hw = g.dims(x)[-2:]
         if tuple(out_hw) == (1, 1):
             return g.op("GlobalAveragePool", x)
-        if not all(isinstance(n, int) and n % o == 0 for n, o in zip(hw, out_hw)):
+        if not all(isinstance(n, int) for n in hw):
+            raise g.error(f"output size {tuple(out_hw)} needs a static input size (a dynamic "
+                          "height or width): ONNX has no adaptive pooling")
+        if not all(n % o == 0 for n, o in zip(hw, out_hw)):
             raise g.error(f"output size {tuple(out_hw)} does not divide the input size "
                           f"{hw}; ONNX has no adaptive pooling for uneven windows")
         kernel = [n // o for n, o in zip(hw, out_hw)]

@@ -24,6 +24,7 @@ from axonic.ops.im2col import (
 
 class ConvTranspose2dFunction(Function):
     """The input gradient of a convolution whose weight is ``w`` (Cin, Cout/groups, KH, KW)."""
+    onnx_sized = ("out_hw",)  # follows the input size; ONNX derives it
 
     # backward is im2col GEMMs on arrays; no second derivative yet
     double_backward = False

@@ -119,6 +119,7 @@ class MaxPool2dFunction(Function):
     """Max over each window: a running ``maximum`` over the kernel offsets. Backward finds
     each window's first maximum by comparing every offset with the result (branch-free
     passes, faster in NumPy than tracking an argmax through the forward)."""
+    onnx_sized = ("out_hw",)  # follows the input size; ONNX derives it
 
     # backward scatters into arrays (argmax / window sums); no second derivative yet
     double_backward = False
@@ -168,6 +169,7 @@ def _avg_divisor(size, out, k, s, p, count_include_pad):
 
 
 class AvgPool2dFunction(Function):
+    onnx_sized = ("out_hw",)  # follows the input size; ONNX derives it
 
     def forward(self, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
                 divisor_override):
