@@ -50,7 +50,8 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         n_out = len(first.outputs)
         out_names = _check_names("output_names", output_names, n_out, "output")
         symbols = _check_dynamic_axes(dynamic_axes, args, in_names, out_names)
-        deltas = {key: k + 1 for k, key in enumerate(symbols)}
+        labels = list(dict.fromkeys(s.name for s in symbols.values()))
+        deltas = {key: labels.index(s.name) + 1 for key, s in symbols.items()}
         second = trace(model, resized_args(args, deltas)) if symbols else first
     finally:
         model.train(was_training)
@@ -132,7 +133,8 @@ def _check_dynamic_axes(dynamic_axes, args, in_names, out_names) -> dict:
                                           f"axis {axis}, but the input has shape "
                                           f"{tuple(args[k].shape)}")
                 axis %= args[k].ndim
-                symbols[(k, axis)] = Sym(name, axis, label)
+                first = next((v for v in symbols.values() if v.name == label), None)
+                symbols[(k, axis)] = first or Sym(name, axis, label)
     return symbols
 
 

@@ -69,6 +69,8 @@ class OnnxGraph:
         from onnx import helper
 
         inputs = [i if i is not None else "" for i in inputs]
+        while inputs and inputs[-1] == "":  # trailing missing optionals are left out
+            inputs.pop()
         names = [self.fresh(op_type) for _ in range(outputs)]
         attrs = {k: v for k, v in attrs.items() if v is not None}
         if self.fold and op_type in _FOLDABLE and inputs and all(

@@ -124,7 +124,7 @@ class MaxPool2dFunction(Function):
     # backward scatters into arrays (argmax / window sums); no second derivative yet
     double_backward = False
 
-    def forward(self, x, kernel, stride, padding, dilation, out_hw):
+    def forward(self, x, kernel, stride, padding, dilation, out_hw, ceil_mode=False):
         xp = get_array_module(x)
         buf = _padded(x, padding, out_hw, kernel, stride, dilation, -np.inf)
         offsets = list(_offsets(kernel, dilation, stride, out_hw))
@@ -151,12 +151,9 @@ class MaxPool2dFunction(Function):
                 xp.multiply(g, hit, out=dbuf[sl])
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
-    def to_onnx(self, g, x, kernel, stride, padding, dilation, out_hw):
-        floor = tuple(pool_out_size(n, k, s, p, d, False) for n, k, s, p, d in
-                      zip(self.geom[0][-2:], kernel, stride, padding, dilation))
+    def to_onnx(self, g, x, kernel, stride, padding, dilation, out_hw, ceil_mode=False):
         return g.op("MaxPool", x, kernel_shape=list(kernel), strides=list(stride),
-                    pads=list(padding) * 2, dilations=list(dilation),
-                    ceil_mode=int(floor != tuple(out_hw)))
+                    pads=list(padding) * 2, dilations=list(dilation), ceil_mode=int(ceil_mode))
 
 
 def _avg_divisor(size, out, k, s, p, count_include_pad):
@@ -255,7 +252,7 @@ def _max_pool(op, input, kernel, stride, padding, dilation, ceil_mode, return_in
     out_hw = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
                    zip(input.shape[-2:], kernel, stride, padding, dilation))
     out = MaxPool2dFunction.apply(input, kernel=kernel, stride=stride, padding=padding,
-                                  dilation=dilation, out_hw=out_hw)
+                                  dilation=dilation, out_hw=out_hw, ceil_mode=ceil_mode)
     if not return_indices:
         return out, None
     xp = get_array_module(input._data)
