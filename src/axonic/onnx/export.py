@@ -52,7 +52,8 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         symbols = _check_dynamic_axes(dynamic_axes, args, in_names, out_names)
         labels = list(dict.fromkeys(s.name for s in symbols.values()))
         deltas = {key: labels.index(s.name) + 1 for key, s in symbols.items()}
-        second = trace(model, resized_args(args, deltas)) if symbols else first
+        # always run: it also finds values computed from the inputs outside the graph
+        second = trace(model, resized_args(args, deltas))
     finally:
         model.train(was_training)
     graph = _build(model, first, second, in_names, out_names, symbols, opset,
@@ -107,7 +108,7 @@ def _check_names(what, names, n, default) -> list:
                               f"{names!r}")
     if len(names) > n or len(set(names)) != len(names):
         raise OnnxExportError(f"axonic.onnx.export: {what}={names!r} names {len(names)} "
-                              f"values, but the model has {n} {default}s (names must be "
+                              f"values, but the model has {n} {default}(s) (names must be "
                               "unique)")
     return list(names) + [f"{default}_{i}" for i in range(len(names), n)]
 

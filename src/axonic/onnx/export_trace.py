@@ -6,9 +6,11 @@ from the outputs gives the ops in order, each a ``Function`` holding its attribu
 While it runs, each recorded op is also tagged with the keyword options it was applied
 with, its output shape and the module it ran in (for error messages).
 
-A second pass with every dynamic axis one (or more) longer tells which dims of each value
-follow a dynamic axis: a dim that differs between the passes is symbolic, so shape ops
-never bake the batch or sequence size in.
+A second pass with every dynamic axis one (or more) longer and the input values shuffled
+tells which dims of each value follow a dynamic axis (a dim that differs between the
+passes is symbolic, so shape ops never bake the batch or sequence size in) and which
+values the model computed from its inputs outside the graph (refused: they would be
+baked in as constants).
 
 >>> import axonic
 >>> from axonic import nn
@@ -141,8 +143,8 @@ def _topological(outputs) -> list:
 
 def resized_args(args: tuple, dynamic: dict, seed: int = 0) -> tuple:
     """The inputs of the second pass: each dynamic axis ``delta`` longer (repeating the
-    data), floats slightly perturbed so that a value computed from the inputs outside
-    the graph shows up as a difference. ``dynamic`` maps (arg index, axis) -> delta."""
+    data) and the values shuffled, so that a value computed from the inputs outside the
+    graph shows up as a difference. ``dynamic`` maps (arg index, axis) -> delta."""
     rng = np.random.default_rng(seed)
     out = []
     for k, a in enumerate(args):
@@ -154,9 +156,8 @@ def resized_args(args: tuple, dynamic: dict, seed: int = 0) -> tuple:
             if i == k:
                 n = arr.shape[axis]
                 arr = np.take(arr, np.arange(n + delta) % max(n, 1), axis=axis)
-        if arr.dtype.kind == "f":
-            arr = arr + (0.01 * rng.standard_normal(arr.shape)).astype(arr.dtype)
-        elif arr.dtype.kind in "iu" and arr.ndim:
-            arr = np.roll(arr, 1, axis=-1)
+        # the same values in other places: anything computed from them outside the graph
+        # (a mask, an index) changes, while every value stays one the model accepts
+        arr = rng.permutation(arr.reshape(-1)).reshape(arr.shape)
         out.append(Tensor(arr, dtype=a.dtype))
     return tuple(out)
