@@ -142,3 +142,27 @@ def test_dynamic_axes_as_a_list_gets_generated_labels():
                        dynamic_axes={"x": [0]})
     dim = onnx.load_from_string(buf.getvalue()).graph.input[0].type.tensor_type.shape.dim[0]
     assert dim.dim_param == "x_dynamic_axes_1"
+
+
+class TwoDerivedDims(nn.Module):
+    def forward(self, x):
+        return x.reshape(x.shape[0] * 2, x.shape[1] * 2, 1)
+
+
+class SliceBeyondTheBatch(nn.Module):
+    def forward(self, x):
+        return axonic.cat([x, x])[: x.shape[0] + 1]
+
+
+def test_reshape_with_two_sizes_derived_from_dynamic_axes_is_refused():
+    with pytest.raises(OnnxExportError, match=r"op 'Reshape' in TwoDerivedDims: the output "
+                                              r"shape \(\?, \?, 1\) has more than one dim"):
+        export(TwoDerivedDims(), axonic.randn(2, 3, 4), input_names=["x"],
+               dynamic_axes={"x": {0: "batch", 1: "seq"}})
+
+
+def test_slice_bound_that_moves_with_the_batch_in_no_fixed_way_is_refused():
+    with pytest.raises(OnnxExportError, match=r"op 'BasicIndex' in SliceBeyondTheBatch: an "
+                                              r"index \(3 here\) depends on the size"):
+        export(SliceBeyondTheBatch(), axonic.randn(2, 3), input_names=["x"],
+               dynamic_axes={"x": {0: "batch"}})

@@ -130,13 +130,24 @@ class Values:
 
     # --- the outputs -----------------------------------------------------------------
     def finish(self, outputs, twins) -> None:
+        """Name the outputs: the node that makes one writes it under its output name (an
+        input, a constant or a value given twice goes through an Identity)."""
         g = self.g
         g.node = None
+        made = {o for node in g.nodes for o in node.output}
+        renamed = {}
         for k, (t, tb) in enumerate(zip(outputs, twins)):
             name = g.out_names[k]
             src = self.value(t, tb)
-            g.nodes.append(_identity(src, name))
+            if src in made and src not in renamed:
+                renamed[src] = name
+            else:
+                g.nodes.append(_identity(renamed.get(src, src), name))
             g.value_dims[name] = self._dims(t.shape, tb.shape)
+        for node in g.nodes:
+            for names in (node.input, node.output):
+                for i, n in enumerate(names):
+                    names[i] = renamed.get(n, n)
 
 
 def _identity(src, name):
