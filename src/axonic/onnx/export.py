@@ -198,7 +198,7 @@ def _model(onnx, g, name, first, args, in_names, out_names, dynamic_axes, export
                 labels.setdefault(i, f"{n}_dim_{i}")
         outputs.append(info(n, t.dtype, t.shape, labels))
     used = {i for node in g.nodes for i in node.input} | set(out_names)
-    inits = [numpy_helper.from_array(np.ascontiguousarray(v), n)
+    inits = [numpy_helper.from_array(np.array(v, order="C"), n)
              for n, v in g.initializers.items() if n in used]
     graph = helper.make_graph(g.nodes, name, inputs, outputs, inits)
     proto = helper.make_model(graph, producer_name="axonic",

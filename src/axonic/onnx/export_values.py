@@ -4,9 +4,9 @@ recorded op is handed to its own ``to_onnx``.
 Inputs the model was called with become graph inputs, parameters and buffers become
 initializers named by their ``state_dict`` keys, and anything else an op read is a
 constant, checked against the second pass: a constant whose shape follows a dynamic axis
-is written as a fill of the run-time shape when all its values are equal, and refused
-otherwise, as is one whose values changed with the inputs (it was computed from them
-outside the graph).
+is written as a fill of the run-time shape when all its values are equal, as ``Range``
+when it is ``arange`` of that size (positions), and refused otherwise, as is one whose
+values changed with the inputs (it was computed from them outside the graph).
 
 >>> import axonic
 >>> from axonic import nn
@@ -118,6 +118,11 @@ class Values:
         g = self.g
         flat = arr_a.reshape(-1)
         dims = self._dims(arr_a.shape, arr_b.shape)
+        if _is_arange(arr_a) and _is_arange(arr_b) and isinstance(dims[0], Sym):
+            return self._positions(dims[0], arr_a.dtype)
+        tri = _triangle(arr_a)
+        if tri is not None and tri == _triangle(arr_b) and isinstance(dims[0], Sym):
+            return self._triangle_mask(dims, arr_a.dtype, *tri)
         if flat.size == 0 or not (flat == flat[0]).all() or any(d is None for d in dims):
             raise g.error(f"reads a constant of shape {arr_a.shape} whose size follows a "
                           "dynamic axis and whose values are not all equal (made from the "
@@ -125,6 +130,27 @@ class Values:
                           "comparison or integer op); it cannot follow the axis in ONNX")
         value = g.const(flat[:1].reshape(()).astype(arr_a.dtype))
         out = g.op("Expand", value, g.shape_tensor(dims))
+        g.value_dims[out] = dims
+        return out
+
+    def _positions(self, sym, dtype) -> str:
+        """``arange(n)`` for a dynamic size n (positions 0..T-1) as ONNX's Range."""
+        g = self.g
+        n = g.op("Squeeze", g.runtime_dim(sym), g.ints([0]))
+        if np.dtype(dtype) != np.int64:
+            n = g.cast(n, dtype)
+        out = g.op("Range", g.const(0, dtype), n, g.const(1, dtype))
+        g.value_dims[out] = (sym,)
+        return out
+
+    def _triangle_mask(self, dims, dtype, upper, k, inside, outside) -> str:
+        """A square mask, ``inside`` on and above (``upper``) or below diagonal ``k`` and
+        ``outside`` elsewhere, of a dynamic size (a causal attention mask)."""
+        g = self.g
+        ones = g.op("Expand", g.const(1.0, np.float32), g.shape_tensor(dims))
+        band = g.op("Trilu", ones, g.const(k, np.int64), upper=int(upper))
+        where = g.op("Cast", band, to=9)  # BOOL
+        out = g.op("Where", where, g.const(inside, dtype), g.const(outside, dtype))
         g.value_dims[out] = dims
         return out
 
@@ -154,6 +180,33 @@ def _identity(src, name):
     from onnx import helper
 
     return helper.make_node("Identity", [src], [name], name=f"output_{name}")
+
+
+def _is_arange(arr) -> bool:
+    return arr.ndim == 1 and arr.size > 1 and bool((arr == np.arange(arr.size)).all())
+
+
+def _triangle(arr):
+    """``(upper, k, inside, outside)`` when ``arr`` is square and two-valued as
+    ``where(triu(ones, k), inside, outside)`` (or ``tril``), else None."""
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 2:
+        return None
+    n = arr.shape[0]
+    corner, last = arr[0, -1], arr[-1, 0]
+    if np.array_equal(corner, last, equal_nan=True):
+        return None
+    for upper, inside, outside in ((True, corner, last), (False, last, corner)):
+        row = arr[0] if upper else arr[:, 0]
+        hit = np.flatnonzero(_eq(row, inside))
+        k = int(hit[0]) if upper else -int(hit[0])
+        mask = np.triu(np.ones((n, n), bool), k) if upper else np.tril(np.ones((n, n), bool), k)
+        if _eq(arr, np.where(mask, inside, outside)).all():
+            return upper, k, inside.item(), outside.item()
+    return None
+
+
+def _eq(a, b):
+    return (a == b) | (np.isnan(a) & np.isnan(b)) if np.asarray(a).dtype.kind == "f" else a == b
 
 
 def _check_options(g, node, twin) -> None:
