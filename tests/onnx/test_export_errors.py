@@ -74,6 +74,13 @@ def test_option_that_depends_on_a_dynamic_size_is_refused():
                dynamic_axes={"x": {0: "batch"}})
 
 
+def test_output_computed_outside_autograd_is_refused_by_name():
+    model = nn.MaxPool2d(2, return_indices=True)  # the indices are integers, not traced
+    with pytest.raises(OnnxExportError, match=r"axonic.onnx.export: output 'indices': reads "
+                                              r"a tensor that was computed from the model's"):
+        export(model, axonic.randn(1, 2, 4, 4), output_names=["values", "indices"])
+
+
 def test_batch_norm_without_running_statistics_is_refused():
     model = nn.Sequential(nn.BatchNorm1d(3, track_running_stats=False))
     with pytest.raises(OnnxExportError, match=r"op 'BatchNorm' in 0 \(BatchNorm1d\): uses "

@@ -57,6 +57,7 @@ class OnnxGraph:
         self.node = None  # the trace Node being exported (set by the exporter)
         self.twin = None  # the same op's Function in the second pass
         self.twin_kwargs: dict = {}
+        self.where = "export"  # what an error outside an op names
 
     # --- names and nodes --------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -170,9 +171,11 @@ class OnnxGraph:
 
     def error(self, message: str) -> OnnxExportError:
         node = self.node
-        where = f" in {node.path}" if node is not None and node.path else ""
-        name = type(node.fn).__name__ if node is not None else "export"
-        return OnnxExportError(f"axonic.onnx.export: op '{name}'{where}: {message}")
+        if node is None:  # writing the graph's outputs
+            return OnnxExportError(f"axonic.onnx.export: {self.where}: {message}")
+        where = f" in {node.path}" if node.path else ""
+        return OnnxExportError(f"axonic.onnx.export: op '{type(node.fn).__name__}'{where}: "
+                               f"{message}")
 
 
 def _run_node(op_type, values, attrs, outputs, opset):

@@ -164,6 +164,7 @@ class Values:
         renamed = {}
         for k, (t, tb) in enumerate(zip(outputs, twins)):
             name = g.out_names[k]
+            g.where = f"output '{name}'"
             src = self.value(t, tb)
             if src in made and src not in renamed:
                 renamed[src] = name
