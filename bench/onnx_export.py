@@ -100,11 +100,16 @@ def measure(name: str, runs: int) -> dict:
     opts.intra_op_num_threads = opts.inter_op_num_threads = 1
     sessions = {fw: ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
                 for fw, data in files.items()}
+    # onnxruntime's SkipLayerNormalization fusion, measured slower here (docs/DEPLOY.md)
+    sessions["axonic, no SLN fusion"] = ort.InferenceSession(
+        files["axonic"], opts, providers=["CPUExecutionProvider"],
+        disabled_optimizers=["SkipLayerNormFusion"])
     batch = np.random.default_rng(1).standard_normal((32, *shape)).astype(np.float32)
     outs = {fw: s.run(None, {"x": batch})[0] for fw, s in sessions.items()}
     infer = {fw: (lambda s=s: s.run(None, {"x": batch})) for fw, s in sessions.items()}
     latency, _, _ = time_alternating(infer, runs=runs, warmup=3)
-    row = {"max_abs_diff": float(np.abs(outs["axonic"] - outs["torch"]).max())}
+    row = {"max_abs_diff": float(np.abs(outs["axonic"] - outs["torch"]).max()),
+           "ort_ms_axonic_no_sln": 1e3 * median(latency["axonic, no SLN fusion"])}
     for fw, data in files.items():
         row[fw] = {"export_s": median(wall[fw]), "nodes": len(onnx.load_from_string(data)
                                                              .graph.node),
@@ -154,8 +159,10 @@ def main(argv=None) -> dict:
         r = result[name]
         for fw in ("axonic", "torch"):
             m = r[fw]
+            extra = f" ({r['ort_ms_axonic_no_sln']:.3f} without SLN fusion)" \
+                if fw == "axonic" else ""
             print(f"| {name} | {fw} | {m['export_s']:.3f} | {m['nodes']} | "
-                  f"{m['bytes'] / 1024:.0f} | {m['ort_ms']:.3f} | "
+                  f"{m['bytes'] / 1024:.0f} | {m['ort_ms']:.3f}{extra} | "
                   f"{r['max_abs_diff']:.1e} |")
     print(f"\nop mappings: {result['design']}; {runs} alternating runs, medians "
           f"({time.perf_counter() - t0:.0f} s)")

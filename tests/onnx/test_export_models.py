@@ -296,3 +296,24 @@ def test_export_leaves_frozen_parameters_frozen():
     data = export_bytes(model, x, {0: "batch"})
     assert not model.weight.requires_grad and model.bias.requires_grad
     assert_close(run(data, x)[0], reference(model, x)[0])
+
+
+def test_in_place_ops_and_an_input_with_history():
+    class InPlace(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 4)
+            self.act = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            y = self.act(self.fc(x))
+            y += 1
+            y *= x.sum(1, keepdim=True)
+            return y
+
+    model = InPlace().eval()
+    example = axonic.randn(2, 3, requires_grad=True) * 2  # not a leaf: its history stays out
+    data = export_bytes(model, example, {0: "batch"})
+    assert "Mul" in op_types(data) and len(onnx.load_from_string(data).graph.input) == 1
+    x = axonic.randn(5, 3)
+    assert_close(run(data, x)[0], reference(model, x)[0])

@@ -89,7 +89,7 @@ def _check_args(args) -> tuple:
         if not isinstance(a, Tensor):
             raise OnnxExportError(f"axonic.onnx.export: args[{i}] is a {type(a).__name__}; "
                                   "expected an axonic Tensor")
-    return args
+    return tuple(a.detach() for a in args)  # the graph starts at the inputs
 
 
 def _check_opset(onnx, opset) -> int:
