@@ -66,6 +66,16 @@ class AdvancedIndex(Function):
     def backward(self, g):
         return _scatter_back(self, g, False)
 
+    def to_onnx(self, g, x, index):
+        items = index if isinstance(index, tuple) else (index,)
+        arrays = [k for k, i in enumerate(items) if not isinstance(i, slice)]
+        whole = all(i == slice(None) for i in items if isinstance(i, slice))
+        if len(arrays) != 1 or not whole or np.asarray(items[arrays[0]]).dtype.kind not in "iu":
+            raise g.error("only one integer array indexing one axis (x[:, idx]) has an ONNX "
+                          "mapping; boolean masks and several index arrays do not")
+        idx = g.const(np.asarray(items[arrays[0]]).astype(np.int64))
+        return g.op("Gather", x, idx, axis=arrays[0])
+
 
 def _scatter_back(fn, g, basic):
     """The gradient of ``x[index]``: ``g`` added into zeros at ``index``; under

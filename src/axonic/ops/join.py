@@ -176,6 +176,10 @@ class PadConstant(Function):
     def backward(self, g):
         return g[self.slices]
 
+    def to_onnx(self, g, x, widths, value):
+        pads = [int(a) for a, _ in widths] + [int(b) for _, b in widths]
+        return g.op("Pad", x, g.ints(pads), g.const(value, g.out_dtype))
+
 
 class PadIndexed(Function):
     """reflect / replicate / circular padding as a gather along each padded dim; the

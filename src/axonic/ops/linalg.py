@@ -177,6 +177,9 @@ class Einsum(Function):
             grads.append(gi)
         return tuple(grads)
 
+    def to_onnx(self, g, *arrays, terms, out):
+        return g.op("Einsum", *arrays, equation=",".join(terms) + "->" + out)
+
 
 @op()
 def einsum(equation, *operands):

@@ -172,6 +172,12 @@ class Normalize(Function):
             dn = xp.sign(x) * (xp.abs(x) / safe) ** (p - 1)
         return g / denom - xp.where(live, dot, 0) * dn
 
+    def to_onnx(self, g, x, p=2.0, axis=1, eps=1e-12):
+        if p not in (1, 2):
+            raise g.error(f"p={p}: ONNX has reductions for the 1- and 2-norm only")
+        norm = g.reduce("ReduceL2" if p == 2 else "ReduceL1", x, [axis], True)
+        return g.op("Div", x, g.op("Max", norm, g.const(eps, g.out_dtype)))
+
 
 def _np_layer_norm(a, w, b):
     m = a.mean(-1, keepdims=True)

@@ -153,6 +153,9 @@ class Prod(Function):
             g = get_array_module(g).expand_dims(g, axis)
         return g * _prod_others(x, axis)
 
+    def to_onnx(self, g, x, axis=None, keepdim=False):
+        return g.reduce("ReduceProd", x, None if axis is None else [axis], keepdim)
+
 
 def _prod_others(x, axis):
     """For each element, the product of the others along ``axis`` (exact with zeros)."""
@@ -187,6 +190,9 @@ class LogSumExp(Function):
             g, out = xp.expand_dims(g, self.axes), xp.expand_dims(out, self.axes)
         return g * xp.exp(x - out)
 
+    def to_onnx(self, g, x, axes, keepdim=False):
+        return g.reduce("ReduceLogSumExp", x, axes, keepdim)
+
 
 class Cumsum(Function):
     saves_inputs = False  # backward needs only the axis
@@ -199,6 +205,9 @@ class Cumsum(Function):
         # each input feeds every later output: the reversed cumulative sum of the gradient
         xp, axis = self.xp, self.axis
         return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
+
+    def to_onnx(self, g, x, axis):
+        return g.op("CumSum", x, g.const(int(axis), np.int64))
 
 
 # --- the public functions --------------------------------------------------------------

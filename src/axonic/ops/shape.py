@@ -83,6 +83,12 @@ class Flip(Function):
     def backward(self, g):
         return self.xp.flip(g, self.axes)
 
+    def to_onnx(self, g, x, axes):
+        axes = [int(a) for a in np.atleast_1d(axes)]
+        n = len(axes)
+        return g.op("Slice", x, g.ints([-1] * n), g.ints([np.iinfo(np.int64).min] * n),
+                    g.ints(axes), g.ints([-1] * n))
+
 
 class Roll(Function):
     saves_inputs = False
