@@ -122,6 +122,8 @@ def test_bad_example_inputs(args, message):
                                    r"has 1 input\(s\)"),
     (dict(output_names=["y", "y"]), r"output_names=\['y', 'y'\] names 2 values, but the "
                                     r"model has 1 output\(s\) \(names must be unique\)"),
+    (dict(input_names=["v"], output_names=["v"]), r"\['v'\] name both an input and an "
+                                                    r"output"),
     (dict(dynamic_axes={"z": {0: "b"}}), r"dynamic_axes names 'z', which is neither an "
                                          r"input \['input_0'\] nor an output"),
     (dict(input_names=["x"], dynamic_axes={"x": {5: "b"}}),

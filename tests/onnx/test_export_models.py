@@ -317,3 +317,13 @@ def test_in_place_ops_and_an_input_with_history():
     assert "Mul" in op_types(data) and len(onnx.load_from_string(data).graph.input) == 1
     x = axonic.randn(5, 3)
     assert_close(run(data, x)[0], reference(model, x)[0])
+
+
+def test_names_chosen_by_the_user_never_clash_with_internal_ones(capsys):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+    data = export_bytes(model, axonic.randn(2, 3), {0: "batch"}, names=("Relu_0",),
+                        outputs=("Gemm_0",))
+    x = axonic.randn(3, 3)
+    assert_close(run(data, x)[0], reference(model, x)[0])
+    axonic.onnx.export(model, x, io.BytesIO(), verbose=True)
+    assert "Relu" in capsys.readouterr().out

@@ -49,6 +49,10 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         first = trace(model, args)
         n_out = len(first.outputs)
         out_names = _check_names("output_names", output_names, n_out, "output")
+        both = sorted(set(in_names) & set(out_names))
+        if both:
+            raise OnnxExportError(f"axonic.onnx.export: {both} name both an input and an "
+                                  "output; every name must be unique")
         symbols = _check_dynamic_axes(dynamic_axes, args, in_names, out_names)
         labels = list(dict.fromkeys(s.name for s in symbols.values()))
         deltas = {key: labels.index(s.name) + 1 for key, s in symbols.items()}
@@ -62,7 +66,7 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
                    dynamic_axes, export_params, opset)
     onnx.checker.check_model(proto, full_check=True)
     if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     data = proto.SerializeToString()
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as fh:
@@ -158,6 +162,7 @@ def _build(model, first, second, in_names, out_names, symbols, opset, fold,
 
     g = OnnxGraph(opset, fold)
     g.out_names = out_names
+    g.reserved.update(in_names + out_names)
     by_sizes = {(first.args[k].shape[ax], second.args[k].shape[ax]): s
                 for (k, ax), s in symbols.items()}
     values = Values(g, model, first, second, in_names, by_sizes, export_params)

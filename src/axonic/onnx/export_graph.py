@@ -58,12 +58,16 @@ class OnnxGraph:
         self.twin = None  # the same op's Function in the second pass
         self.twin_kwargs: dict = {}
         self.where = "export"  # what an error outside an op names
+        self.reserved: set = set()  # the graph's input and output names
 
     # --- names and nodes --------------------------------------------------------------
     def fresh(self, base: str) -> str:
-        n = self._count.get(base, 0)
-        self._count[base] = n + 1
-        return f"{base}_{n}"
+        """A new value name (never one of the graph's input or output names)."""
+        while True:
+            n = self._count.get(base, 0)
+            self._count[base] = n + 1
+            if f"{base}_{n}" not in self.reserved:
+                return f"{base}_{n}"
 
     def op(self, op_type: str, *inputs, outputs: int = 1, **attrs):
         """Add one ONNX node; returns its output name (or a list of ``outputs`` names)."""
