@@ -8,6 +8,7 @@
     axonic cv CONFIG.toml [--folds K]                       (axonic.cli.cv)
     axonic explain RUN_DIR INPUT.npy [--method integrated_gradients] [--target 3] [--out F]
     axonic lr-find [CONFIG.toml] [--out lr_find.png]
+    axonic export RUN_DIR --format onnx --out model.onnx [--opset 17]   (axonic.cli.export)
     axonic --version
 
 Every failure is one line on stderr and a documented exit code (docs/ERRORS.md): 0 done,
@@ -66,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_explain(sub)
     add_lr_find(sub)
+    from axonic.cli.export import add_parser as add_export
+
+    add_export(sub)
     return p
 
 
@@ -87,13 +91,15 @@ def main(argv=None) -> int:
     try:
         from axonic.cli.cv import cmd_cv
         from axonic.cli.explain import cmd_explain
+        from axonic.cli.export import cmd_export
         from axonic.cli.lr_find import cmd_lr_find
         from axonic.cli.train import cmd_train
         from axonic.cli.tune import cmd_tune
 
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
                 "summary": cmd_summary, "tune": cmd_tune, "cv": cmd_cv,
-                "explain": cmd_explain, "lr-find": cmd_lr_find}[args.command](args)
+                "explain": cmd_explain, "lr-find": cmd_lr_find,
+                "export": cmd_export}[args.command](args)
     except KeyboardInterrupt:  # a second Ctrl-C, or one outside training
         print(f"axonic {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -27,6 +27,8 @@ from axonic.ops.special import (
 
 
 class Tanh(Function):
+    onnx_op = "Tanh"
+
     def forward(self, x):
         out = get_array_module(x).tanh(x)
         self.save_for_backward(out)
@@ -38,6 +40,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    onnx_op = "Sigmoid"
+
     def forward(self, x):
         xp = get_array_module(x)
         # exp(-|x|) never overflows; both branches keep full relative precision
@@ -53,6 +57,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    onnx_op = "Relu"
+
     def forward(self, x):
         out = get_array_module(x).maximum(x, 0)
         self.save_for_backward(out)
@@ -112,6 +118,18 @@ class Gelu(Function):
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return g * (aux + x * pdf)
 
+    def to_onnx(self, g, x, approximate="none"):
+        if g.opset >= 20:
+            return g.op("Gelu", x, approximate=approximate)
+        dt = g.out_dtype
+        if approximate == "tanh":  # tanh(sqrt(2 / pi) * (x + 0.044715 x^3))
+            cube = g.op("Mul", g.op("Mul", x, x), x)
+            inner = g.op("Add", x, g.op("Mul", cube, g.const(0.044715, dt)))
+            t = g.op("Tanh", g.op("Mul", inner, g.const(np.sqrt(2 / np.pi), dt)))
+        else:
+            t = g.op("Erf", g.op("Div", x, g.const(np.sqrt(2.0), dt)))
+        return g.op("Mul", g.op("Mul", x, g.const(0.5, dt)), g.op("Add", t, g.const(1, dt)))
+
 
 def _sigmoid(x):
     # exp(-x) overflows to inf only where the sigmoid is 0 anyway
@@ -137,6 +155,9 @@ class Silu(Function):
         s = _sigmoid_of(self, x)
         return g * (s * (1 + x * (1 - s)))
 
+    def to_onnx(self, g, x):
+        return g.op("Mul", x, g.op("Sigmoid", x))
+
 
 # The piecewise ops select with masks in arithmetic (each term is exactly 0 on the other
 # side), since np.where on data-dependent masks is an order of magnitude slower.
@@ -152,6 +173,9 @@ class Elu(Function):
         pos = x > 0
         return g * (self.alpha * self.xp.exp(self.xp.minimum(x, 0)) * ~pos + pos)
 
+    def to_onnx(self, g, x, alpha=1.0):
+        return g.op("Elu", x, alpha=float(alpha))
+
 
 class LeakyRelu(Function):
     def forward(self, x, negative_slope=0.01):
@@ -164,6 +188,9 @@ class LeakyRelu(Function):
         (x,) = self.saved_tensors
         pos = x > 0
         return g * (pos + g.dtype.type(self.slope) * ~pos)
+
+    def to_onnx(self, g, x, negative_slope=0.01):
+        return g.op("LeakyRelu", x, alpha=float(negative_slope))
 
 
 class Softplus(Function):
@@ -190,6 +217,12 @@ class Softplus(Function):
             s = s + over * (1 - s)
         return g * s
 
+    def to_onnx(self, g, x, beta=1.0, threshold=20.0):
+        dt = g.out_dtype
+        bx = g.op("Mul", x, g.const(beta, dt))
+        soft = g.op("Div", g.op("Softplus", bx), g.const(beta, dt))
+        return g.op("Where", g.op("Greater", bx, g.const(threshold, dt)), x, soft)
+
 
 class Prelu(Function):
     """``max(0, x) + w * min(0, x)`` with one slope per channel (dim 1) or one in all."""
@@ -213,6 +246,12 @@ class Prelu(Function):
             else:
                 gw = contrib.sum().reshape(w.shape)
         return gx, gw
+
+    def to_onnx(self, g, x, w):
+        rank = len(g.dims(x))
+        if rank > 2 and math.prod(g.dims(w)) > 1:  # one slope per channel (dim 1)
+            w = g.op("Reshape", w, g.ints([-1] + [1] * (rank - 2)))
+        return g.op("PRelu", x, w)
 
 
 def _channel(w, ndim):

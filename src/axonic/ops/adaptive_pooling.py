@@ -64,6 +64,19 @@ class AdaptiveAvgPool2dFunction(Function):
         t = t.reshape(planes, oh, w).transpose(0, 2, 1).reshape(planes * w, oh) @ ph
         return t.reshape(*lead, w, h).swapaxes(-1, -2)
 
+    def to_onnx(self, g, x, out_hw):
+        hw = g.dims(x)[-2:]
+        if tuple(out_hw) == (1, 1):
+            return g.op("GlobalAveragePool", x)
+        if not all(isinstance(n, int) for n in hw):
+            raise g.error(f"output size {tuple(out_hw)} needs a static input size (a dynamic "
+                          "height or width): ONNX has no adaptive pooling")
+        if not all(n % o == 0 for n, o in zip(hw, out_hw)):
+            raise g.error(f"output size {tuple(out_hw)} does not divide the input size "
+                          f"{hw}; ONNX has no adaptive pooling for uneven windows")
+        kernel = [n // o for n, o in zip(hw, out_hw)]
+        return g.op("AveragePool", x, kernel_shape=kernel, strides=kernel)
+
 
 def adaptive_output_size(output_size, spatial, op) -> tuple:
     """``output_size`` (int or tuple, None meaning 'as the input') as a tuple of ints."""

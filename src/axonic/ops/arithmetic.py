@@ -13,6 +13,7 @@ from axonic.ops._util import as_operand, broadcast_error, promote, xp_of
 
 
 class Add(Function):
+    onnx_op = "Add"
     saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a, b):
@@ -26,6 +27,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    onnx_op = "Sub"
     saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a, b):
@@ -39,6 +41,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    onnx_op = "Mul"
+
     def forward(self, a, b):
         na, nb = self.needs_input_grad
         # each side is kept only for the other's gradient (as PyTorch): changing an input in
@@ -56,6 +60,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    onnx_op = "Div"
+
     def forward(self, a, b):
         out = a / b
         self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
@@ -72,6 +78,7 @@ class Div(Function):
 
 
 class Neg(Function):
+    onnx_op = "Neg"
     saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a):
@@ -82,6 +89,8 @@ class Neg(Function):
 
 
 class Pow(Function):
+    onnx_op = "Pow"
+
     def forward(self, a, b):
         out = a ** b
         self.save_for_backward(a, b, out)
@@ -105,6 +114,8 @@ class Pow(Function):
 
 
 class Maximum(Function):
+    onnx_op = "Max"
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return get_array_module(a).maximum(a, b)
@@ -123,6 +134,8 @@ class Maximum(Function):
 
 
 class Minimum(Maximum):
+    onnx_op = "Min"
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return get_array_module(a).minimum(a, b)

@@ -158,6 +158,11 @@ class Conv2dFunction(Function):
             db = g.sum(axis=(0, 2, 3))
         return dx, dw, db
 
+    def to_onnx(self, g, x, w, b, stride, pads, dilation, groups):
+        (top, bottom), (left, right) = pads
+        return g.op("Conv", x, w, b, strides=list(stride), pads=[top, left, bottom, right],
+                    dilations=list(dilation), group=int(groups))
+
 
 # --- the functions -------------------------------------------------------------------
 

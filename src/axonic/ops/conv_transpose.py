@@ -24,6 +24,7 @@ from axonic.ops.im2col import (
 
 class ConvTranspose2dFunction(Function):
     """The input gradient of a convolution whose weight is ``w`` (Cin, Cout/groups, KH, KW)."""
+    onnx_sized = ("out_hw",)  # follows the input size; ONNX derives it
 
     # backward is im2col GEMMs on arrays; no second derivative yet
     double_backward = False
@@ -64,6 +65,11 @@ class ConvTranspose2dFunction(Function):
         if nb:
             db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one
         return dx, dw, db
+
+    def to_onnx(self, g, x, w, b, stride, padding, output_padding, dilation, groups, out_hw):
+        return g.op("ConvTranspose", x, w, b, strides=list(stride), pads=list(padding) * 2,
+                    output_padding=list(output_padding), dilations=list(dilation),
+                    group=int(groups))
 
 
 def conv_transpose_out_size(spatial, kernel, stride, padding, output_padding, dilation,

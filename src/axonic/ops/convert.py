@@ -22,6 +22,9 @@ class Cast(Function):
     def backward(self, g):
         return g.to(self.in_dtype) if self._graph_mode else g.astype(self.in_dtype)
 
+    def to_onnx(self, g, x, dtype):
+        return g.cast(x, g.out_dtype)
+
 
 class ToDevice(Function):
     saves_inputs = False
@@ -106,6 +109,7 @@ def type_as(input, other):
 
 
 class Clone(Function):
+    onnx_op = "Identity"
     saves_inputs = False
 
     def forward(self, x):

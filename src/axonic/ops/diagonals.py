@@ -25,6 +25,9 @@ class Tril(Function):
         xp = self.xp
         return xp.triu(g, self.k) if self.upper else xp.tril(g, self.k)
 
+    def to_onnx(self, g, x, diagonal=0):
+        return g.op("Trilu", x, g.const(diagonal, np.int64), upper=int(self.upper))
+
 
 class Triu(Tril):
     upper = True

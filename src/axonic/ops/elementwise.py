@@ -13,6 +13,8 @@ from axonic.ops._spec import TORCH, OpSpec, away_from
 
 
 class Abs(Function):
+    onnx_op = "Abs"
+
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).abs(x)
@@ -24,6 +26,8 @@ class Abs(Function):
 
 
 class Exp(Function):
+    onnx_op = "Exp"
+
     def forward(self, x):
         out = get_array_module(x).exp(x)
         self.save_for_backward(out)
@@ -35,6 +39,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    onnx_op = "Log"
+
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).log(x)
@@ -55,6 +61,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    onnx_op = "Sqrt"
+
     def forward(self, x):
         out = get_array_module(x).sqrt(x)
         self.save_for_backward(out)
@@ -75,6 +83,9 @@ class Rsqrt(Function):
         (out,) = self.saved_tensors
         return -0.5 * g * out ** 3
 
+    def to_onnx(self, g, x):
+        return g.op("Reciprocal", g.op("Sqrt", x))
+
 
 class Clamp(Function):
     def forward(self, x, min=None, max=None):
@@ -91,6 +102,11 @@ class Clamp(Function):
         else:
             mask = x <= self.hi
         return g * mask
+
+    def to_onnx(self, g, x, min=None, max=None):
+        lo, hi = (b if b is None or isinstance(b, str) else g.const(b, g.out_dtype)
+                  for b in (min, max))
+        return g.op("Clip", x, lo, hi)
 
 
 class Expm1(Function):
@@ -118,6 +134,8 @@ class NanToNum(Function):
 
 
 class Reciprocal(Function):
+    onnx_op = "Reciprocal"
+
     def forward(self, x):
         out = 1 / x
         self.save_for_backward(out)

@@ -41,6 +41,9 @@ class Embedding(Function):
             gw[self.padding_idx] = 0
         return gw, None
 
+    def to_onnx(self, g, w, indices, padding_idx=None):
+        return g.op("Gather", w, indices, axis=0)
+
 
 SPECS = [
     OpSpec("embedding_fused", lambda w, i: Embedding.apply(w, i._data), lambda w, i: w[i],

@@ -41,6 +41,7 @@ def _convert_index(index):
 
 
 class BasicIndex(Function):
+    onnx_sized = ("index", 1)  # slice bounds on a dynamic axis count from its end
     saves_inputs = False  # backward needs only the shape and the index
     is_view = True
 
@@ -54,6 +55,11 @@ class BasicIndex(Function):
     def backward(self, g):
         return _scatter_back(self, g, True)
 
+    def to_onnx(self, g, x, index):
+        from axonic.onnx.export_shapes import basic_index
+
+        return basic_index(g, x, index, self.shape, g.twin.index, g.twin.shape)
+
 
 class AdvancedIndex(Function):
     saves_inputs = False  # backward needs only the shape and the index
@@ -64,6 +70,16 @@ class AdvancedIndex(Function):
 
     def backward(self, g):
         return _scatter_back(self, g, False)
+
+    def to_onnx(self, g, x, index):
+        items = index if isinstance(index, tuple) else (index,)
+        arrays = [k for k, i in enumerate(items) if not isinstance(i, slice)]
+        whole = all(i == slice(None) for i in items if isinstance(i, slice))
+        if len(arrays) != 1 or not whole or np.asarray(items[arrays[0]]).dtype.kind not in "iu":
+            raise g.error("only one integer array indexing one axis (x[:, idx]) has an ONNX "
+                          "mapping; boolean masks and several index arrays do not")
+        idx = g.const(np.asarray(items[arrays[0]]).astype(np.int64))
+        return g.op("Gather", x, idx, axis=arrays[0])
 
 
 def _scatter_back(fn, g, basic):
@@ -181,6 +197,10 @@ class MaskedFill(Function):
         (mask,) = self.saved_tensors
         return self.xp.where(mask, 0, g)
 
+    def to_onnx(self, g, x, mask, value):
+        value = value if isinstance(value, str) else g.const(value, g.out_dtype)
+        return g.op("Where", mask, value, x)
+
 
 @op(methods=("masked_fill",))
 def masked_fill(input, mask, value):
@@ -204,6 +224,8 @@ def masked_fill(input, mask, value):
 
 
 class Where(Function):
+    onnx_op = "Where"
+
     def forward(self, cond, a, b):
         self.save_for_backward(cond)
         return get_array_module(cond).where(cond, a, b)

@@ -27,6 +27,9 @@ class Cat(Function):
             start += n
         return tuple(grads)
 
+    def to_onnx(self, g, *arrays, axis):
+        return g.op("Concat", *arrays, axis=int(axis))
+
 
 class Stack(Function):
     saves_inputs = False  # backward needs only the count
@@ -38,6 +41,10 @@ class Stack(Function):
     def backward(self, g):
         lead = (slice(None),) * self.axis
         return tuple(g[lead + (i,)] for i in range(self.n))
+
+    def to_onnx(self, g, *arrays, axis):
+        axes = g.ints([int(axis) % len(g.out_dims)])
+        return g.op("Concat", *[g.op("Unsqueeze", a, axes) for a in arrays], axis=int(axis))
 
 
 def _check_same(tensors, op, skip_axis=None):
@@ -177,6 +184,10 @@ class PadConstant(Function):
 
     def backward(self, g):
         return g[self.slices]
+
+    def to_onnx(self, g, x, widths, value):
+        pads = [int(a) for a, _ in widths] + [int(b) for _, b in widths]
+        return g.op("Pad", x, g.ints(pads), g.const(value, g.out_dtype))
 
 
 class PadIndexed(Function):

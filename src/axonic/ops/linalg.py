@@ -14,6 +14,8 @@ from axonic.ops._spec import TORCH, OpSpec
 
 
 class MatMul(Function):
+    onnx_op = "MatMul"
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return a @ b
@@ -174,6 +176,9 @@ class Einsum(Function):
                 gi = xp.broadcast_to(xp.transpose(gi, order).reshape(shape), a.shape)
             grads.append(gi)
         return tuple(grads)
+
+    def to_onnx(self, g, *arrays, terms, out):
+        return g.op("Einsum", *arrays, equation=",".join(terms) + "->" + out)
 
 
 @op()

@@ -37,6 +37,12 @@ class Linear(Function):
             gb = g2.sum(axis=0)
         return gx, gw, gb
 
+    def to_onnx(self, g, x, w, b=None):
+        if len(g.dims(x)) == 2:
+            return g.op("Gemm", x, w, b, transB=1)
+        y = g.op("MatMul", x, g.op("Transpose", w, perm=[1, 0]))
+        return y if b is None else g.op("Add", y, b)
+
 
 SPECS = [
     OpSpec("linear", lambda x, w, b: Linear.apply(x, w, b), lambda x, w, b: x @ w.T + b,

@@ -74,6 +74,11 @@ class LayerNorm(Function):
             gb = g.sum(axis=lead)
         return gx, gw, gb
 
+    def to_onnx(self, g, x, w=None, b=None, k=1, eps=1e-5):
+        if w is None:
+            w = g.const(np.ones(g.dims(x)[-k:], g.out_dtype))
+        return g.op("LayerNormalization", x, w, b, axis=-int(k), epsilon=float(eps))
+
 
 class BatchNorm(Function):
     """Normalise each channel (dim 1) with the batch's statistics (training) or given
@@ -122,6 +127,15 @@ class BatchNorm(Function):
             gb = g.sum(axis=axes)
         return gx, gw, gb
 
+    def to_onnx(self, g, x, w=None, b=None, mean=None, var=None, eps=1e-5):
+        if mean is None:
+            raise g.error("uses the batch's statistics (training mode); export runs the "
+                          "model in eval mode, so give the layer running statistics")
+        c = g.dims(x)[1]
+        w = w or g.const(np.ones(c, g.out_dtype))
+        b = b or g.const(np.zeros(c, g.out_dtype))
+        return g.op("BatchNormalization", x, w, b, mean, var, epsilon=float(eps))
+
 
 class Normalize(Function):
     """``x / max(||x||_p, eps)`` along ``axis``; rows with norm below eps are only scaled,
@@ -158,6 +172,12 @@ class Normalize(Function):
         else:
             dn = xp.sign(x) * (xp.abs(x) / safe) ** (p - 1)
         return g / denom - xp.where(live, dot, 0) * dn
+
+    def to_onnx(self, g, x, p=2.0, axis=1, eps=1e-12):
+        if p not in (1, 2):
+            raise g.error(f"p={p}: ONNX has reductions for the 1- and 2-norm only")
+        norm = g.reduce("ReduceL2" if p == 2 else "ReduceL1", x, [axis], True)
+        return g.op("Div", x, g.op("Max", norm, g.const(eps, g.out_dtype)))
 
 
 def _np_layer_norm(a, w, b):

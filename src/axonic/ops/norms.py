@@ -31,6 +31,9 @@ class Norm2(Function):
         safe = xp.where(out == 0, 1, out)
         return xp.where(out == 0, 0, g / safe) * x
 
+    def to_onnx(self, g, x, axes, keepdim):
+        return g.reduce("ReduceL2", x, axes, keepdim)
+
 
 @op(methods=("norm",))
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

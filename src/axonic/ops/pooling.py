@@ -119,11 +119,12 @@ class MaxPool2dFunction(Function):
     """Max over each window: a running ``maximum`` over the kernel offsets. Backward finds
     each window's first maximum by comparing every offset with the result (branch-free
     passes, faster in NumPy than tracking an argmax through the forward)."""
+    onnx_sized = ("out_hw",)  # follows the input size; ONNX derives it
 
     # backward scatters into arrays (argmax / window sums); no second derivative yet
     double_backward = False
 
-    def forward(self, x, kernel, stride, padding, dilation, out_hw):
+    def forward(self, x, kernel, stride, padding, dilation, out_hw, ceil_mode=False):
         xp = get_array_module(x)
         buf = _padded(x, padding, out_hw, kernel, stride, dilation, -np.inf)
         offsets = list(_offsets(kernel, dilation, stride, out_hw))
@@ -150,6 +151,10 @@ class MaxPool2dFunction(Function):
                 xp.multiply(g, hit, out=dbuf[sl])
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
+    def to_onnx(self, g, x, kernel, stride, padding, dilation, out_hw, ceil_mode=False):
+        return g.op("MaxPool", x, kernel_shape=list(kernel), strides=list(stride),
+                    pads=list(padding) * 2, dilations=list(dilation), ceil_mode=int(ceil_mode))
+
 
 def _avg_divisor(size, out, k, s, p, count_include_pad):
     """Per output position along one axis: how many cells its window counts."""
@@ -161,6 +166,7 @@ def _avg_divisor(size, out, k, s, p, count_include_pad):
 
 
 class AvgPool2dFunction(Function):
+    onnx_sized = ("out_hw",)  # follows the input size; ONNX derives it
 
     def forward(self, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
                 divisor_override):
@@ -210,6 +216,14 @@ class AvgPool2dFunction(Function):
         dbuf = IndexAdd.apply(share, shape=buf_shape, index=where, basic=False)
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
+    def to_onnx(self, g, x, kernel, stride, padding, out_hw, ceil_mode, count_include_pad,
+                divisor_override):
+        if divisor_override:
+            raise g.error(f"divisor_override={divisor_override} has no ONNX AveragePool form")
+        return g.op("AveragePool", x, kernel_shape=list(kernel), strides=list(stride),
+                    pads=list(padding) * 2, ceil_mode=int(bool(ceil_mode)),
+                    count_include_pad=int(bool(count_include_pad)))
+
 
 # --- the functions -------------------------------------------------------------------
 
@@ -238,7 +252,7 @@ def _max_pool(op, input, kernel, stride, padding, dilation, ceil_mode, return_in
     out_hw = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
                    zip(input.shape[-2:], kernel, stride, padding, dilation))
     out = MaxPool2dFunction.apply(input, kernel=kernel, stride=stride, padding=padding,
-                                  dilation=dilation, out_hw=out_hw)
+                                  dilation=dilation, out_hw=out_hw, ceil_mode=ceil_mode)
     if not return_indices:
         return out, None
     xp = get_array_module(input._data)

@@ -141,6 +141,12 @@ class GRUSequence(Function):
                 db_hh,
                 dh_rec.T.copy() if needs[5] else None)
 
+    def to_onnx(self, g, x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
+        from axonic.onnx.export_shapes import recurrent
+
+        return recurrent(g, "GRU", x, w_ih, w_hh, b_ih, b_hh, h0, reverse=reverse,
+                         linear_before_reset=1)[0]
+
 
 def gru_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
     """One GRU layer over time-major ``x (T, B, I)`` from ``h0 (B, H)``; returns the states

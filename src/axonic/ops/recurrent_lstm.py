@@ -133,6 +133,12 @@ class LSTMSequence(Function):
                 dh_rec.T.copy() if needs[5] else None,
                 dc.T.copy() if needs[6] else None)
 
+    def to_onnx(self, g, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
+        from axonic.onnx.export_shapes import recurrent
+
+        y, _, c = recurrent(g, "LSTM", x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse)
+        return g.op("Concat", y, c, axis=0)  # (T + 1, B, H), as forward packs it
+
 
 def lstm_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
     """One LSTM layer over time-major ``x (T, B, I)`` from ``h0, c0 (B, H)``; returns

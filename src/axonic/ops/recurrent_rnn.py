@@ -90,6 +90,12 @@ class RNNSequence(Function):
                 db.copy() if needs[4] else None,
                 dh_rec.T.copy() if needs[5] else None)
 
+    def to_onnx(self, g, x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity="tanh", reverse=False):
+        from axonic.onnx.export_shapes import recurrent
+
+        return recurrent(g, "RNN", x, w_ih, w_hh, b_ih, b_hh, h0, reverse=reverse,
+                         activations=[nonlinearity.capitalize()])[0]
+
 
 def rnn_sequence(x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity="tanh", reverse=False):
     """One Elman RNN layer over time-major ``x (T, B, I)`` from ``h0 (B, H)``; returns the

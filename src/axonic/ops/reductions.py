@@ -36,6 +36,9 @@ class Sum(Function):
     def backward(self, g):
         return _expand_back(self.xp, g, self.shape, self.axes, self.keepdim)
 
+    def to_onnx(self, g, x, axes=None, keepdim=False):
+        return g.reduce("ReduceSum", x, axes, keepdim)
+
 
 class Mean(Function):
     saves_inputs = False  # backward needs only the shape
@@ -51,6 +54,9 @@ class Mean(Function):
     def backward(self, g):
         return _expand_back(self.xp, g / self.n if self.n else g, self.shape, self.axes,
                             self.keepdim)
+
+    def to_onnx(self, g, x, axes=None, keepdim=False):
+        return g.reduce("ReduceMean", x, axes, keepdim)
 
 
 class Amax(Function):
@@ -71,6 +77,10 @@ class Amax(Function):
         mask = x == _expand_back(xp, out, x.shape, axes, self.keepdim)
         count = mask.sum(axis=axes, keepdims=True)
         return _expand_back(xp, g, x.shape, axes, self.keepdim) * mask / count
+
+    def to_onnx(self, g, x, axes=None, keepdim=False):
+        return g.reduce("ReduceMin" if self.__class__ is Amin else "ReduceMax", x, axes,
+                        keepdim)
 
 
 class Amin(Amax):
@@ -143,6 +153,9 @@ class Prod(Function):
             g = get_array_module(g).expand_dims(g, axis)
         return g * _prod_others(x, axis)
 
+    def to_onnx(self, g, x, axis=None, keepdim=False):
+        return g.reduce("ReduceProd", x, None if axis is None else [axis], keepdim)
+
 
 def _prod_others(x, axis):
     """For each element, the product of the others along ``axis`` (exact with zeros)."""
@@ -177,6 +190,9 @@ class LogSumExp(Function):
             g, out = xp.expand_dims(g, self.axes), xp.expand_dims(out, self.axes)
         return g * xp.exp(x - out)
 
+    def to_onnx(self, g, x, axes, keepdim=False):
+        return g.reduce("ReduceLogSumExp", x, axes, keepdim)
+
 
 class Cumsum(Function):
     saves_inputs = False  # backward needs only the axis
@@ -189,6 +205,9 @@ class Cumsum(Function):
         # each input feeds every later output: the reversed cumulative sum of the gradient
         xp, axis = self.xp, self.axis
         return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
+
+    def to_onnx(self, g, x, axis):
+        return g.op("CumSum", x, g.const(int(axis), np.int64))
 
 
 # --- the public functions --------------------------------------------------------------

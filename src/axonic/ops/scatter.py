@@ -31,6 +31,9 @@ class Gather(Function):
     def backward(self, g):
         return _scatter_back(self, g, False)
 
+    def to_onnx(self, g, x, index, axis):
+        return g.op("GatherElements", x, index, axis=int(axis))
+
 
 def _index_along(input, dim, index, op):
     """Check a gather/scatter index against ``input``; returns (axis, index array)."""

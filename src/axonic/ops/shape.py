@@ -13,6 +13,7 @@ from axonic.ops._util import norm_dim
 
 
 class Reshape(Function):
+    onnx_sized = ("shape", 1)  # to_onnx builds the target shape with dynamic dims
     saves_inputs = False
     is_view = True
 
@@ -26,6 +27,9 @@ class Reshape(Function):
     def backward(self, g):
         return g.reshape(self.in_shape)
 
+    def to_onnx(self, g, x, shape):
+        return g.op("Reshape", x, g.shape_tensor(g.out_dims, like=g.dims(x)))
+
 
 class Permute(Function):
     saves_inputs = False
@@ -38,8 +42,12 @@ class Permute(Function):
     def backward(self, g):
         return self.xp.transpose(g, self.inverse)
 
+    def to_onnx(self, g, x, dims):
+        return g.op("Transpose", x, perm=[int(d) % len(dims) for d in dims])
+
 
 class Expand(Function):
+    onnx_sized = ("shape", 1)  # to_onnx builds the target shape with dynamic dims
     saves_inputs = False
     is_view = True
 
@@ -50,8 +58,15 @@ class Expand(Function):
     def backward(self, g):
         return sum_to(g, self.in_shape)
 
+    def to_onnx(self, g, x, shape):
+        out, have = g.out_dims, g.dims(x)
+        lead = len(out) - len(have)  # a dim the input already has stays (1: broadcast)
+        target = [1 if i >= lead and have[i - lead] == d else d for i, d in enumerate(out)]
+        return g.op("Expand", x, g.shape_tensor(target))
+
 
 class Contiguous(Function):
+    onnx_op = "Identity"
     saves_inputs = False
 
     def forward(self, x):
@@ -70,6 +85,12 @@ class Flip(Function):
 
     def backward(self, g):
         return self.xp.flip(g, self.axes)
+
+    def to_onnx(self, g, x, axes):
+        axes = [int(a) for a in np.atleast_1d(axes)]
+        n = len(axes)
+        return g.op("Slice", x, g.ints([-1] * n), g.ints([np.iinfo(np.int64).min] * n),
+                    g.ints(axes), g.ints([-1] * n))
 
 
 class Roll(Function):

@@ -30,6 +30,9 @@ class Softmax(Function):
         (y,) = self.saved_tensors
         return y * (g - (g * y).sum(axis=self.axis, keepdims=True))
 
+    def to_onnx(self, g, x, axis):
+        return g.op("Softmax", x, axis=int(axis))
+
 
 class LogSoftmax(Function):
     def forward(self, x, axis):
@@ -46,6 +49,9 @@ class LogSoftmax(Function):
     def backward(self, g):
         (out,) = self.saved_tensors
         return g - self.xp.exp(out) * g.sum(axis=self.axis, keepdims=True)
+
+    def to_onnx(self, g, x, axis):
+        return g.op("LogSoftmax", x, axis=int(axis))
 
 
 def _axis(input, dim, name):

@@ -147,6 +147,8 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 class Erf(Function):
+    onnx_op = "Erf"
+
     def forward(self, x):
         self.save_for_backward(x)
         return erf_array(x)

@@ -14,6 +14,8 @@ from axonic.ops._util import float_result as _float
 
 
 class Sin(Function):
+    onnx_op = "Sin"
+
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).sin(x)
@@ -25,6 +27,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    onnx_op = "Cos"
+
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).cos(x)
@@ -36,6 +40,8 @@ class Cos(Function):
 
 
 class Tan(Function):
+    onnx_op = "Tan"
+
     def forward(self, x):
         out = get_array_module(x).tan(x)
         self.save_for_backward(out)
@@ -47,6 +53,8 @@ class Tan(Function):
 
 
 class Sinh(Function):
+    onnx_op = "Sinh"
+
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).sinh(x)
@@ -58,6 +66,8 @@ class Sinh(Function):
 
 
 class Cosh(Function):
+    onnx_op = "Cosh"
+
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).cosh(x)
@@ -69,6 +79,8 @@ class Cosh(Function):
 
 
 class Atan(Function):
+    onnx_op = "Atan"
+
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).arctan(x)
