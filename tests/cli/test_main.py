@@ -115,7 +115,7 @@ def test_the_command_runs_as_a_program():
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     r = subprocess.run([sys.executable, "-m", "axonic.cli.main", "--help"], capture_output=True,
                        text=True, env=env, cwd=ROOT)
-    assert r.returncode == 0 and "{train,evaluate,predict,summary,tune,cv,explain,lr-find}" \
+    assert r.returncode == 0 and "{train,evaluate,predict,summary,tune,cv,explain,lr-find,export}" \
         in r.stdout
 
 
