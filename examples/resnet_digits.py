@@ -24,13 +24,13 @@ def load_digits_32(seed=0):
                             stratify=d.target, random_state=seed)
 
 
-def main(epochs=4, n_train=None):
+def main(epochs=8, n_train=None):
     axonic.manual_seed(0)
     x, x_test, y, y_test = load_digits_32()
     if n_train is not None:
         x, y = x[:n_train], y[:n_train]
     model = ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10)
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    opt = optim.SGD(model.parameters(), lr=0.02, momentum=0.9, weight_decay=5e-4)
     trainer = Trainer(model, opt, nn.CrossEntropyLoss(), metrics=["accuracy"], seed=0)
     trainer.fit((axonic.tensor(x), axonic.tensor(y)), epochs=epochs, batch_size=32, verbose=0)
     model.eval()
