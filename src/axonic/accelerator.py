@@ -27,14 +27,14 @@ def device_count() -> int:
     """The number of CUDA devices CuPy sees (0 without a GPU)."""
     if not cuda_is_available():
         return 0
-    import cupy
+    from axonic.cuda.devices import device_count as cuda_device_count
 
-    return cupy.cuda.runtime.getDeviceCount()
+    return cuda_device_count()
 
 
 def synchronize(device=None) -> None:
     """Wait for the GPU's queued work to finish (nothing to wait for on the CPU)."""
     if cuda_is_available():
-        import cupy
+        from axonic.cuda.devices import synchronize as cuda_synchronize
 
-        cupy.cuda.Device().synchronize()
+        cuda_synchronize(device)
