@@ -254,6 +254,18 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _unstructured_mask(t, default_mask, amount, scores, largest: bool):
+    """``default_mask`` with the ``amount`` entries of highest (``largest``) or lowest
+    ``scores()`` zeroed; ``scores`` is called only when something is pruned."""
+    size = t._data.size
+    k = _nparams_toprune(amount, size)
+    _validate_amount(k, size)
+    mask = default_mask._data.copy()
+    if k:
+        mask.reshape(-1)[_top_k(scores(), k, largest=largest)] = 0
+    return _make(mask)
+
+
 class RandomUnstructured(BasePruningMethod):
     """Prunes ``amount`` (a fraction, or a count) of the entries, chosen at random."""
 
@@ -264,16 +276,12 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        size = t._data.size
-        k = _nparams_toprune(self.amount, size)
-        _validate_amount(k, size)
-        mask = default_mask._data.copy()
-        if k:
+        def scores():
             from axonic.ops import rand
 
-            prob = rand(*t.shape, dtype=np.float32)._data.reshape(-1)
-            mask.reshape(-1)[_top_k(prob, k, largest=True)] = 0
-        return _make(mask)
+            return rand(*t.shape, dtype=np.float32)._data.reshape(-1)
+
+        return _unstructured_mask(t, default_mask, self.amount, scores, largest=True)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -290,14 +298,10 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        size = t._data.size
-        k = _nparams_toprune(self.amount, size)
-        _validate_amount(k, size)
-        mask = default_mask._data.copy()
-        if k:
-            xp = get_array_module(t._data)
-            mask.reshape(-1)[_top_k(xp.abs(t._data).reshape(-1), k, largest=False)] = 0
-        return _make(mask)
+        def scores():
+            return get_array_module(t._data).abs(t._data).reshape(-1)
+
+        return _unstructured_mask(t, default_mask, self.amount, scores, largest=False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
