@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as _np
 
 from axonic.autograd.anomaly import check_finite
+from axonic.autograd.function import INPLACE_CLOCK
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor, _make
 from axonic.autograd.views import stale_view
@@ -28,6 +29,7 @@ _ndarray, _generic = _np.ndarray, _np.generic
 def _topological_order(roots, stale: dict):
     """Functions reachable from ``roots``, each after every function that consumes it."""
     order, seen = [], set()  # Functions hash by identity
+    inplace = INPLACE_CLOCK[0] != 0  # else every op has epoch 0: no history to step back
     for root in roots:
         if root in seen:
             continue
@@ -37,7 +39,7 @@ def _topological_order(roots, stale: dict):
             fn, it = stack[-1]
             for inp in it:
                 child = inp.grad_fn if isinstance(inp, Tensor) else None
-                if child is not None and child._epoch != fn._epoch:
+                if inplace and child is not None and child._epoch != fn._epoch:
                     child = _edge(fn, inp, stale)[1]
                 if child is not None and child not in seen:
                     seen.add(child)
@@ -195,6 +197,10 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
         fns.append(root.grad_fn)
 
     anomaly = STATE.anomaly
+    at_node = sink.at_node if sink.wanted is not None else None
+    inplace = INPLACE_CLOCK[0] != 0  # else no op has a history to step back through
+    # id(leaf) -> [leaf, summed gradient, maybe shared]; only the wanted ones if any
+    leaves, slot = sink.leaves, sink.slot if sink.wanted is not None else None
     saved_mode = STATE.enabled
     STATE.enabled = create_graph  # only a create_graph backward is itself recorded
     try:
@@ -205,20 +211,23 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
             g = pending.pop(fn, None)
             if g is None or (needed is not None and fn not in needed):
                 continue
-            if fn.inputs is None:
+            inputs = fn.inputs
+            if inputs is None:
                 raise RuntimeError(
                     f"trying to backward through the graph a second time (at "
                     f"'{type(fn).__name__}'): its saved values were freed after the first "
                     "backward; pass retain_graph=True to the first backward() if you need "
                     "to go back twice"
                 )
-            if fn._hooks:
-                g = _run_hooks(fn._hooks, g, create_graph)
-            if fn._retain:
-                t = fn._retain()
+            hooks, retain = fn._hooks, fn._retain
+            if hooks:
+                g = _run_hooks(hooks, g, create_graph)
+            if retain:
+                t = retain()
                 if t is not None:
                     _retain_into(t, g, create_graph)
-            sink.at_node(fn, g)
+            if at_node is not None:
+                at_node(fn, g)
             if fn.versions or fn.out_version is not None:
                 fn.check_versions()
             if create_graph:
@@ -227,26 +236,40 @@ def _traverse(roots, gradients, retain_graph: bool, create_graph: bool, sink: _G
                 grads = fn.backward(g)
                 if grads.__class__ is not tuple:
                     grads = (grads,)
-            for k, (inp, ig) in enumerate(zip(fn.inputs, grads)):
+            epoch = fn._epoch if inplace else None
+            k = -1
+            for inp, ig in zip(inputs, grads):
+                k += 1
                 if ig is None or not isinstance(inp, Tensor):
                     continue
                 node = inp.grad_fn
-                if node is not None and node._epoch != fn._epoch:
+                if epoch is not None and node is not None and node._epoch != epoch:
                     inp, node = _edge(fn, inp, stale)
                 if not inp._rg:
                     continue
-                ig = _checked(fn, k, inp, ig, create_graph)
+                data = inp._data
+                if create_graph or ig.__class__ is not _ndarray:
+                    ig = _checked(fn, k, inp, ig, create_graph)
+                elif ig.shape != data.shape:
+                    _shape_error(fn, k, ig, data)
+                elif ig.dtype != data.dtype:
+                    ig = ig.astype(data.dtype)
                 if anomaly:
                     check_finite(ig._data if create_graph else ig, type(fn).__name__,
                                  f"backward gradient for input {k}")
-                if node is None:
-                    sink.at_leaf(inp, ig, ig is g)
-                else:
+                if node is not None:
                     prev = pending.get(node)
                     pending[node] = ig if prev is None else prev + ig
+                elif slot is None or id(inp) in slot:
+                    entry = leaves.get(id(inp))
+                    if entry is None:
+                        leaves[id(inp)] = [inp, ig, ig is g]
+                    else:  # the sum is a new array, owned by nobody else
+                        entry[1] = entry[1] + ig
+                        entry[2] = False
             if not retain_graph:
                 d = fn.__dict__
-                if fn._hooks is None and fn._retain is None and "_prev" not in d:
+                if hooks is None and retain is None and "_prev" not in d:
                     d.clear()  # release(), inlined for the common case
                     fn.inputs = None
                 else:
@@ -310,6 +333,13 @@ def _call_backward(fn, g, create_graph: bool) -> tuple:
     return grads if isinstance(grads, tuple) else (grads,)
 
 
+def _shape_error(fn, k, ig, data):
+    raise RuntimeError(
+        f"Function '{type(fn).__name__}' returned a gradient of shape {tuple(ig.shape)} "
+        f"for its input {k}, which has shape {tuple(data.shape)}"
+    )
+
+
 def _checked(fn, k, inp, ig, create_graph):
     """The gradient for input ``k`` as the engine hands it on: shape checked, in the
     input's dtype, an array (or, under create_graph, a tensor)."""
@@ -320,10 +350,7 @@ def _checked(fn, k, inp, ig, create_graph):
     elif ig.__class__ is not _ndarray and isinstance(ig, _generic):
         ig = _np.asarray(ig)  # NumPy returns scalars from 0-d arithmetic
     if ig.shape != data.shape:
-        raise RuntimeError(
-            f"Function '{type(fn).__name__}' returned a gradient of shape {tuple(ig.shape)} "
-            f"for its input {k}, which has shape {tuple(data.shape)}"
-        )
+        _shape_error(fn, k, ig, data)
     if ig.dtype != data.dtype:
         ig = ig.to(data.dtype) if create_graph else ig.astype(data.dtype)
     return ig

@@ -47,10 +47,6 @@ _ndarray = np.ndarray
 _generic = np.generic
 _new = object.__new__
 
-# What a saved array is, for the version check and for create_graph's graph tensors.
-_INPUT, _OUTPUT, _OTHER = 0, 1, 2
-_AS_OUTPUT, _AS_OTHER = (_OUTPUT, None), (_OTHER, None)
-
 
 class Function:
     # Backward reads the inputs' values although the op saved nothing through
@@ -75,37 +71,70 @@ class Function:
     # (version counter, version at forward) of each saved tensor, and of a saved output
     versions = ()
     out_version = None
+    _out_at = None  # where the output is among the saved arrays
 
     @classmethod
     def apply(cls, *args, **kwargs):
         fn = _new(cls)
-        state = STATE
-        if state.enabled:
-            needs = [isinstance(a, Tensor) and a._rg for a in args]
-            record = True in needs
-        else:
-            needs, record = [False] * len(args), False
-        fn.needs_input_grad = needs
         fn.inputs = args  # also what ``xp`` looks at during forward
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        enabled = STATE.enabled
+        # Unrolled for one and two inputs (most ops): in CPython 3.11 each list
+        # comprehension is a function call, a large share of the cost of a small op.
+        n = len(args)
+        if n == 1:
+            a = args[0]
+            if isinstance(a, Tensor):
+                arrays = (a._data,)
+                record = enabled and a._rg
+            else:
+                arrays, record = args, False
+            needs = [record]
+        elif n == 2:
+            a, b = args
+            if isinstance(a, Tensor):
+                x, na = a._data, enabled and a._rg
+            else:
+                x, na = a, False
+            if isinstance(b, Tensor):
+                y, nb = b._data, enabled and b._rg
+            else:
+                y, nb = b, False
+            arrays, needs, record = (x, y), [na, nb], na or nb
+        else:
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            needs = [isinstance(a, Tensor) and a._rg for a in args] if enabled else [False] * n
+            record = True in needs
+        fn.needs_input_grad = needs
         out = fn.forward(*arrays, **kwargs)
         if out.__class__ is not _ndarray and isinstance(out, _generic):
             scalar, out = out, np.asarray(out)  # NumPy returns scalars from 0-d ops
             if fn._saved is not None:  # a saved output stays this op's output
                 fn._saved = tuple(out if a is scalar else a for a in fn._saved)
-        if state.anomaly:
+        if STATE.anomaly:
             check_finite(out, cls.__name__, "forward output")
-        if not record:
-            fn._saved = None
-            return _untracked(fn, out, args)
+        if not record:  # nothing refers to ``fn`` any more: what it saved goes with it
+            result = _make(out)
+            if fn.is_view and isinstance(args[0], Tensor):  # a view still shares versions
+                result._vc = args[0]._vc
+                result._base = args[0]
+            return result
         result = _make(out, True, fn)
         clock = INPLACE_CLOCK[0]
         if clock:  # 0 (the class default) until the first recorded in-place op
             fn._epoch = clock
-        if fn._saved is not None:
-            fn._mark_saved(arrays, out, result)
-        elif cls.saves_inputs:
+        saved = fn._saved
+        if saved is not None or cls.saves_inputs:
+            # every tensor input's version now; at backward only a changed input whose
+            # array was saved is an error (``check_versions``)
             fn.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
+            if saved is not None:
+                i = 0
+                for a in saved:
+                    if a is out:
+                        fn.out_version = (result._vc, 0)
+                        fn._out_at = i
+                        break
+                    i += 1
         if cls.saves_output:
             fn.out_version = (result._vc, 0)
         if fn.is_view:
@@ -137,14 +166,15 @@ class Function:
         if not self._graph_mode:
             return saved
         out = []
-        for a, (kind, ref) in zip(saved, self._kinds):
-            if kind == _INPUT:
-                t = self.inputs[ref]
-            elif kind == _OUTPUT:
-                t = _make(a, True, self)  # this op's output, reconnected to the graph
+        for i, a in enumerate(saved):
+            if i == self._out_at:  # first: an in-place op may have written it into an input
+                out.append(_make(a, True, self))  # this op's output, reconnected to the graph
+                continue
+            t = self._input_of(a)
+            if t is not None:
+                out.append(t)
             else:
-                t = a if a is None or isinstance(a, int | float | bool) else _make(a)
-            out.append(t)
+                out.append(a if a is None or isinstance(a, int | float | bool) else _make(a))
         return tuple(out)
 
     @property
@@ -158,31 +188,32 @@ class Function:
                 return get_array_module(a._data)
         return np
 
-    def _mark_saved(self, arrays, out, result) -> None:
-        kinds, versions, inputs = [], [], self.inputs
-        for a in self._saved:
-            k = 0
-            for arr in arrays:
-                if a is arr and isinstance(inputs[k], Tensor):
-                    t = inputs[k]
-                    kinds.append((_INPUT, k))
-                    versions.append((t._vc, t._vc[0]))
-                    break
-                k += 1
-            else:
-                if a is out:
-                    kinds.append(_AS_OUTPUT)
-                    self.out_version = (result._vc, 0)
-                else:
-                    kinds.append(_AS_OTHER)
-        self._kinds = kinds
-        self.versions = versions
+    def _input_of(self, array):
+        """The tensor input whose array ``array`` is (by identity), or None."""
+        if array is None:
+            return None
+        for t in self.inputs:
+            if isinstance(t, Tensor) and t._data is array:
+                return t
+        return None
+
+    def _saved_input(self, vc) -> bool:
+        """Whether the tensor input with version counter ``vc`` is needed by backward: the
+        op saved its array (or, in the older style, every input counts)."""
+        if self._saved is None:
+            return True
+        for t in self.inputs:
+            if isinstance(t, Tensor) and t._vc is vc:
+                arr = t._data
+                if any(a is arr for a in self._saved):
+                    return True
+        return False
 
     def check_versions(self) -> None:
         """Raise if a tensor this op saved was changed in place since the forward."""
         name = type(self).__name__
         for vc, v in self.versions:
-            if vc[0] != v:
+            if vc[0] != v and self._saved_input(vc):
                 raise RuntimeError(
                     f"one of the tensors needed by '{name}' for backward was modified by an "
                     f"in-place operation: it is at version {vc[0]}, expected version {v}. "
@@ -226,16 +257,6 @@ _GRAPH_XP = [None]
 
 def set_graph_namespace(namespace) -> None:
     _GRAPH_XP[0] = namespace
-
-
-def _untracked(fn, out, args):
-    """The result of an op that is not recorded; a view still shares its base's versions,
-    so changing it in place is seen by every op that saved the base."""
-    result = _make(out)
-    if fn.is_view and isinstance(args[0], Tensor):
-        result._vc = args[0]._vc
-        result._base = args[0]
-    return result
 
 
 def sum_to(grad, shape):

@@ -47,16 +47,15 @@ class Mul(Function):
         na, nb = self.needs_input_grad
         # each side is kept only for the other's gradient (as PyTorch): changing an input in
         # place afterwards fails at backward only where its value is needed
-        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         self.save_for_backward(a if nb else None, b if na else None)
         return a * b
 
     def backward(self, g):
         a, b = self.saved_tensors
         na, nb = self.needs_input_grad
-        sa, sb = self.shapes
-        return (sum_to(g * b, sa) if na else None,
-                sum_to(g * a, sb) if nb else None)
+        ia, ib = self.inputs
+        return (sum_to(g * b, ia._data.shape) if na else None,
+                sum_to(g * a, ib._data.shape) if nb else None)
 
 
 class Div(Function):
