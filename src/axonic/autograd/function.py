@@ -185,7 +185,8 @@ class Function:
             return _GRAPH_XP[0]
         for a in self.inputs or ():
             if isinstance(a, Tensor):
-                return get_array_module(a._data)
+                d = a._data
+                return np if d.__class__ is _ndarray else get_array_module(d)
         return np
 
     def _input_of(self, array):
