@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 ENGINE_MODULES = [
-    "axonic", "axonic.autograd.anomaly", "axonic.autograd.engine", "axonic.autograd.gradients", "axonic.autograd.function",
+    "axonic", "axonic.autograd.anomaly", "axonic.autograd.engine", "axonic.autograd.gradients",
+    "axonic.autograd.function",
     "axonic.autograd.grad_mode", "axonic.autograd.gradcheck", "axonic.autograd.tensor",
     "axonic.backend.random", "axonic.backend.dtypes", "axonic.ops.arithmetic",
     "axonic.ops.creation", "axonic.ops.indexing", "axonic.ops.join", "axonic.ops.linalg",
