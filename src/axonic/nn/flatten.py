@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from axonic.nn.module import Module
@@ -64,7 +66,7 @@ class Unflatten(Module):
                                    f"{tuple(input.shape)}")
         size = input.shape[self.dim]
         sizes = self.unflattened_size
-        known = int(np.prod([s for s in sizes if s != -1]))
+        known = math.prod(s for s in sizes if s != -1)
         if (-1 not in sizes and known != size) or (-1 in sizes and (known == 0 or size % known)):
             raise self.input_error(f"cannot unflatten dim {self.dim} of size {size} into "
                                    f"{sizes} (input shape {tuple(input.shape)})")

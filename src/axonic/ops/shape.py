@@ -3,6 +3,8 @@ and tril triu flip repeat. Views share their base's version counter."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from axonic.autograd.function import Function, sum_to
@@ -126,7 +128,7 @@ def reshape(input, *shape):
     if shape == input.shape:
         return input
     n = input._data.size
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1 or any(s < -1 for s in shape) or (
             -1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
         raise ValueError(
@@ -148,14 +150,14 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shp = input.shape
-    return reshape(input, shp[:s] + (int(np.prod(shp[s:e + 1])),) + shp[e + 1:])
+    return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
 @op(methods=("unflatten",))
 def unflatten(input, dim, sizes):
     (d,) = norm_dim(dim, input.ndim, "unflatten")
     sizes = tuple(sizes)
-    known = int(np.prod([s for s in sizes if s != -1]))
+    known = math.prod(s for s in sizes if s != -1)
     n = input.shape[d]
     if (n % known if known else True) if -1 in sizes else known != n:
         raise ValueError(f"unflatten: sizes {sizes} do not multiply to the size {n} of dim {dim}")
