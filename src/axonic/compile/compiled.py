@@ -1,0 +1,138 @@
+"""The object ``axonic.compile`` returns: one plan per call signature, eager otherwise.
+
+A call's signature is the shape, dtype and array type of each tensor argument, the other
+arguments' values, the grad mode and the ``training`` flag of every module. The first
+call with a signature runs eagerly while it is recorded, and is recorded again on
+changed values (``verify``); the later calls replay the plan. What a plan cannot
+represent runs eagerly for that signature, after one warning naming why
+(``fullgraph=True`` raises ``Unsupported`` instead).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from axonic.autograd.grad_mode import STATE
+from axonic.autograd.tensor import Tensor
+from axonic.compile.plan import EAGER, STALE, Plan
+from axonic.compile.trace import Unsupported, record
+from axonic.compile.verify import compare, record_changed
+from axonic.nn.module import Module
+
+
+class _Eager:
+    """The entry of a signature that runs eagerly, and why."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+class Compiler:
+    """Plans of ``fn`` (a function, or a module's ``__call__`` with ``model`` set)."""
+
+    def __init__(self, fn, model=None, fullgraph: bool = False):
+        self.fn, self.model, self.fullgraph = fn, model, fullgraph
+        self.plans: dict = {}
+        self._modules = list(model.modules()) if isinstance(model, Module) else []
+
+    def __call__(self, *args, **kwargs):
+        try:
+            key = self.signature(args, kwargs)
+        except TypeError:  # an unhashable argument: nothing to key a plan on
+            return self._eager("an argument is neither a tensor nor hashable", args, kwargs)
+        plan = self.plans.get(key)
+        if plan is None:
+            return self._record(key, args, kwargs)
+        if plan.__class__ is _Eager:
+            return self.fn(*args, **kwargs)
+        out = plan.run(_tensors(args, kwargs))
+        if out is STALE:
+            self.plans.clear()
+            self._modules = list(self.model.modules())
+            return self(*args, **kwargs)
+        if out is EAGER:  # autograd must record this call (training): eager
+            return self.fn(*args, **kwargs)
+        return out
+
+    def signature(self, args, kwargs) -> tuple:
+        key = [STATE.enabled]
+        key += [m.training for m in self._modules]
+        for v in list(args) + [kwargs[k] for k in sorted(kwargs)]:
+            if isinstance(v, Tensor):
+                a = v._data
+                key.append((a.__class__, a.shape, a.dtype))
+            else:
+                hash(v)
+                key.append((v.__class__, v))
+        return (*key, *sorted(kwargs))
+
+    def _record(self, key, args, kwargs):
+        inputs = _tensors(args, kwargs)
+        why = _refused(inputs)
+        if why is not None:
+            return self._fall_back(key, why, inputs, lambda: self.fn(*args, **kwargs))
+        out, first = record(lambda: self.fn(*args, **kwargs), inputs, self.model)
+        why = first.unsupported
+        if why is None:
+            second = record_changed(lambda ins: self._call_with(args, kwargs, ins), inputs,
+                                    self.model)
+            why = compare(first, second)
+        if why is not None:
+            return self._fall_back(key, why, inputs, lambda: out)
+        self.plans[key] = Plan(first, self.model)
+        return out
+
+    def _fall_back(self, key, why, inputs, call):
+        if self.fullgraph:
+            raise Unsupported(f"axonic.compile(fullgraph=True): {self._name()}: {why}")
+        self.plans[key] = _Eager(why)
+        warnings.warn(f"axonic.compile: {self._name()} runs eagerly for inputs "
+                      f"{_describe(inputs)}: {why}", stacklevel=4)
+        return call()
+
+    def _call_with(self, args, kwargs, tensors):
+        new_args, new_kwargs = _replace(args, kwargs, tensors)
+        return self.fn(*new_args, **new_kwargs)
+
+    def _eager(self, reason, args, kwargs):
+        if self.fullgraph:
+            raise Unsupported(f"axonic.compile(fullgraph=True): {self._name()}: {reason}")
+        return self.fn(*args, **kwargs)
+
+    def _name(self) -> str:
+        target = self.model if self.model is not None else self.fn
+        return getattr(target, "__qualname__", type(target).__name__)
+
+
+def _refused(inputs) -> str | None:
+    """Why a call is not even recorded, or None."""
+    if STATE.anomaly:
+        return "anomaly detection is on (it checks every op's output)"
+    for t in inputs:
+        if not isinstance(t._data, np.ndarray):
+            return f"plans run on NumPy arrays; an input is a {type(t._data).__module__} array"
+    return None
+
+
+def _tensors(args, kwargs) -> list:
+    out = [a for a in args if isinstance(a, Tensor)]
+    if kwargs:
+        out += [kwargs[k] for k in sorted(kwargs) if isinstance(kwargs[k], Tensor)]
+    return out
+
+
+def _replace(args, kwargs, tensors):
+    """``args`` and ``kwargs`` with their tensors replaced by ``tensors`` in order."""
+    it = iter(tensors)
+    new_args = tuple(next(it) if isinstance(a, Tensor) else a for a in args)
+    new_kwargs = dict(kwargs)
+    for k in sorted(kwargs):
+        if isinstance(kwargs[k], Tensor):
+            new_kwargs[k] = next(it)
+    return new_args, new_kwargs
+
+
+def _describe(inputs) -> str:
+    return ", ".join(f"{tuple(t.shape)} {t._data.dtype}" for t in inputs) or "()"

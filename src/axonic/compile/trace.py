@@ -1,0 +1,206 @@
+"""Recording one eager call into the steps of a plan.
+
+While ``record`` runs the model, ``Function.apply`` is wrapped (in the recording thread
+only) so that every op that runs is written down: its class, its keyword options and,
+for each argument, where the value comes from: an input of the call, the result of an
+earlier op, a parameter or buffer of the model (read live at each replay), another
+tensor (read live), or a constant. Everything the plan cannot represent is reported as
+``Unsupported`` with the reason: random numbers drawn, an in-place change of an input,
+a result or a buffer, a value read back into Python (``.item()``, ``bool(t)``,
+``.numpy()``), or output that is not made of tensors.
+
+>>> import axonic
+>>> from axonic import nn
+>>> m = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+>>> x = axonic.randn(4, 3)
+>>> with axonic.no_grad():
+...     out, rec = record(lambda: m(x), [x], m)
+>>> [step[0].__name__ for step in rec.steps]
+['Linear', 'Relu']
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from axonic.autograd.function import Function
+from axonic.autograd.tensor import Tensor
+from axonic.backend.random import default_generator
+
+# slot kinds of a recording: where an argument's value comes from
+INPUT, STEP, STORE, LIVE, CONST = "input", "step", "store", "live", "const"
+# Tensor methods that hand a value back to Python: the plan could not follow it
+_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
+          "__array__")
+
+
+class Unsupported(RuntimeError):
+    """What a plan cannot represent, with the reason as its message."""
+
+
+class Recording:
+    """The steps of one call: ``(Function class, argument slots, options)`` each, where an
+    option that is a tensor or array is a slot too; ``slots`` says what each slot is."""
+
+    def __init__(self, n_inputs: int):
+        self.slots = [(INPUT, i) for i in range(n_inputs)]
+        self.steps: list = []
+        self.output = None  # the output's structure, its tensors replaced by slots
+        self.reads: list = []  # the Tensor methods that read a value back into Python
+        self.unsupported = None  # why a plan cannot represent the call, or None
+        self._results: list = []  # (tensor, version at creation) of every step
+        self._live: list = []  # (tensor, version, array) of live tensors at first use
+
+    def slot_of(self, value, by_tensor: dict, by_array: dict, stores: dict):
+        """The slot holding ``value``, adding one for a value seen the first time."""
+        if isinstance(value, Tensor):
+            k = by_tensor.get(id(value))
+            if k is None:
+                k = by_array.get(id(value._data))
+            if k is None:
+                store = stores.get(id(value))
+                k = self._add((STORE, store) if store else (LIVE, value))
+                self._live.append((value, value._vc[0], value._data))
+                by_tensor[id(value)] = k
+                by_array[id(value._data)] = k
+            return ("slot", k)
+        if isinstance(value, np.ndarray):
+            k = by_array.get(id(value))
+            if k is None:
+                store = stores.get(id(value))
+                if store is not None:  # a buffer's array passed as an option (BatchNorm)
+                    k = self._add((STORE, store + ("array",)))
+                    by_array[id(value)] = k
+                    return ("slot", k)
+                return ("const", value)
+            return ("slot", k)
+        if isinstance(value, tuple | list) and any(isinstance(v, Tensor | np.ndarray)
+                                                  for v in value):
+            return (type(value).__name__, [self.slot_of(v, by_tensor, by_array, stores)
+                                           for v in value])
+        return ("const", value)
+
+    def _add(self, kind) -> int:
+        self.slots.append(kind)
+        return len(self.slots) - 1
+
+
+def stores_of(model) -> dict:
+    """id of every parameter and buffer of ``model`` (and of its array) -> where it lives
+    (``(owner's store dict, name)``), so a replay reads it afresh each call."""
+    out: dict = {}
+    if model is None or not hasattr(model, "named_modules"):
+        return out
+    for _, m in model.named_modules():
+        for store in (m._parameters, m._buffers):
+            for name, t in store.items():
+                if t is not None:
+                    out.setdefault(id(t), (store, name))
+                    out.setdefault(id(t._data), (store, name))
+    return out
+
+
+def record(call, inputs: list, model=None):
+    """Run ``call()`` eagerly, recording its ops; ``inputs`` are the tensors it is given.
+    Returns ``(output, Recording)``; what a plan cannot represent is ``unsupported`` of
+    the recording (the reason; None when there is none)."""
+    rec = Recording(len(inputs))
+    by_tensor = {id(t): i for i, t in enumerate(inputs)}
+    by_array = {id(t._data): i for i, t in enumerate(inputs)}
+    stores = stores_of(model)
+    before = _snapshot(model, inputs)
+    original = Function.__dict__["apply"]
+    thread = threading.get_ident()
+
+    def apply(cls, *a, **kw):
+        if threading.get_ident() != thread:
+            return original.__func__(cls, *a, **kw)
+        slots = [rec.slot_of(v, by_tensor, by_array, stores) for v in a]
+        opts = {k: rec.slot_of(v, by_tensor, by_array, stores) for k, v in kw.items()}
+        out = original.__func__(cls, *a, **kw)
+        k = rec._add((STEP, len(rec.steps)))
+        rec.steps.append((cls, slots, opts))
+        rec._results.append((out, out._vc[0]))
+        by_tensor[id(out)] = k
+        by_array[id(out._data)] = k
+        return out
+
+    saved_reads = {name: Tensor.__dict__.get(name) for name in _READS}
+    Function.apply = classmethod(apply)
+    for name, method in saved_reads.items():
+        if method is not None:
+            setattr(Tensor, name, _reading(name, method, rec, by_tensor, thread))
+    try:
+        output = call()
+    finally:
+        Function.apply = original
+        for name, method in saved_reads.items():
+            if method is not None:
+                setattr(Tensor, name, method)
+    try:
+        _check(rec, before, _snapshot(model, inputs))
+        rec.output = _structure(output, rec, by_tensor, by_array, stores)
+    except Unsupported as e:
+        rec.unsupported = str(e)
+    return output, rec
+
+
+def _reading(name, method, rec, by_tensor, thread):
+    def read(self, *a, **kw):
+        if threading.get_ident() == thread and id(self) in by_tensor:
+            rec.reads.append(name)
+        return method(self, *a, **kw)
+
+    return read
+
+
+def _snapshot(model, inputs) -> dict:
+    """What must not change during a recorded call: the random state, and the version and
+    array of every input, parameter and buffer."""
+    tensors = [(f"input {i}", t) for i, t in enumerate(inputs)]
+    if model is not None and hasattr(model, "named_parameters"):
+        tensors += list(model.named_parameters()) + list(model.named_buffers())
+    return {"rng": (repr(default_generator.rng.bit_generator.state),
+                    repr(np.random.get_state()[1][:4]), np.random.get_state()[2]),
+            "tensors": {name: (t, t._vc[0], id(t._data)) for name, t in tensors}}
+
+
+def _check(rec: Recording, before: dict, after: dict) -> None:
+    if rec.reads:
+        raise Unsupported(f"the forward reads a tensor's value back into Python "
+                          f"(Tensor.{rec.reads[0]}), so what it does may depend on the values")
+    if before["rng"] != after["rng"]:
+        raise Unsupported("the forward draws random numbers (dropout in training mode, "
+                          "randn, ...), which a replay would repeat")
+    for name, (t, version, array) in before["tensors"].items():
+        _, v2, a2 = after["tensors"].get(name, (t, version, array))
+        if (v2, a2) != (version, array):
+            raise Unsupported(f"the forward changes {name} in place (version {version} -> {v2})"
+                              " (BatchNorm in training mode updates its running statistics)")
+    for k, (t, version) in enumerate(rec._results):
+        if t._vc[0] != version:
+            cls = rec.steps[k][0].__name__
+            raise Unsupported(f"an in-place op changes the result of {cls} (op {k}) outside "
+                              "the recorded ops (ReLU(inplace=True), x += y, x[i] = v, ...)")
+    for t, version, array in rec._live:
+        if t._vc[0] != version or t._data is not array:
+            raise Unsupported("an in-place op changes a tensor the forward also reads "
+                              f"(shape {tuple(t.shape)})")
+
+
+def _structure(value, rec, by_tensor, by_array, stores):
+    """The output with each tensor replaced by its slot."""
+    if isinstance(value, Tensor):
+        return rec.slot_of(value, by_tensor, by_array, stores)
+    if isinstance(value, tuple | list):
+        if hasattr(value, "_fields"):  # a namedtuple
+            raise Unsupported(f"the output is a {type(value).__name__}; a plan returns "
+                              "tensors, tuples, lists and dicts of them")
+        return (type(value).__name__, [_structure(v, rec, by_tensor, by_array, stores)
+                                       for v in value])
+    if isinstance(value, dict):
+        return ("dict", [(k, _structure(v, rec, by_tensor, by_array, stores))
+                         for k, v in value.items()])
+    return ("const", value)
