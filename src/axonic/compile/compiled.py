@@ -1,7 +1,9 @@
 """The object ``axonic.compile`` returns: one plan per call signature, eager otherwise.
 
-A call's signature is the shape, dtype and array type of each tensor argument, the other
-arguments' values, the grad mode and the ``training`` flag of every module. The first
+A call's signature is the shape, dtype and array type of each tensor argument (and the
+values of a bool one: masks are usually the same at every call, and what a layer derives
+from a mask outside the ops is then a constant of the plan), the other arguments'
+values, the grad mode and the ``training`` flag of every module. The first
 call with a signature runs eagerly while it is recorded, and is recorded again on
 changed values (``verify``); the later calls replay the plan. What a plan cannot
 represent runs eagerly for that signature, after one warning naming why
@@ -20,6 +22,9 @@ from axonic.compile.plan import EAGER, STALE, Plan
 from axonic.compile.trace import Unsupported, record
 from axonic.compile.verify import compare, record_changed
 from axonic.nn.module import Module
+
+# PyTorch's ``torch._dynamo.config.cache_size_limit``: beyond it, new signatures run eagerly
+CACHE_SIZE_LIMIT = 8
 
 
 class _Eager:
@@ -44,6 +49,10 @@ class Compiler:
             return self._eager("an argument is neither a tensor nor hashable", args, kwargs)
         plan = self.plans.get(key)
         if plan is None:
+            if len(self.plans) >= CACHE_SIZE_LIMIT:
+                return self._fall_back(key, f"more than {CACHE_SIZE_LIMIT} signatures were "
+                                       "recorded (shapes, dtypes, masks or flags keep changing)",
+                                       _tensors(args, kwargs), lambda: self.fn(*args, **kwargs))
             return self._record(key, args, kwargs)
         if plan.__class__ is _Eager:
             return self.fn(*args, **kwargs)
@@ -62,7 +71,10 @@ class Compiler:
         for v in list(args) + [kwargs[k] for k in sorted(kwargs)]:
             if isinstance(v, Tensor):
                 a = v._data
-                key.append((a.__class__, a.shape, a.dtype))
+                if a.dtype == bool:  # a mask: its values are part of the signature
+                    key.append((a.__class__, a.shape, a.dtype, a.tobytes()))
+                else:
+                    key.append((a.__class__, a.shape, a.dtype))
             else:
                 hash(v)
                 key.append((v.__class__, v))

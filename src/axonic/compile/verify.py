@@ -37,9 +37,11 @@ def changed(array: np.ndarray, rng) -> np.ndarray:
 
 def record_changed(call, inputs: list, model=None, seed: int = 0):
     """Record ``call(changed inputs)`` with the floating parameters and buffers of
-    ``model`` changed too (restored afterwards, the same arrays)."""
+    ``model`` changed too (restored afterwards, the same arrays); bool inputs (masks, whose
+    values the signature holds) stay."""
     rng = np.random.default_rng(seed)
-    new_inputs = [_make(changed(np.asarray(t._data), rng)) for t in inputs]
+    new_inputs = [t if t._data.dtype == bool else _make(changed(np.asarray(t._data), rng))
+                  for t in inputs]  # a bool input (a mask) is part of the signature
     swapped = []
     if model is not None and hasattr(model, "named_parameters"):
         tensors = [p for _, p in model.named_parameters()] + [b for _, b in model.named_buffers()]

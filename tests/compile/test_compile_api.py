@@ -1,0 +1,88 @@
+"""``axonic.compile`` has ``torch.compile``'s signature and forms."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import axonic
+from axonic import nn
+from axonic.compile import CompiledModule
+
+
+def test_compile_is_callable_bare_and_as_a_decorator_with_options():
+    model = nn.Linear(3, 2).eval()
+    assert isinstance(axonic.compile(model), CompiledModule)
+    assert isinstance(axonic.compile(mode="max-autotune")(model), CompiledModule)
+    assert axonic.compile(model, disable=True) is model
+    assert axonic.compile(model, backend="eager") is model
+
+    @axonic.compile(fullgraph=True, dynamic=False)
+    def affine(x, w):
+        return x @ w + 1.0
+
+    x, w = axonic.randn(4, 3), axonic.randn(3, 5)
+    for _ in range(3):
+        out = affine(x, w)
+    assert affine.__name__ == "affine"
+    assert_array_equal(out.numpy(), (x @ w + 1.0).numpy())
+
+
+def test_compiled_function_reads_its_tensors_live():
+    w = axonic.randn(3, 3)
+
+    @axonic.compile
+    def f(x):
+        return (x @ w).tanh()
+
+    x = axonic.randn(2, 3)
+    f(x), f(x)
+    w.mul_(3.0)
+    assert_array_equal(f(x).numpy(), (x @ w).tanh().numpy())
+
+
+def test_compiled_module_behaves_as_the_module():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    fast = axonic.compile(model)
+    assert fast._orig_mod is model
+    assert fast.extra_repr() == model.extra_repr()
+    assert list(fast.parameters()) == list(model.parameters())
+    assert set(fast.state_dict()) == {"_orig_mod.0.weight", "_orig_mod.0.bias"}
+    assert fast.eval() is fast and not model.training
+
+
+def test_outputs_keep_their_structure():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x, scale=2.0):
+            y = self.fc(x)
+            return {"y": y * scale, "both": (y, x, None)}
+
+    model = Two()
+    fast = axonic.compile(model)
+    x = axonic.randn(2, 3)
+    with axonic.no_grad():
+        for _ in range(3):
+            out = fast(x, scale=3.0)
+        want = model(x, scale=3.0)
+    assert_array_equal(out["y"].numpy(), want["y"].numpy())
+    assert_array_equal(out["both"][0].numpy(), want["both"][0].numpy())
+    assert out["both"][1] is x and out["both"][2] is None
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"mode": "fastest"}, ValueError, "mode must be one of .* got 'fastest'"),
+    ({"backend": "tvm"}, ValueError, "backend must be one of .* got 'tvm'"),
+    ({"dynamic": "yes"}, ValueError, "dynamic must be None, True or False, got 'yes'"),
+    ({"options": [1]}, TypeError, "options must be a dict, got list"),
+])
+def test_bad_options_are_named(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        axonic.compile(nn.Linear(2, 2), **kwargs)
+
+
+def test_compiling_something_not_callable_is_named():
+    with pytest.raises(TypeError, match="expected a Module or a function, got ndarray"):
+        axonic.compile(np.zeros(3))

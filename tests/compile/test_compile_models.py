@@ -1,0 +1,50 @@
+"""``axonic.compile`` equals eager bit for bit on every benchmark model."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import axonic
+from bench import char_lstm, cnn, mlp, transformer
+from bench.inference import MODELS
+
+
+def _replayed(model, *inputs):
+    """Eager output, then the compiled model's first (recorded) and third (replayed) ones."""
+    fast = axonic.compile(model)
+    with axonic.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback to eager would warn
+        eager = model(*inputs).numpy()
+        first = fast(*inputs).numpy()
+        fast(*inputs)
+        replayed = fast(*inputs).numpy()
+    plans = fast.__dict__["_compiler"].plans
+    assert [type(p).__name__ for p in plans.values()] == ["Plan"]
+    return eager, first, replayed
+
+
+@pytest.mark.parametrize("batch", [1, 32])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_compiled_inference_models_equal_eager_bit_for_bit(name, batch):
+    axonic.manual_seed(0)
+    model, shape = MODELS[name](axonic)
+    model.eval()
+    x = axonic.tensor(np.random.default_rng(1).standard_normal((batch, *shape), dtype="float32"))
+    eager, first, replayed = _replayed(model, x)
+    assert_array_equal(first, eager)
+    assert_array_equal(replayed, eager)
+
+
+@pytest.mark.parametrize("bench", [mlp, cnn, char_lstm, transformer],
+                         ids=["mlp", "cnn", "char_lstm", "transformer"])
+def test_compiled_training_models_in_eval_mode_equal_eager_bit_for_bit(bench):
+    axonic.manual_seed(0)
+    model = bench.build(axonic, axonic.nn)
+    model.eval()
+    inputs, _ = bench.batch(np.random.default_rng(2), 4)
+    tensors = [axonic.tensor(a) for a in inputs]
+    eager, first, replayed = _replayed(model, *tensors)
+    assert_array_equal(first, eager)
+    assert_array_equal(replayed, eager)
