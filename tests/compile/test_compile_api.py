@@ -86,3 +86,26 @@ def test_bad_options_are_named(kwargs, error, message):
 def test_compiling_something_not_callable_is_named():
     with pytest.raises(TypeError, match="expected a Module or a function, got ndarray"):
         axonic.compile(np.zeros(3))
+
+
+@pytest.mark.parametrize("module", ["axonic.compile", "axonic.compile.trace",
+                                    "axonic.compile.plan", "axonic.compile.verify"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_compiled_module_inside_a_compiled_model_is_recorded_with_it():
+    inner = axonic.compile(nn.Linear(3, 3))
+    model = nn.Sequential(inner, nn.ReLU()).eval()
+    fast = axonic.compile(model)
+    x = axonic.randn(2, 3)
+    with axonic.no_grad():
+        inner(x), inner(x)  # the inner one has a plan of its own
+        for _ in range(3):
+            out = fast(x)
+        assert_array_equal(out.numpy(), model(x).numpy())
+    assert [type(p).__name__ for p in fast.__dict__["_compiler"].plans.values()] == ["Plan"]

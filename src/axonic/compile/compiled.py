@@ -19,7 +19,7 @@ import numpy as np
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor
 from axonic.compile.plan import EAGER, STALE, Plan
-from axonic.compile.trace import Unsupported, record
+from axonic.compile.trace import RECORDING, Unsupported, record
 from axonic.compile.verify import compare, record_changed
 from axonic.nn.module import Module
 
@@ -43,6 +43,8 @@ class Compiler:
         self._modules = list(model.modules()) if isinstance(model, Module) else []
 
     def __call__(self, *args, **kwargs):
+        if RECORDING[0]:  # inside another compiled call being recorded: record these ops too
+            return self.fn(*args, **kwargs)
         try:
             key = self.signature(args, kwargs)
         except TypeError:  # an unhashable argument: nothing to key a plan on

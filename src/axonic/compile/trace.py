@@ -36,6 +36,12 @@ _READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__inde
           "__array__")
 
 
+# One recording at a time (it swaps ``Function.apply``); while one runs, compiled calls
+# inside it run eagerly so that their ops are recorded too.
+_LOCK = threading.RLock()
+RECORDING = [False]
+
+
 class Unsupported(RuntimeError):
     """What a plan cannot represent, with the reason as its message."""
 
@@ -106,6 +112,11 @@ def record(call, inputs: list, model=None):
     """Run ``call()`` eagerly, recording its ops; ``inputs`` are the tensors it is given.
     Returns ``(output, Recording)``; what a plan cannot represent is ``unsupported`` of
     the recording (the reason; None when there is none)."""
+    with _LOCK:
+        return _record(call, inputs, model)
+
+
+def _record(call, inputs, model):
     rec = Recording(len(inputs))
     by_tensor = {id(t): i for i, t in enumerate(inputs)}
     by_array = {id(t._data): i for i, t in enumerate(inputs)}
@@ -132,9 +143,11 @@ def record(call, inputs: list, model=None):
     for name, method in saved_reads.items():
         if method is not None:
             setattr(Tensor, name, _reading(name, method, rec, by_tensor, thread))
+    RECORDING[0] = True
     try:
         output = call()
     finally:
+        RECORDING[0] = False
         Function.apply = original
         for name, method in saved_reads.items():
             if method is not None:
