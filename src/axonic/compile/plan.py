@@ -20,6 +20,8 @@ True
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from axonic.autograd.grad_mode import STATE
@@ -50,14 +52,18 @@ class Plan:
             elif kind == STEP:
                 self.step_slot[what] = k
         self.tensors = rec.slots  # what an output slot returns as a tensor
-        self.steps = [self._step(i, *s) for i, s in enumerate(rec.steps)]
+        self._reads: list = []  # the slots each step reads
+        steps = [self._step(i, *s) for i, s in enumerate(rec.steps)]
         self.output = rec.output
+        free = _last_uses(self._reads, [self.step_slot[i] for i in range(len(steps))],
+                          set(_slots_of(self.output)), self.base)
+        self.steps = [step + (f,) for step, f in zip(steps, free)]
         self.edges = _edges(model)
 
     def _step(self, i, cls, args, opts):
-        """``(class, arg slots, fixed options, (name, slot) of array options, out slot,
-        needs_input_grad, whether an argument is a pack)``; constant arguments get slots
-        of their own."""
+        """``(class, getter of the arguments from env, fixed options, (name, slot) of array
+        options, out slot, needs_input_grad, whether an argument is a pack)``; constant
+        arguments get slots of their own."""
         ix = tuple(self._slot(a) for a in args)
         fixed, dynamic = {}, []
         for name, ref in opts.items():
@@ -65,8 +71,10 @@ class Plan:
                 fixed[name] = ref[1]
             else:
                 dynamic.append((name, self._slot(ref)))
-        packed = any(isinstance(self.base[k], _Pack) for k in ix if k < len(self.base))
-        return cls, ix, fixed, tuple(dynamic), self.step_slot[i], [False] * len(ix), packed
+        self._reads.append(list(ix) + [k for _, k in dynamic])
+        packed = any(isinstance(self.base[k], _Pack) for k in ix)
+        get = itemgetter(*ix) if len(ix) > 1 else _one(ix[0]) if ix else _none
+        return cls, get, fixed, tuple(dynamic), self.step_slot[i], [False] * len(ix), packed
 
     def _slot(self, ref) -> int:
         if ref[0] == "slot":
@@ -100,10 +108,10 @@ class Plan:
             if grad and t._rg:
                 return EAGER
             env[k] = t._data
-        for cls, ix, fixed, dynamic, out, needs, packed in self.steps:
+        for cls, get, fixed, dynamic, out, needs, packed, free in self.steps:
             fn = _new(cls)
             fn.needs_input_grad = needs
-            args = [env[i] for i in ix]
+            args = get(env)
             if packed:
                 args = [a.build(env) if a.__class__ is _Pack else a for a in args]
             fn.inputs = args
@@ -116,6 +124,8 @@ class Plan:
             if r.__class__ is not _ndarray and isinstance(r, _generic):
                 r = np.asarray(r)  # as Function.apply does with NumPy's 0-d scalars
             env[out] = r
+            for k in free:  # its last reader ran: let NumPy reuse the memory, as eager does
+                env[k] = None
         return self._output(self.output, env, inputs)
 
     def _output(self, ref, env, inputs):
@@ -137,6 +147,16 @@ class Plan:
         return tuple(items) if tag == "tuple" else items
 
 
+def _one(k):
+    """A getter of the 1-tuple ``(env[k],)`` (``itemgetter`` of one index gives the item)."""
+    get = itemgetter(k)
+    return lambda env: (get(env),)
+
+
+def _none(env):
+    return ()
+
+
 class _Pack:
     """A tuple or list argument whose items come from slots."""
 
@@ -147,6 +167,40 @@ class _Pack:
         items = [env[k].build(env) if env[k].__class__ is _Pack else env[k]
                  for k in self.slots]
         return tuple(items) if self.kind == "tuple" else items
+
+
+def _slots_of(ref):
+    """The slots an output structure refers to."""
+    tag, what = ref
+    if tag == "slot":
+        yield what
+    elif tag == "dict":
+        for _, v in what:
+            yield from _slots_of(v)
+    elif tag != "const":
+        for v in what:
+            yield from _slots_of(v)
+
+
+def _last_uses(reads, outs, kept, base) -> list:
+    """For each step, the step results it was the last to read (or its own, if nothing
+    reads it), except the output's."""
+    def expand(k):
+        v = base[k] if k < len(base) else None
+        return [k] + [j for i in v.slots for j in expand(i)] if v.__class__ is _Pack else [k]
+
+    last = {}
+    for i, (ks, out) in enumerate(zip(reads, outs)):
+        last.setdefault(out, i)
+        for k in ks:
+            for j in expand(k):
+                last[j] = i
+    free = [[] for _ in outs]
+    results = set(outs)
+    for k, i in last.items():
+        if k in results and k not in kept:
+            free[i].append(k)
+    return [tuple(f) for f in free]
 
 
 def _edges(model) -> list:
