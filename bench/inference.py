@@ -10,7 +10,8 @@ times ``calls`` forward passes of one framework; the frameworks alternate run by
 medians per call and the speed ratios are printed (ratio > 1: axonic faster). ``--cpu``
 times process CPU time instead of wall time (steadier on a shared machine).
 
-    python bench/inference.py --threads 1 [--quick] [--json out.json] [--doc]
+    python bench/inference.py --threads 1 [--quick] [--cpu] [--json out.json] [--doc]
+    python bench/inference.py --layout     # Linear's weight layout, (out, in) vs (in, out)
 
 ``--doc`` rewrites the marked inference section of docs/BENCHMARKS.md.
 
@@ -198,6 +199,25 @@ def run(threads: int, quick: bool, cpu: bool = False, models=None) -> list[dict]
     return rows
 
 
+def linear_layout(batches=(1, 32), shapes=((784, 512), (512, 256)), runs=9, calls=200):
+    """``x @ W.T`` with PyTorch's (out, in) weight, as ``Linear`` computes it, against
+    ``x @ Wt`` with a contiguous (in, out) copy: median CPU microseconds per call and
+    whether the two results are equal bit for bit."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for batch in batches:
+        for n_in, n_out in shapes:
+            x = rng.standard_normal((batch, n_in), dtype=np.float32)
+            w = rng.standard_normal((n_out, n_in), dtype=np.float32)
+            wt = np.ascontiguousarray(w.T)
+            cases = {"out_in": lambda x=x, w=w: x @ w.T, "in_out": lambda x=x, wt=wt: x @ wt}
+            t = time_cases(cases, runs, calls, warmup=20, clock=time.process_time)
+            rows.append({"batch": batch, "in": n_in, "out": n_out,
+                         "out_in_us": t["out_in"] * 1e6, "in_out_us": t["in_out"] * 1e6,
+                         "bit_equal": bool(np.array_equal(x @ w.T, x @ wt))})
+    return rows
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| model | batch | threads | axonic us | axonic compiled us | PyTorch us | "
              "onnxruntime us | axonic/PyTorch | axonic/onnxruntime | compiled/eager | "
@@ -224,7 +244,16 @@ def main(argv=None):
     ap.add_argument("--models", nargs="*", choices=sorted(MODELS), help="a subset of the models")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--doc", action="store_true", help="rewrite the section in BENCHMARKS.md")
+    ap.add_argument("--layout", action="store_true", help="time Linear's weight layouts only")
     args = ap.parse_args(argv)
+    if args.layout:
+        pin_threads(args.threads)
+        rows = linear_layout()
+        for r in rows:
+            print(f"batch {r['batch']:3d} {r['in']}->{r['out']}: x @ W.T {r['out_in_us']:.0f} us, "
+                  f"x @ Wt (in, out) {r['in_out_us']:.0f} us, "
+                  f"{r['out_in_us'] / r['in_out_us']:.2f}x, equal bits: {r['bit_equal']}")
+        return rows
     rows = run(args.threads, args.quick, args.cpu, args.models)
     text = table(rows)
     print(text)
