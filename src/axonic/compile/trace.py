@@ -28,6 +28,8 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor
 from axonic.backend.random import default_generator
+from axonic.compile.inplace import patches
+from axonic.compile.nograd import patches as nograd_patches
 
 # slot kinds of a recording: where an argument's value comes from
 INPUT, STEP, STORE, LIVE, CONST = "input", "step", "store", "live", "const"
@@ -57,6 +59,8 @@ class Recording:
         self.reads: list = []  # the Tensor methods that read a value back into Python
         self.unsupported = None  # why a plan cannot represent the call, or None
         self._results: list = []  # (tensor, version at creation) of every step
+        self.expected: dict = {}  # id(version counter) -> its value after a recorded write
+        self.outside: list = []  # in-place writes into what is not a recorded result
         self._live: list = []  # (tensor, version, array) of live tensors at first use
 
     def slot_of(self, value, by_tensor: dict, by_array: dict, stores: dict):
@@ -131,27 +135,52 @@ def _record(call, inputs, model):
         slots = [rec.slot_of(v, by_tensor, by_array, stores) for v in a]
         opts = {k: rec.slot_of(v, by_tensor, by_array, stores) for k, v in kw.items()}
         out = original.__func__(cls, *a, **kw)
+        add(cls, slots, opts, out)
+        return out
+
+    def add(cls, slots, opts, out):
         k = rec._add((STEP, len(rec.steps)))
         rec.steps.append((cls, slots, opts))
         rec._results.append((out, out._vc[0]))
         by_tensor[id(out)] = k
         by_array[id(out._data)] = k
-        return out
 
-    saved_reads = {name: Tensor.__dict__.get(name) for name in _READS}
-    Function.apply = classmethod(apply)
-    for name, method in saved_reads.items():
-        if method is not None:
-            setattr(Tensor, name, _reading(name, method, rec, by_tensor, thread))
+    def note_call(cls, args, options, out):
+        """Record a call of an op without a gradient (``nograd``), after it ran, unless
+        its result is already a recorded one."""
+        if id(out) in by_tensor:
+            return
+        add(cls, [rec.slot_of(v, by_tensor, by_array, stores) for v in args],
+            {n: ("const", v) for n, v in options.items()}, out)
+
+    def note(cls, t, operand, options):
+        """Record an in-place write into ``t``; returns what to do once it is done."""
+        k = by_tensor.get(id(t), by_array.get(id(t._data)))
+        if k is None or rec.slots[k][0] != STEP:
+            rec.outside.append(cls.__name__)  # into an input, a weight, a made tensor
+            return None
+        ref = rec.slot_of(operand, by_tensor, by_array, stores)
+
+        def done():
+            rec.expected[id(t._vc)] = t._vc[0]
+            rec._add((STEP, len(rec.steps)))
+            rec.steps.append((cls, [("slot", k), ref], {n: ("const", v)
+                                                        for n, v in options.items()}))
+        return done
+
+    swaps = [(Function, "apply", classmethod(apply))] + patches(note) + nograd_patches(note_call)
+    swaps += [(Tensor, name, _reading(name, Tensor.__dict__[name], rec, by_tensor, thread))
+              for name in _READS if name in Tensor.__dict__]
+    saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in swaps]
+    for owner, name, value in swaps:
+        setattr(owner, name, value)
     RECORDING[0] = True
     try:
         output = call()
     finally:
         RECORDING[0] = False
-        Function.apply = original
-        for name, method in saved_reads.items():
-            if method is not None:
-                setattr(Tensor, name, method)
+        for owner, name, value in saved:
+            setattr(owner, name, value)
     try:
         _check(rec, before, _snapshot(model, inputs))
         rec.output = _structure(output, rec, by_tensor, by_array, stores)
@@ -192,11 +221,14 @@ def _check(rec: Recording, before: dict, after: dict) -> None:
         if (v2, a2) != (version, array):
             raise Unsupported(f"the forward changes {name} in place (version {version} -> {v2})"
                               " (BatchNorm in training mode updates its running statistics)")
+    if rec.outside:
+        raise Unsupported("an in-place op changes a tensor that is not the result of a "
+                          f"recorded op ({rec.outside[0]})")
     for k, (t, version) in enumerate(rec._results):
-        if t._vc[0] != version:
+        if t._vc[0] != rec.expected.get(id(t._vc), version):
             cls = rec.steps[k][0].__name__
-            raise Unsupported(f"an in-place op changes the result of {cls} (op {k}) outside "
-                              "the recorded ops (ReLU(inplace=True), x += y, x[i] = v, ...)")
+            raise Unsupported(f"an in-place op that a plan does not record changes the result "
+                              f"of {cls} (op {k}) (clamp_, x[i] = v, ...)")
     for t, version, array in rec._live:
         if t._vc[0] != version or t._data is not array:
             raise Unsupported("an in-place op changes a tensor the forward also reads "
