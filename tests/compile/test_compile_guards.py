@@ -151,6 +151,8 @@ class _Branchy(nn.Module):
         y = self.fc(x)
         if self.how == "item":
             return y * 2 if y.sum().item() > 0 else y * 3
+        if self.how == "detached":
+            return y * float(y.detach().numpy().max())
         if self.how == "argmax":
             return y[:, int(np.argmax(y._data.sum(0)))]
         if self.how == "inplace_input":
@@ -162,6 +164,7 @@ class _Branchy(nn.Module):
 
 @pytest.mark.parametrize("how, why", [
     ("item", r"reads a tensor's value back into Python \(Tensor.item\)"),
+    ("detached", r"reads a tensor's value back into Python \(Tensor.numpy\)"),
     ("argmax", "op 1 .* computed outside the recorded ops"),
     ("inplace_input", "changes input 0 in place"),
     ("inplace_result", "in-place op that a plan does not record changes the result of Linear"),
@@ -290,3 +293,19 @@ def test_comparisons_and_masks_are_recorded_ops():
             got, want = _calls(fast, model, tokens)
             assert_array_equal(got, want)
     assert _kinds(fast) == ["Plan"]
+
+
+def test_a_model_that_rejects_the_changed_values_runs_eagerly():
+    class Picky(nn.Module):
+        def forward(self, x):
+            if x._data[0] != 1.0:  # reads the array itself: no hook sees it
+                raise ValueError("only ones")
+            return x * 2
+
+    fast = axonic.compile(Picky())
+    x = axonic.ones(3)
+    with pytest.warns(UserWarning, match="second recording, on changed values, raised "
+                                         "ValueError: only ones"):
+        out = fast(x)
+    assert_array_equal(out.numpy(), [2.0, 2.0, 2.0])
+    assert_array_equal(fast(x).numpy(), [2.0, 2.0, 2.0])

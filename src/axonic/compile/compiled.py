@@ -90,9 +90,14 @@ class Compiler:
         out, first = record(lambda: self.fn(*args, **kwargs), inputs, self.model)
         why = first.unsupported
         if why is None:
-            second = record_changed(lambda ins: self._call_with(args, kwargs, ins), inputs,
-                                    self.model)
-            why = compare(first, second)
+            try:
+                second = record_changed(lambda ins: self._call_with(args, kwargs, ins),
+                                        inputs, self.model)
+            except Exception as e:  # the changed values are not ones the model accepts
+                why = (f"the second recording, on changed values, raised "
+                       f"{type(e).__name__}: {e}")
+            else:
+                why = compare(first, second)
         if why is not None:
             return self._fall_back(key, why, inputs, lambda: out)
         self.plans[key] = Plan(first, self.model)

@@ -169,7 +169,8 @@ def _record(call, inputs, model):
         return done
 
     swaps = [(Function, "apply", classmethod(apply))] + patches(note) + nograd_patches(note_call)
-    swaps += [(Tensor, name, _reading(name, Tensor.__dict__[name], rec, by_tensor, thread))
+    swaps += [(Tensor, name, _reading(name, Tensor.__dict__[name], rec, by_tensor, by_array,
+                                    thread))
               for name in _READS if name in Tensor.__dict__]
     saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in swaps]
     for owner, name, value in swaps:
@@ -189,9 +190,10 @@ def _record(call, inputs, model):
     return output, rec
 
 
-def _reading(name, method, rec, by_tensor, thread):
+def _reading(name, method, rec, by_tensor, by_array, thread):
     def read(self, *a, **kw):
-        if threading.get_ident() == thread and id(self) in by_tensor:
+        if threading.get_ident() == thread and (id(self) in by_tensor
+                                                or id(self._data) in by_array):
             rec.reads.append(name)
         return method(self, *a, **kw)
 

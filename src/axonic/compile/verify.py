@@ -27,11 +27,14 @@ from axonic.compile.trace import CONST, LIVE, Unsupported, record
 
 
 def changed(array: np.ndarray, rng) -> np.ndarray:
-    """The same dtype and shape with other values: shuffled (integers stay valid indices),
-    and floats moved by one where shuffling changes nothing."""
+    """The same dtype and shape with other values: shuffled (integers stay valid indices);
+    where shuffling changes nothing, floats move by one and integers become 0 (or 1)."""
     out = rng.permutation(array.reshape(-1)).reshape(array.shape)
-    if array.dtype.kind == "f" and array.size and np.array_equal(out, array):
-        out = out + np.ones((), array.dtype)
+    if array.size and np.array_equal(out, array):
+        if array.dtype.kind == "f":
+            out = out + np.ones((), array.dtype)
+        elif array.dtype.kind in "iu":
+            out = np.full_like(array, 1 if array.reshape(-1)[0] == 0 else 0)
     return out.astype(array.dtype, copy=False)
 
 
