@@ -309,3 +309,17 @@ def test_a_model_that_rejects_the_changed_values_runs_eagerly():
         out = fast(x)
     assert_array_equal(out.numpy(), [2.0, 2.0, 2.0])
     assert_array_equal(fast(x).numpy(), [2.0, 2.0, 2.0])
+
+
+def test_forward_hooks_make_the_call_eager():
+    model = _mlp()
+    fast = axonic.compile(model)
+    x = _x(2, 6)
+    _calls(fast, model, x)
+    seen = []
+    handle = model[1].register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    with pytest.warns(UserWarning, match="module '1' has forward_hooks"):
+        got, want = _calls(fast, model, x)
+    assert_array_equal(got, want)
+    assert len(seen) == 4  # three compiled calls and one eager, all ran the hook
+    handle.remove()

@@ -18,7 +18,7 @@ import numpy as np
 
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import Tensor
-from axonic.compile.plan import EAGER, STALE, Plan
+from axonic.compile.plan import EAGER, HOOKS, STALE, Plan
 from axonic.compile.trace import RECORDING, Unsupported, record
 from axonic.compile.verify import compare, record_changed
 from axonic.nn.module import Module
@@ -84,7 +84,7 @@ class Compiler:
 
     def _record(self, key, args, kwargs):
         inputs = _tensors(args, kwargs)
-        why = _refused(inputs)
+        why = _refused(inputs) or _hooked(self.model)
         if why is not None:
             return self._fall_back(key, why, inputs, lambda: self.fn(*args, **kwargs))
         out, first = record(lambda: self.fn(*args, **kwargs), inputs, self.model)
@@ -132,6 +132,18 @@ def _refused(inputs) -> str | None:
     for t in inputs:
         if not isinstance(t._data, np.ndarray):
             return f"plans run on NumPy arrays; an input is a {type(t._data).__module__} array"
+    return None
+
+
+def _hooked(model) -> str | None:
+    """Why the hooks of ``model``'s modules stop a plan (a replay would skip them)."""
+    if not isinstance(model, Module):
+        return None
+    for name, m in model.named_modules():
+        for kind in HOOKS:
+            if m.__dict__.get(kind):
+                return (f"module '{name or type(m).__name__}' has {kind.strip('_')}, which a "
+                        "replay would not run")
     return None
 
 

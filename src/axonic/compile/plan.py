@@ -59,6 +59,9 @@ class Plan:
                           set(_slots_of(self.output)), self.base)
         self.steps = [step + (f,) for step, f in zip(steps, free)]
         self.edges = _edges(model)
+        # a hook registered after the recording: record again (and run eagerly then)
+        self.hooks = [m.__dict__[kind] for m in _modules(model) for kind in HOOKS
+                      if kind in m.__dict__]
 
     def _step(self, i, cls, args, opts):
         """``(class, getter of the arguments from env, fixed options, (name, slot) of array
@@ -91,6 +94,8 @@ class Plan:
         for owner, name, child in self.edges:
             if owner.get(name) is not child:
                 return STALE
+        if any(self.hooks):
+            return STALE
         env = self.base.copy()
         grad = STATE.enabled
         for i, t in enumerate(inputs):
@@ -201,6 +206,14 @@ def _last_uses(reads, outs, kept, base) -> list:
         if k in results and k not in kept:
             free[i].append(k)
     return [tuple(f) for f in free]
+
+
+# a module's hook dicts: a replay runs none of them
+HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+
+def _modules(model) -> list:
+    return list(model.modules()) if hasattr(model, "modules") else []
 
 
 def _edges(model) -> list:
