@@ -109,3 +109,21 @@ def test_a_compiled_module_inside_a_compiled_model_is_recorded_with_it():
             out = fast(x)
         assert_array_equal(out.numpy(), model(x).numpy())
     assert [type(p).__name__ for p in fast.__dict__["_compiler"].plans.values()] == ["Plan"]
+
+
+def test_a_module_passed_to_a_compiled_function_keys_plans_by_its_training_flags():
+    axonic.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5))
+
+    @axonic.compile
+    def run(m, x):
+        return m(x)
+
+    x = axonic.randn(4, 3)
+    model.eval()
+    with axonic.no_grad():
+        run(model, x), run(model, x)
+        model.train()
+        with pytest.warns(UserWarning, match="random numbers"):
+            out = run(model, x)
+    assert (out.numpy() == 0).any()  # dropout ran: the eval plan was not replayed

@@ -77,6 +77,8 @@ class Compiler:
                     key.append((a.__class__, a.shape, a.dtype, a.tobytes()))
                 else:
                     key.append((a.__class__, a.shape, a.dtype))
+            elif isinstance(v, Module):  # a module passed to a compiled function
+                key.append((v, tuple([m.training for m in v.modules()])))
             else:
                 hash(v)
                 key.append((v.__class__, v))
