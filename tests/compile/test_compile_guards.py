@@ -323,3 +323,24 @@ def test_forward_hooks_make_the_call_eager():
     assert_array_equal(got, want)
     assert len(seen) == 4  # three compiled calls and one eager, all ran the hook
     handle.remove()
+
+
+def test_ops_the_output_does_not_depend_on_are_skipped():
+    class Unused(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(6, 3)
+
+        def forward(self, x):
+            stats = (x.exp() * 2).sum()  # computed, never used
+            del stats
+            y = self.fc(x)
+            y += 1.0  # an in-place write: always kept
+            return y
+
+    model = Unused().eval()
+    fast = axonic.compile(model)
+    got, want = _calls(fast, model, _x(4, 6))
+    assert_array_equal(got, want)
+    (plan,) = fast.__dict__["_compiler"].plans.values()
+    assert [step[0].__name__ for step in plan.steps] == ["Linear", "InplaceUfunc"]

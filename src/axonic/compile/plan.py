@@ -3,7 +3,9 @@
 A replay runs each op's ``forward`` directly on arrays (no ``Tensor`` wrapping, no
 ``Module.__call__``, no hooks, no graph), reading the parameters and buffers afresh from
 their modules at every call, so an optimizer step, ``load_state_dict`` or a replaced
-parameter is seen. The values flow through one list (``env``) indexed by the slots of the
+parameter is seen. Ops whose results the output does not depend on are skipped (an
+LSTM's final states when only its outputs are used), and each intermediate is dropped
+after its last reader. The values flow through one list (``env``) indexed by the slots of the
 recording; constants are placed in it once.
 
 >>> import axonic
@@ -26,6 +28,7 @@ import numpy as np
 
 from axonic.autograd.grad_mode import STATE
 from axonic.autograd.tensor import _make
+from axonic.compile.inplace import Assign, InplaceUfunc
 from axonic.compile.trace import CONST, INPUT, LIVE, STEP, STORE
 
 _new = object.__new__
@@ -55,8 +58,11 @@ class Plan:
         self._reads: list = []  # the slots each step reads
         steps = [self._step(i, *s) for i, s in enumerate(rec.steps)]
         self.output = rec.output
-        free = _last_uses(self._reads, [self.step_slot[i] for i in range(len(steps))],
-                          set(_slots_of(self.output)), self.base)
+        outs = [self.step_slot[i] for i in range(len(steps))]
+        kept = set(_slots_of(self.output))
+        live = _needed(self._reads, outs, [s[0] for s in rec.steps], kept, self.base)
+        steps, reads, outs = ([x[i] for i in live] for x in (steps, self._reads, outs))
+        free = _last_uses(reads, outs, kept, self.base)
         self.steps = [step + (f,) for step, f in zip(steps, free)]
         self.edges = _edges(model)
         # a hook registered after the recording: record again (and run eagerly then)
@@ -187,18 +193,31 @@ def _slots_of(ref):
             yield from _slots_of(v)
 
 
+def _expand(k, base) -> list:
+    """Slot ``k`` and, for a pack, the slots of its items."""
+    v = base[k]
+    return [k] + [j for i in v.slots for j in _expand(i, base)] if v.__class__ is _Pack else [k]
+
+
+def _needed(reads, outs, classes, kept, base) -> list:
+    """The indices of the steps the output depends on (and every in-place write, which
+    changes an array that something may read): the others are dead code, skipped."""
+    needed, steps = set(kept), []
+    for i in reversed(range(len(outs))):
+        if outs[i] in needed or classes[i] in (InplaceUfunc, Assign):
+            steps.append(i)
+            needed.update(j for k in reads[i] for j in _expand(k, base))
+    return steps[::-1]
+
+
 def _last_uses(reads, outs, kept, base) -> list:
     """For each step, the step results it was the last to read (or its own, if nothing
     reads it), except the output's."""
-    def expand(k):
-        v = base[k] if k < len(base) else None
-        return [k] + [j for i in v.slots for j in expand(i)] if v.__class__ is _Pack else [k]
-
     last = {}
     for i, (ks, out) in enumerate(zip(reads, outs)):
         last.setdefault(out, i)
         for k in ks:
-            for j in expand(k):
+            for j in _expand(k, base):
                 last[j] = i
     free = [[] for _ in outs]
     results = set(outs)
