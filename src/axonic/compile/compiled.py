@@ -13,6 +13,7 @@ represent runs eagerly for that signature, after one warning naming why
 from __future__ import annotations
 
 import warnings
+from operator import attrgetter
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from axonic.compile.trace import RECORDING, Unsupported, record
 from axonic.compile.verify import compare, record_changed
 from axonic.nn.module import Module
 
+_training = attrgetter("training")
 # PyTorch's ``torch._dynamo.config.cache_size_limit``: beyond it, new signatures run eagerly
 CACHE_SIZE_LIMIT = 8
 
@@ -68,9 +70,8 @@ class Compiler:
         return out
 
     def signature(self, args, kwargs) -> tuple:
-        key = [STATE.enabled]
-        key += [m.training for m in self._modules]
-        for v in list(args) + [kwargs[k] for k in sorted(kwargs)]:
+        key = [STATE.enabled, *map(_training, self._modules)]
+        for v in (*args, *[kwargs[k] for k in sorted(kwargs)]) if kwargs else args:
             if isinstance(v, Tensor):
                 a = v._data
                 if a.dtype == bool:  # a mask: its values are part of the signature

@@ -64,7 +64,10 @@ class Plan:
         steps, reads, outs = ([x[i] for i in live] for x in (steps, self._reads, outs))
         free = _last_uses(reads, outs, kept, self.base)
         self.steps = [step + (f,) for step, f in zip(steps, free)]
-        self.edges = _edges(model)
+        edges = _edges(model)
+        self.owners = [owner for owner, _, _ in edges]
+        self.names = [name for _, name, _ in edges]
+        self.children = tuple(child for _, _, child in edges)
         # a hook registered after the recording: record again (and run eagerly then)
         self.hooks = [m.__dict__[kind] for m in _modules(model) for kind in HOOKS
                       if kind in m.__dict__]
@@ -97,10 +100,7 @@ class Plan:
     def run(self, inputs):
         """The output for ``inputs`` (tensors, in the order of the recording), or ``EAGER``
         when autograd must see this call, or ``STALE`` when the model changed."""
-        for owner, name, child in self.edges:
-            if owner.get(name) is not child:
-                return STALE
-        if any(self.hooks):
+        if tuple(map(dict.get, self.owners, self.names)) != self.children or any(self.hooks):
             return STALE
         env = self.base.copy()
         grad = STATE.enabled
