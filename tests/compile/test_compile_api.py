@@ -127,3 +127,16 @@ def test_a_module_passed_to_a_compiled_function_keys_plans_by_its_training_flags
         with pytest.warns(UserWarning, match="random numbers"):
             out = run(model, x)
     assert (out.numpy() == 0).any()  # dropout ran: the eval plan was not replayed
+
+
+def test_unhashable_arguments_and_tensors_in_tuples_run_eagerly_after_one_warning():
+    @axonic.compile
+    def f(xs, scale):
+        return xs[0] * scale[0] + xs[1]
+
+    a, b = axonic.randn(3), axonic.randn(3)
+    with pytest.warns(UserWarning, match="neither a tensor nor hashable, or holds tensors"):
+        out = f((a, b), [2.0])
+    assert_array_equal(out.numpy(), (a * 2.0 + b).numpy())
+    with pytest.raises(axonic.compile.Unsupported, match="fullgraph=True"):
+        axonic.compile(fullgraph=True)(f.__wrapped__)((a, b), (2.0,))

@@ -49,8 +49,9 @@ class Compiler:
             return self.fn(*args, **kwargs)
         try:
             key = self.signature(args, kwargs)
-        except TypeError:  # an unhashable argument: nothing to key a plan on
-            return self._eager("an argument is neither a tensor nor hashable", args, kwargs)
+        except TypeError:  # nothing to key a plan on
+            return self._eager("an argument is neither a tensor nor hashable, or holds "
+                               "tensors in a tuple", args, kwargs)
         plan = self.plans.get(key)
         if plan is None:
             if len(self.plans) >= CACHE_SIZE_LIMIT:
@@ -80,6 +81,8 @@ class Compiler:
                     key.append((a.__class__, a.shape, a.dtype))
             elif isinstance(v, Module):  # a module passed to a compiled function
                 key.append((v, tuple([m.training for m in v.modules()])))
+            elif isinstance(v, tuple) and any(isinstance(t, Tensor) for t in v):
+                raise TypeError("tensors in a tuple")  # hashed by identity: no reuse
             else:
                 hash(v)
                 key.append((v.__class__, v))
@@ -121,6 +124,10 @@ class Compiler:
     def _eager(self, reason, args, kwargs):
         if self.fullgraph:
             raise Unsupported(f"axonic.compile(fullgraph=True): {self._name()}: {reason}")
+        if not self.__dict__.get("_warned"):  # once: there is no signature to warn per
+            self._warned = True
+            warnings.warn(f"axonic.compile: {self._name()} runs eagerly: {reason}",
+                          stacklevel=4)
         return self.fn(*args, **kwargs)
 
     def _name(self) -> str:
