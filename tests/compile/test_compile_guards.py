@@ -344,3 +344,25 @@ def test_ops_the_output_does_not_depend_on_are_skipped():
     assert_array_equal(got, want)
     (plan,) = fast.__dict__["_compiler"].plans.values()
     assert [step[0].__name__ for step in plan.steps] == ["Linear", "InplaceUfunc"]
+
+
+def test_a_weight_used_through_data_or_detach_is_read_live():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.fc(x) @ self.fc.weight.detach() + self.fc.bias.data
+
+    axonic.manual_seed(0)
+    model = Tied().eval()
+    fast = axonic.compile(model)
+    x = _x(2, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _calls(fast, model, x)
+        model.fc.weight.data = axonic.randn(4, 4)
+        got, want = _calls(fast, model, x)
+    assert_array_equal(got, want)
+    assert _kinds(fast) == ["Plan"]

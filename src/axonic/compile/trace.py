@@ -69,8 +69,8 @@ class Recording:
             k = by_tensor.get(id(value))
             if k is None:
                 k = by_array.get(id(value._data))
-            if k is None:
-                store = stores.get(id(value))
+            if k is None:  # a parameter or buffer (or a tensor sharing its array), or other
+                store = stores.get(id(value)) or stores.get(id(value._data))
                 k = self._add((STORE, store) if store else (LIVE, value))
                 self._live.append((value, value._vc[0], value._data))
                 by_tensor[id(value)] = k
