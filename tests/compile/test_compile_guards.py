@@ -366,3 +366,42 @@ def test_a_weight_used_through_data_or_detach_is_read_live():
         got, want = _calls(fast, model, x)
     assert_array_equal(got, want)
     assert _kinds(fast) == ["Plan"]
+
+
+class _Made(nn.Module):
+    """Tensors made in forward outside the ops (as an RNN's zero state is)."""
+
+    def __init__(self, how):
+        super().__init__()
+        self.fc, self.how = nn.Linear(4, 4), how
+
+    def forward(self, x):
+        state = axonic.zeros(2, 4)
+        if self.how == "write_through_view":
+            row = state[0]
+            row += self.fc(x).sum(0)  # changes `state`, made anew by every eager call
+            return state * 1.0
+        return self.fc(x), state[1]  # a view of the made tensor, returned
+
+
+def test_an_in_place_write_into_a_made_tensor_runs_eagerly():
+    model = _Made("write_through_view").eval()
+    fast = axonic.compile(model)
+    with pytest.warns(UserWarning, match="in-place op changes a tensor"):
+        _calls(fast, model, _x(3, 4))
+    for seed in (1, 2):
+        got, want = _calls(fast, model, _x(3, 4, seed=seed))
+        assert_array_equal(got, want)
+
+
+def test_a_returned_view_of_a_made_tensor_is_a_fresh_array_each_call():
+    model = _Made("return_view").eval()
+    fast = axonic.compile(model)
+    x = _x(3, 4)
+    with axonic.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            _, state = fast(x)
+            state.add_(1.0)  # the caller's to change, as in eager
+        assert_array_equal(fast(x)[1].numpy(), np.zeros(4, np.float32))
+    assert _kinds(fast) == ["Plan"]

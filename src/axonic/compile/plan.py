@@ -64,6 +64,8 @@ class Plan:
         steps, reads, outs = ([x[i] for i in live] for x in (steps, self._reads, outs))
         free = _last_uses(reads, outs, kept, self.base)
         self.steps = [step + (f,) for step, f in zip(steps, free)]
+        # an output sharing memory with a constant is copied: eager makes it anew each call
+        self.consts = [a for a in self.base if isinstance(a, np.ndarray)]
         edges = _edges(model)
         self.owners = [owner for owner, _, _ in edges]
         self.names = [name for _, name, _ in edges]
@@ -149,7 +151,10 @@ class Plan:
                 return where
             if kind == STORE:
                 return where[0][where[1]]
-            return _make(env[what])
+            a = env[what]
+            if kind == CONST or any(np.may_share_memory(a, c) for c in self.consts):
+                a = a.copy(order="K")
+            return _make(a)
         if tag == "const":
             return what
         if tag == "dict":

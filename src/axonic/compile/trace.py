@@ -58,7 +58,7 @@ class Recording:
         self.output = None  # the output's structure, its tensors replaced by slots
         self.reads: list = []  # the Tensor methods that read a value back into Python
         self.unsupported = None  # why a plan cannot represent the call, or None
-        self._results: list = []  # (tensor, version at creation) of every step
+        self._results: list = []  # (tensor, version at creation, step) of every op's result
         self.expected: dict = {}  # id(version counter) -> its value after a recorded write
         self.outside: list = []  # in-place writes into what is not a recorded result
         self._live: list = []  # (tensor, version, array) of live tensors at first use
@@ -141,7 +141,7 @@ def _record(call, inputs, model):
     def add(cls, slots, opts, out):
         k = rec._add((STEP, len(rec.steps)))
         rec.steps.append((cls, slots, opts))
-        rec._results.append((out, out._vc[0]))
+        rec._results.append((out, out._vc[0], len(rec.steps) - 1))
         by_tensor[id(out)] = k
         by_array[id(out._data)] = k
 
@@ -153,10 +153,15 @@ def _record(call, inputs, model):
         add(cls, [rec.slot_of(v, by_tensor, by_array, stores) for v in args],
             {n: ("const", v) for n, v in options.items()}, out)
 
+    def outside_arrays():
+        """The arrays a plan does not make afresh at each call."""
+        return [i._data for i in inputs] + [a for _, _, a in rec._live]
+
     def note(cls, t, operand, options):
         """Record an in-place write into ``t``; returns what to do once it is done."""
         k = by_tensor.get(id(t), by_array.get(id(t._data)))
-        if k is None or rec.slots[k][0] != STEP:
+        if k is None or rec.slots[k][0] != STEP or any(
+                np.may_share_memory(t._data, a) for a in outside_arrays()):
             rec.outside.append(cls.__name__)  # into an input, a weight, a made tensor
             return None
         ref = rec.slot_of(operand, by_tensor, by_array, stores)
@@ -226,7 +231,7 @@ def _check(rec: Recording, before: dict, after: dict) -> None:
     if rec.outside:
         raise Unsupported("an in-place op changes a tensor that is not the result of a "
                           f"recorded op ({rec.outside[0]})")
-    for k, (t, version) in enumerate(rec._results):
+    for t, version, k in rec._results:
         if t._vc[0] != rec.expected.get(id(t._vc), version):
             cls = rec.steps[k][0].__name__
             raise Unsupported(f"an in-place op that a plan does not record changes the result "

@@ -111,7 +111,9 @@ def _same_slot(k1, k2, first, second) -> bool:
             return True
         if not same(what1._data, what2._data):
             return False
-        first.slots[k1] = (CONST, what1._data)  # made by the forward, always the same
+        # made by the forward, always the same: a constant, taken from the second recording
+        # (the first one's output, which may be a view of it, went to the caller)
+        first.slots[k1] = (CONST, what2._data)
         return True
     if kind1 == "store":
         return what1[0] is what2[0] and what1[1:] == what2[1:]
