@@ -73,3 +73,43 @@ def test_compiled_gpt_equals_eager():
     tokens = axonic.tensor(np.random.default_rng(4).integers(0, 50, (2, 16)))
     eager, first, replayed = _replayed(model, tokens)
     assert_array_equal(replayed, eager)
+
+
+def test_compiled_bert_with_an_integer_attention_mask_keys_plans_by_the_mask():
+    from axonic.models.bert import BertConfig, BertModel
+
+    axonic.manual_seed(0)
+    model = BertModel(BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2,
+                                 num_attention_heads=2, intermediate_size=64,
+                                 max_position_embeddings=16)).eval()
+    fast = axonic.compile(model)
+    rng = np.random.default_rng(5)
+    mask = axonic.tensor(np.array([[1] * 8, [1] * 5 + [0] * 3]))
+    with axonic.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):  # new tokens each call, the same mask: one plan
+            ids = axonic.tensor(rng.integers(1, 50, (2, 8)))
+            got, want = fast(ids, mask), model(ids, mask)
+            assert type(got) is type(want)
+            assert_array_equal(got.last_hidden_state.numpy(), want.last_hidden_state.numpy())
+            assert_array_equal(got.pooler_output.numpy(), want.pooler_output.numpy())
+    compiler = fast.__dict__["_compiler"]
+    assert compiler.valued == {1} and len(compiler.plans) == 1
+
+
+@pytest.mark.parametrize("conv", ["GCNConv", "GATConv", "SAGEConv"])
+def test_compiled_graph_convolutions_on_a_fixed_graph_equal_eager(conv):
+    from axonic.nn import graph
+
+    axonic.manual_seed(0)
+    layer = getattr(graph, conv)(4, 8).eval()
+    fast = axonic.compile(layer)
+    edges = axonic.tensor(np.array([[0, 1, 2, 3, 4, 5, 1], [1, 2, 3, 4, 5, 0, 3]]))
+    other = axonic.tensor(np.array([[0, 0, 2, 3, 4, 5, 1], [1, 2, 3, 4, 5, 0, 3]]))
+    rng = np.random.default_rng(6)
+    with axonic.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for e in (edges, edges, edges, other, other):
+            x = axonic.tensor(rng.standard_normal((6, 4), dtype="float32"))
+            assert_array_equal(fast(x, e).numpy(), layer(x, e).numpy())
+    assert len(fast.__dict__["_compiler"].plans) == 2

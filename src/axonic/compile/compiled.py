@@ -1,9 +1,10 @@
 """The object ``axonic.compile`` returns: one plan per call signature, eager otherwise.
 
 A call's signature is the shape, dtype and array type of each tensor argument (and the
-values of a bool one: masks are usually the same at every call, and what a layer derives
-from a mask outside the ops is then a constant of the plan), the other arguments'
-values, the grad mode and the ``training`` flag of every module. The first
+values of a bool one, and of an integer one from which the forward derives values
+outside the ops: masks and a graph's edges are usually the same at every call, and what
+a layer derives from them is then a constant of the plan), the other arguments' values,
+the grad mode and the ``training`` flag of every module. The first
 call with a signature runs eagerly while it is recorded, and is recorded again on
 changed values (``verify``); the later calls replay the plan. What a plan cannot
 represent runs eagerly for that signature, after one warning naming why
@@ -42,6 +43,7 @@ class Compiler:
     def __init__(self, fn, model=None, fullgraph: bool = False):
         self.fn, self.model, self.fullgraph = fn, model, fullgraph
         self.plans: dict = {}
+        self.valued: set = set()  # positions of integer inputs whose values count
         self._modules = list(model.modules()) if isinstance(model, Module) else []
 
     def __call__(self, *args, **kwargs):
@@ -72,13 +74,15 @@ class Compiler:
 
     def signature(self, args, kwargs) -> tuple:
         key = [STATE.enabled, *map(_training, self._modules)]
+        n = 0  # the tensor's position among the inputs
         for v in (*args, *[kwargs[k] for k in sorted(kwargs)]) if kwargs else args:
             if isinstance(v, Tensor):
                 a = v._data
-                if a.dtype == bool:  # a mask: its values are part of the signature
+                if a.dtype == bool or n in self.valued:  # a mask, edges: values count
                     key.append((a.__class__, a.shape, a.dtype, a.tobytes()))
                 else:
                     key.append((a.__class__, a.shape, a.dtype))
+                n += 1
             elif isinstance(v, Module):  # a module passed to a compiled function
                 key.append((v, tuple([m.training for m in v.modules()])))
             elif isinstance(v, tuple) and any(isinstance(t, Tensor) for t in v):
@@ -94,20 +98,36 @@ class Compiler:
         if why is not None:
             return self._fall_back(key, why, inputs, lambda: self.fn(*args, **kwargs))
         out, first = record(lambda: self.fn(*args, **kwargs), inputs, self.model)
-        why = first.unsupported
-        if why is None:
-            try:
-                second = record_changed(lambda ins: self._call_with(args, kwargs, ins),
-                                        inputs, self.model)
-            except Exception as e:  # the changed values are not ones the model accepts
-                why = (f"the second recording, on changed values, raised "
-                       f"{type(e).__name__}: {e}")
-            else:
-                why = compare(first, second)
+        why = first.unsupported or self._verify(first, args, kwargs, inputs)
         if why is not None:
             return self._fall_back(key, why, inputs, lambda: out)
-        self.plans[key] = Plan(first, self.model)
+        self.plans[self.signature(args, kwargs)] = Plan(first, self.model)  # valued may grow
         return out
+
+    def _verify(self, first, args, kwargs, inputs) -> str | None:
+        """Why the second recording disagrees with ``first``, or None. An integer input
+        from which the forward derives values outside the ops (a graph's edges, an
+        attention mask) joins ``valued``: its values become part of the signature."""
+        why = self._second(first, args, kwargs, inputs, self.valued)
+        ints = {i for i, t in enumerate(inputs) if t._data.dtype.kind in "iu"} - self.valued
+        if why is None or not ints:
+            return why
+        fixed = self.valued | ints
+        if self._second(first, args, kwargs, inputs, fixed) is not None:
+            return why
+        for i in sorted(ints):  # keep only the ones the forward needs
+            if self._second(first, args, kwargs, inputs, fixed - {i}) is None:
+                fixed = fixed - {i}
+        self.valued = fixed
+        return None
+
+    def _second(self, first, args, kwargs, inputs, fixed) -> str | None:
+        try:
+            second = record_changed(lambda ins: self._call_with(args, kwargs, ins), inputs,
+                                    self.model, fixed=fixed)
+        except Exception as e:  # the changed values are not ones the model accepts
+            return f"the second recording, on changed values, raised {type(e).__name__}: {e}"
+        return compare(first, second)
 
     def _fall_back(self, key, why, inputs, call):
         if self.fullgraph:

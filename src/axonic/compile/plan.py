@@ -159,6 +159,9 @@ class Plan:
             return what
         if tag == "dict":
             return {k: self._output(v, env, inputs) for k, v in what}
+        if tag == "namedtuple":
+            cls, what = what
+            return cls(*[self._output(v, env, inputs) for v in what])
         items = [self._output(v, env, inputs) for v in what]
         return tuple(items) if tag == "tuple" else items
 
@@ -192,6 +195,9 @@ def _slots_of(ref):
         yield what
     elif tag == "dict":
         for _, v in what:
+            yield from _slots_of(v)
+    elif tag == "namedtuple":
+        for v in what[1]:
             yield from _slots_of(v)
     elif tag != "const":
         for v in what:

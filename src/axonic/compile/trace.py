@@ -174,8 +174,7 @@ def _record(call, inputs, model):
         return done
 
     swaps = [(Function, "apply", classmethod(apply))] + patches(note) + nograd_patches(note_call)
-    swaps += [(Tensor, name, _reading(name, Tensor.__dict__[name], rec, by_tensor, by_array,
-                                    thread))
+    swaps += [(Tensor, name, _reading(name, Tensor.__dict__[name], rec, thread))
               for name in _READS if name in Tensor.__dict__]
     saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in swaps]
     for owner, name, value in swaps:
@@ -195,10 +194,11 @@ def _record(call, inputs, model):
     return output, rec
 
 
-def _reading(name, method, rec, by_tensor, by_array, thread):
+def _reading(name, method, rec, thread):
+    """``method`` noting that it ran: any value read into Python may steer the forward
+    (an input's, a result's, or a weight's that a later call may change)."""
     def read(self, *a, **kw):
-        if threading.get_ident() == thread and (id(self) in by_tensor
-                                                or id(self._data) in by_array):
+        if threading.get_ident() == thread:
             rec.reads.append(name)
         return method(self, *a, **kw)
 
@@ -247,11 +247,13 @@ def _structure(value, rec, by_tensor, by_array, stores):
     if isinstance(value, Tensor):
         return rec.slot_of(value, by_tensor, by_array, stores)
     if isinstance(value, tuple | list):
-        if hasattr(value, "_fields"):  # a namedtuple
+        items = [_structure(v, rec, by_tensor, by_array, stores) for v in value]
+        if hasattr(value, "_fields"):  # a namedtuple (a model output class)
+            return ("namedtuple", (type(value), items))
+        if type(value) not in (tuple, list):
             raise Unsupported(f"the output is a {type(value).__name__}; a plan returns "
-                              "tensors, tuples, lists and dicts of them")
-        return (type(value).__name__, [_structure(v, rec, by_tensor, by_array, stores)
-                                       for v in value])
+                              "tensors and tuples, lists, named tuples and dicts of them")
+        return (type(value).__name__, items)
     if isinstance(value, dict):
         return ("dict", [(k, _structure(v, rec, by_tensor, by_array, stores))
                          for k, v in value.items()])

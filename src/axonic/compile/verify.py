@@ -38,13 +38,13 @@ def changed(array: np.ndarray, rng) -> np.ndarray:
     return out.astype(array.dtype, copy=False)
 
 
-def record_changed(call, inputs: list, model=None, seed: int = 0):
+def record_changed(call, inputs: list, model=None, seed: int = 0, fixed=()):
     """Record ``call(changed inputs)`` with the floating parameters and buffers of
-    ``model`` changed too (restored afterwards, the same arrays); bool inputs (masks, whose
-    values the signature holds) stay."""
+    ``model`` changed too (restored afterwards, the same arrays); bool inputs and the
+    inputs at the positions ``fixed`` (whose values the signature holds) stay."""
     rng = np.random.default_rng(seed)
-    new_inputs = [t if t._data.dtype == bool else _make(changed(np.asarray(t._data), rng))
-                  for t in inputs]  # a bool input (a mask) is part of the signature
+    new_inputs = [t if t._data.dtype == bool or i in fixed
+                  else _make(changed(np.asarray(t._data), rng)) for i, t in enumerate(inputs)]
     swapped = []
     if model is not None and hasattr(model, "named_parameters"):
         tensors = [p for _, p in model.named_parameters()] + [b for _, b in model.named_buffers()]
@@ -91,6 +91,9 @@ def _same_ref(r1, r2, first, second) -> bool:
         return same(r1[1], r2[1])
     if r1[0] == "slot":
         return _same_slot(r1[1], r2[1], first, second)
+    if r1[0] == "namedtuple":
+        return r1[1][0] is r2[1][0] and _same_ref(("tuple", r1[1][1]), ("tuple", r2[1][1]),
+                                                 first, second)
     if r1[0] == "dict":
         return ([k for k, _ in r1[1]] == [k for k, _ in r2[1]]
                 and all(_same_ref(a[1], b[1], first, second) for a, b in zip(r1[1], r2[1])))
