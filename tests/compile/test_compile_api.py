@@ -140,3 +140,20 @@ def test_unhashable_arguments_and_tensors_in_tuples_run_eagerly_after_one_warnin
     assert_array_equal(out.numpy(), (a * 2.0 + b).numpy())
     with pytest.raises(axonic.compile.Unsupported, match="fullgraph=True"):
         axonic.compile(fullgraph=True)(f.__wrapped__)((a, b), (2.0,))
+
+
+def test_a_forward_that_raises_leaves_the_wrapped_entry_points_restored():
+    from axonic.autograd.function import Function
+    from axonic.ops import inplace
+
+    before = (Function.__dict__["apply"], axonic.Tensor.__gt__, axonic.gt, inplace.assign)
+
+    class Broken(nn.Module):
+        def forward(self, x):
+            (x > 0).sum()
+            raise RuntimeError("broken forward")
+
+    with pytest.raises(RuntimeError, match="broken forward"):
+        axonic.compile(Broken())(axonic.randn(2))
+    after = (Function.__dict__["apply"], axonic.Tensor.__gt__, axonic.gt, inplace.assign)
+    assert all(a is b for a, b in zip(before, after))
