@@ -130,11 +130,12 @@ def _record(call, inputs, model):
     thread = threading.get_ident()
 
     def apply(cls, *a, **kw):
+        run = original.__get__(None, cls)  # the classmethod, bound as ``cls.apply`` is
         if threading.get_ident() != thread:
-            return original.__func__(cls, *a, **kw)
+            return run(*a, **kw)
         slots = [rec.slot_of(v, by_tensor, by_array, stores) for v in a]
         opts = {k: rec.slot_of(v, by_tensor, by_array, stores) for k, v in kw.items()}
-        out = original.__func__(cls, *a, **kw)
+        out = run(*a, **kw)
         add(cls, slots, opts, out)
         return out
 
