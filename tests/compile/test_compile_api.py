@@ -157,3 +157,13 @@ def test_a_forward_that_raises_leaves_the_wrapped_entry_points_restored():
         axonic.compile(Broken())(axonic.randn(2))
     after = (Function.__dict__["apply"], axonic.Tensor.__gt__, axonic.gt, inplace.assign)
     assert all(a is b for a, b in zip(before, after))
+
+
+def test_the_example_of_docs_compile_md_runs():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "COMPILE.md"
+    block = doc.read_text().split("```python")[1].split("```")[0]
+    namespace = {}
+    exec(compile(block, "COMPILE.md", "exec"), namespace)
+    assert namespace["scores"](axonic.randn(2, 3), axonic.randn(4, 3)).shape == (2, 4)
