@@ -4,11 +4,14 @@ The models (an MLP 784-512-256-10, the 8x8 digits CNN, a one-layer LSTM classifi
 32 steps, a two-layer Transformer encoder d128) are built in PyTorch, their weights copied
 into the same axonic model, and the PyTorch model exported to ONNX
 (``torch.onnx.export``, opset 17, a dynamic batch axis) for onnxruntime with one intra-op
-thread. Each run times ``calls`` forward passes of one framework; the frameworks alternate
-run by run; the medians per call and the speed ratios are printed (ratio > 1: axonic
-faster).
+thread. ``axonic compiled`` is the same axonic model through ``axonic.compile`` (its
+plan recorded before timing; its output checked equal to eager bit for bit). Each run
+times ``calls`` forward passes of one framework; the frameworks alternate run by run; the
+medians per call and the speed ratios are printed (ratio > 1: axonic faster). ``--cpu``
+times process CPU time instead of wall time (steadier on a shared machine).
 
-    python bench/inference.py --threads 1 [--quick] [--json out.json] [--doc]
+    python bench/inference.py --threads 1 [--quick] [--cpu] [--json out.json] [--doc]
+    python bench/inference.py --layout     # Linear's weight layout, (out, in) vs (in, out)
 
 ``--doc`` rewrites the marked inference section of docs/BENCHMARKS.md.
 
@@ -127,6 +130,7 @@ def calls_for(name: str, batch: int, threads: int) -> tuple[dict, dict]:
     x = np.random.default_rng(0).standard_normal((batch, *shape)).astype(np.float32)
     tx, ax = torch.from_numpy(x.copy()), axonic.tensor(x.copy())
     sess = onnx_session(tm, shape, threads)
+    compiled = axonic.compile(am, fullgraph=True)
 
     def run_torch():
         with torch.inference_mode():
@@ -136,15 +140,26 @@ def calls_for(name: str, batch: int, threads: int) -> tuple[dict, dict]:
         with axonic.no_grad():
             return am(ax)
 
+    def run_compiled():
+        with axonic.no_grad():
+            return compiled(ax)
+
     def run_ort():
         return sess.run(None, {"x": x})[0]
 
-    cases = {"axonic": run_axonic, "torch": run_torch, "onnxruntime": run_ort}
-    outs = {"axonic": run_axonic().numpy(), "torch": run_torch().numpy(), "onnxruntime": run_ort()}
+    cases = {"axonic": run_axonic, "compiled": run_compiled, "torch": run_torch,
+             "onnxruntime": run_ort}
+    outs = {name: fn() for name, fn in cases.items()}
+    outs = {name: out if isinstance(out, np.ndarray) else out.numpy()
+            for name, out in outs.items()}
+    replayed = run_compiled().numpy()  # the first call recorded the plan, this one replays it
+    if not np.array_equal(replayed, outs["axonic"]):
+        raise AssertionError(f"{name} batch {batch}: axonic.compile differs from eager")
     return cases, outs
 
 
-def time_cases(cases: dict, runs: int, calls: int, warmup: int) -> dict:
+def time_cases(cases: dict, runs: int, calls: int, warmup: int,
+               clock=time.perf_counter) -> dict:
     """Median seconds per call of each case; the cases alternate run by run."""
     for fn in cases.values():
         for _ in range(warmup):
@@ -152,43 +167,72 @@ def time_cases(cases: dict, runs: int, calls: int, warmup: int) -> dict:
     times = {name: [] for name in cases}
     for _ in range(runs):
         for name, fn in cases.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(calls):
                 fn()
-            times[name].append((time.perf_counter() - t0) / calls)
+            times[name].append((clock() - t0) / calls)
     return {name: median(v) for name, v in times.items()}
 
 
-def run(threads: int, quick: bool) -> list[dict]:
+def run(threads: int, quick: bool, cpu: bool = False, models=None) -> list[dict]:
     pin_threads(threads)
     import torch
 
     torch.set_num_threads(threads)
     rows = []
-    for name in MODELS:
+    clock = time.process_time if cpu else time.perf_counter
+    for name in models or MODELS:
         for batch in (1, 32):
             cases, outs = calls_for(name, batch, threads)
             err = max(float(np.abs(outs["axonic"] - outs[k]).max()) for k in outs)
             heavy = 4 if name in ("lstm", "transformer") else 1
             calls = 5 if quick else max(5, 2000 // (batch * heavy))
-            t = time_cases(cases, runs=3 if quick else 9, calls=calls, warmup=2 if quick else 20)
+            t = time_cases(cases, runs=3 if quick else 9, calls=calls, warmup=2 if quick else 20,
+                           clock=clock)
             rows.append({"model": name, "batch": batch, "threads": threads, "max_abs_diff": err,
                          **{f"{k}_us": v * 1e6 for k, v in t.items()},
                          "vs_torch": t["torch"] / t["axonic"],
-                         "vs_onnxruntime": t["onnxruntime"] / t["axonic"]})
+                         "vs_onnxruntime": t["onnxruntime"] / t["axonic"],
+                         "compiled_vs_eager": t["axonic"] / t["compiled"],
+                         "compiled_vs_torch": t["torch"] / t["compiled"],
+                         "compiled_vs_onnxruntime": t["onnxruntime"] / t["compiled"]})
+    return rows
+
+
+def linear_layout(batches=(1, 32), shapes=((784, 512), (512, 256)), runs=9, calls=200):
+    """``x @ W.T`` with PyTorch's (out, in) weight, as ``Linear`` computes it, against
+    ``x @ Wt`` with a contiguous (in, out) copy: median CPU microseconds per call and
+    whether the two results are equal bit for bit."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for batch in batches:
+        for n_in, n_out in shapes:
+            x = rng.standard_normal((batch, n_in), dtype=np.float32)
+            w = rng.standard_normal((n_out, n_in), dtype=np.float32)
+            wt = np.ascontiguousarray(w.T)
+            cases = {"out_in": lambda x=x, w=w: x @ w.T, "in_out": lambda x=x, wt=wt: x @ wt}
+            t = time_cases(cases, runs, calls, warmup=20, clock=time.process_time)
+            rows.append({"batch": batch, "in": n_in, "out": n_out,
+                         "out_in_us": t["out_in"] * 1e6, "in_out_us": t["in_out"] * 1e6,
+                         "bit_equal": bool(np.array_equal(x @ w.T, x @ wt))})
     return rows
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| model | batch | threads | axonic us | PyTorch us | onnxruntime us | "
-             "axonic/PyTorch | axonic/onnxruntime | targets (>= 2, >= 1/3 at batch 1, "
-             ">= 1/2 at 32) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | batch | threads | axonic us | axonic compiled us | PyTorch us | "
+             "onnxruntime us | axonic/PyTorch | axonic/onnxruntime | compiled/eager | "
+             "compiled/PyTorch | compiled/onnxruntime | targets, compiled (>= 2, >= 1/3 at "
+             "batch 1, >= 1/2 at 32) |", "|---" * 13 + "|"]
     for r in rows:
-        ok = (r["vs_torch"] >= TARGET_TORCH, r["vs_onnxruntime"] >= TARGET_ORT[r["batch"]])
+        ok = (r["compiled_vs_torch"] >= TARGET_TORCH,
+              r["compiled_vs_onnxruntime"] >= TARGET_ORT[r["batch"]])
         verdict = ", ".join(("met" if o else "missed") for o in ok)
         lines.append(f"| {r['model']} | {r['batch']} | {r['threads']} | {r['axonic_us']:.0f} | "
-                     f"{r['torch_us']:.0f} | {r['onnxruntime_us']:.0f} | {r['vs_torch']:.2f}x | "
-                     f"{r['vs_onnxruntime']:.2f}x | {verdict} |")
+                     f"{r['compiled_us']:.0f} | {r['torch_us']:.0f} | "
+                     f"{r['onnxruntime_us']:.0f} | {r['vs_torch']:.2f}x | "
+                     f"{r['vs_onnxruntime']:.2f}x | {r['compiled_vs_eager']:.2f}x | "
+                     f"{r['compiled_vs_torch']:.2f}x | {r['compiled_vs_onnxruntime']:.2f}x | "
+                     f"{verdict} |")
     return "\n".join(lines)
 
 
@@ -196,10 +240,21 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="a smoke run (numbers too noisy)")
+    ap.add_argument("--cpu", action="store_true", help="time process CPU time, not wall time")
+    ap.add_argument("--models", nargs="*", choices=sorted(MODELS), help="a subset of the models")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--doc", action="store_true", help="rewrite the section in BENCHMARKS.md")
+    ap.add_argument("--layout", action="store_true", help="time Linear's weight layouts only")
     args = ap.parse_args(argv)
-    rows = run(args.threads, args.quick)
+    if args.layout:
+        pin_threads(args.threads)
+        rows = linear_layout()
+        for r in rows:
+            print(f"batch {r['batch']:3d} {r['in']}->{r['out']}: x @ W.T {r['out_in_us']:.0f} us, "
+                  f"x @ Wt (in, out) {r['in_out_us']:.0f} us, "
+                  f"{r['out_in_us'] / r['in_out_us']:.2f}x, equal bits: {r['bit_equal']}")
+        return rows
+    rows = run(args.threads, args.quick, args.cpu, args.models)
     text = table(rows)
     print(text)
     if args.json:

@@ -62,14 +62,6 @@ finfo, iinfo = _np.finfo, _np.iinfo
 Size = tuple  # a tensor's shape is a plain tuple: Size([2, 3]) == x.shape, isinstance works
 
 
-def compile(model=None, **kwargs):  # noqa: A001  (PyTorch's name)
-    """``torch.compile``: returns ``model`` unchanged (axonic runs eagerly); usable bare
-    or as ``@compile(...)``."""
-    if model is None:
-        return lambda fn: fn
-    return model
-
-
 def get_default_device():
     """The device creation functions use: always the CPU (pass ``device=`` for a GPU)."""
     return device("cpu")
@@ -90,8 +82,9 @@ def _assert(condition, message):
 # `import axonic` stays fast: `axonic.optim`, `from axonic import data`, `axonic.save` all work.
 from axonic import nn  # noqa: E402
 
+# `axonic.compile` is the package, callable as PyTorch's `torch.compile` function
 _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx", "quantization",
-                 "compat", "amp", "backends", "accelerator", "utils", "serialization")
+                 "compat", "amp", "backends", "accelerator", "utils", "serialization", "compile")
 _LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "autocast": "axonic.amp",
                "GradScaler": "axonic.amp",
                **{n: "axonic.quantization" for n in (

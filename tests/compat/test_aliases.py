@@ -88,10 +88,10 @@ def test_constants_and_dtype_limits_match_torch():
     assert axonic.iinfo(axonic.int64).max == torch.iinfo(torch.int64).max
 
 
-def test_compile_returns_the_model_and_flags_are_recorded():
+def test_compile_wraps_the_model_and_flags_are_recorded():
     model = axonic.nn.Linear(2, 2)
-    assert axonic.compile(model) is model
-    assert axonic.compile(mode="max-autotune")(model) is model
+    assert axonic.compile(model)._orig_mod is model
+    assert axonic.compile(mode="max-autotune")(model)._orig_mod is model
     assert axonic.get_default_device() == axonic.device("cpu")
     before = axonic.get_float32_matmul_precision()
     assert before == torch.get_float32_matmul_precision()
