@@ -9,13 +9,19 @@ import pytest
 
 SPLIT_MODULES = [
     "axonic.nn.module", "axonic.nn.hooks", "axonic.nn.layer_errors", "axonic.nn.module_device",
-    "axonic.nn.module_print", "axonic.nn.module_state",
+    "axonic.nn.module_print", "axonic.nn.module_state", "axonic.nn.utils.prune_base",
+    "axonic.nn.utils.prune_methods",
 ]
 
 # (module, name): each still importable from where it was before the split
 KEPT_PATHS = [
     ("axonic.nn.module", "Module"), ("axonic.nn.module", "LayerInputError"),
     ("axonic.nn", "LayerInputError"), ("axonic.nn.modules.module", "Module"),
+    *[("axonic.nn.utils.prune", n) for n in (
+        "BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
+        "L1Unstructured", "RandomStructured", "LnStructured", "CustomFromMask", "identity",
+        "random_unstructured", "l1_unstructured", "random_structured", "ln_structured",
+        "global_unstructured", "custom_from_mask", "remove", "is_pruned", "shrink")],
 ]
 
 
