@@ -10,7 +10,8 @@ import pytest
 SPLIT_MODULES = [
     "axonic.nn.module", "axonic.nn.hooks", "axonic.nn.layer_errors", "axonic.nn.module_device",
     "axonic.nn.module_print", "axonic.nn.module_state", "axonic.nn.utils.prune_base",
-    "axonic.nn.utils.prune_methods",
+    "axonic.nn.utils.prune_methods", "axonic.nn.loss_base", "axonic.nn.regression_loss",
+    "axonic.nn.classification_loss", "axonic.nn.divergence_loss",
 ]
 
 # (module, name): each still importable from where it was before the split
@@ -22,6 +23,13 @@ KEPT_PATHS = [
         "L1Unstructured", "RandomStructured", "LnStructured", "CustomFromMask", "identity",
         "random_unstructured", "l1_unstructured", "random_structured", "ln_structured",
         "global_unstructured", "custom_from_mask", "remove", "is_pruned", "shrink")],
+    *[("axonic.nn.loss", n) for n in (
+        "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "MSELoss",
+        "L1Loss", "HuberLoss", "SmoothL1Loss", "binary_cross_entropy", "cross_entropy",
+        "binary_cross_entropy_with_logits", "nll_loss", "kl_div", "mse_loss", "l1_loss",
+        "huber_loss", "smooth_l1_loss", "_Loss", "_WeightedLoss", "_as_tensor", "_check_pair",
+        "_reduce", "_reduction")],
+    ("axonic.nn.modules.loss", "_Loss"), ("axonic.nn.modules.loss", "KLDivLoss"),
 ]
 
 
