@@ -11,7 +11,9 @@ SPLIT_MODULES = [
     "axonic.nn.module", "axonic.nn.hooks", "axonic.nn.layer_errors", "axonic.nn.module_device",
     "axonic.nn.module_print", "axonic.nn.module_state", "axonic.nn.utils.prune_base",
     "axonic.nn.utils.prune_methods", "axonic.nn.loss_base", "axonic.nn.regression_loss",
-    "axonic.nn.classification_loss", "axonic.nn.divergence_loss",
+    "axonic.nn.classification_loss", "axonic.nn.divergence_loss", "axonic.nn.activation",
+    "axonic.nn.activation_base", "axonic.nn.activation_composite",
+    "axonic.nn.activation_softmax",
 ]
 
 # (module, name): each still importable from where it was before the split
@@ -30,6 +32,13 @@ KEPT_PATHS = [
         "huber_loss", "smooth_l1_loss", "_Loss", "_WeightedLoss", "_as_tensor", "_check_pair",
         "_reduce", "_reduction")],
     ("axonic.nn.modules.loss", "_Loss"), ("axonic.nn.modules.loss", "KLDivLoss"),
+    *[("axonic.nn.activation", n) for n in (
+        "CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU",
+        "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU", "Sigmoid",
+        "SiLU", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Threshold", "celu",
+        "glu", "hardsigmoid", "hardswish", "hardtanh", "log_softmax", "logsigmoid", "mish",
+        "relu", "relu6", "selu", "softmax", "softmin", "softsign", "threshold", "_Activation")],
+    ("axonic.nn.modules.activation", "Softmin"), ("axonic.nn.functional", "threshold"),
 ]
 
 
