@@ -14,7 +14,7 @@ SPLIT_MODULES = [
     "axonic.nn.classification_loss", "axonic.nn.divergence_loss", "axonic.nn.activation",
     "axonic.nn.activation_base", "axonic.nn.activation_composite",
     "axonic.nn.activation_softmax",
-]
+]  # axonic.train's files: tests/train/test_docstrings.py runs every one
 
 # (module, name): each still importable from where it was before the split
 KEPT_PATHS = [
@@ -39,6 +39,11 @@ KEPT_PATHS = [
         "glu", "hardsigmoid", "hardswish", "hardtanh", "log_softmax", "logsigmoid", "mish",
         "relu", "relu6", "selu", "softmax", "softmin", "softsign", "threshold", "_Activation")],
     ("axonic.nn.modules.activation", "Softmin"), ("axonic.nn.functional", "threshold"),
+    *[("axonic.train.checkpoint", n) for n in (
+        "CheckpointDir", "CheckpointError", "MANIFEST", "STATE", "FORMAT", "VERSION",
+        "_manifest_digest", "read_checkpoint", "resolve_checkpoint", "split_arrays",
+        "join_arrays", "verify_checkpoint", "write_checkpoint")],
+    ("axonic.train.trainer", "Trainer"), ("axonic.train.trainer", "NonFiniteLossError"),
 ]
 
 
