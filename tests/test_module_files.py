@@ -13,7 +13,7 @@ SPLIT_MODULES = [
     "axonic.nn.utils.prune_methods", "axonic.nn.loss_base", "axonic.nn.regression_loss",
     "axonic.nn.classification_loss", "axonic.nn.divergence_loss", "axonic.nn.activation",
     "axonic.nn.activation_base", "axonic.nn.activation_composite",
-    "axonic.nn.activation_softmax",
+    "axonic.nn.activation_softmax", "axonic.ops.max_min", "axonic.ops.cumulative",
 ]  # axonic.train's files: tests/train/test_docstrings.py runs every one
 
 # (module, name): each still importable from where it was before the split
@@ -44,6 +44,10 @@ KEPT_PATHS = [
         "_manifest_digest", "read_checkpoint", "resolve_checkpoint", "split_arrays",
         "join_arrays", "verify_checkpoint", "write_checkpoint")],
     ("axonic.train.trainer", "Trainer"), ("axonic.train.trainer", "NonFiniteLossError"),
+    *[(m, n) for m in ("axonic", "axonic.ops") for n in (
+        "sum", "mean", "max", "min", "amax", "amin", "prod", "logsumexp", "cumsum",
+        "count_nonzero", "argmax", "argmin", "all", "any")],
+    *[("axonic:Tensor", n) for n in ("max", "min", "argmax", "argmin", "cumsum", "sum")],
 ]
 
 
@@ -56,4 +60,8 @@ def test_split_module_docstring_examples_run(name):
 
 @pytest.mark.parametrize("module, name", KEPT_PATHS)
 def test_names_keep_their_import_paths(module, name):
-    assert getattr(importlib.import_module(module), name) is not None
+    path, _, cls = module.partition(":")  # "axonic:Tensor": a method of axonic.Tensor
+    found = importlib.import_module(path)
+    if cls:
+        found = getattr(found, cls)
+    assert getattr(found, name) is not None
