@@ -14,7 +14,7 @@ SPLIT_MODULES = [
     "axonic.nn.classification_loss", "axonic.nn.divergence_loss", "axonic.nn.activation",
     "axonic.nn.activation_base", "axonic.nn.activation_composite",
     "axonic.nn.activation_softmax", "axonic.ops.max_min", "axonic.ops.cumulative",
-]  # axonic.train's files: tests/train/test_docstrings.py runs every one
+]  # axonic.train's and axonic.data's files: their own test_docstrings.py runs every one
 
 # (module, name): each still importable from where it was before the split
 KEPT_PATHS = [
@@ -48,6 +48,10 @@ KEPT_PATHS = [
         "sum", "mean", "max", "min", "amax", "amin", "prod", "logsumexp", "cumsum",
         "count_nonzero", "argmax", "argmin", "all", "any")],
     *[("axonic:Tensor", n) for n in ("max", "min", "argmax", "argmin", "cumsum", "sum")],
+    *[("axonic.data.transforms", n) for n in (
+        "CenterCrop", "Compose", "Lambda", "Normalize", "RandomAffine", "RandomCrop",
+        "RandomHorizontalFlip", "RandomRotation", "RandomVerticalFlip", "Resize", "ToTensor",
+        "Transform", "affine_grid", "sample_grid", "using_generator", "forward_matrices")],
 ]
 
 
