@@ -1,33 +1,25 @@
 """``Module``: the base of every layer and model.
 
 Parameters, buffers and child modules are registered in order, on assignment, the way
-PyTorch does it; ``state_dict`` keys follow from those names.
+PyTorch does it; ``state_dict`` keys follow from those names. Loading state
+(``module_state``), moving between devices and dtypes (``module_device``), printing
+(``module_print``), hook handles (``hooks``) and locating a layer's input error in the
+model (``layer_errors``) live beside it.
 """
 
 from __future__ import annotations
 
-import sys
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 import numpy as np
 
-from axonic.autograd.grad_mode import no_grad
-from axonic.autograd.tensor import Tensor, _make
-from axonic.backend import get_array_module, resolve_dtype, to_device
+from axonic.autograd.tensor import Tensor
+from axonic.nn.hooks import add_hook, call_with_hooks
+from axonic.nn.layer_errors import LayerInputError, locate
+from axonic.nn.module_device import move
+from axonic.nn.module_print import module_repr, summary
+from axonic.nn.module_state import load_state_dict
 from axonic.nn.parameter import Parameter
-
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class LayerInputError(ValueError):
-    """A layer got an input it cannot take. The message names the layer; when the layer
-    runs inside a model, the outermost module adds the layer's path (``features.3``)."""
-
-    def __init__(self, module, message):
-        super().__init__(f"{type(module).__name__}: {message}")
-        self.module = module
-        self.detail = message
-        self.located = False
 
 
 class Module:
@@ -81,31 +73,10 @@ class Module:
         try:
             if not hooked:  # the common case: no hooks to run, call forward directly
                 return self.forward(*args, **kwargs)
-            return self._call_with_hooks(args, kwargs)
+            return call_with_hooks(self, args, kwargs)
         except LayerInputError as e:
-            if not e.located and e.module is not self and _outermost_call():
-                path = next((n for n, m in self.named_modules() if m is e.module), None)
-                if path:
-                    e.located = True
-                    e.args = (f"{path} ({type(e.module).__name__}): {e.detail}",)
+            locate(e, self)
             raise
-
-    def _call_with_hooks(self, args, kwargs):
-        for hook in self._forward_pre_hooks.values():
-            r = hook(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
-        if self._backward_hooks or self._backward_pre_hooks:
-            from axonic.nn.backward_hooks import call_with_backward_hooks
-
-            out = call_with_backward_hooks(self, self.forward, args, kwargs)
-        else:
-            out = self.forward(*args, **kwargs)
-        for hook in self._forward_hooks.values():
-            r = hook(self, args, out)
-            if r is not None:
-                out = r
-        return out
 
     def input_error(self, message: str) -> LayerInputError:
         """The error a layer raises for a bad input (named with its path in the model)."""
@@ -121,21 +92,21 @@ class Module:
 
     def register_forward_hook(self, hook):
         """``hook(module, inputs, output)`` after every forward; may return a new output."""
-        return _add_hook(self._forward_hooks, hook)
+        return add_hook(self._forward_hooks, hook)
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, inputs)`` before every forward; may return new inputs."""
-        return _add_hook(self._forward_pre_hooks, hook)
+        return add_hook(self._forward_pre_hooks, hook)
 
     def register_full_backward_hook(self, hook):
         """``hook(module, grad_input, grad_output)`` when the gradients with respect to the
         module's tensor inputs are computed; may return a replacement ``grad_input``."""
-        return _add_hook(self._backward_hooks, hook)
+        return add_hook(self._backward_hooks, hook)
 
     def register_full_backward_pre_hook(self, hook):
         """``hook(module, grad_output)`` when the gradients of the module's outputs are
         known; may return a replacement ``grad_output``."""
-        return _add_hook(self._backward_pre_hooks, hook)
+        return add_hook(self._backward_pre_hooks, hook)
 
     # --- registration -------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -320,40 +291,12 @@ class Module:
         return self
 
     # --- device and dtype ---------------------------------------------------------------
-    def _apply_arrays(self, convert) -> Module:
-        with no_grad():
-            for m in self.modules():
-                for store in ("_parameters", "_buffers"):
-                    for t in m.__dict__[store].values():
-                        if t is None:
-                            continue
-                        new = convert(t._data)
-                        if new is not t._data:
-                            t._data = new
-                            if t.grad is not None:
-                                t.grad._data = convert(t.grad._data)
-        return self
-
     def to(self, *args, **kwargs) -> Module:
         """Move parameters and buffers: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``.
 
         Only floating tensors change dtype; the Parameter objects stay the same, so an
         optimizer built before the move keeps working."""
-        from axonic.ops.convert import _parse_to
-
-        device, dtype, _ = _parse_to(args, dict(kwargs))
-        dt = resolve_dtype(dtype) if dtype is not None else None
-        if dt is not None and dt.kind != "f":
-            raise TypeError(f"Module.to: only floating dtypes are allowed, got {dt.name}")
-
-        def convert(a):
-            if dt is not None and a.dtype.kind == "f" and a.dtype != dt:
-                a = a.astype(dt)
-            if device is not None:
-                a = to_device(a, device)
-            return a
-
-        return self._apply_arrays(convert)
+        return move(self, args, kwargs)
 
     def cpu(self) -> Module:
         return self.to("cpu")
@@ -393,64 +336,14 @@ class Module:
         Everything is checked before anything is written: on missing keys (strict),
         unexpected keys (strict) or shape conflicts it raises and the model is unchanged.
         """
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        conflicts, staged = [], []
-        for k, t in own.items():
-            if k not in state_dict:
-                continue
-            v = state_dict[k]
-            arr = v._data if isinstance(v, Tensor) else v
-            if hasattr(arr, "detach") and hasattr(arr, "numpy") and not isinstance(arr, np.ndarray):
-                arr = arr.detach().cpu().numpy()  # a tensor of another framework
-            arr = arr if hasattr(arr, "shape") and hasattr(arr, "dtype") else np.asarray(arr)
-            if tuple(arr.shape) != tuple(t.shape):
-                conflicts.append(f"{k}: checkpoint shape {tuple(arr.shape)}, "
-                                 f"model shape {tuple(t.shape)}")
-                continue
-            staged.append((t, arr))
-        problems = []
-        if strict and missing:
-            problems.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
-            problems.append("unexpected keys: " + ", ".join(unexpected))
-        if conflicts:
-            problems.append("shape conflicts: " + "; ".join(conflicts))
-        if problems:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n  "
-                + "\n  ".join(problems))
-        with no_grad():
-            for t, arr in staged:
-                xp = get_array_module(t._data)
-                src = xp.asarray(to_device(arr, t.device) if xp is not np else np.asarray(arr))
-                if assign:
-                    t._data = src.astype(t._data.dtype, copy=True)
-                else:
-                    t._data[...] = src
-                t._vc[0] += 1
-        return _IncompatibleKeys(missing, unexpected)
+        return load_state_dict(self, state_dict, strict, assign)
 
     # --- printing -------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
 
     def __repr__(self):
-        # PyTorch's layout: a one-line extra_repr inline, otherwise one item per line
-        lines = []
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        for name, m in self._modules.items():
-            mod = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {mod}")
-        main = type(self).__name__ + "("
-        if len(extra_lines) == 1 and not lines:
-            return main + extra_lines[0] + ")"
-        body = extra_lines + lines
-        if not body:
-            return main + ")"
-        return main + "\n  " + "\n  ".join(body) + "\n)"
+        return module_repr(self)
 
     def __dir__(self):
         keys = set(super().__dir__())
@@ -475,66 +368,7 @@ class Module:
         Total params: 16
         Trainable params: 16
         """
-        if input_size is not None:
-            sizes = [input_size] if isinstance(input_size[0], int) else list(input_size)
-            inputs = tuple(_make(np.random.default_rng(0).standard_normal(s).astype(
-                resolve_dtype(dtype))) for s in sizes)
-        calls, handles = [], []
-        for name, m in self.named_modules():
-            if m is self and self._modules:
-                continue
-
-            def hook(mod, args, out, name=name):
-                shape = tuple(out.shape) if isinstance(out, Tensor) else (
-                    tuple(out[0].shape) if isinstance(out, tuple) and out and isinstance(
-                        out[0], Tensor) else "-")
-                calls.append((name, mod, str(shape)))
-
-            handles.append(m.register_forward_hook(hook))
-        was = self.training
-        try:
-            self.eval()
-            with no_grad():
-                self(*inputs)
-        finally:
-            self.train(was)
-            for h in handles:
-                h.remove()
-        # A row per innermost module that ran (with all its parameters, including those of
-        # children it uses without calling them, like MultiheadAttention's out_proj), and
-        # per outer module that ran and owns parameters directly (with those alone).
-        called = [c[0] for c in calls]
-        rows = []
-        for name, mod, shape in calls:
-            inner = any(c.startswith(name + ".") for c in called) if name else len(calls) > 1
-            if not inner:
-                n = sum(p.numel() for p in mod.parameters())
-            elif any(p is not None for p in mod._parameters.values()):
-                n = sum(p.numel() for p in mod.parameters(recurse=False))
-            else:
-                continue
-            rows.append((f"{name or type(mod).__name__} ({type(mod).__name__})", shape, n))
-        total = sum(p.numel() for p in self.parameters())
-        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
-        w0 = max([len(r[0]) for r in rows] + [12]) + 4
-        w1 = max([len(r[1]) for r in rows] + [12]) + 4
-        header = f"{'Layer (type)':<{w0}}{'Output shape':<{w1}}Param #"
-        rule = "=" * (w0 + w1 + 11)
-        body = [f"{a:<{w0}}{b:<{w1}}{c:,}" for a, b, c in rows]
-        return "\n".join([header, rule, *body, rule, f"Total params: {total:,}",
-                          f"Trainable params: {trainable:,}"])
-
-
-def _outermost_call() -> bool:
-    """Whether the ``Module.__call__`` that called this is not inside another one on this
-    thread's stack. Asked only while an error is being reported, so that a call without
-    errors pays nothing (a per-thread depth counter cost two updates on every call)."""
-    f = sys._getframe(2)  # the caller of that Module.__call__
-    while f is not None:
-        if f.f_code is _MODULE_CALL:
-            return False
-        f = f.f_back
-    return True
+        return summary(self, inputs, input_size, dtype)
 
 
 def _check_name(module, name, kind):
@@ -544,27 +378,7 @@ def _check_name(module, name, kind):
         raise KeyError(f"attribute {name!r} already exists on {type(module).__name__}")
 
 
-_MODULE_CALL = Module.__call__.__code__
-
-
 def _remove_from(d, name, *stores):
     for s in stores:
         if name in d[s]:
             del d[s][name]
-
-
-class _RemovableHandle:
-    def __init__(self, hooks, key):
-        self.hooks, self.key = hooks, key
-
-    def remove(self):
-        self.hooks.pop(self.key, None)
-
-
-_hook_counter = [0]
-
-
-def _add_hook(hooks, hook):
-    _hook_counter[0] += 1
-    hooks[_hook_counter[0]] = hook
-    return _RemovableHandle(hooks, _hook_counter[0])

@@ -17,13 +17,14 @@ class Add(Function):
     saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a, b):
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return a + b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        a, b = self.inputs
-        return (sum_to(g, a._data.shape) if na else None,
-                sum_to(g, b._data.shape) if nb else None)
+        sa, sb = self.shapes
+        return (sum_to(g, sa) if na else None,
+                sum_to(g, sb) if nb else None)
 
 
 class Sub(Function):
@@ -31,13 +32,14 @@ class Sub(Function):
     saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a, b):
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return a - b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        a, b = self.inputs
-        return (sum_to(g, a._data.shape) if na else None,
-                sum_to(-g, b._data.shape) if nb else None)
+        sa, sb = self.shapes
+        return (sum_to(g, sa) if na else None,
+                sum_to(-g, sb) if nb else None)
 
 
 class Mul(Function):
@@ -62,18 +64,17 @@ class Div(Function):
     onnx_op = "Div"
 
     def forward(self, a, b):
-        out = a / b
         self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
-        self.save_for_backward(b, out if self.needs_input_grad[1] else None)  # not a: unused
-        return out
+        self.save_for_backward(a if self.needs_input_grad[1] else None, b)  # as PyTorch
+        return a / b
 
     def backward(self, g):
-        b, out = self.saved_tensors
+        a, b = self.saved_tensors
         na, nb = self.needs_input_grad
         sa, sb = self.shapes
         ga = g / b
         return (sum_to(ga, sa) if na else None,
-                sum_to(-ga * out, sb) if nb else None)
+                sum_to(-ga * (a / b), sb) if nb else None)
 
 
 class Neg(Function):
@@ -92,7 +93,7 @@ class Pow(Function):
 
     def forward(self, a, b):
         out = a ** b
-        self.save_for_backward(a, b, out)
+        self.save_for_backward(a, b, out if self.needs_input_grad[1] else None)
         return out
 
     def backward(self, g):
@@ -158,14 +159,21 @@ class Atan2(Function):
 
 class Remainder(Function):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        if self.needs_input_grad[1]:  # a's gradient needs no values
+            self.save_for_backward(a, b)
+        else:
+            self.save_for_backward()
         return get_array_module(a).remainder(a, b)
 
     def backward(self, g):
-        a, b = self.saved_tensors
         na, nb = self.needs_input_grad
-        return (sum_to(g, a.shape) if na else None,
-                sum_to(-g * self.xp.floor_divide(a, b), b.shape) if nb else None)
+        sa, sb = self.shapes
+        gb = None
+        if nb:
+            a, b = self.saved_tensors
+            gb = sum_to(-g * self.xp.floor_divide(a, b), sb)
+        return (sum_to(g, sa) if na else None), gb
 
 
 # --- the public functions --------------------------------------------------------------

@@ -104,8 +104,11 @@ class Conv2dFunction(Function):
         out = rows_to_nchw(conv_rows(buf, wm, out_hw, kernel, stride, dilation), n, *out_hw)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
-        self.save_for_backward(buf, wm, x, w)
+        nx, nw = self.needs_input_grad[:2]
+        # buf feeds W's gradient, wm x's; x and W themselves are read under create_graph
+        self.save_for_backward(buf if nw else None, wm if nx else None, x, w)
         self.geom = (x.shape, w.shape, out_hw, kernel, stride, pads, dilation, groups)
+        self.gemm_shapes = (buf.shape, wm.shape)
         return out
 
     def backward(self, g):
@@ -115,13 +118,14 @@ class Conv2dFunction(Function):
             return self._graph_backward(g, x, w)
         nx, nw, nb = self.needs_input_grad[:3]
         rows = grouped_rows(g, groups)
+        buf_shape, wm_shape = self.gemm_shapes
         dx = dw = db = None
         if nx:
-            dbuf = conv_input_grad(rows, wm, buf.shape, out_hw, kernel, stride, dilation)
+            dbuf = conv_input_grad(rows, wm, buf_shape, out_hw, kernel, stride, dilation)
             (pt, _), (pl, _) = pads
             dx = dbuf[:, pt:pt + x_shape[2], pl:pl + x_shape[3], :].transpose(0, 3, 1, 2)
         if nw:
-            dw = weight_from_matrix(conv_weight_grad(rows, buf, wm.shape, out_hw,
+            dw = weight_from_matrix(conv_weight_grad(rows, buf, wm_shape, out_hw,
                                                      kernel, stride, dilation), w_shape)
         if nb:
             db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one

@@ -45,23 +45,28 @@ class ConvTranspose2dFunction(Function):
         out = buf[:, p0:p0 + out_hw[0], p1:p1 + out_hw[1], :].transpose(0, 3, 1, 2)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
-        self.save_for_backward(wm, xrows)
+        nx, nw = self.needs_input_grad[:2]
+        # x and W themselves, not wm and xrows (which may be views of them): changing either
+        # in place is then caught at backward instead of silently changing the gradients
+        self.save_for_backward(x if nw else None, w if nx else None)
         self.geom = (x.shape, w.shape, buf_shape, kernel, stride, padding, dilation, groups)
         return out
 
     def backward(self, g):
         x_shape, w_shape, buf_shape, kernel, stride, padding, dilation, groups = self.geom
-        wm, xrows = self.saved_tensors
+        x, w = self.saved_tensors
         nx, nw, nb = self.needs_input_grad[:3]
         gbuf = to_padded_nhwc(g, ((padding[0], 0), (padding[1], 0)), buf_shape)
         in_hw = x_shape[2:]
         dx = dw = db = None
         if nx:
-            rows = conv_rows(gbuf, wm, in_hw, kernel, stride, dilation)
+            rows = conv_rows(gbuf, weight_matrix(w, groups), in_hw, kernel, stride, dilation)
             dx = rows_to_nchw(rows, x_shape[0], *in_hw)
         if nw:
-            dw = weight_from_matrix(conv_weight_grad(xrows, gbuf, wm.shape, in_hw,
-                                                     kernel, stride, dilation), w_shape)
+            cin, cout_g, kh, kw = w_shape
+            wm_shape = (groups, kh * kw * cout_g, cin // groups)
+            dw = weight_from_matrix(conv_weight_grad(grouped_rows(x, groups), gbuf, wm_shape,
+                                                     in_hw, kernel, stride, dilation), w_shape)
         if nb:
             db = g.sum(axis=(2, 3)).sum(axis=0)  # two short float32 chains, not one long one
         return dx, dw, db

@@ -124,13 +124,12 @@ class NanToNum(Function):
     """Replace NaN and infinities; the gradient flows only where the value was finite."""
 
     def forward(self, x, nan, posinf, neginf):
-        xp = get_array_module(x)
-        self.save_for_backward(xp.isfinite(x))
-        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+        self.save_for_backward(x)
+        return get_array_module(x).nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     def backward(self, g):
-        (finite,) = self.saved_tensors
-        return g * finite
+        (x,) = self.saved_tensors
+        return g * self.xp.isfinite(x)
 
 
 class Reciprocal(Function):

@@ -17,7 +17,9 @@ class Embedding(Function):
     saves_inputs = False  # backward needs only the indices
 
     def forward(self, w, indices, padding_idx=None):
-        self.indices, self.wshape, self.padding_idx = indices, w.shape, padding_idx
+        # a private copy: the caller's index tensor may change in place before backward
+        own = indices.copy() if self.needs_input_grad[0] else indices
+        self.indices, self.wshape, self.padding_idx = own, w.shape, padding_idx
         return w[indices]
 
     def backward(self, g):

@@ -65,7 +65,7 @@ class AdvancedIndex(Function):
     saves_inputs = False  # backward needs only the shape and the index
 
     def forward(self, x, index):
-        self.shape, self.index = x.shape, index
+        self.shape, self.index = x.shape, _own(self, index)
         return x[index]
 
     def backward(self, g):
@@ -80,6 +80,17 @@ class AdvancedIndex(Function):
                           "mapping; boolean masks and several index arrays do not")
         idx = g.const(np.asarray(items[arrays[0]]).astype(np.int64))
         return g.op("Gather", x, idx, axis=arrays[0])
+
+
+def _own(fn, index):
+    """``index`` with private copies of its arrays when ``fn`` is recorded: they may be a
+    caller's tensor, which could change in place before the backward reads them."""
+    if True not in fn.needs_input_grad:
+        return index
+    if isinstance(index, tuple):
+        return tuple(i.copy() if hasattr(i, "copy") and not isinstance(i, np.generic) else i
+                     for i in index)
+    return index.copy() if hasattr(index, "copy") else index
 
 
 def _scatter_back(fn, g, basic):
@@ -142,19 +153,22 @@ class IndexPut(Function):
     saves_inputs = False
 
     def forward(self, x, value, index):
-        self.index = index
-        x[index] = _strip_leading_ones(value)
+        self.index = _own(self, index)
+        stripped = _strip_leading_ones(value)
+        # backward needs only shapes: value's own, and the one its gradient is summed to
+        self.value_shapes = (getattr(value, "shape", ()), getattr(stripped, "shape", ()))
+        x[index] = stripped
         return x
 
     def backward(self, g):
-        x, value = self.inputs
+        nx, nv = self.needs_input_grad[:2]
         gx = gv = None
-        if isinstance(x, Tensor) and x._rg:
+        if nx:
             gx = g.copy()
             gx[self.index] = 0
-        if isinstance(value, Tensor) and value._rg:
-            shape = value._data.shape
-            gv = sum_to(g[self.index], _strip_leading_ones(value._data).shape).reshape(shape)
+        if nv:
+            shape, stripped = self.value_shapes
+            gv = sum_to(g[self.index], stripped).reshape(shape)
         return gx, gv
 
 
@@ -190,7 +204,7 @@ def index_select(input, dim, index):
 class MaskedFill(Function):
     def forward(self, x, mask, value):
         xp = get_array_module(x)
-        self.save_for_backward(mask)
+        self.save_for_backward(_own(self, mask))  # the mask arrives as the caller's array
         return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
 
     def backward(self, g):
@@ -227,16 +241,17 @@ class Where(Function):
     onnx_op = "Where"
 
     def forward(self, cond, a, b):
-        self.save_for_backward(cond)
+        self.save_for_backward(_own(self, cond))  # the condition arrives as the caller's array
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return get_array_module(cond).where(cond, a, b)
 
     def backward(self, g):
         (cond,) = self.saved_tensors
-        _, a, b = self.inputs
+        sa, sb = self.shapes
         _, na, nb = self.needs_input_grad
         xp = self.xp
-        return (None, sum_to(xp.where(cond, g, 0), a.shape) if na else None,
-                sum_to(xp.where(cond, 0, g), b.shape) if nb else None)
+        return (None, sum_to(xp.where(cond, g, 0), sa) if na else None,
+                sum_to(xp.where(cond, 0, g), sb) if nb else None)
 
 
 @op()

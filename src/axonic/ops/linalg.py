@@ -17,29 +17,35 @@ class MatMul(Function):
     onnx_op = "MatMul"
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        need_a, need_b = self.needs_input_grad
+        self.shapes = (a.shape, b.shape)
+        # each side is kept only for the other's gradient, as PyTorch
+        self.save_for_backward(a if need_b else None, b if need_a else None)
         return a @ b
 
     def backward(self, g):
         a, b = self.saved_tensors
         need_a, need_b = self.needs_input_grad
-        if a.ndim == 2 and b.ndim == 2:  # the common case, without reshapes
+        sa, sb = self.shapes
+        if len(sa) == 2 and len(sb) == 2:  # the common case, without reshapes
             return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
-        if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
+        if len(sa) == 1 and len(sb) == 1:  # dot product: g is 0-d
             return (g * b if need_a else None), (g * a if need_b else None)
         xp = self.xp
-        a2 = a[None] if a.ndim == 1 else a  # (1, k)
-        b2 = b[:, None] if b.ndim == 1 else b  # (k, 1)
         g2 = g
-        if a.ndim == 1:
+        if len(sa) == 1:
             g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
+        if len(sb) == 1:
             g2 = xp.expand_dims(g2, -1)
         ga = gb = None
         if need_a:
-            ga = sum_to(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            b2 = b[:, None] if len(sb) == 1 else b  # (k, 1)
+            a2_shape = (1,) + sa if len(sa) == 1 else sa
+            ga = sum_to(g2 @ xp.swapaxes(b2, -1, -2), a2_shape).reshape(sa)
         if need_b:
-            gb = sum_to(xp.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+            a2 = a[None] if len(sa) == 1 else a  # (1, k)
+            b2_shape = sb + (1,) if len(sb) == 1 else sb
+            gb = sum_to(xp.swapaxes(a2, -1, -2) @ g2, b2_shape).reshape(sb)
         return ga, gb
 
 
@@ -153,14 +159,18 @@ def _parse_einsum(equation: str, shapes):
 class Einsum(Function):
     def forward(self, *arrays, terms, out):
         self.terms, self.out = terms, out
-        self.save_for_backward(*arrays)
+        self.shapes = [a.shape for a in arrays]
+        # an operand is read only by the other operands' gradients
+        needs = self.needs_input_grad
+        self.save_for_backward(*(a if any(needs[:i] + needs[i + 1:]) else None
+                                 for i, a in enumerate(arrays)))
         eq = ",".join(terms) + "->" + out
         return get_array_module(arrays[0]).einsum(eq, *arrays, optimize=len(arrays) > 2)
 
     def backward(self, g):
         xp, arrays = self.xp, self.saved_tensors
         grads = []
-        for i, (t, a) in enumerate(zip(self.terms, arrays)):
+        for i, t in enumerate(self.terms):
             if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
@@ -171,9 +181,10 @@ class Einsum(Function):
             eq = ",".join([self.out] + [tt for tt, _ in others]) + "->" + kept
             gi = xp.einsum(eq, g, *[aa for _, aa in others], optimize=len(others) > 1)
             if kept != t:
-                shape = [a.shape[t.index(c)] if c in kept else 1 for c in t]
+                full = self.shapes[i]
+                shape = [full[t.index(c)] if c in kept else 1 for c in t]
                 order = [kept.index(c) for c in t if c in kept]
-                gi = xp.broadcast_to(xp.transpose(gi, order).reshape(shape), a.shape)
+                gi = xp.broadcast_to(xp.transpose(gi, order).reshape(shape), full)
             grads.append(gi)
         return tuple(grads)
 

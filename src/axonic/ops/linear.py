@@ -14,7 +14,10 @@ class Linear(Function):
     """``x @ W.T + b`` for x of shape (*, in_features)."""
 
     def forward(self, x, w, b=None):
-        self.save_for_backward(x, w)
+        nx, nw = self.needs_input_grad[:2]
+        self.x_shape = x.shape
+        # each of x and W is kept only for the other's gradient, as PyTorch
+        self.save_for_backward(x if nw else None, w if nx else None)
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         out = x2 @ w.T
         if b is not None:
@@ -28,8 +31,8 @@ class Linear(Function):
         gx = gw = gb = None
         if nx:
             gx = g2 @ w
-            if x.ndim != 2:
-                gx = gx.reshape(x.shape)
+            if len(self.x_shape) != 2:
+                gx = gx.reshape(self.x_shape)
         if nw:
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gw = g2.T @ x2

@@ -58,7 +58,8 @@ class CrossEntropy(Function):
             total = e.sum(axis=1)
             per = xp.log(total) - shifted[rows, target]
             e /= total[:, None]
-            self.fast, self.reduction, self.denom = (rows, target), reduction, n
+            # a private copy of the target: the caller's tensor may change before backward
+            self.fast, self.reduction, self.denom = (rows, target.copy()), reduction, n
             self.save_for_backward(x, e)
             return _reduce(per, reduction, n)
         logp = _log_softmax_rows(x)
@@ -78,7 +79,7 @@ class CrossEntropy(Function):
             t = target
             if label_smoothing:
                 t = t * (1 - label_smoothing) + label_smoothing / c
-            coef = t * weight[None, :] if weight is not None else t
+            coef = t * weight[None, :] if weight is not None else t.copy()  # t: the caller's
             denom = n
         per = -(coef * logp).sum(axis=1)
         self.reduction, self.denom = reduction, denom

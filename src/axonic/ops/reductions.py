@@ -1,20 +1,18 @@
 """Reductions with PyTorch's ``dim`` / ``keepdim`` (NumPy's ``axis`` / ``keepdims`` accepted):
-sum mean var std max min amax amin prod logsumexp, and argmax argmin (no gradient)."""
+sum mean amax amin prod logsumexp, and count_nonzero all any (no gradient). ``max``/``min``
+with their indices and ``argmax``/``argmin`` are in ``max_min.py``, ``cumsum`` in
+``cumulative.py``, ``var``/``std`` in ``statistics.py``."""
 
 from __future__ import annotations
-
-from collections import namedtuple
 
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.autograd.tensor import Tensor, _make
+from axonic.autograd.tensor import _make
 from axonic.backend import get_array_module, get_default_dtype
 from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import dim_arg, norm_dim
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _expand_back(xp, g, shape, axes, keepdim):
@@ -87,53 +85,6 @@ class Amin(Amax):
     use_max = False
 
 
-class SelectAlongDim(Function):
-    """Values picked at ``index`` along one axis (max/min with ``dim``); the gradient goes
-    to exactly those positions."""
-
-    saves_inputs = False  # backward needs only the index
-
-    def forward(self, x, index, axis, keepdim):
-        self.shape, self.index, self.axis, self.keepdim = x.shape, index, axis, keepdim
-        return _take_along(x, index, axis, keepdim)
-
-    def backward(self, g):
-        args = (self.index, self.axis, self.keepdim, self.shape)
-        # a scatter into zeros: under create_graph, as its own op (differentiable)
-        return PutAlongDim.apply(g, *args) if self._graph_mode else _put_along(g, *args)
-
-
-def _take_along(x, index, axis, keepdim):
-    xp = get_array_module(x)
-    out = xp.take_along_axis(x, xp.expand_dims(index, axis), axis)
-    return out if keepdim else out.squeeze(axis)
-
-
-def _put_along(g, index, axis, keepdim, shape):
-    xp = get_array_module(g)
-    gx = xp.zeros(shape, dtype=g.dtype)
-    if not keepdim:
-        g = xp.expand_dims(g, axis)
-    xp.put_along_axis(gx, xp.expand_dims(index, axis), g, axis)
-    return gx
-
-
-class PutAlongDim(Function):
-    """The adjoint of ``SelectAlongDim``: values written at ``index`` into zeros."""
-
-    saves_inputs = False
-
-    def forward(self, g, index, axis, keepdim, shape):
-        self.index, self.axis, self.keepdim = index, axis, keepdim
-        return _put_along(g, index, axis, keepdim, shape)
-
-    def backward(self, gg):
-        args = (self.index, self.axis, self.keepdim)
-        if self._graph_mode:
-            return SelectAlongDim.apply(gg, *args)
-        return _take_along(gg, *args)
-
-
 class Prod(Function):
     # backward takes exclusive products through cumprod, which has no differentiable form here
     double_backward = False
@@ -194,22 +145,6 @@ class LogSumExp(Function):
         return g.reduce("ReduceLogSumExp", x, axes, keepdim)
 
 
-class Cumsum(Function):
-    saves_inputs = False  # backward needs only the axis
-
-    def forward(self, x, axis):
-        self.axis = axis
-        return get_array_module(x).cumsum(x, axis=axis)
-
-    def backward(self, g):
-        # each input feeds every later output: the reversed cumulative sum of the gradient
-        xp, axis = self.xp, self.axis
-        return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
-
-    def to_onnx(self, g, x, axis):
-        return g.op("CumSum", x, g.const(int(axis), np.int64))
-
-
 # --- the public functions --------------------------------------------------------------
 
 
@@ -247,43 +182,6 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
             "pass dtype=axonic.float32 or convert with .float()"
         )
     return Mean.apply(input, axes=axes, keepdim=keepdim)
-
-
-def _max_min(input, dim, keepdim, largest, name):
-    if dim is None:
-        if input._data.size == 0:
-            raise RuntimeError(f"{name}(): cannot reduce an empty tensor without dim")
-        return (Amax if largest else Amin).apply(input, axes=None, keepdim=False)
-    if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
-        from axonic.ops.arithmetic import maximum, minimum
-
-        return (maximum if largest else minimum)(input, dim)
-    (axis,) = norm_dim(dim, input.ndim, name)
-    idx = (input._data.argmax if largest else input._data.argmin)(axis=axis)
-    values = SelectAlongDim.apply(input, idx, axis, keepdim)
-    xp = get_array_module(idx)
-    return values_indices(values, _make(xp.expand_dims(idx, axis) if keepdim else idx))
-
-
-@op(methods=("max",))
-def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """``max(x)`` is the largest value; ``max(x, dim)`` returns ``(values, indices)``.
-
-    >>> import axonic
-    >>> x = axonic.tensor([[1.0, 5.0], [7.0, 2.0]])
-    >>> x.max()
-    tensor(7.)
-    >>> x.max(1)
-    values_indices(values=tensor([5., 7.]), indices=tensor([1, 0]))
-    """
-    keepdim = keepdims if keepdims is not None else keepdim
-    return _max_min(input, dim_arg(dim, axis, "max"), keepdim, True, "max")
-
-
-@op(methods=("min",))
-def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    keepdim = keepdims if keepdims is not None else keepdim
-    return _max_min(input, dim_arg(dim, axis, "min"), keepdim, False, "min")
 
 
 @op(methods=("amax",))
@@ -328,48 +226,11 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return LogSumExp.apply(_float(input), axes=axes, keepdim=keepdim)
 
 
-@op(methods=("cumsum",))
-def cumsum(input, dim, dtype=None):
-    """Running sum along ``dim``.
-
-    >>> import axonic
-    >>> axonic.tensor([1.0, 2.0, 3.0]).cumsum(0)
-    tensor([1., 3., 6.])
-    """
-    (axis,) = norm_dim(dim, input.ndim, "cumsum")
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind == "b":
-        input = input.to(np.int64)
-    return Cumsum.apply(input, axis=axis)
-
-
 @op(methods=("count_nonzero",))
 def count_nonzero(input, dim=None):
     axes = norm_dim(dim, input.ndim, "count_nonzero")
     xp = get_array_module(input._data)
     return _make(xp.asarray(xp.count_nonzero(input._data, axis=axes)).astype(np.int64))
-
-
-@op(methods=("argmax",))
-def argmax(input, dim=None, keepdim=False):
-    """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    xp = get_array_module(input._data)
-    if dim is None:
-        return _make(xp.asarray(input._data.argmax()))
-    (axis,) = norm_dim(dim, input.ndim, "argmax")
-    out = input._data.argmax(axis=axis)
-    return _make(xp.expand_dims(out, axis) if keepdim else out)
-
-
-@op(methods=("argmin",))
-def argmin(input, dim=None, keepdim=False):
-    xp = get_array_module(input._data)
-    if dim is None:
-        return _make(xp.asarray(input._data.argmin()))
-    (axis,) = norm_dim(dim, input.ndim, "argmin")
-    out = input._data.argmin(axis=axis)
-    return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
 @op(methods=("all",))
@@ -394,8 +255,6 @@ def _distinct(r, shape=(3, 4)):
 _PROD_WHY = "the backward's exclusive products (exact with zeros) use cumprod"
 
 SPECS = [
-    OpSpec("cumsum", lambda a: cumsum(a, 1), lambda a: np.cumsum(a, 1),
-           [((3, 4),), ((2, 0),), ((2, 3, 4),)], lambda a: a.cumsum(1)),
     OpSpec("sum", sum, np.sum, [((3, 4),), ((),), ((0, 3),), ((2, 3, 4),)], lambda a: a.sum()),
     OpSpec("sum_dim", lambda a: sum(a, 1), lambda a: a.sum(1), [((3, 4),), ((2, 3, 4),), ((0, 3),)],
            lambda a: a.sum(1)),
@@ -405,18 +264,9 @@ SPECS = [
     OpSpec("mean", mean, np.mean, [((3, 4),), ((),)], lambda a: a.mean()),
     OpSpec("mean_dim", lambda a: mean(a, -1, keepdim=True), lambda a: a.mean(-1, keepdims=True),
            [((3, 4),), ((2, 3, 4),)], lambda a: a.mean(-1, keepdim=True)),
-    OpSpec("max", max, np.max, [_distinct], lambda a: a.max()),
-    OpSpec("max_dim", lambda a: max(a, 1).values, lambda a: a.max(1), [_distinct],
-           lambda a: a.max(1).values),
-    OpSpec("min_dim_keepdim", lambda a: min(a, 0, keepdim=True).values,
-           lambda a: a.min(0, keepdims=True), [_distinct], lambda a: a.min(0, keepdim=True).values),
-    OpSpec("min", min, np.min, [_distinct], lambda a: a.min()),
     OpSpec("amax", lambda a: amax(a, 1), lambda a: a.max(1), [_distinct], lambda a: a.amax(1)),
     OpSpec("amax_ties_share_gradient", lambda a: amax(a, 1), lambda a: a.max(1),
            [lambda r: (np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]),)], lambda a: a.amax(1),
-           gradcheck=False),
-    OpSpec("max_ties_share_gradient", max, np.max,
-           [lambda r: (np.array([[1.0, 3.0, 3.0], [2.0, 3.0, 0.0]]),)], lambda a: a.max(),
            gradcheck=False),
     OpSpec("amin", lambda a: amin(a, (0, 1)), lambda a: a.min((0, 1)), [_distinct],
            lambda a: a.amin((0, 1))),

@@ -13,7 +13,7 @@ from axonic.backend import get_array_module
 from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import norm_dim
-from axonic.ops.indexing import IndexAdd, _index_add, _scatter_back
+from axonic.ops.indexing import IndexAdd, _index_add, _own, _scatter_back
 
 
 class Gather(Function):
@@ -23,7 +23,7 @@ class Gather(Function):
         self.shape = x.shape
         xp = get_array_module(x)
         full = list(xp.indices(index.shape, sparse=True))
-        full[axis] = index
+        full[axis] = _own(self, index)
         self.index = tuple(full)
         cut = tuple(slice(None) if k == axis else slice(0, n) for k, n in enumerate(index.shape))
         return xp.take_along_axis(x[cut], index, axis)
@@ -72,7 +72,7 @@ class Scatter(Function):
         xp = get_array_module(x)
         self.index, self.add = index, add
         where = list(xp.indices(index.shape, sparse=True))
-        where[axis] = index
+        where[axis] = _own(self, index)
         self.where = tuple(where)
         self.src_shape = getattr(src, "shape", ())
         src = src[tuple(slice(0, n) for n in index.shape)] if self.src_shape else src

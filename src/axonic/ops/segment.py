@@ -22,6 +22,7 @@ from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops._util import norm_dim
+from axonic.ops.indexing import _own
 
 REDUCTIONS = ("sum", "add", "mean", "max", "min")
 
@@ -53,7 +54,7 @@ class ScatterSum(Function):
     saves_inputs = False
 
     def forward(self, src, index, axis, dim_size):
-        self.at = _at(axis, index)
+        self.at = _at(axis, _own(self, index))
         return _segment_reduce(np.add, src, index, axis, dim_size)
 
     def backward(self, g):
@@ -66,7 +67,7 @@ class IndexGather(Function):
     saves_inputs = False
 
     def forward(self, src, index, axis):
-        self.index, self.axis, self.size = index, axis, src.shape[axis]
+        self.index, self.axis, self.size = _own(self, index), axis, src.shape[axis]
         return get_array_module(src).take(src, index, axis=axis)
 
     def backward(self, g):
@@ -79,7 +80,7 @@ class ScatterMean(Function):
     saves_inputs = False
 
     def forward(self, src, index, axis, dim_size):
-        self.at = _at(axis, index)
+        self.at = _at(axis, _own(self, index))
         xp = get_array_module(src)
         count = xp.bincount(index, minlength=dim_size).astype(src.dtype)
         # empty slots divide 0 by 1 and stay 0
@@ -97,7 +98,7 @@ class ScatterMax(Function):
     saves_inputs = False
 
     def forward(self, src, index, axis, dim_size, sign):
-        self.at = at = _at(axis, index)
+        self.at = at = _at(axis, _own(self, index))
         ufunc = np.maximum if sign > 0 else np.minimum
         out = _segment_reduce(ufunc, src, index, axis, dim_size)  # empty slots stay 0
         winner = (src == out[at]).astype(src.dtype)

@@ -9,6 +9,9 @@ new one, never a mix. ``CheckpointDir`` keeps ``last`` and ``best`` as symbolic 
 replaced with ``os.replace``, which is atomic. Reading checks every file against the
 manifest (size, hash, JSON, safetensors header) before anything is loaded.
 
+A folder of checkpoints is in ``checkpoint_dir``, state holding arrays is split for storage
+by ``state_arrays``; both keep their names importable from here.
+
 >>> import numpy as np, tempfile, os
 >>> d = tempfile.mkdtemp()
 >>> path = write_checkpoint(os.path.join(d, "c"), {"model": {"w": np.ones(2, np.float32)}},
@@ -23,15 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import uuid
 from pathlib import Path
 
 import numpy as np
 
-from axonic.autograd.tensor import Tensor
-from axonic.backend import to_numpy
 from axonic.io.guarded import (
     CHUNK,
     MAX_JSON_BYTES,
@@ -43,78 +43,18 @@ from axonic.io.guarded import (
     read_in,
 )
 from axonic.io.safetensors import loads
-from axonic.train.run_dir import CHECKPOINT_PREFIX, LAST, DirLock, RunDir
+from axonic.train.run_dir import LAST, RunDir
+from axonic.train.state_arrays import _to_numpy, join_arrays, split_arrays  # noqa: F401
 
 FORMAT = "axonic-checkpoint"
 VERSION = 2  # 2: the manifest holds its own SHA256
 MANIFEST = "manifest.json"  # sizes and SHA256 of the other files
 STATE = "state.json"  # everything that is not an array
 ARRAYS = ".safetensors"  # the suffix of each group's file of arrays (model, optimizer...)
-_ARRAY = "__array__"
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint directory is missing, truncated, corrupted or of another format."""
-
-
-# --- nested state <-> (JSON, arrays) ------------------------------------------------------
-def _to_numpy(x):
-    if isinstance(x, Tensor):
-        return x.detach().cpu().numpy()  # device arrays go to the host first
-    if hasattr(x, "__cuda_array_interface__"):  # a CuPy array, without importing CuPy
-        return to_numpy(x)
-    return x
-
-
-def split_arrays(obj, prefix: str = "") -> tuple[object, dict[str, np.ndarray]]:
-    """Replace every array/tensor in nested dicts/lists by ``{"__array__": key}``.
-
-    Returns the JSON-able skeleton and the arrays by dotted key, so an optimizer's
-    ``state_dict`` becomes one safetensors file plus a little JSON.
-
-    >>> skel, arrays = split_arrays({"state": {0: {"step": 2, "m": np.zeros(3)}}})
-    >>> skel["state"], list(arrays)
-    ({'0': {'step': 2, 'm': {'__array__': 'state.0.m'}}, '__int_keys__': ['0']}, ['state.0.m'])
-    >>> join_arrays(skel, arrays)["state"][0]["step"]
-    2
-    """
-    arrays: dict[str, np.ndarray] = {}
-
-    def walk(x, key):
-        x = _to_numpy(x)
-        if isinstance(x, np.ndarray):
-            arrays[key] = x if x.flags.c_contiguous else x.copy(order="C")
-            return {_ARRAY: key}
-        if isinstance(x, dict):
-            out = {}
-            for k, v in x.items():
-                out[str(k)] = walk(v, f"{key}.{k}" if key else str(k))
-            if any(not isinstance(k, str) for k in x):  # remember int keys (optimizer state)
-                out["__int_keys__"] = [str(k) for k in x if isinstance(k, int)]
-            return out
-        if isinstance(x, list | tuple):
-            items = [walk(v, f"{key}.{i}" if key else str(i)) for i, v in enumerate(x)]
-            return {"__tuple__": items} if isinstance(x, tuple) else items
-        if isinstance(x, np.generic):
-            return x.item()
-        return x
-
-    return walk(obj, prefix), arrays
-
-
-def join_arrays(skeleton, arrays: dict[str, np.ndarray]):
-    """Undo ``split_arrays``: put the arrays back and restore integer dict keys."""
-    if isinstance(skeleton, dict):
-        if set(skeleton) == {_ARRAY}:
-            return arrays[skeleton[_ARRAY]]
-        if set(skeleton) == {"__tuple__"}:  # JSON has no tuples (Adam's betas are one)
-            return tuple(join_arrays(v, arrays) for v in skeleton["__tuple__"])
-        ints = set(skeleton.get("__int_keys__", ()))
-        return {(int(k) if k in ints else k): join_arrays(v, arrays)
-                for k, v in skeleton.items() if k != "__int_keys__"}
-    if isinstance(skeleton, list):
-        return [join_arrays(v, arrays) for v in skeleton]
-    return skeleton
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -304,89 +244,6 @@ def read_checkpoint(path) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
     return _parse(path, manifest, data)
 
 
-# --- a directory of checkpoints with `last` and `best` ----------------------------------------
-_CKPT_NAME = re.compile(re.escape(CHECKPOINT_PREFIX) + r"e\d{4,}-s\d{8,}-[0-9a-f]{6}")
-_TRASH = ".trash-"  # a checkpoint renamed for deletion: gone as a checkpoint, files may remain
-_TMP = re.compile(r"\.(" + re.escape(CHECKPOINT_PREFIX) + r".*\.tmp-[0-9a-f]{8}|"
-                  r"[a-z]+\.link-[0-9a-f]{8})")
-
-
-def _is_ours(p: Path) -> bool:
-    """A checkpoint axonic wrote: its name has our exact pattern and it holds our manifest."""
-    if not _CKPT_NAME.fullmatch(p.name) or p.is_symlink() or not p.is_dir():
-        return False
-    try:
-        with open(p / MANIFEST, "rb") as f:
-            return f.read(200).find(FORMAT.encode()) >= 0
-    except OSError:
-        return False
-
-
-class CheckpointDir:
-    """A folder of checkpoints with ``last`` and ``best`` links flipped atomically.
-
-    Each save writes a fresh ``ckpt-e<epoch>-s<step>-<id>`` directory (names from
-    ``axonic.train.run_dir``), then points the link at it with ``os.replace`` and removes
-    the checkpoints no link points to: each is first renamed to ``.trash-<name>`` (atomic),
-    then deleted, so a kill mid-way never leaves a half-deleted ``ckpt-*`` folder. Only
-    folders axonic wrote (its name pattern and manifest) are ever removed.
-    """
-
-    def __init__(self, dirpath):
-        self.dirpath = Path(dirpath)
-        self._lock = DirLock(self.dirpath)
-
-    def lock(self) -> None:
-        """Hold the folder's lock (a second writer gets "in use by pid N"), which also
-        checks up front that the folder is writable; then remove what an interrupted
-        writer left (``.trash-*``, temporary folders and links)."""
-        self._lock.acquire()
-        for p in self.dirpath.iterdir():
-            if p.name.startswith(_TRASH) or _TMP.fullmatch(p.name):
-                _remove(p)
-
-    def unlock(self) -> None:
-        self._lock.release()
-
-    def save(self, arrays: dict, state: dict, names=(LAST,)) -> Path:
-        self.dirpath.mkdir(parents=True, exist_ok=True)
-        tag = f"{CHECKPOINT_PREFIX}e{state.get('epoch', 0):04d}-s{state.get('step', 0):08d}"
-        target = write_checkpoint(self.dirpath / f"{tag}-{uuid.uuid4().hex[:6]}", arrays, state)
-        for name in names:
-            self._link(name, target.name)
-        self._collect_garbage()
-        return target
-
-    def _link(self, name: str, target: str) -> None:
-        tmp = self.dirpath / f".{name}.link-{uuid.uuid4().hex[:8]}"
-        os.symlink(target, tmp)
-        os.replace(tmp, self.dirpath / name)
-        _fsync_dir(self.dirpath)
-
-    def path(self, name: str = LAST) -> Path:
-        return self.dirpath / name
-
-    def exists(self, name: str = LAST) -> bool:
-        return (self.dirpath / name).exists()
-
-    def _collect_garbage(self) -> None:
-        keep = {os.readlink(p) for p in self.dirpath.iterdir() if p.is_symlink()}
-        for p in sorted(self.dirpath.iterdir()):
-            if p.name.startswith(_TRASH) or _TMP.fullmatch(p.name):
-                _remove(p)
-            elif p.name not in keep and _is_ours(p):
-                trash = self.dirpath / f"{_TRASH}{p.name}"
-                os.replace(p, trash)  # atomic: the checkpoint is gone as a whole
-                _remove(trash)
-
-
-def _remove(p: Path) -> None:
-    if p.is_symlink() or p.is_file():
-        p.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(p, ignore_errors=True)
-
-
 def resolve_checkpoint(path) -> Path:
     """A checkpoint directory from itself, or from a folder holding a ``last`` link.
 
@@ -403,3 +260,19 @@ def resolve_checkpoint(path) -> Path:
             return sub
     raise CheckpointError(f"checkpoint: {path} is neither a checkpoint (no {MANIFEST}) nor "
                           f"a folder with a {LAST!r} checkpoint")
+
+
+def load_model_weights(model, path) -> None:
+    """Load only the model weights of a checkpoint (verified first) into ``model``."""
+    path = resolve_checkpoint(path)
+    arrays, _ = read_checkpoint(path)
+    if not isinstance(arrays.get("model"), dict):
+        raise CheckpointError(f"checkpoint: {path} holds no model.safetensors")
+    try:
+        model.load_state_dict(arrays["model"])  # checks everything before writing
+    except RuntimeError as e:
+        raise CheckpointError(f"checkpoint: {path}: {e}") from None
+
+
+# needs write_checkpoint above; a folder of checkpoints keeps its import path here
+from axonic.train.checkpoint_dir import CheckpointDir  # noqa: E402, F401

@@ -28,20 +28,20 @@ import copy
 import numpy as np
 
 import axonic
-from axonic.autograd.grad_mode import no_grad
 from axonic.autograd.tensor import Tensor
-from axonic.train import inputs
+from axonic.train import evaluation, inputs
 from axonic.train.callbacks.base import Callback, CallbackList
 from axonic.train.callbacks.progress import ProgressBar
 from axonic.train.callbacks.terminate_on_nan import TerminateOnNaN
 from axonic.train.checkpoint import (
-    CheckpointError,
+    load_model_weights,
     read_checkpoint,
     resolve_checkpoint,
     write_checkpoint,
 )
 from axonic.train.distributed import DataParallel
 from axonic.train.errors import NonFiniteLossError, NonFiniteLossWarning, StopTraining
+from axonic.train.fit_loaders import fit_loaders
 from axonic.train.history import History
 from axonic.train.inputs import check_number
 from axonic.train.interrupt import InterruptGate
@@ -162,28 +162,9 @@ class Trainer:
         if resume_from is not None:  # read and checked completely before anything changes
             arrays, state = read_checkpoint(resolve_checkpoint(resume_from))
             check_resume_state(arrays, state, self.model)
-        seed = self.seed
-        if state is not None:
-            seed = state["loader"]["seed"]
-        elif seed is None:
-            seed = int(axonic.randint(0, 2**31 - 1, (1,)).item())
-        if validation_split:
-            train, validation = inputs.split(train, validation_split, seed)
-        if self.data_parallel is not None and not inputs._is_loader(train):
-            loader = self.data_parallel.loader(inputs.as_dataset(train), batch_size, shuffle,
-                                               seed)
-        else:
-            loader = inputs.as_loader(train, batch_size, shuffle, seed)
-        self.val_loader = None if validation is None else inputs.as_loader(
-            validation, batch_size, False, None, "fit (validation)")
+        loader, self.val_loader, self.loader_seed = fit_loaders(
+            self, train, validation, validation_split, batch_size, shuffle, state)
         self.train_loader = loader
-        self.loader_seed = seed if self.data_parallel is not None else loader.seed
-        if state is not None and self.loader_seed != state["loader"]["seed"]:
-            raise ValueError(f"fit: the DataLoader's seed {self.loader_seed!r} differs from "
-                             f"the checkpoint's {state['loader']['seed']!r}; the resumed run "
-                             "would see another shuffle order")
-        if len(loader) == 0:
-            raise ValueError("fit: the training data is empty")
         self.epochs, self.steps_per_epoch = epochs, len(loader)
         self.history = History()
         self.stop_training = False
@@ -217,19 +198,8 @@ class Trainer:
     def predict(self, data, batch_size: int = 256) -> Tensor:
         """The model's outputs on ``data`` (a Dataset, a DataLoader, ``X`` or ``(X, y)``),
         concatenated along the first axis, in eval mode and without gradients."""
-        loader = inputs.as_loader(data, batch_size, False, None, "predict")
-        outs = []
-        was = self.model.training
-        self.model.eval()
-        try:
-            with no_grad():
-                for batch in loader:
-                    x, _ = inputs.unpack(batch)
-                    outs.append(self._forward(x)._data)
-        finally:
-            self.model.train(was)
-        xp = axonic.backend.get_array_module(outs[0]) if outs else np
-        return axonic.tensor(xp.concatenate(outs)) if outs else axonic.zeros(0)
+        return evaluation.predict(self, inputs.as_loader(data, batch_size, False, None,
+                                                         "predict"))
 
     def lr_find(self, data, **kwargs):
         """The learning-rate range test on ``data`` (``axonic.train.lr_find``); the model and
@@ -251,14 +221,7 @@ class Trainer:
 
     def load_weights(self, path) -> None:
         """Load only the model weights of a checkpoint (verified first)."""
-        path = resolve_checkpoint(path)
-        arrays, _ = read_checkpoint(path)
-        if not isinstance(arrays.get("model"), dict):
-            raise CheckpointError(f"checkpoint: {path} holds no model.safetensors")
-        try:
-            self.model.load_state_dict(arrays["model"])  # checks everything before writing
-        except RuntimeError as e:
-            raise CheckpointError(f"checkpoint: {path}: {e}") from None
+        load_model_weights(self.model, path)
 
     # --- the loop -------------------------------------------------------------------------
     def _fit_callbacks(self, verbose: int) -> list:
@@ -405,28 +368,7 @@ class Trainer:
         self.resume_state.mark(epoch, b + 1, lazy=self.grad_accum_steps == 1)
 
     def _evaluate_loader(self, loader, metrics, prefix: str) -> dict:
-        mean = Mean()
-        for m in metrics:
-            m.reset()
-        was = self.model.training
-        self.model.eval()
-        try:
-            with no_grad():
-                for batch in loader:
-                    x, y = inputs.unpack(batch)
-                    if y is None:
-                        raise ValueError("evaluate: the data has no targets; use predict")
-                    out = self._forward(x)
-                    y = self._to_device(y)
-                    mean.update(float(self.loss_fn(out, y).item()), len(out))
-                    for m in metrics:
-                        m.update(out._data, y._data)
-        finally:
-            self.model.train(was)
-        logs = {prefix + "loss": mean.result()}
-        for m in metrics:
-            logs[prefix + m.name] = m.result()
-        return logs
+        return evaluation.evaluate_loader(self, loader, metrics, prefix)
 
     # --- helpers --------------------------------------------------------------------------
     def _require(self, who: str, optimizer: bool = False) -> None:
