@@ -272,8 +272,7 @@ def _call_backward(fn, g, create_graph: bool) -> tuple:
         grads = fn.backward(g)
         return grads if isinstance(grads, tuple) else (grads,)
     cls = type(fn)
-    legacy = fn._saved is None and (cls.saves_inputs or cls.saves_output)
-    if not cls.double_backward or legacy:
+    if not cls.double_backward:
         raise RuntimeError(
             f"'{cls.__name__}' has no second derivative in axonic yet: create_graph=True "
             "cannot differentiate through its backward"

@@ -49,12 +49,6 @@ _new = object.__new__
 
 
 class Function:
-    # Backward reads the inputs' values although the op saved nothing through
-    # ``save_for_backward`` (the older style, kept for ops not yet converted): every
-    # input's version is checked.
-    saves_inputs = True
-    # Likewise for an output kept on ``self`` directly.
-    saves_output = False
     # The output is a view of input 0 and shares its version counter (an op whose
     # output is a view only sometimes sets it per instance in forward).
     is_view = False
@@ -123,20 +117,17 @@ class Function:
         if clock:  # 0 (the class default) until the first recorded in-place op
             fn._epoch = clock
         saved = fn._saved
-        if saved is not None or cls.saves_inputs:
+        if saved is not None:
             # every tensor input's version now; at backward only a changed input whose
             # array was saved is an error (``check_versions``)
             fn.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
-            if saved is not None:
-                i = 0
-                for a in saved:
-                    if a is out:
-                        fn.out_version = (result._vc, 0)
-                        fn._out_at = i
-                        break
-                    i += 1
-        if cls.saves_output:
-            fn.out_version = (result._vc, 0)
+            i = 0
+            for a in saved:
+                if a is out:
+                    fn.out_version = (result._vc, 0)
+                    fn._out_at = i
+                    break
+                i += 1
         if fn.is_view:
             result._vc = args[0]._vc
             result._base = args[0]
@@ -200,9 +191,7 @@ class Function:
 
     def _saved_input(self, vc) -> bool:
         """Whether the tensor input with version counter ``vc`` is needed by backward: the
-        op saved its array (or, in the older style, every input counts)."""
-        if self._saved is None:
-            return True
+        op saved its array."""
         for t in self.inputs:
             if isinstance(t, Tensor) and t._vc is vc:
                 arr = t._data

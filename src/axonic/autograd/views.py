@@ -64,7 +64,6 @@ def _addresses(shape, strides, start):
 class ViewOf(Function):
     """A view read from its base (after the base was changed through a view)."""
 
-    saves_inputs = False
     double_backward = False  # backward writes into a new array
 
     def forward(self, base, region, view):

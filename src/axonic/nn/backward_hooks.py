@@ -17,7 +17,6 @@ from axonic.autograd.tensor import Tensor, _make
 class _Passage(Function):
     """Identity whose backward hands the gradient to ``state.arrived``."""
 
-    saves_inputs = False
     is_view = True
 
     def forward(self, x, state=None, side="in", pos=0):

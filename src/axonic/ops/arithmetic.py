@@ -14,32 +14,28 @@ from axonic.ops._util import as_operand, broadcast_error, promote, xp_of
 
 class Add(Function):
     onnx_op = "Add"
-    saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a, b):
-        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return a + b
 
-    def backward(self, g):
+    def backward(self, g):  # only the shapes of the inputs (kept by the engine) are read
         na, nb = self.needs_input_grad
-        sa, sb = self.shapes
-        return (sum_to(g, sa) if na else None,
-                sum_to(g, sb) if nb else None)
+        a, b = self.inputs
+        return (sum_to(g, a._data.shape) if na else None,
+                sum_to(g, b._data.shape) if nb else None)
 
 
 class Sub(Function):
     onnx_op = "Sub"
-    saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a, b):
-        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return a - b
 
-    def backward(self, g):
+    def backward(self, g):  # only the shapes of the inputs (kept by the engine) are read
         na, nb = self.needs_input_grad
-        sa, sb = self.shapes
-        return (sum_to(g, sa) if na else None,
-                sum_to(-g, sb) if nb else None)
+        a, b = self.inputs
+        return (sum_to(g, a._data.shape) if na else None,
+                sum_to(-g, b._data.shape) if nb else None)
 
 
 class Mul(Function):
@@ -64,22 +60,20 @@ class Div(Function):
     onnx_op = "Div"
 
     def forward(self, a, b):
-        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         self.save_for_backward(a if self.needs_input_grad[1] else None, b)  # as PyTorch
         return a / b
 
     def backward(self, g):
         a, b = self.saved_tensors
         na, nb = self.needs_input_grad
-        sa, sb = self.shapes
+        ia, ib = self.inputs
         ga = g / b
-        return (sum_to(ga, sa) if na else None,
-                sum_to(-ga * (a / b), sb) if nb else None)
+        return (sum_to(ga, ia._data.shape) if na else None,
+                sum_to(-ga * (a / b), ib._data.shape) if nb else None)
 
 
 class Neg(Function):
     onnx_op = "Neg"
-    saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a):
         return -a

@@ -13,7 +13,6 @@ from axonic.ops._spec import OpSpec
 
 
 class Cast(Function):
-    saves_inputs = False
 
     def forward(self, x, dtype):
         self.in_dtype = x.dtype
@@ -27,7 +26,6 @@ class Cast(Function):
 
 
 class ToDevice(Function):
-    saves_inputs = False
 
     def forward(self, x, device):
         self.src = device_of(x)
@@ -110,7 +108,6 @@ def type_as(input, other):
 
 class Clone(Function):
     onnx_op = "Identity"
-    saves_inputs = False
 
     def forward(self, x):
         return x.copy()

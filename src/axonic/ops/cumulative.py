@@ -12,7 +12,6 @@ from axonic.ops._util import norm_dim
 
 
 class Cumsum(Function):
-    saves_inputs = False  # backward needs only the axis
 
     def forward(self, x, axis):
         self.axis = axis

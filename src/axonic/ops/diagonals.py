@@ -13,7 +13,6 @@ from axonic.ops.shape import movedim
 
 
 class Tril(Function):
-    saves_inputs = False
     upper = False
 
     def forward(self, x, diagonal=0):

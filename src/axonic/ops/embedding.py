@@ -14,7 +14,6 @@ class Embedding(Function):
     """Rows of ``weight`` at integer ``indices``; the gradient adds back into those rows
     (never into ``padding_idx``)."""
 
-    saves_inputs = False  # backward needs only the indices
 
     def forward(self, w, indices, padding_idx=None):
         # a private copy: the caller's index tensor may change in place before backward

@@ -42,7 +42,6 @@ def _convert_index(index):
 
 class BasicIndex(Function):
     onnx_sized = ("index", 1)  # slice bounds on a dynamic axis count from its end
-    saves_inputs = False  # backward needs only the shape and the index
     is_view = True
 
     def forward(self, x, index):
@@ -62,7 +61,6 @@ class BasicIndex(Function):
 
 
 class AdvancedIndex(Function):
-    saves_inputs = False  # backward needs only the shape and the index
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, _own(self, index)
@@ -120,7 +118,6 @@ def _index_add(g, shape, index, basic):
 class IndexAdd(Function):
     """``g`` added into zeros of ``shape`` at ``index``: the adjoint of ``x[index]``."""
 
-    saves_inputs = False
 
     def forward(self, g, shape, index, basic):
         self.index, self.basic = index, basic
@@ -150,7 +147,6 @@ class IndexPut(Function):
 
     # backward writes into arrays; no second derivative yet
     double_backward = False
-    saves_inputs = False
 
     def forward(self, x, value, index):
         self.index = _own(self, index)

@@ -159,9 +159,6 @@ def keep_old_values(r: Tensor, old: Tensor) -> None:
         if fn is None or fn in seen or fn._epoch != epoch or fn.inputs is None:
             continue
         seen.add(fn)
-        legacy = fn._saved is None and getattr(type(fn), "saves_inputs", False)
-        if legacy and any(a is old for a in fn.inputs):
-            copy = arr.copy() if copy is None else copy
         for k, v in list(fn.__dict__.items()):
             if v is arr or k == "_saved" and v is not None and any(a is arr for a in v):
                 copy = arr.copy() if copy is None else copy
@@ -193,7 +190,6 @@ def _take_history(t: Tensor, r: Tensor, old: Tensor) -> None:
 class _Alias(Function):
     """The result of an in-place op given its own node (the op returned an older tensor)."""
 
-    saves_inputs = False
 
     def forward(self, x, old):
         return x
@@ -206,7 +202,6 @@ class Fill(Function):
     """``fill_``/``zero_``/``copy_`` in the graph: the old values get a zero gradient,
     ``src`` the sum over where it was broadcast (PyTorch's FillBackward / CopyBackwards)."""
 
-    saves_inputs = False
 
     def forward(self, old, src):
         self.src_shape = getattr(src, "shape", ())

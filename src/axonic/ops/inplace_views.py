@@ -115,7 +115,6 @@ def _read_again(view: Tensor, root: Tensor) -> None:
 class CopySlices(Function):
     """The base with one view's part replaced by the in-place op's result."""
 
-    saves_inputs = False
     double_backward = False  # backward writes into a new array
 
     def forward(self, base, value, region, view):

@@ -13,7 +13,6 @@ from axonic.ops._util import common_dtype, norm_dim
 
 
 class Cat(Function):
-    saves_inputs = False  # backward needs only the sizes
 
     def forward(self, *arrays, axis):
         self.axis = axis
@@ -32,7 +31,6 @@ class Cat(Function):
 
 
 class Stack(Function):
-    saves_inputs = False  # backward needs only the count
 
     def forward(self, *arrays, axis):
         self.axis, self.n = axis, len(arrays)
@@ -176,7 +174,6 @@ def unbind(input, dim=0):
 
 
 class PadConstant(Function):
-    saves_inputs = False
 
     def forward(self, x, widths, value):
         self.slices = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape))
@@ -194,7 +191,6 @@ class PadIndexed(Function):
     """reflect / replicate / circular padding as a gather along each padded dim; the
     backward scatters with accumulation (border values are used several times)."""
 
-    saves_inputs = False  # backward needs only the shape and the indices
 
     def forward(self, x, index_per_axis):
         self.shape = x.shape

@@ -22,7 +22,6 @@ class SelectAlongDim(Function):
     """Values picked at ``index`` along one axis (max/min with ``dim``); the gradient goes
     to exactly those positions."""
 
-    saves_inputs = False  # backward needs only the index
 
     def forward(self, x, index, axis, keepdim):
         self.shape, self.index, self.axis, self.keepdim = x.shape, index, axis, keepdim
@@ -52,7 +51,6 @@ def _put_along(g, index, axis, keepdim, shape):
 class PutAlongDim(Function):
     """The adjoint of ``SelectAlongDim``: values written at ``index`` into zeros."""
 
-    saves_inputs = False
 
     def forward(self, g, index, axis, keepdim, shape):
         self.index, self.axis, self.keepdim = index, axis, keepdim

@@ -25,7 +25,6 @@ def _expand_back(xp, g, shape, axes, keepdim):
 
 
 class Sum(Function):
-    saves_inputs = False  # backward needs only the shape
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
@@ -39,7 +38,6 @@ class Sum(Function):
 
 
 class Mean(Function):
-    saves_inputs = False  # backward needs only the shape
 
     def forward(self, x, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim

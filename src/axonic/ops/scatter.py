@@ -17,7 +17,6 @@ from axonic.ops.indexing import IndexAdd, _index_add, _own, _scatter_back
 
 
 class Gather(Function):
-    saves_inputs = False  # backward needs only the shape and the index
 
     def forward(self, x, index, axis):
         self.shape = x.shape

@@ -51,7 +51,6 @@ def _segment_reduce(ufunc, src, index, axis, dim_size, fill=0):
 
 
 class ScatterSum(Function):
-    saves_inputs = False
 
     def forward(self, src, index, axis, dim_size):
         self.at = _at(axis, _own(self, index))
@@ -64,7 +63,6 @@ class ScatterSum(Function):
 class IndexGather(Function):
     """``src.index_select(dim, index)`` whose backward is a sorted segment sum."""
 
-    saves_inputs = False
 
     def forward(self, src, index, axis):
         self.index, self.axis, self.size = _own(self, index), axis, src.shape[axis]
@@ -77,7 +75,6 @@ class IndexGather(Function):
 
 
 class ScatterMean(Function):
-    saves_inputs = False
 
     def forward(self, src, index, axis, dim_size):
         self.at = _at(axis, _own(self, index))
@@ -95,7 +92,6 @@ class ScatterMax(Function):
     """Max (or min, ``sign=-1``) per slot; tied maxima share the gradient equally, as in
     PyTorch's ``scatter_reduce(..., "amax")``."""
 
-    saves_inputs = False
 
     def forward(self, src, index, axis, dim_size, sign):
         self.at = at = _at(axis, _own(self, index))

@@ -16,7 +16,6 @@ from axonic.ops._util import norm_dim
 
 class Reshape(Function):
     onnx_sized = ("shape", 1)  # to_onnx builds the target shape with dynamic dims
-    saves_inputs = False
     is_view = True
 
     def forward(self, x, shape):
@@ -34,7 +33,6 @@ class Reshape(Function):
 
 
 class Permute(Function):
-    saves_inputs = False
     is_view = True
 
     def forward(self, x, dims):
@@ -50,7 +48,6 @@ class Permute(Function):
 
 class Expand(Function):
     onnx_sized = ("shape", 1)  # to_onnx builds the target shape with dynamic dims
-    saves_inputs = False
     is_view = True
 
     def forward(self, x, shape):
@@ -69,7 +66,6 @@ class Expand(Function):
 
 class Contiguous(Function):
     onnx_op = "Identity"
-    saves_inputs = False
 
     def forward(self, x):
         return get_array_module(x).ascontiguousarray(x)
@@ -79,7 +75,6 @@ class Contiguous(Function):
 
 
 class Flip(Function):
-    saves_inputs = False
 
     def forward(self, x, axes):
         self.axes = axes
@@ -96,7 +91,6 @@ class Flip(Function):
 
 
 class Roll(Function):
-    saves_inputs = False
 
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
