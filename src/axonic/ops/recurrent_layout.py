@@ -115,6 +115,68 @@ def hidden_weight_grad(dz, out, h0, reverse):
     return dw
 
 
+class Stacked:
+    """The input of every step's fused GEMM, ``[h; x; 1]``, for a whole sequence: one
+    ``(T + 1, K, B)`` array ``z``, ``K = H + I (+ 1 with a bias)``. Step ``t`` reads block
+    ``t + lag`` and writes its new state into rows ``:H`` of block ``t + 1 - lag`` (``lag``
+    0 forward, 1 reverse), so the states of all steps end up in rows ``:H`` (the output),
+    and after the loop the weight gradient of ``[W_hh | W_ih | b]`` is ONE GEMM over all
+    steps (``columns``).
+
+    Each block is contiguous: NumPy's ufuncs run 2-3x slower on a strided ``(H, B)`` view
+    (a column slice of a ``(K, T * B)`` array) than on a contiguous one, and one transposing
+    copy after the loop costs little more than a plain copy."""
+
+    def __init__(self, z, lag):
+        self.z, self.lag = z, lag
+        self.T, _, self.B = z.shape
+        self.T -= 1
+
+    @classmethod
+    def build(cls, xp, x, h0, bias, reverse):
+        """``[h0; x; 1]`` laid out for the steps of one direction (``bias``: with the row
+        of ones)."""
+        T, B, n_in = x.shape
+        H = h0.shape[1]
+        lag = int(reverse)
+        z = xp.empty((T + 1, H + n_in + int(bias), B), x.dtype)
+        z[lag:lag + T, H:H + n_in] = x.transpose(0, 2, 1)
+        first, spare = (T, 0) if reverse else (0, T)  # h0's block; the one x is not read from
+        z[spare, H:H + n_in] = 0
+        if bias:
+            z[:, H + n_in] = 1
+        z[first, :H] = h0.T
+        return cls(z, lag)
+
+    def inputs(self):
+        """``(T, K, B)``: the block each step read, in step order."""
+        return self.z[self.lag:self.lag + self.T]
+
+    def states(self, H):
+        """``(T, B, H)``: the state each step wrote (a transposed view)."""
+        lo = 1 - self.lag
+        return self.z[lo:lo + self.T, :H].transpose(0, 2, 1)
+
+
+def fused_weights(xp, w_ih, w_hh, bias, order, H, scale=None):
+    """``[W_hh | W_ih | b]`` ``(G, K)`` with rows in the internal gate ``order``, each row
+    times ``scale`` (None: 1): the left operand of every step's GEMM."""
+    G, n_in = w_ih.shape
+    w = xp.empty((G, H + n_in + (bias is not None)), w_ih.dtype)
+    w[:, :H] = to_internal(xp, w_hh, order, H)
+    w[:, H:H + n_in] = to_internal(xp, w_ih, order, H)
+    if bias is not None:
+        w[:, H + n_in] = to_internal(xp, bias, order, H)
+    if scale is not None:
+        w *= scale[:, None]
+    return w
+
+
+def split_weight_grad(dw, H, n_in, has_bias):
+    """``(dW_hh, dW_ih, db)`` out of the gradient of ``[W_hh | W_ih | b]``."""
+    return dw[:, :H], dw[:, H:H + n_in], (dw[:, H + n_in] if has_bias else None)
+
+
 def columns(xp, dz):
     """``(T, G, B)`` per-step gradients as one ``(G, T * B)`` matrix, step ``t`` in columns
     ``t*B:(t+1)*B``: the left operand of the weight-gradient GEMMs."""
