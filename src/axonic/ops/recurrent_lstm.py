@@ -24,10 +24,10 @@ from axonic.ops.recurrent_layout import (
     columns,
     fused_weights,
     ref_sigmoid,
+    split_weight_grad,
     steps,
     sum_biases,
     to_internal,
-    to_torch,
     transposed_grad,
 )
 
@@ -129,11 +129,8 @@ class LSTMSequence(Function):
         if needs[0]:
             dx = (dz.T @ to_internal(xp, w_ih, ORDER, H)).reshape(T, B, n_in)
         if needs[1] or needs[2] or needs[3] or needs[4]:
-            dw = dz @ columns(xp, Stacked(zz, lag).inputs()).T  # [W_hh | W_ih | b]
-            dw_hh, dw_ih = to_torch(xp, dw[:, :H], ORDER, H), to_torch(
-                xp, dw[:, H:H + n_in], ORDER, H)
-            if dw.shape[1] > H + n_in:
-                db = to_torch(xp, dw[:, H + n_in], ORDER, H)
+            dw = dz @ columns(xp, Stacked(zz, lag).inputs()).T  # [W_hh | b | W_ih]
+            dw_hh, db, dw_ih = split_weight_grad(xp, dw, H, n_in, ORDER)
         return (dx,
                 dw_ih if needs[1] else None,
                 dw_hh if needs[2] else None,
