@@ -53,8 +53,8 @@ class GRUSequence(Function):
         b_h = zero if b_hh is None else b_hh
         # sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, the halving folded into r's and z's weights
         w_rz = fused_weights(xp, w_ih[:2 * H], w_hh[:2 * H],
-                             (b_i[:2 * H] + b_h[:2 * H]) if has_b else None, None, H)
-        w_rz *= 0.5
+                             (b_i[:2 * H] + b_h[:2 * H]) if has_b else None, None, H,
+                             (0.5, 0.5))
         x0 = H + has_b
         w_hn = xp.empty((H, x0), x.dtype)  # [W_hn | b_hn] on [h; 1]
         w_hn[:, :H] = w_hh[2 * H:]
