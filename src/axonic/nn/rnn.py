@@ -2,8 +2,8 @@
 ``RNNCell``, ``LSTMCell``, ``GRUCell``, with PyTorch's parameter names, shapes, gate
 orders and default initialisation U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
 
-Each layer and direction runs as one fused Function (``axonic.ops.recurrent``): one GEMM
-for the input projection of all time steps, then per step one hidden GEMM and the gates.
+Each layer and direction runs as one fused Function (``axonic.ops.recurrent``): per step
+one GEMM on the stacked ``[h; 1; x]`` and the gates; the weight gradients after the loop.
 """
 
 from __future__ import annotations
