@@ -63,23 +63,26 @@ class LSTMSequence(Function):
         acts = xp.empty((T + 1 if train else 2, 5 * H, B), x.dtype)
         tcs = xp.empty((T if train else 1, H, B), x.dtype)
         prod = xp.empty((2 * H, B), x.dtype)
+        f_c, i_g = prod[:H], prod[H:]
         acts[(lag * T) & keep, :H] = c0.T
         tkeep = keep if train else 0
+        # the views each slot's step works on, made once per slot rather than per step
+        # (at batch 1 slicing is a good part of a step)
+        slot = [(a[H:], a[2 * H:], a[2 * H:4 * H], a[:2 * H], a[4 * H:], a[:H]) for a in acts]
+        blocks, states = list(zz), [b[:H] for b in zz]
         for t in steps(T, reverse):
             j = t + lag
             j2 = j + 1 - 2 * lag
-            a, tc = acts[j & keep], tcs[t & tkeep]
-            gates = a[H:]
-            gemm(zz[j], gates)
+            gates, sig, fi, cg, o, _ = slot[j & keep]
+            c, tc = slot[j2 & keep][5], tcs[t & tkeep]
+            gemm(blocks[j], gates)
             xp.tanh(gates, out=gates)
-            sig = a[2 * H:]
             sig *= 0.5
             sig += 0.5
-            xp.multiply(a[2 * H:4 * H], a[:2 * H], out=prod)  # f * c and i * g
-            c = acts[j2 & keep, :H]
-            xp.add(prod[:H], prod[H:], out=c)
+            xp.multiply(fi, cg, out=prod)  # f * c and i * g
+            xp.add(f_c, i_g, out=c)
             xp.tanh(c, out=tc)
-            xp.multiply(a[4 * H:], tc, out=zz[j2, :H])
+            xp.multiply(o, tc, out=states[j2])
         out = xp.empty((T + 1, B, H), x.dtype)
         out[:T] = z.states(H)
         out[T] = acts[((1 - lag) * T) & keep, :H].T
