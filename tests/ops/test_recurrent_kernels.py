@@ -167,3 +167,15 @@ def test_step_gemm_splits_only_products_above_the_unpacked_kernels_size():
     assert _candidate(1024, 321, 32) == 96  # blocks of at most 10^6, rows a multiple of 8
     assert _candidate(256, 1024, 32) == 24
     assert rows_for(np, 512, 157, 1, np.float32) == 512
+
+
+def test_step_gemm_is_one_call_under_deterministic_algorithms():
+    from axonic.ops.recurrent_gemm import _CHOICE, rows_for
+
+    _CHOICE.clear()
+    axonic.use_deterministic_algorithms(True)
+    try:
+        assert rows_for(np, 1024, 321, 32, np.float32) == 1024
+        assert not _CHOICE  # nothing was timed
+    finally:
+        axonic.use_deterministic_algorithms(False)

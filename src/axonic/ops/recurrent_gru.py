@@ -35,9 +35,9 @@ class GRUSequence(Function):
     Returns the states ``(T, B, H)``.
 
     Each step's pre-activations are four blocks of rows: r and z (input and hidden sides
-    summed by one GEMM on ``[h; 1; x]``), then n's hidden side ``W_hn h + b_hn`` and its
-    input side ``W_in x + b_in`` (two GEMMs on the parts of ``[h; 1; x]`` they read, so
-    no product by a block of zeros); the last block becomes n."""
+    summed by one GEMM on ``[h; 1; x]``), then n's hidden side ``W_hn h + b_hn`` (a GEMM
+    on ``[h; 1]``, so no product by a block of zeros) and n itself. n's input side
+    ``W_in x + b_in`` needs no state: one batched product before the loop."""
 
     # backward writes into preallocated arrays, so it has no second derivative
     double_backward = False
@@ -63,28 +63,31 @@ class GRUSequence(Function):
         if has_b:
             w_hn[:, H] = b_h[2 * H:]
             w_xn[:, 0] = b_i[2 * H:]
-        g_rz, g_hn, g_xn = (StepGemm(xp, w, B) for w in (w_rz, w_hn, w_xn))
+        g_rz, g_hn = StepGemm(xp, w_rz, B), StepGemm(xp, w_hn, B)
         z = Stacked.build(xp, x, h0, has_b, reverse)
         zz, lag = z.z, int(reverse)
+        xn = xp.matmul(w_xn, z.inputs()[:, H:])  # n's input side needs no h: all steps at once
         keep = -1 if train else 0  # without gradients, one slot reused by every step
         acts = xp.empty((T if train else 1, 4 * H, B), x.dtype)
         tmp = xp.empty((H, B), x.dtype)
+        # the views each step works on, made once per slot and block (as in LSTMSequence)
+        slot = [(a[:2 * H], a[2 * H:3 * H], a[3 * H:], a[:H], a[H:2 * H]) for a in acts]
+        parts = [(b, b[:x0], b[:H]) for b in zz]
         for t in steps(T, reverse):
             j = t + lag
-            a, zj, h_new = acts[t & keep], zz[j], zz[j + 1 - 2 * lag, :H]
-            g_rz(zj, a[:2 * H])
-            g_hn(zj[:x0], a[2 * H:3 * H])
-            g_xn(zj[H:], a[3 * H:])
-            rz = a[:2 * H]
+            rz, hn, n, r, zg = slot[t & keep]
+            zj, zh, h = parts[j]
+            h_new = parts[j + 1 - 2 * lag][2]
+            g_rz(zj, rz)
+            g_hn(zh, hn)
             xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
-            n = a[3 * H:]
-            xp.multiply(a[:H], a[2 * H:3 * H], out=tmp)
-            n += tmp
+            xp.multiply(r, hn, out=tmp)
+            xp.add(xn[t], tmp, out=n)
             xp.tanh(n, out=n)
-            xp.subtract(zj[:H], n, out=h_new)  # h' = n + z * (h - n)
-            h_new *= a[H:2 * H]
+            xp.subtract(h, n, out=h_new)  # h' = n + z * (h - n)
+            h_new *= zg
             h_new += n
         out = xp.ascontiguousarray(z.states(H))
         if train:
@@ -129,9 +132,9 @@ class GRUSequence(Function):
         dz = columns(xp, dz)
         dx = dw_ih = dw_hh = db_ih = db_hh = None
         if needs[0]:
-            w_x = xp.zeros((4 * H, n_in), w_ih.dtype)  # n's hidden side does not read x
-            w_x[:2 * H], w_x[3 * H:] = w_ih[:2 * H], w_ih[2 * H:]
-            dx = (dz.T @ w_x).reshape(T, B, n_in)
+            dx = dz[:2 * H].T @ w_ih[:2 * H]  # r and z, then n (its hidden side reads no x)
+            dx += dz[3 * H:].T @ w_ih[2 * H:]
+            dx = dx.reshape(T, B, n_in)
         if needs[1] or needs[2] or needs[3] or needs[4]:
             zin = columns(xp, Stacked(zz, lag).inputs())
             dw = dz[:3 * H] @ zin.T  # r, z: [h; 1; x]; n's hidden side: [h; 1] (and x, unused)

@@ -53,10 +53,11 @@ class RNNSequence(Function):
         z = Stacked.build(xp, x, h0, bias is not None, reverse)
         zz, lag = z.z, int(reverse)
         tanh = nonlinearity == "tanh"
+        blocks, states = list(zz), [b[:H] for b in zz]
         for t in steps(T, reverse):
             j = t + lag
-            h = zz[j + 1 - 2 * lag, :H]
-            gemm(zz[j], h)
+            h = states[j + 1 - 2 * lag]
+            gemm(blocks[j], h)
             if tanh:
                 xp.tanh(h, out=h)
             else:
