@@ -22,7 +22,6 @@ from axonic.ops.recurrent_gemm import StepGemm
 from axonic.ops.recurrent_layout import (
     Stacked,
     columns,
-    fused_weights,
     ref_sigmoid,
     steps,
     transposed_grad,
@@ -34,10 +33,9 @@ class GRUSequence(Function):
     ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
     Returns the states ``(T, B, H)``.
 
-    Each step's pre-activations are four blocks of rows: r and z (input and hidden sides
-    summed by one GEMM on ``[h; 1; x]``), then n's hidden side ``W_hn h + b_hn`` (a GEMM
-    on ``[h; 1]``, so no product by a block of zeros) and n itself. n's input side
-    ``W_in x + b_in`` needs no state: one batched product before the loop."""
+    Each step's activations are four blocks of rows: r, z, n's hidden side
+    ``W_hn h + b_hn`` (these three one GEMM on ``[h; 1]``) and n. The input side of every
+    gate needs no state: one batched product on ``[1; x]`` before the loop."""
 
     # backward writes into preallocated arrays, so it has no second derivative
     double_backward = False
@@ -48,43 +46,45 @@ class GRUSequence(Function):
         H = w_hh.shape[1]
         train = True in self.needs_input_grad
         has_b = b_ih is not None or b_hh is not None
-        zero = xp.zeros(3 * H, x.dtype)
-        b_i = zero if b_ih is None else b_ih
-        b_h = zero if b_hh is None else b_hh
-        # sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, the halving folded into r's and z's weights
-        w_rz = fused_weights(xp, w_ih[:2 * H], w_hh[:2 * H],
-                             (b_i[:2 * H] + b_h[:2 * H]) if has_b else None, None, H,
-                             (0.5, 0.5))
         x0 = H + has_b
-        w_hn = xp.empty((H, x0), x.dtype)  # [W_hn | b_hn] on [h; 1]
-        w_hn[:, :H] = w_hh[2 * H:]
-        w_xn = xp.empty((H, x0 - H + n_in), x.dtype)  # [b_in | W_in] on [1; x]
-        w_xn[:, x0 - H:] = w_ih[2 * H:]
+        # [W_hh | b_h] on [h; 1] (r's and z's input-side biases join theirs) and
+        # [b_in | W_ih] on [1; x]; sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, the halving
+        # folded into r's and z's rows
+        w_h = xp.empty((3 * H, x0), x.dtype)
+        w_x = xp.zeros((3 * H, x0 - H + n_in), x.dtype)
+        w_h[:, :H], w_x[:, x0 - H:] = w_hh, w_ih
         if has_b:
-            w_hn[:, H] = b_h[2 * H:]
-            w_xn[:, 0] = b_i[2 * H:]
-        g_rz, g_hn = StepGemm(xp, w_rz, B), StepGemm(xp, w_hn, B)
+            zero = xp.zeros(3 * H, x.dtype)
+            b_i = zero if b_ih is None else b_ih
+            w_h[:, H] = zero if b_hh is None else b_hh
+            w_h[:2 * H, H] += b_i[:2 * H]
+            w_x[2 * H:, 0] = b_i[2 * H:]
+        w_h[:2 * H] *= 0.5
+        w_x[:2 * H] *= 0.5
+        gemm = StepGemm(xp, w_h, B)
         z = Stacked.build(xp, x, h0, has_b, reverse)
         zz, lag = z.z, int(reverse)
-        xn = xp.matmul(w_xn, z.inputs()[:, H:])  # n's input side needs no h: all steps at once
+        # the input side needs no state: all steps in one batched product before the loop
+        xs = xp.matmul(w_x, z.inputs()[:, H:])
         keep = -1 if train else 0  # without gradients, one slot reused by every step
         acts = xp.empty((T if train else 1, 4 * H, B), x.dtype)
         tmp = xp.empty((H, B), x.dtype)
         # the views each step works on, made once per slot and block (as in LSTMSequence)
-        slot = [(a[:2 * H], a[2 * H:3 * H], a[3 * H:], a[:H], a[H:2 * H]) for a in acts]
-        parts = [(b, b[:x0], b[:H]) for b in zz]
+        slot = [(a[:3 * H], a[:2 * H], a[2 * H:3 * H], a[3 * H:], a[:H], a[H:2 * H])
+                for a in acts]
+        parts = [(b[:x0], b[:H]) for b in zz]
         for t in steps(T, reverse):
             j = t + lag
-            rz, hn, n, r, zg = slot[t & keep]
-            zj, zh, h = parts[j]
-            h_new = parts[j + 1 - 2 * lag][2]
-            g_rz(zj, rz)
-            g_hn(zh, hn)
+            rzh, rz, hn, n, r, zg = slot[t & keep]
+            zh, h = parts[j]
+            h_new = parts[j + 1 - 2 * lag][1]
+            gemm(zh, rzh)
+            rz += xs[t, :2 * H]
             xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
             xp.multiply(r, hn, out=tmp)
-            xp.add(xn[t], tmp, out=n)
+            xp.add(xs[t, 2 * H:], tmp, out=n)
             xp.tanh(n, out=n)
             xp.subtract(h, n, out=h_new)  # h' = n + z * (h - n)
             h_new *= zg
