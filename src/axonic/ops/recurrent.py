@@ -2,11 +2,12 @@
 sequence as a single Function, with a hand-written backward through time.
 
 Fused for speed (DESIGN.md rule 1): each step is one GEMM on the stacked ``[h; 1; x]``
-(input, bias and hidden state at once, ``recurrent_gemm``) and its gate math in a few
-in-place NumPy calls; after the backward loop the weight gradients are one GEMM over all
-steps, instead of ~10 graph nodes per step. Without gradients nothing is saved. All three
-kernels share one memory layout and one memory policy (``recurrent_layout``); each lives
-in its own file with its reference and test specs. The sequence is time-major ``x: (T, B, I)``;
+(input, bias and hidden state at once; the GRU's on ``[h; 1]``, its input side batched
+before the loop; ``recurrent_gemm``) and its gate math in a few in-place NumPy calls;
+after the backward loop the weight gradients are one GEMM over all steps, instead of ~10
+graph nodes per step. Without gradients nothing is saved. All three kernels share one
+memory layout and one memory policy (``recurrent_layout``); each lives in its own file
+with its reference and test specs. The sequence is time-major ``x: (T, B, I)``;
 ``reverse=True`` runs it from the last step to the first (the backward direction of a
 bidirectional layer). Cells are the same Functions with ``T = 1``.
 

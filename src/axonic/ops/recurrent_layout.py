@@ -5,8 +5,10 @@ Every kernel runs a whole sequence (time-major ``x: (T, B, I)``) as one Function
 - ``Stacked``: the input of every step, ``[h; 1; x]`` (the row of ones only with a bias),
   is one ``(T + 1, K, B)`` array. The inputs are copied in once; each step reads its
   block and writes its new state into rows ``:H`` of the next step's block, so the
-  states of all steps are the output, and the step's GEMM takes the input, the bias and
-  the hidden state at once: ``[W_hh | b | W_ih] @ [h; 1; x]`` (``StepGemm``);
+  states of all steps are the output. The LSTM's and RNN's step GEMM takes the input,
+  the bias and the hidden state at once, ``[W_hh | b | W_ih] @ [h; 1; x]``; the GRU's
+  reads ``[h; 1]`` (n's hidden side must stay apart from its input side), its input side
+  being one batched product before the loop (``StepGemm``: the per-step product);
 - per step, gate pre-activations are a contiguous ``(G * H, B)`` block and states
   ``(H, B)`` blocks, transposed against the user-facing ``(B, H)``: the GEMM is then
   ``W @ z`` (BLAS runs it faster than ``z.T @ W.T`` for a small batch) and each gate is a
