@@ -136,3 +136,46 @@ def test_float32_kernel_matches_float64_reference(kind):
               for a in args64]
     np.testing.assert_allclose(_call(kind, *args32).numpy(),
                                _call(kind, *args64).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("kind", list(GATES))
+def test_no_grad_forward_equals_the_recorded_forward(kind, reverse):
+    # without gradients the kernels keep two activation slots instead of one per step
+    args = _inputs(kind, T=5, B=3, n_in=4, H=3, dtype=np.float32)
+    recorded = _call(kind, *args, reverse=reverse).detach().numpy()
+    with axonic.no_grad():
+        plain = _call(kind, *args, reverse=reverse).numpy()
+    np.testing.assert_array_equal(plain, recorded)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 8, 16])
+def test_step_gemm_in_row_blocks_equals_one_product(rows):
+    from axonic.ops.recurrent_gemm import StepGemm
+
+    rng = np.random.default_rng(0)
+    w, z = rng.standard_normal((16, 5)), rng.standard_normal((5, 4))
+    out = np.empty((16, 4))
+    StepGemm(np, w, 4, rows=rows)(z, out)
+    np.testing.assert_allclose(out, w @ z, rtol=1e-12, atol=1e-12)
+
+
+def test_step_gemm_splits_only_products_above_the_unpacked_kernels_size():
+    from axonic.ops.recurrent_gemm import _candidate, rows_for
+
+    assert _candidate(512, 157, 1) == 512  # 80k multiply-adds: one call
+    assert _candidate(1024, 321, 32) == 96  # blocks of at most 10^6, rows a multiple of 8
+    assert _candidate(256, 1024, 32) == 24
+    assert rows_for(np, 512, 157, 1, np.float32) == 512
+
+
+def test_step_gemm_is_one_call_under_deterministic_algorithms():
+    from axonic.ops.recurrent_gemm import _CHOICE, rows_for
+
+    _CHOICE.clear()
+    axonic.use_deterministic_algorithms(True)
+    try:
+        assert rows_for(np, 1024, 321, 32, np.float32) == 1024
+        assert not _CHOICE  # nothing was timed
+    finally:
+        axonic.use_deterministic_algorithms(False)

@@ -1,11 +1,13 @@
 """Fused recurrent layers: one direction of one RNN, LSTM or GRU layer over a whole
 sequence as a single Function, with a hand-written backward through time.
 
-Fused for speed (DESIGN.md rule 1): the input projection of all time steps is one GEMM,
-each step does one hidden GEMM and its gate math, and after the backward loop the weight
-gradients are one GEMM each, instead of ~10 graph nodes per step. All three kernels
-share one memory layout and one memory policy (``recurrent_layout``); each lives in its
-own file with its reference and test specs. The sequence is time-major ``x: (T, B, I)``;
+Fused for speed (DESIGN.md rule 1): each step is one GEMM on the stacked ``[h; 1; x]``
+(input, bias and hidden state at once; the GRU's on ``[h; 1]``, its input side batched
+before the loop; ``recurrent_gemm``) and its gate math in a few in-place NumPy calls;
+after the backward loop the weight gradients are one GEMM over all steps, instead of ~10
+graph nodes per step. Without gradients nothing is saved. All three kernels share one
+memory layout and one memory policy (``recurrent_layout``); each lives in its own file
+with its reference and test specs. The sequence is time-major ``x: (T, B, I)``;
 ``reverse=True`` runs it from the last step to the first (the backward direction of a
 bidirectional layer). Cells are the same Functions with ``T = 1``.
 

@@ -18,127 +18,137 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
+from axonic.ops.recurrent_gemm import StepGemm
 from axonic.ops.recurrent_layout import (
+    Stacked,
     columns,
-    gate_scale,
-    hidden_weight_grad,
-    input_grads,
-    project,
     ref_sigmoid,
     steps,
-    to_internal,
-    to_torch,
     transposed_grad,
 )
-
-_R, _Z, _N = range(3)
-# The pre-activation gradients of all steps, by rows: n's input side (which differs from
-# its hidden side, r * that), then r, z and n's hidden side. Rows 0:3H are then the input
-# side in the order n, r, z and rows H:4H the hidden side in PyTorch's order r, z, n.
-_INPUT_ORDER = (2, 0, 1)
 
 
 class GRUSequence(Function):
     """GRU layer, gates in PyTorch's order r, z, n:
     ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
-    Returns the states ``(T, B, H)``."""
+    Returns the states ``(T, B, H)``.
+
+    Each step's activations are four blocks of rows: r, z, n's hidden side
+    ``W_hn h + b_hn`` (these three one GEMM on ``[h; 1]``) and n. The input side of every
+    gate needs no state: one batched product on ``[1; x]`` before the loop."""
 
     # backward writes into preallocated arrays, so it has no second derivative
     double_backward = False
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):
         xp = get_array_module(x)
-        T, B, _ = x.shape
+        T, B, n_in = x.shape
         H = w_hh.shape[1]
-        scale = gate_scale(xp, x.dtype, H, 3, 2)
-        w_h = w_hh * scale[:, None]
-        # b_hr and b_hz join the input side's bias; b_hn stays inside r * (...)
-        bias = None if b_ih is None else b_ih.copy()
-        if b_hh is not None:
-            bias = xp.zeros_like(b_hh) if bias is None else bias
-            bias[:2 * H] += b_hh[:2 * H]
-        # (T, 3H, B) pre-activations, becoming the gate activations r, z, n step by step
-        acts, x_aug = project(xp, x, w_ih * scale[:, None], None if bias is None else bias * scale)
-        b_hn = None if b_hh is None else b_hh[2 * H:, None]
-        hs, ghn = xp.empty((T, H, B), x.dtype), xp.empty((T, H, B), x.dtype)
-        gh, tmp = xp.empty((3 * H, B), x.dtype), xp.empty((H, B), x.dtype)
-        h = h0.T
+        train = True in self.needs_input_grad
+        has_b = b_ih is not None or b_hh is not None
+        x0 = H + has_b
+        # [W_hh | b_h] on [h; 1] (r's and z's input-side biases join theirs) and
+        # [b_in | W_ih] on [1; x]; sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, the halving
+        # folded into r's and z's rows
+        w_h = xp.empty((3 * H, x0), x.dtype)
+        w_x = xp.zeros((3 * H, x0 - H + n_in), x.dtype)
+        w_h[:, :H], w_x[:, x0 - H:] = w_hh, w_ih
+        if has_b:
+            zero = xp.zeros(3 * H, x.dtype)
+            b_i = zero if b_ih is None else b_ih
+            w_h[:, H] = zero if b_hh is None else b_hh
+            w_h[:2 * H, H] += b_i[:2 * H]
+            w_x[2 * H:, 0] = b_i[2 * H:]
+        w_h[:2 * H] *= 0.5
+        w_x[:2 * H] *= 0.5
+        gemm = StepGemm(xp, w_h, B)
+        z = Stacked.build(xp, x, h0, has_b, reverse)
+        zz, lag = z.z, int(reverse)
+        # the input side needs no state: all steps in one batched product before the loop
+        xs = xp.matmul(w_x, z.inputs()[:, H:])
+        keep = -1 if train else 0  # without gradients, one slot reused by every step
+        acts = xp.empty((T if train else 1, 4 * H, B), x.dtype)
+        tmp = xp.empty((H, B), x.dtype)
+        # the views each step works on, made once per slot and block (as in LSTMSequence)
+        slot = [(a[:3 * H], a[:2 * H], a[2 * H:3 * H], a[3 * H:], a[:H], a[H:2 * H])
+                for a in acts]
+        parts = [(b[:x0], b[:H]) for b in zz]
         for t in steps(T, reverse):
-            a = acts[t]
-            xp.matmul(w_h, h, out=gh)
-            rz = a[:2 * H]
-            rz += gh[:2 * H]
+            j = t + lag
+            rzh, rz, hn, n, r, zg = slot[t & keep]
+            zh, h = parts[j]
+            h_new = parts[j + 1 - 2 * lag][1]
+            gemm(zh, rzh)
+            rz += xs[t, :2 * H]
             xp.tanh(rz, out=rz)
-            rz *= 0.5  # sigmoid from the tanh of half the input
+            rz *= 0.5
             rz += 0.5
-            if b_hn is None:
-                ghn[t] = gh[2 * H:]
-            else:
-                xp.add(gh[2 * H:], b_hn, out=ghn[t])
-            n = a[2 * H:]
-            xp.multiply(a[:H], ghn[t], out=tmp)
-            n += tmp
+            xp.multiply(r, hn, out=tmp)
+            xp.add(xs[t, 2 * H:], tmp, out=n)
             xp.tanh(n, out=n)
-            xp.subtract(h, n, out=hs[t])  # h' = n + z * (h - n)
-            hs[t] *= a[H:2 * H]
-            hs[t] += n
-            h = hs[t]
-        out = xp.ascontiguousarray(hs.transpose(0, 2, 1))
-        self.reverse = reverse
-        self.save_for_backward(x, x_aug, w_ih, w_hh, h0, out, acts, hs, ghn)
+            xp.subtract(h, n, out=h_new)  # h' = n + z * (h - n)
+            h_new *= zg
+            h_new += n
+        out = xp.ascontiguousarray(z.states(H))
+        if train:
+            self.lag = lag
+            self.save_for_backward(w_ih, w_hh, zz, acts)
         return out
 
     def backward(self, grad):
-        xp, needs, reverse = self.xp, self.needs_input_grad, self.reverse
-        x, x_aug, w_ih, w_hh, h0, out, acts, hs, ghn = self.saved_tensors
-        T, H, B = hs.shape
-        a = acts.reshape(T, 3, H, B)
-        r, z, n = a[:, _R], a[:, _Z], a[:, _N]
+        xp, needs, lag = self.xp, self.needs_input_grad, self.lag
+        w_ih, w_hh, zz, acts = self.saved_tensors
+        T, H4, B = acts.shape
+        H, n_in = H4 // 4, w_ih.shape[1]
+        x0 = zz.shape[1] - n_in
         g_t = transposed_grad(xp, grad, T)
-        dz = xp.empty((T, 4 * H, B), x.dtype)
-        dz4 = dz.reshape(T, 4, H, B)
-        w_hh_t = xp.ascontiguousarray(w_hh.T)
-        dh, tmp, omz = (xp.empty((H, B), x.dtype) for _ in range(3))
-        dh_rec = xp.zeros((H, B), x.dtype)
-        h0t = h0.T
-        first = T - 1 if reverse else 0
+        dz = xp.empty((T, 4 * H, B), w_hh.dtype)
+        gemm = StepGemm(xp, xp.ascontiguousarray(w_hh.T), B)  # r, z, n's hidden side
+        dh, tmp, omz = (xp.empty((H, B), w_hh.dtype) for _ in range(3))
+        dh_rec = xp.zeros((H, B), w_hh.dtype)
         # step by step, on blocks that stay in cache (as in LSTMSequence.backward)
-        for t in steps(T, not reverse):
-            h_prev = h0t if t == first else hs[t + 1 if reverse else t - 1]
-            rt, zt, nt = r[t], z[t], n[t]
-            dn, dr, dzg, dhn = dz4[t, 0], dz4[t, 1], dz4[t, 2], dz4[t, 3]
+        for t in steps(T, not lag):
+            a, d, h_prev = acts[t], dz[t], zz[t + lag, :H]
+            r, zg, hn, n = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
+            dr, dzg, dhn, dn = d[:H], d[H:2 * H], d[2 * H:3 * H], d[3 * H:]
             xp.add(g_t[t], dh_rec, out=dh)
-            xp.subtract(1, zt, out=omz)
-            xp.multiply(nt, nt, out=dn)  # dn = dh (1 - z) (1 - n^2)
+            xp.subtract(1, zg, out=omz)
+            xp.multiply(n, n, out=dn)  # dn = dh (1 - z) (1 - n^2)
             xp.subtract(1, dn, out=dn)
             dn *= dh
             dn *= omz
-            xp.subtract(h_prev, nt, out=dzg)  # dz = dh (h_prev - n) z (1 - z)
+            xp.subtract(h_prev, n, out=dzg)  # dz = dh (h_prev - n) z (1 - z)
             dzg *= dh
-            dzg *= zt
+            dzg *= zg
             dzg *= omz
-            xp.subtract(1, rt, out=tmp)  # dr = dn ghn r (1 - r)
-            tmp *= rt
-            xp.multiply(dn, ghn[t], out=dr)
+            xp.subtract(1, r, out=tmp)  # dr = dn hn r (1 - r)
+            tmp *= r
+            xp.multiply(dn, hn, out=dr)
             dr *= tmp
-            xp.multiply(dn, rt, out=dhn)
-            xp.matmul(w_hh_t, dz[t, H:], out=dh_rec)
-            xp.multiply(dh, zt, out=tmp)
+            xp.multiply(dn, r, out=dhn)
+            gemm(d[:3 * H], dh_rec)
+            xp.multiply(dh, zg, out=tmp)
             dh_rec += tmp
         dz = columns(xp, dz)
-        hidden = dz[H:]
-        w_in = to_internal(xp, w_ih, _INPUT_ORDER, H)
-        dx, dw_ih, db = input_grads(needs, dz[:3 * H], x, x_aug, w_in)
-        db_ih = db_hh = None
-        if db is not None:
-            db_ih = to_torch(xp, db, _INPUT_ORDER, H)
-            if needs[4]:
-                db_hh = xp.concatenate([db_ih[:2 * H], hidden[2 * H:].sum(axis=1)])
+        dx = dw_ih = dw_hh = db_ih = db_hh = None
+        if needs[0]:
+            dx = dz[:2 * H].T @ w_ih[:2 * H]  # r and z, then n (its hidden side reads no x)
+            dx += dz[3 * H:].T @ w_ih[2 * H:]
+            dx = dx.reshape(T, B, n_in)
+        if needs[1] or needs[2] or needs[3] or needs[4]:
+            zin = columns(xp, Stacked(zz, lag).inputs())
+            dw = dz[:3 * H] @ zin.T  # r, z: [h; 1; x]; n's hidden side: [h; 1] (and x, unused)
+            dw_xn = dz[3 * H:] @ zin[H:].T  # n's input side: [1; x]
+            dw_hh = xp.ascontiguousarray(dw[:, :H])
+            dw_ih = xp.concatenate([dw[:2 * H, x0:], dw_xn[:, x0 - H:]])
+            if x0 > H:
+                db_ih = xp.concatenate([dw[:2 * H, H], dw_xn[:, 0]])
+                db_hh = dw[:, H].copy()
         return (dx,
-                to_torch(xp, dw_ih, _INPUT_ORDER, H) if needs[1] else None,
-                hidden_weight_grad(hidden, out, h0, reverse) if needs[2] else None,
+                dw_ih if needs[1] else None,
+                dw_hh if needs[2] else None,
                 db_ih if needs[3] else None,
-                db_hh,
+                db_hh if needs[4] else None,
                 dh_rec.T.copy() if needs[5] else None)
 
     def to_onnx(self, g, x, w_ih, w_hh, b_ih, b_hh, h0, reverse=False):

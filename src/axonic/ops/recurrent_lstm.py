@@ -18,24 +18,23 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
+from axonic.ops.recurrent_gemm import StepGemm
 from axonic.ops.recurrent_layout import (
+    Stacked,
     columns,
-    gate_scale,
-    hidden_weight_grad,
-    input_grads,
-    project,
+    fused_weights,
     ref_sigmoid,
+    split_weight_grad,
     steps,
     sum_biases,
     to_internal,
-    to_torch,
     transposed_grad,
 )
 
-# Internal gate order o, i, f, g (PyTorch's is i, f, g, o): the sigmoid gates o, i, f are
-# one block of rows, activated by one call per step.
-ORDER = (3, 0, 1, 2)
-_O, _I, _F, _G = range(4)
+# Internal gate order g, f, i, o (PyTorch's is i, f, g, o). Each step's slot of ``acts``
+# holds the cell state it starts from, then the gates: [c, g, f, i, o]. The sigmoid gates
+# f, i, o are one block of rows (one call activates them), and [f, i] * [c, g] is one call.
+ORDER = (2, 1, 0, 3)
 
 
 class LSTMSequence(Function):
@@ -50,84 +49,92 @@ class LSTMSequence(Function):
         xp = get_array_module(x)
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        scale = gate_scale(xp, x.dtype, H, 4, 3)
-        w_h = to_internal(xp, w_hh, ORDER, H) * scale[:, None]
+        train = True in self.needs_input_grad
         bias = sum_biases(b_ih, b_hh)
-        if bias is not None:
-            bias = to_internal(xp, bias, ORDER, H) * scale
-        # (T, 4H, B) pre-activations, becoming the gate activations step by step
-        acts, x_aug = project(xp, x, to_internal(xp, w_ih, ORDER, H) * scale[:, None], bias)
-        hs, cs, tcs = (xp.empty((T, H, B), x.dtype) for _ in range(3))
-        gh, ig = xp.empty((4 * H, B), x.dtype), xp.empty((H, B), x.dtype)
-        h, c = h0.T, c0.T
-        a4 = acts.reshape(T, 4, H, B)
+        # sigmoid(a) = 0.5 * tanh(a / 2) + 0.5: one tanh call serves every gate, the halving
+        # folded into the weights (scaling by 2^-1 is exact)
+        w = fused_weights(xp, w_ih, w_hh, bias, ORDER, H, (1, 0.5, 0.5, 0.5))
+        z = Stacked.build(xp, x, h0, bias is not None, reverse)
+        zz = z.z
+        gemm = StepGemm(xp, w, B)
+        lag = int(reverse)
+        # without gradients only two slots (this step's and the next), reused alternately
+        keep = -1 if train else 1
+        acts = xp.empty((T + 1 if train else 2, 5 * H, B), x.dtype)
+        tcs = xp.empty((T if train else 1, H, B), x.dtype)
+        prod = xp.empty((2 * H, B), x.dtype)
+        f_c, i_g = prod[:H], prod[H:]
+        acts[(lag * T) & keep, :H] = c0.T
+        tkeep = keep if train else 0
+        # the views each slot's step works on, made once per slot rather than per step
+        # (at batch 1 slicing is a good part of a step)
+        slot = [(a[H:], a[2 * H:], a[2 * H:4 * H], a[:2 * H], a[4 * H:], a[:H]) for a in acts]
+        blocks, states = list(zz), [b[:H] for b in zz]
         for t in steps(T, reverse):
-            a, at = acts[t], a4[t]
-            xp.matmul(w_h, h, out=gh)
-            a += gh
-            xp.tanh(a, out=a)
-            sig = a[:3 * H]  # sigmoid from the tanh of half the input
+            j = t + lag
+            j2 = j + 1 - 2 * lag
+            gates, sig, fi, cg, o, _ = slot[j & keep]
+            c, tc = slot[j2 & keep][5], tcs[t & tkeep]
+            gemm(blocks[j], gates)
+            xp.tanh(gates, out=gates)
             sig *= 0.5
             sig += 0.5
-            xp.multiply(at[_F], c, out=cs[t])
-            xp.multiply(at[_I], at[_G], out=ig)
-            cs[t] += ig
-            xp.tanh(cs[t], out=tcs[t])
-            xp.multiply(at[_O], tcs[t], out=hs[t])
-            h, c = hs[t], cs[t]
+            xp.multiply(fi, cg, out=prod)  # f * c and i * g
+            xp.add(f_c, i_g, out=c)
+            xp.tanh(c, out=tc)
+            xp.multiply(o, tc, out=states[j2])
         out = xp.empty((T + 1, B, H), x.dtype)
-        out[:T] = hs.transpose(0, 2, 1)
-        out[T] = c.T
-        self.reverse = reverse
-        self.save_for_backward(x, x_aug, w_ih, w_hh, h0, c0, out, acts, cs, tcs)
+        out[:T] = z.states(H)
+        out[T] = acts[((1 - lag) * T) & keep, :H].T
+        if train:
+            self.lag = lag
+            self.save_for_backward(w_ih, w_hh, z.z, acts, tcs)
         return out
 
     def backward(self, grad):
-        xp, needs, reverse = self.xp, self.needs_input_grad, self.reverse
-        x, x_aug, w_ih, w_hh, h0, c0, out, acts, cs, tcs = self.saved_tensors
-        T, H, B = cs.shape
-        a = acts.reshape(T, 4, H, B)
+        xp, needs, lag = self.xp, self.needs_input_grad, self.lag
+        w_ih, w_hh, zz, acts, tcs = self.saved_tensors
+        T, H, B = tcs.shape
+        n_in = w_ih.shape[1]
         g_t = transposed_grad(xp, grad, T)
-        dz = xp.empty((T, 4 * H, B), x.dtype)
-        dz4 = dz.reshape(T, 4, H, B)
-        w_hh_t = xp.ascontiguousarray(to_internal(xp, w_hh, ORDER, H).T)
-        dh, tmp = xp.empty((H, B), x.dtype), xp.empty((H, B), x.dtype)
-        d = xp.empty((4, H, B), x.dtype)
-        dh_rec = xp.zeros((H, B), x.dtype)
+        dz = xp.empty((T, 4 * H, B), w_hh.dtype)
+        gemm = StepGemm(xp, xp.ascontiguousarray(to_internal(xp, w_hh, ORDER, H).T), B)
+        d = xp.empty((4 * H, B), w_hh.dtype)
+        dh, tmp = xp.empty((H, B), w_hh.dtype), xp.empty((H, B), w_hh.dtype)
+        dh_rec = xp.zeros((H, B), w_hh.dtype)
         dc = xp.ascontiguousarray(grad[T].T)
-        c0t = c0.T
-        first = T - 1 if reverse else 0
         # step by step, on blocks that stay in cache (measured faster than computing the
         # gate derivatives of all steps at once, which streams several T-sized arrays)
-        for t in steps(T, not reverse):
-            at, z, tc = a[t], dz4[t], tcs[t]
-            c_prev = c0t if t == first else cs[t + 1 if reverse else t - 1]
+        for t in steps(T, not lag):
+            a, tc, blk = acts[t + lag], tcs[t], dz[t]
             xp.add(g_t[t], dh_rec, out=dh)
             xp.multiply(tc, tc, out=tmp)  # dc += dh * o * (1 - tanh(c)^2)
             xp.subtract(1, tmp, out=tmp)
-            tmp *= at[_O]
+            tmp *= a[4 * H:]
             tmp *= dh
             dc += tmp
             # each gate's pre-activation gradient: what drives it times what it multiplies
-            xp.multiply(dh, tc, out=z[_O])
-            xp.multiply(dc, at[_G], out=z[_I])
-            xp.multiply(dc, c_prev, out=z[_F])
-            xp.multiply(dc, at[_I], out=z[_G])
-            xp.subtract(1, at[:_G], out=d[:_G])  # times sigmoid' = s (1 - s) for o, i, f
-            d[:_G] *= at[:_G]
-            xp.multiply(at[_G], at[_G], out=d[_G])  # and tanh' = 1 - g^2 for g
-            xp.subtract(1, d[_G], out=d[_G])
-            z *= d
-            dc *= at[_F]
-            xp.matmul(w_hh_t, dz[t], out=dh_rec)
+            xp.multiply(dh, tc, out=blk[3 * H:])  # o
+            xp.multiply(a[:2 * H].reshape(2, H, B), dc,
+                        out=blk[H:3 * H].reshape(2, H, B))  # f by c, i by g
+            xp.multiply(dc, a[3 * H:4 * H], out=blk[:H])  # g by i
+            xp.subtract(1, a[2 * H:], out=d[H:])  # times sigmoid' = s (1 - s) for f, i, o
+            d[H:] *= a[2 * H:]
+            xp.multiply(a[H:2 * H], a[H:2 * H], out=d[:H])  # and tanh' = 1 - g^2 for g
+            xp.subtract(1, d[:H], out=d[:H])
+            blk *= d
+            dc *= a[2 * H:3 * H]
+            gemm(blk, dh_rec)
+        dx = dw_hh = dw_ih = db = None
         dz = columns(xp, dz)
-        dx, dw_ih, db = input_grads(needs, dz, x, x_aug, to_internal(xp, w_ih, ORDER, H))
-        dw_hh = hidden_weight_grad(dz, out[:T], h0, reverse) if needs[2] else None
-        if db is not None:
-            db = to_torch(xp, db, ORDER, H)
+        if needs[0]:
+            dx = (dz.T @ to_internal(xp, w_ih, ORDER, H)).reshape(T, B, n_in)
+        if needs[1] or needs[2] or needs[3] or needs[4]:
+            dw = dz @ columns(xp, Stacked(zz, lag).inputs()).T  # [W_hh | b | W_ih]
+            dw_hh, db, dw_ih = split_weight_grad(xp, dw, H, n_in, ORDER)
         return (dx,
-                to_torch(xp, dw_ih, ORDER, H) if needs[1] else None,
-                to_torch(xp, dw_hh, ORDER, H) if needs[2] else None,
+                dw_ih if needs[1] else None,
+                dw_hh if needs[2] else None,
                 db if needs[3] else None,
                 db.copy() if needs[4] else None,
                 dh_rec.T.copy() if needs[5] else None,

@@ -18,11 +18,12 @@ import numpy as np
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
 from axonic.ops._spec import TORCH, OpSpec
+from axonic.ops.recurrent_gemm import StepGemm
 from axonic.ops.recurrent_layout import (
+    Stacked,
     columns,
-    hidden_weight_grad,
-    input_grads,
-    project,
+    fused_weights,
+    split_weight_grad,
     steps,
     sum_biases,
     transposed_grad,
@@ -33,7 +34,9 @@ NONLINEARITIES = ("tanh", "relu")
 
 class RNNSequence(Function):
     """Elman RNN layer: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, act tanh or relu.
-    Returns the states ``(T, B, H)``."""
+    Returns the states ``(T, B, H)``. Each step is one GEMM on ``[h; 1; x]`` written
+    straight into the next step's input, then the nonlinearity in place: the states are
+    all that backward needs."""
 
     # backward writes into preallocated arrays, so it has no second derivative
     double_backward = False
@@ -45,47 +48,56 @@ class RNNSequence(Function):
         xp = get_array_module(x)
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        hs, x_aug = project(xp, x, w_ih, sum_biases(b_ih, b_hh))  # becoming the states
-        gh = xp.empty((H, B), x.dtype)
-        h = h0.T
+        bias = sum_biases(b_ih, b_hh)
+        gemm = StepGemm(xp, fused_weights(xp, w_ih, w_hh, bias, None, H), B)
+        z = Stacked.build(xp, x, h0, bias is not None, reverse)
+        zz, lag = z.z, int(reverse)
+        tanh = nonlinearity == "tanh"
+        blocks, states = list(zz), [b[:H] for b in zz]
         for t in steps(T, reverse):
-            a = hs[t]
-            xp.matmul(w_hh, h, out=gh)
-            a += gh
-            if nonlinearity == "tanh":
-                xp.tanh(a, out=a)
+            j = t + lag
+            h = states[j + 1 - 2 * lag]
+            gemm(blocks[j], h)
+            if tanh:
+                xp.tanh(h, out=h)
             else:
-                xp.maximum(a, 0, out=a)
-            h = a
-        out = xp.ascontiguousarray(hs.transpose(0, 2, 1))
-        self.reverse, self.nonlinearity = reverse, nonlinearity
-        self.save_for_backward(x, x_aug, w_ih, w_hh, h0, out, hs)
+                xp.maximum(h, 0, out=h)
+        out = xp.ascontiguousarray(z.states(H))
+        if True in self.needs_input_grad:
+            self.lag, self.tanh = lag, tanh
+            self.save_for_backward(w_ih, w_hh, zz)
         return out
 
     def backward(self, grad):
-        xp, needs, reverse = self.xp, self.needs_input_grad, self.reverse
-        x, x_aug, w_ih, w_hh, h0, out, hs = self.saved_tensors
-        T, H, B = hs.shape
-        # the derivative of the nonlinearity, from the states it produced
-        if self.nonlinearity == "tanh":
-            deriv = xp.multiply(hs, hs)
-            xp.subtract(1, deriv, out=deriv)
-        else:
-            deriv = (hs > 0).astype(hs.dtype)
+        xp, needs, lag = self.xp, self.needs_input_grad, self.lag
+        w_ih, w_hh, zz = self.saved_tensors
+        T, H, n_in = zz.shape[0] - 1, w_hh.shape[1], w_ih.shape[1]
+        B = zz.shape[2]
         g_t = transposed_grad(xp, grad, T)
-        dz = xp.empty((T, H, B), x.dtype)
-        w_hh_t = xp.ascontiguousarray(w_hh.T)
-        dh = xp.empty((H, B), x.dtype)
-        dh_rec = xp.zeros((H, B), x.dtype)
-        for t in steps(T, not reverse):
+        dz = xp.empty((T, H, B), w_hh.dtype)
+        gemm = StepGemm(xp, xp.ascontiguousarray(w_hh.T), B)
+        dh, deriv = xp.empty((H, B), w_hh.dtype), xp.empty((H, B), w_hh.dtype)
+        dh_rec = xp.zeros((H, B), w_hh.dtype)
+        for t in steps(T, not lag):
+            h = zz[t + 1 - lag, :H]  # the state step t produced
             xp.add(g_t[t], dh_rec, out=dh)
-            xp.multiply(dh, deriv[t], out=dz[t])
-            xp.matmul(w_hh_t, dz[t], out=dh_rec)
+            if self.tanh:  # the nonlinearity's derivative, from the state it produced
+                xp.multiply(h, h, out=deriv)
+                xp.subtract(1, deriv, out=deriv)
+            else:
+                xp.greater(h, 0, out=deriv)
+            xp.multiply(dh, deriv, out=dz[t])
+            gemm(dz[t], dh_rec)
         dz = columns(xp, dz)
-        dx, dw_ih, db = input_grads(needs, dz, x, x_aug, w_ih)
+        dx = dw_ih = dw_hh = db = None
+        if needs[0]:
+            dx = (dz.T @ w_ih).reshape(T, B, n_in)
+        if needs[1] or needs[2] or needs[3] or needs[4]:
+            dw = dz @ columns(xp, Stacked(zz, lag).inputs()).T  # [W_hh | b | W_ih]
+            dw_hh, db, dw_ih = split_weight_grad(xp, dw, H, n_in, None)
         return (dx,
                 dw_ih if needs[1] else None,
-                hidden_weight_grad(dz, out, h0, reverse) if needs[2] else None,
+                dw_hh if needs[2] else None,
                 db if needs[3] else None,
                 db.copy() if needs[4] else None,
                 dh_rec.T.copy() if needs[5] else None)

@@ -1,0 +1,101 @@
+"""The per-step GEMM of the recurrent kernels, ``out = w @ z`` with a small ``z``
+(``(K, B)``, B the batch), split into row blocks where that measures faster.
+
+Why: a general BLAS GEMM packs its operands first, and for one recurrent step (say
+``(1024, 321) @ (321, 32)``) packing the weight each step costs a good part of the step.
+OpenBLAS runs products of up to 10^6 multiply-adds with an unpacked kernel, so the same
+product as row blocks of ~96 rows measured 166 us against 200 us at one thread (a char-LSTM
+step, ``bench/char_lstm.py``), and 36 us against 51 us for the 128-wide LSTM at batch 32.
+With more BLAS threads, or another BLAS, one call can be the faster one, so the choice is
+measured once per shape and process, on scratch arrays, and kept. The two forms may round
+differently (a long product's sum is split differently), so under
+``axonic.use_deterministic_algorithms(True)`` nothing is timed and the product is one call.
+
+>>> import numpy as np
+>>> w, z = np.ones((8, 3), np.float32), np.ones((3, 2), np.float32)
+>>> gemm = StepGemm(np, w, z.shape[1])
+>>> out = np.empty((8, 2), np.float32)
+>>> gemm(z, out)[0].tolist()
+[3.0, 3.0]
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+# products of at most this many multiply-adds run unpacked in OpenBLAS
+_SMALL = 1_000_000
+_CHOICE: dict = {}  # (M, K, B, dtype) -> rows per block (M: one call)
+
+
+def _candidate(M, K, B):
+    """Rows per block that keep each block's product small, or M where none helps."""
+    if M * K * B <= _SMALL or M * K * B > 16 * _SMALL or M < 16:
+        return M  # small already, or large enough for packing to pay
+    rows = _SMALL // (K * B) // 8 * 8
+    return rows if rows >= 8 else M
+
+
+def _measure(M, K, B, dtype, rows, rounds=15, calls=4):
+    """``rows`` if row blocks beat one call, else ``M``: the two alternate round by round
+    and each keeps its fastest round (CPU time), so a burst of load on a shared machine
+    does not decide (with 15 rounds the ratio repeated to 0.03 on a loaded 2-core
+    machine; at most ~30 ms per shape)."""
+    w = np.random.default_rng(0).standard_normal((M, K)).astype(dtype)
+    z = np.ones((K, B), dtype)
+    out = np.empty((M, B), dtype)
+    cases = (StepGemm(np, w, B, rows=M), StepGemm(np, w, B, rows=rows))
+    best = [float("inf"), float("inf")]
+    t0 = time.process_time()
+    cases[0](z, out)
+    rounds = max(5, min(rounds, int(0.015 / (calls * max(time.process_time() - t0, 1e-6)))))
+    for r in range(rounds):
+        for k in ((0, 1) if r % 2 == 0 else (1, 0)):
+            gemm = cases[k]
+            t0 = time.process_time()
+            for _ in range(calls):
+                gemm(z, out)
+            best[k] = min(best[k], time.process_time() - t0)
+    # keep one call unless the blocks are clearly faster
+    return rows if best[1] < 0.95 * best[0] else M
+
+
+def rows_for(xp, M, K, B, dtype):
+    """Rows per block for ``(M, K) @ (K, B)``: measured once per shape on NumPy."""
+    if xp is not np:
+        return M
+    rows = _candidate(M, K, B)
+    if rows == M:
+        return M
+    from axonic.backends import are_deterministic_algorithms_enabled
+
+    if are_deterministic_algorithms_enabled():
+        return M  # a timed choice could differ between runs, and with it the rounding
+    key = (M, K, B, np.dtype(dtype).str)
+    if key not in _CHOICE:
+        _CHOICE[key] = _measure(M, K, B, dtype, rows)
+    return _CHOICE[key]
+
+
+class StepGemm:
+    """``out = w @ z`` for a fixed weight ``w (M, K)`` and ``z`` of ``B`` columns, as one
+    call or as row blocks (``rows``: None to measure which is faster)."""
+
+    def __init__(self, xp, w, B, rows=None):
+        M, K = w.shape
+        self.matmul = xp.matmul
+        if rows is None:
+            rows = rows_for(xp, M, K, B, w.dtype)
+        self.bounds = [(lo, min(lo + rows, M)) for lo in range(0, M, rows)]
+        self.blocks = [w[lo:hi] for lo, hi in self.bounds]
+        self.w = w
+
+    def __call__(self, z, out):
+        matmul = self.matmul
+        if len(self.blocks) == 1:
+            return matmul(self.w, z, out=out)
+        for wb, (lo, hi) in zip(self.blocks, self.bounds):
+            matmul(wb, z, out=out[lo:hi])
+        return out
