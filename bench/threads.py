@@ -1,0 +1,89 @@
+"""Benchmark: where splitting an elementwise kernel across threads starts to pay.
+
+Times ReLU's forward (``maximum(x, 0)``) and backward (``g * (out > 0)``) on float32 arrays
+of growing size, as one plain call and through ``axonic.backend.threads.parallel_apply``
+with the threshold lifted, alternating the two; prints the medians and the speed-up. The
+size where the speed-up passes 1 sets ``MIN_PARALLEL_SIZE``. On a shared machine run it
+when the load average is below the core count (it is printed).
+
+    python bench/threads.py --threads 2      # --quick for a smoke run
+
+>>> from bench.threads import SIZES
+>>> SIZES[0] < SIZES[-1]
+True
+"""
+
+import argparse
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from bench.common import median
+
+SIZES = [1 << k for k in range(13, 23)]
+
+
+def _relu(o, x):
+    np.maximum(x, 0, out=o)
+
+
+def _relu_grad(o, g, y):
+    np.multiply(g, y > 0, out=o)
+
+
+def _time(fn, calls: int, runs: int) -> list:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        out.append((time.perf_counter() - t0) / calls)
+    return out
+
+
+def run(threads: int, quick: bool) -> list:
+    """Rows of (kernel, size, plain us, split us) for each size."""
+    from axonic.backend import threads as pool
+
+    pool.set_num_threads(threads)
+    pool.MIN_PARALLEL_SIZE = 0  # every size split, so the crossing shows
+    rng = np.random.default_rng(0)
+    rows, runs = [], 3 if quick else 9
+    for size in SIZES[:5] if quick else SIZES:
+        x = rng.standard_normal(size, dtype=np.float32)
+        g = rng.standard_normal(size, dtype=np.float32)
+        o = np.empty_like(x)
+        calls = max(3, int((2e5 if quick else 4e6) // size))
+        for name, kernel, args in (("relu", _relu, (x,)), ("relu_grad", _relu_grad, (g, x))):
+            plain, split = [], []
+            pair = [(plain, functools.partial(kernel, o, *args)),
+                    (split, functools.partial(pool.parallel_apply, kernel, o, *args))]
+            for r in range(runs):  # alternate, so a busy neighbour slows both alike
+                for acc, fn in (pair if r % 2 == 0 else pair[::-1]):
+                    acc.extend(_time(fn, calls, 1))
+            rows.append((name, size, median(plain) * 1e6, median(split) * 1e6))
+    return rows
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
+    print(f"threads {args.threads}, load average {load:.2f} before")
+    print(f"{'kernel':10s} {'elements':>9s} {'plain us':>9s} {'split us':>9s} {'speed-up':>8s}")
+    for name, size, plain, split in run(args.threads, args.quick):
+        print(f"{name:10s} {size:9d} {plain:9.1f} {split:9.1f} {plain / split:8.2f}")
+    print(f"load average {os.getloadavg()[0]:.2f} after")
+
+
+if __name__ == "__main__":
+    main()

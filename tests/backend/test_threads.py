@@ -1,0 +1,246 @@
+"""The intra-op thread pool: chunked kernels give the plain call's bits, on any layout."""
+
+import multiprocessing
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import axonic
+from axonic.backend import threads
+
+BIG = threads.MIN_PARALLEL_SIZE * 2 + 123  # above the threshold, not a multiple of anything
+SMALL = threads.MIN_PARALLEL_SIZE // 4
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def nthreads(request):
+    before = threads.get_num_threads()
+    threads.set_num_threads(request.param)
+    yield request.param
+    threads.set_num_threads(before)
+
+
+@pytest.fixture
+def two_threads():
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    yield 2
+    threads.set_num_threads(before)
+
+
+@pytest.fixture
+def splits(monkeypatch):
+    """The number of chunks each split call ran, in order (an op that never splits shows
+    nothing here)."""
+    seen = []
+    run = threads._run
+
+    def counting(fn, ranges):
+        seen.append(len(ranges))
+        return run(fn, ranges)
+
+    monkeypatch.setattr(threads, "_run", counting)
+    return seen
+
+
+def _relu(o, x):
+    np.maximum(x, 0, out=o)
+
+
+def _layouts(n, dtype):
+    """The same kind of values as C-contiguous, transposed, strided and channels-last arrays,
+    with signed zeros, NaN and infinities among them."""
+    rng = np.random.default_rng(n)
+    values = rng.standard_normal(2 * n).astype(dtype)
+    values[:6] = [-0.0, 0.0, np.nan, -np.inf, np.inf, -np.nan]
+    side = int(np.sqrt(n // 8)) // 2 * 2
+    return {"contiguous": values[:n].copy(),
+            "transposed": values[:8 * side * side].reshape(8, side, side).transpose(2, 1, 0),
+            "strided": values[::2],
+            "channels_last": values[:8 * side * side].reshape(
+                2, side, side // 2, 8).transpose(0, 3, 1, 2)}
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [SMALL, BIG], ids=["below", "above"])
+def test_parallel_apply_is_bit_identical_on_every_layout(nthreads, dtype, n):
+    for name, x in _layouts(n, dtype).items():
+        got = threads.parallel_apply(_relu, np.empty_like(x), x)
+        assert np.array_equal(_bits(got), _bits(np.maximum(x, 0))), name
+
+
+def test_large_arrays_really_run_on_several_threads(two_threads):
+    seen = []
+
+    def record(o, x):
+        seen.append((threading.get_ident(), o.size))
+        np.negative(x, out=o)
+
+    x = np.ones(BIG, np.float32)
+    out = threads.parallel_apply(record, np.empty_like(x), x)
+    assert len({t for t, _ in seen}) == 2 and sum(s for _, s in seen) == BIG
+    assert (out == -1).all()
+
+
+def test_small_arrays_and_one_thread_run_as_one_call(nthreads):
+    calls = []
+    big = np.ones(BIG)
+    threads.parallel_apply(lambda o, x: calls.append(o.size), np.empty(SMALL), np.ones(SMALL))
+    threads.parallel_apply(lambda o, x: calls.append(o.size), np.empty_like(big), big)
+    assert calls[0] == SMALL
+    half = BIG // 2 // 16 * 16  # cut on a whole cache line
+    assert sorted(calls[1:]) == ([BIG] if nthreads == 1 else [BIG - half, half][::-1])
+
+
+def test_in_place_kernels_split_and_partial_overlap_falls_back(two_threads):
+    x = np.arange(BIG, dtype=np.float64)
+    threads.parallel_apply(lambda o, a: np.multiply(a, 2, out=o), x, x)
+    assert np.array_equal(x, 2 * np.arange(BIG))
+    calls = []
+
+    def shift_add(o, a):
+        calls.append(o.size)
+        np.add(a, 1, out=o)
+
+    y = np.arange(BIG + 1, dtype=np.float64)
+    expected = y[:-1] + 1
+    threads.parallel_apply(shift_add, y[1:], y[:-1])  # out overlaps the input one step on
+    assert calls == [BIG] and np.array_equal(y[1:], expected)
+
+
+def test_broadcast_and_mismatched_shapes_run_as_one_call(two_threads):
+    calls = []
+
+    def add(o, a):
+        calls.append(o.shape)
+        np.add(o, a, out=o)
+
+    out = np.zeros((BIG // 64, 64))
+    threads.parallel_apply(add, out, np.broadcast_to(np.arange(64.0), out.shape))
+    threads.parallel_apply(add, out, np.ones((1, 64)))
+    assert calls[-1] == out.shape and np.array_equal(out[0], np.arange(64.0) + 1)
+    assert len(calls) == 3  # the broadcast view (same shape) splits; the (1, 64) does not
+
+
+def test_parallel_for_covers_every_row_once(nthreads):
+    hits = np.zeros(1000, np.int64)
+
+    def mark(a, b):
+        hits[a:b] += 1
+
+    threads.parallel_for(mark, 1000, BIG)
+    threads.parallel_for(mark, 1, BIG)  # one row: nothing to split
+    expected = np.ones(1000, np.int64)
+    expected[0] += 1
+    assert np.array_equal(hits, expected)
+
+
+def test_an_error_in_any_chunk_is_raised_after_all_chunks_finish(two_threads):
+    done = []
+
+    def fail_second(a, b):
+        if a > 0:
+            raise ValueError("second chunk failed")
+        done.append((a, b))
+
+    with pytest.raises(ValueError, match="second chunk failed"):
+        threads.parallel_for(fail_second, 10, BIG)
+    assert done == [(0, 5)]
+    threads.parallel_for(lambda a, b: done.append((a, b)), 10, BIG)  # the pool still works
+    assert sorted(done[1:]) == [(0, 5), (5, 10)]
+
+
+def test_nested_calls_inside_the_pool_run_plain(two_threads):
+    inner = []
+
+    def outer(a, b):
+        threads.parallel_for(lambda i, j: inner.append((i, j)), 4, BIG)
+
+    threads.parallel_for(outer, 2, BIG)
+    assert sorted(inner) == [(0, 4), (0, 4)]
+
+
+def test_set_num_threads_sets_blas_too(nthreads):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+            if p["user_api"] == "blas"]
+    assert blas and set(blas) == {nthreads}
+    assert axonic.get_num_threads() == threads.get_num_threads() == nthreads
+
+
+def test_set_num_threads_rejects_a_bad_count():
+    for bad in (0, -2, 1.5, "2", True):
+        with pytest.raises(ValueError, match=r"set_num_threads: expected a positive int, got "):
+            axonic.set_num_threads(bad)
+
+
+def test_set_num_threads_without_threadpoolctl_warns_and_sets_the_pool(monkeypatch):
+    before = threads.get_num_threads()
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    try:
+        with pytest.warns(RuntimeWarning, match=r"pip install 'axonic\[threads\]'"):
+            threads.set_num_threads(3)
+        assert threads.get_num_threads() == 3
+    finally:
+        monkeypatch.undo()
+        threads.set_num_threads(before)
+
+
+def test_default_thread_count_falls_back_to_omp_num_threads(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert threads._default_threads() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "")
+    assert threads._default_threads() >= 1
+
+
+def _child_relu(queue):
+    x = np.linspace(-1.0, 1.0, BIG)
+    queue.put(float(threads.parallel_apply(_relu, np.empty_like(x), x).sum()))
+
+
+@pytest.mark.skipif(not hasattr(multiprocessing, "get_context") or sys.platform != "linux",
+                    reason="fork start method")
+def test_a_forked_child_gets_its_own_pool(two_threads):
+    x = np.linspace(-1.0, 1.0, BIG)
+    threads.parallel_apply(_relu, np.empty_like(x), x)  # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_relu, args=(queue,))
+    child.start()
+    got = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0 and got == float(np.maximum(x, 0).sum())
+
+
+# --- the ops that use the pool: bits equal to one thread's ------------------------------
+
+
+def _relu_step(x):
+    t = axonic.from_numpy(x).requires_grad_()
+    y = t.relu()
+    y.backward(axonic.tensor(_grad_for(x)))
+    return y.detach().numpy().copy(), t.grad.numpy().copy()
+
+
+def _grad_for(x):
+    """An incoming gradient with negative values, zeros and a NaN where x is finite."""
+    g = np.cos(np.nan_to_num(x, posinf=1.0, neginf=-1.0) * 3)
+    g[..., -1] = np.nan
+    return g
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_forward_and_backward_are_bit_identical_to_numpy(nthreads, dtype, splits):
+    for n in (SMALL, BIG):
+        for name, x in _layouts(n, dtype).items():
+            y, dx = _relu_step(x)
+            assert np.array_equal(_bits(y), _bits(np.maximum(x, 0))), name
+            assert np.array_equal(_bits(dx), _bits(_grad_for(x) * (np.maximum(x, 0) > 0))), name
+    assert splits == ([] if nthreads == 1 else [2] * 8)  # forward and backward, 4 layouts
