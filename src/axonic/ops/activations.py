@@ -79,8 +79,9 @@ class Relu(Function):
 
     def backward(self, g):
         (out,) = self.saved_tensors
-        big = g.size >= threads.MIN_PARALLEL_SIZE
-        if big and not self._graph_mode and g.shape == out.shape and g.dtype.kind == "f":
+        if self._graph_mode:
+            return g * (out > 0)
+        if g.size >= threads.MIN_PARALLEL_SIZE and g.shape == out.shape and g.dtype.kind == "f":
             return threads.parallel_apply(_relu_grad_into, self.xp.empty_like(g), g, out)
         return g * (out > 0)
 
