@@ -134,8 +134,8 @@ def test_parallel_for_covers_every_row_once(nthreads):
     def mark(a, b):
         hits[a:b] += 1
 
-    threads.parallel_for(mark, 1000, BIG)
-    threads.parallel_for(mark, 1, BIG)  # one row: nothing to split
+    threads.parallel_for(mark, np.empty((1000, BIG // 1000 + 1)))
+    threads.parallel_for(mark, np.empty((1, BIG)))  # one row: nothing to split
     expected = np.ones(1000, np.int64)
     expected[0] += 1
     assert np.array_equal(hits, expected)
@@ -150,9 +150,9 @@ def test_an_error_in_any_chunk_is_raised_after_all_chunks_finish(two_threads):
         done.append((a, b))
 
     with pytest.raises(ValueError, match="second chunk failed"):
-        threads.parallel_for(fail_second, 10, BIG)
+        threads.parallel_for(fail_second, np.empty((10, BIG // 10 + 1)))
     assert done == [(0, 5)]
-    threads.parallel_for(lambda a, b: done.append((a, b)), 10, BIG)  # the pool still works
+    threads.parallel_for(lambda a, b: done.append((a, b)), np.empty((10, BIG // 10 + 1)))
     assert sorted(done[1:]) == [(0, 5), (5, 10)]
 
 
@@ -160,9 +160,9 @@ def test_nested_calls_inside_the_pool_run_plain(two_threads):
     inner = []
 
     def outer(a, b):
-        threads.parallel_for(lambda i, j: inner.append((i, j)), 4, BIG)
+        threads.parallel_for(lambda i, j: inner.append((i, j)), np.empty((4, BIG)))
 
-    threads.parallel_for(outer, 2, BIG)
+    threads.parallel_for(outer, np.empty((2, BIG)))
     assert sorted(inner) == [(0, 4), (0, 4)]
 
 
@@ -244,3 +244,54 @@ def test_relu_forward_and_backward_are_bit_identical_to_numpy(nthreads, dtype, s
             assert np.array_equal(_bits(y), _bits(np.maximum(x, 0))), name
             assert np.array_equal(_bits(dx), _bits(_grad_for(x) * (np.maximum(x, 0) > 0))), name
     assert splits == ([] if nthreads == 1 else [2] * 8)  # forward and backward, 4 layouts
+
+
+def _channels_last(shape, dtype, seed=0):
+    """(N, C, H, W) values in (N, H, W, C) memory, as a convolution returns them."""
+    n, c, h, w = shape
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, h, w, c)).astype(dtype).transpose(0, 3, 1, 2)
+
+
+def _pool_inputs(dtype):
+    x = _channels_last((8, 32, 28, 28), dtype)  # 200k elements: split at 2 threads
+    x[0, 0, :2, :2] = np.nan
+    x[1, 1, :2, :2] = 1.0  # a tie: the first maximum takes the gradient
+    return {"channels_last": x, "contiguous": np.ascontiguousarray(x),
+            "no_batch": np.ascontiguousarray(x[:6]).reshape(192, 28, 28),
+            "small": np.ascontiguousarray(x[:1, :4])}
+
+
+POOLS = {
+    "max2": lambda t: axonic.nn.functional.max_pool2d(t, 2),
+    "max3_overlap_pad_dilation_ceil": lambda t: axonic.nn.functional.max_pool2d(
+        t, 3, 2, padding=1, dilation=(1, 2), ceil_mode=True),
+    "avg2": lambda t: axonic.nn.functional.avg_pool2d(t, 2),
+    "avg3_overlap_pad_exclude": lambda t: axonic.nn.functional.avg_pool2d(
+        t, 3, 2, padding=1, ceil_mode=True, count_include_pad=False),
+}
+
+
+def _run_op(op, x, dtype):
+    t = axonic.from_numpy(x.copy(order="K")).requires_grad_()
+    y = op(t)
+    g = np.cos(np.arange(y.numel(), dtype=dtype)).reshape(tuple(y.shape))
+    y.backward(axonic.from_numpy(g))
+    return y.detach().numpy().copy(), t.grad.numpy().copy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pool", list(POOLS))
+def test_pooling_at_two_threads_is_bit_identical_to_one(pool, dtype, splits):
+    results = {}
+    for n in (1, 2):
+        threads.set_num_threads(n)
+        try:
+            results[n] = {k: _run_op(POOLS[pool], x, dtype)
+                          for k, x in _pool_inputs(dtype).items()}
+        finally:
+            threads.set_num_threads(2)
+    for k in results[1]:
+        for one, two in zip(results[1][k], results[2][k]):
+            assert np.array_equal(_bits(one), _bits(two)), k
+    assert splits == [2] * 6  # forward and backward of the three large inputs at 2 threads

@@ -163,21 +163,22 @@ def _run(fn, ranges) -> None:
             raise err
 
 
-def parallel_for(fn, length: int, size: int) -> None:
-    """Call ``fn(start, stop)`` over ``range(length)`` cut into one range per thread, the
-    ranges running at once, when ``size`` (the elements the whole call touches) is large
-    enough; else ``fn(0, length)`` once. ``fn`` must treat its rows independently of the
-    others (a batch's samples) and release the GIL (NumPy calls on numeric arrays do).
+def parallel_for(fn, rows) -> None:
+    """Call ``fn(start, stop)`` over the first axis of the array ``rows``, cut into one range
+    per thread, the ranges running at once, when ``rows`` is a large enough NumPy array;
+    else ``fn(0, len(rows))`` once. ``fn`` must treat its rows independently of the others
+    (a batch's samples) and release the GIL (NumPy calls on numeric arrays do).
 
     >>> import numpy as np
     >>> x, out = np.arange(8.0).reshape(4, 2), np.empty((4, 2))
     >>> def double(a, b):
     ...     np.multiply(x[a:b], 2, out=out[a:b])
-    >>> parallel_for(double, 4, x.size)
+    >>> parallel_for(double, x)
     >>> out[:, 0].tolist()
     [0.0, 4.0, 8.0, 12.0]
     """
-    parts = _threads_for(size, length)
+    length = rows.shape[0] if rows.ndim else 1
+    parts = _threads_for(rows.size, length) if isinstance(rows, np.ndarray) else 1
     if parts < 2:
         fn(0, length)
         return
