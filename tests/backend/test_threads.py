@@ -295,3 +295,53 @@ def test_pooling_at_two_threads_is_bit_identical_to_one(pool, dtype, splits):
         for one, two in zip(results[1][k], results[2][k]):
             assert np.array_equal(_bits(one), _bits(two)), k
     assert splits == [2] * 6  # forward and backward of the three large inputs at 2 threads
+
+
+@pytest.fixture
+def unsplit(monkeypatch):
+    """A context in which nothing is split (the plain calls), BLAS left as it is."""
+
+    class Plain:
+        def __enter__(self):
+            monkeypatch.setattr(threads, "MIN_PARALLEL_SIZE", 1 << 62)
+
+        def __exit__(self, *exc):
+            monkeypatch.undo()
+
+    return Plain()
+
+
+CONVS = {  # (layer, input shape): im2col chunks of 225k elements at 14x14x32 in
+    "conv_pad": (lambda: axonic.nn.Conv2d(32, 64, 3, padding=1), (24, 32, 14, 14)),
+    "conv_groups_stride": (lambda: axonic.nn.Conv2d(32, 64, 3, stride=2, padding=2, groups=2),
+                           (24, 32, 15, 15)),
+    "conv_transpose": (lambda: axonic.nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1),
+                       (24, 32, 14, 14)),
+}
+
+
+def _conv_step(make, shape, dtype, layout):
+    axonic.manual_seed(0)
+    layer = make().to(dtype=axonic.float64 if dtype == np.float64 else axonic.float32)
+    x = _channels_last(shape, dtype, seed=1)
+    x = np.ascontiguousarray(x) if layout == "contiguous" else x
+    t = axonic.from_numpy(x).requires_grad_()
+    y = layer(t)
+    y.backward(axonic.from_numpy(np.cos(np.arange(y.numel(), dtype=dtype)).reshape(
+        tuple(y.shape))))
+    return [a.copy() for a in (y.detach().numpy(), t.grad.numpy(), layer.weight.grad.numpy())]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("conv", list(CONVS))
+def test_convolution_copies_split_across_threads_are_bit_identical(two_threads, conv, dtype,
+                                                                   splits, unsplit):
+    for layout in ("channels_last", "contiguous"):
+        split = _conv_step(*CONVS[conv], dtype, layout)
+        with unsplit:
+            plain = _conv_step(*CONVS[conv], dtype, layout)
+        for name, a, b in zip(("output", "input grad", "weight grad"), split, plain):
+            assert np.array_equal(_bits(a), _bits(b)), (layout, name)
+    # float32: padding copies and im2col chunks; float64's chunks hold half the samples,
+    # below the threshold, so only its padding copies split
+    assert len(splits) >= (4 if dtype == np.float32 else 2)
