@@ -1,5 +1,6 @@
 """The intra-op thread pool: chunked kernels give the plain call's bits, on any layout."""
 
+import contextlib
 import multiprocessing
 import sys
 import threading
@@ -297,18 +298,12 @@ def test_pooling_at_two_threads_is_bit_identical_to_one(pool, dtype, splits):
     assert splits == [2] * 6  # forward and backward of the three large inputs at 2 threads
 
 
-@pytest.fixture
-def unsplit(monkeypatch):
-    """A context in which nothing is split (the plain calls), BLAS left as it is."""
-
-    class Plain:
-        def __enter__(self):
-            monkeypatch.setattr(threads, "MIN_PARALLEL_SIZE", 1 << 62)
-
-        def __exit__(self, *exc):
-            monkeypatch.undo()
-
-    return Plain()
+@contextlib.contextmanager
+def unsplit():
+    """Nothing is split in this context (the plain calls); BLAS is left as it is."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(threads, "MIN_PARALLEL_SIZE", 1 << 62)
+        yield
 
 
 CONVS = {  # (layer, input shape): im2col chunks of 225k elements at 14x14x32 in
@@ -335,10 +330,10 @@ def _conv_step(make, shape, dtype, layout):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("conv", list(CONVS))
 def test_convolution_copies_split_across_threads_are_bit_identical(two_threads, conv, dtype,
-                                                                   splits, unsplit):
+                                                                   splits):
     for layout in ("channels_last", "contiguous"):
         split = _conv_step(*CONVS[conv], dtype, layout)
-        with unsplit:
+        with unsplit():
             plain = _conv_step(*CONVS[conv], dtype, layout)
         for name, a, b in zip(("output", "input grad", "weight grad"), split, plain):
             assert np.array_equal(_bits(a), _bits(b)), (layout, name)
