@@ -340,3 +340,37 @@ def test_convolution_copies_split_across_threads_are_bit_identical(two_threads, 
     # float32: padding copies and im2col chunks; float64's chunks hold half the samples,
     # below the threshold, so only its padding copies split
     assert len(splits) >= (4 if dtype == np.float32 else 2)
+
+
+def _adam_steps(name, dtype, **options):
+    axonic.manual_seed(0)
+    layer = axonic.nn.Linear(784, 320).to(dtype=axonic.float64 if dtype == np.float64
+                                           else axonic.float32)  # 250k weights: split
+    opt = getattr(axonic.optim, name)(layer.parameters(), lr=1e-2, **options)
+    x = axonic.from_numpy(np.random.default_rng(2).standard_normal((16, 784)).astype(dtype))
+    for _ in range(3):
+        opt.zero_grad()
+        (layer(x) ** 2).mean().backward()
+        opt.step()
+    return layer.weight.detach().numpy().copy(), layer.bias.detach().numpy().copy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, options", [("Adam", {}), ("Adam", {"amsgrad": True}),
+                                           ("AdamW", {"weight_decay": 0.1}),
+                                           ("Adam", {"maximize": True, "weight_decay": 0.1})])
+def test_adam_updates_split_across_threads_are_bit_identical(two_threads, name, options,
+                                                             dtype, splits):
+    split = _adam_steps(name, dtype, **options)
+    with unsplit():
+        plain = _adam_steps(name, dtype, **options)
+    for a, b in zip(split, plain):
+        assert np.array_equal(_bits(a), _bits(b))
+    assert splits.count(2) >= 3  # the weight's update, once per step
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(threads)
+    assert result.attempted > 0 and result.failed == 0

@@ -214,21 +214,19 @@ def parallel_apply(fn, out, *arrays):
     >>> parallel_apply(lambda o, x, y: np.add(x, y, out=o), np.empty(5), a, b).tolist()
     [1.0, 2.0, 3.0, 4.0, 5.0]
     """
-    if out.size < MIN_PARALLEL_SIZE or not _splittable(out, arrays):
+    if (out.size < MIN_PARALLEL_SIZE or get_num_threads() < 2 or getattr(_inside, "active", False)
+            or not _splittable(out, arrays)):
         fn(out, *arrays)
         return out
     group = (out, *arrays)
     if all(a.flags.c_contiguous for a in group):
         flat = [a.reshape(-1) for a in group]
-        parts = _threads_for(out.size, out.size)
-        if parts > 1:
-            _run(lambda i, j: fn(*(a[i:j] for a in flat)),
-                 _bounds(out.size, parts, _ALIGN))
-            return out
-    else:
-        parts = _threads_for(out.size, out.shape[0])
-        if parts > 1:
-            _run(lambda i, j: fn(*(a[i:j] for a in group)), _bounds(out.shape[0], parts))
-            return out
-    fn(out, *arrays)
+        _run(lambda i, j: fn(*(a[i:j] for a in flat)),
+             _bounds(out.size, _threads_for(out.size, out.size), _ALIGN))
+        return out
+    parts = _threads_for(out.size, out.shape[0])
+    if parts < 2:
+        fn(out, *arrays)
+        return out
+    _run(lambda i, j: fn(*(a[i:j] for a in group)), _bounds(out.shape[0], parts))
     return out
