@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -35,7 +34,7 @@ MIN_PARALLEL_SIZE = 1 << 17
 _ALIGN = 16
 
 _num_threads: int | None = None
-_pool: ThreadPoolExecutor | None = None
+_pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first use
 _lock = threading.Lock()
 _inside = threading.local()  # set in the pool's threads and while a caller runs its chunk
 
@@ -111,11 +110,13 @@ def _mark_inside() -> None:
     _inside.active = True
 
 
-def _executor() -> ThreadPoolExecutor:
+def _executor():
     """The pool: one thread fewer than ``get_num_threads()`` (the caller is the other)."""
     global _pool
     with _lock:
         if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # not at import: it takes ~10 ms
+
             _pool = ThreadPoolExecutor(max(get_num_threads() - 1, 1),
                                        thread_name_prefix="axonic-intra-op",
                                        initializer=_mark_inside)
