@@ -1,12 +1,16 @@
-"""Benchmark: where splitting an elementwise kernel across threads starts to pay.
+"""Benchmark: what the intra-op thread pool gains, per kernel and per training step.
 
-Times ReLU's forward (``maximum(x, 0)``) and backward (``g * (out > 0)``) on float32 arrays
-of growing size, as one plain call and through ``axonic.backend.threads.parallel_apply``
-with the threshold lifted, alternating the two; prints the medians and the speed-up. The
-size where the speed-up passes 1 sets ``MIN_PARALLEL_SIZE``. On a shared machine run it
-when the load average is below the core count (it is printed).
+``--kernels``: ReLU's forward (``maximum(x, 0)``) and backward (``g * (out > 0)``) on
+float32 arrays of growing size, as one plain call and through
+``axonic.backend.threads.parallel_apply`` with the threshold lifted, alternating the two;
+the size where the speed-up passes 1 sets ``MIN_PARALLEL_SIZE``.
 
-    python bench/threads.py --threads 2      # --quick for a smoke run
+``--steps``: the CNN and MLP training steps of ``bench/cnn.py`` and ``bench/mlp.py`` in one
+process, step by step alternating split (the pool as shipped) and plain (nothing split,
+BLAS unchanged); the minimum shows the gain when both cores are free, the median what a
+shared machine gave. The load average is printed: run it when it is below the core count.
+
+    python bench/threads.py --threads 2 --kernels --steps      # --quick for a smoke run
 
 >>> from bench.threads import SIZES
 >>> SIZES[0] < SIZES[-1]
@@ -72,16 +76,50 @@ def run(threads: int, quick: bool) -> list:
     return rows
 
 
+def steps(threads: int, quick: bool) -> list:
+    """Rows of (workload, plain ms, split ms) as (min, median) per step."""
+    from axonic.backend import threads as pool
+    from bench import cnn, mlp
+
+    pool.set_num_threads(threads)
+    shipped, rows = pool.MIN_PARALLEL_SIZE, []
+    for workload in (cnn.WORKLOAD, mlp.WORKLOAD):
+        step = workload.train_steps(("axonic",))["axonic"]
+        times = {shipped: [], 1 << 62: []}
+        for _ in range(3):
+            step()
+        for i in range(6 if quick else 160):  # alternate, so a busy neighbour slows both alike
+            for threshold in (list(times) if i % 2 == 0 else list(times)[::-1]):
+                pool.MIN_PARALLEL_SIZE = threshold
+                t0 = time.perf_counter()
+                step()
+                times[threshold].append(time.perf_counter() - t0)
+        pool.MIN_PARALLEL_SIZE = shipped
+        plain, split = times[1 << 62], times[shipped]
+        rows.append((workload.name, (min(plain) * 1e3, median(plain) * 1e3),
+                     (min(split) * 1e3, median(split) * 1e3)))
+    return rows
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--kernels", action="store_true", help="ReLU by array size")
+    parser.add_argument("--steps", action="store_true", help="CNN and MLP training steps")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     print(f"threads {args.threads}, load average {load:.2f} before")
-    print(f"{'kernel':10s} {'elements':>9s} {'plain us':>9s} {'split us':>9s} {'speed-up':>8s}")
-    for name, size, plain, split in run(args.threads, args.quick):
-        print(f"{name:10s} {size:9d} {plain:9.1f} {split:9.1f} {plain / split:8.2f}")
+    if args.kernels:
+        print(f"{'kernel':10s} {'elements':>9s} {'plain us':>9s} {'split us':>9s} "
+              f"{'speed-up':>8s}")
+        for name, size, plain, split in run(args.threads, args.quick):
+            print(f"{name:10s} {size:9d} {plain:9.1f} {split:9.1f} {plain / split:8.2f}")
+    if args.steps:
+        print("ms per training step: plain (min, median) -> split (min, median)")
+        for name, plain, split in steps(args.threads, args.quick):
+            print(f"  {name}: {plain[0]:.2f}, {plain[1]:.2f} -> {split[0]:.2f}, {split[1]:.2f}"
+                  f"  (x{plain[0] / split[0]:.2f} by min, x{plain[1] / split[1]:.2f} by median)")
     print(f"load average {os.getloadavg()[0]:.2f} after")
 
 
