@@ -56,8 +56,17 @@ def run(threads: int, quick: bool) -> list:
     """Rows of (kernel, size, plain us, split us) for each size."""
     from axonic.backend import threads as pool
 
+    shipped, before = pool.MIN_PARALLEL_SIZE, pool.get_num_threads()
     pool.set_num_threads(threads)
     pool.MIN_PARALLEL_SIZE = 0  # every size split, so the crossing shows
+    try:
+        return _kernel_rows(pool, quick)
+    finally:
+        pool.MIN_PARALLEL_SIZE = shipped
+        pool.set_num_threads(before)
+
+
+def _kernel_rows(pool, quick: bool) -> list:
     rng = np.random.default_rng(0)
     rows, runs = [], 3 if quick else 9
     for size in SIZES[:5] if quick else SIZES:

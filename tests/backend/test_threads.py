@@ -374,3 +374,13 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(threads)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_threads_benchmark_runs_and_leaves_the_pool_as_it_was(two_threads):
+    from bench.threads import run
+
+    shipped = threads.MIN_PARALLEL_SIZE
+    rows = run(1, quick=True)
+    assert [r[0] for r in rows[:2]] == ["relu", "relu_grad"] and all(r[2] > 0 < r[3]
+                                                                     for r in rows)
+    assert threads.MIN_PARALLEL_SIZE == shipped and threads.get_num_threads() == 2
