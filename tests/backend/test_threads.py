@@ -77,16 +77,35 @@ def test_parallel_apply_is_bit_identical_on_every_layout(nthreads, dtype, n):
 
 
 def test_large_arrays_really_run_on_several_threads(two_threads):
-    seen = []
-
-    def record(o, x):
-        seen.append((threading.get_ident(), o.size))
-        np.negative(x, out=o)
-
+    seen, second_started = [], threading.Event()
     x = np.ones(BIG, np.float32)
-    out = threads.parallel_apply(record, np.empty_like(x), x)
+    out = np.empty_like(x)
+
+    def record(a, b):
+        if a > 0:
+            second_started.set()
+        else:  # the caller's chunk waits, so the caller cannot take the other one too
+            assert second_started.wait(30)
+        seen.append((threading.get_ident(), b - a))
+        np.negative(x[a:b], out=out[a:b])
+
+    threads.parallel_for(record, x)
     assert len({t for t, _ in seen}) == 2 and sum(s for _, s in seen) == BIG
     assert (out == -1).all()
+
+
+def test_the_caller_takes_chunks_no_pool_thread_has_started(two_threads):
+    """On a busy machine a worker may wait for a core: the caller does not wait for it."""
+    release, ran = threading.Event(), []
+    threads.parallel_for(lambda a, b: None, np.empty((2, BIG)))  # the pool exists
+    blocker = threads._executor().submit(release.wait, 30)  # the one pool thread is busy
+    try:
+        threads.parallel_for(lambda a, b: ran.append((threading.get_ident(), a, b)),
+                             np.empty((10, BIG)))
+    finally:
+        release.set()
+        blocker.result(30)
+    assert ran == [(threading.get_ident(), 0, 5), (threading.get_ident(), 5, 10)]
 
 
 def test_small_arrays_and_one_thread_run_as_one_call(nthreads):

@@ -148,20 +148,46 @@ def _bounds(length: int, parts: int, align: int = 1) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
+class _Chunk:
+    """One range of a split call: claimed by whichever thread starts it first."""
+
+    __slots__ = ("bounds", "claim", "done", "error")
+
+    def __init__(self, bounds):
+        self.bounds, self.claim, self.done, self.error = bounds, threading.Lock(), None, None
+
+    def work(self, fn) -> None:
+        if not self.claim.acquire(blocking=False):
+            return  # another thread has it
+        try:
+            fn(*self.bounds)
+        except BaseException as err:  # raised in the caller's thread once all have finished
+            self.error = err
+        finally:
+            if self.done is not None:
+                self.done.set()
+
+
 def _run(fn, ranges) -> None:
-    """``fn(a, b)`` for every range: the first on this thread, the rest on the pool."""
+    """``fn(a, b)`` for every range at once: the first on this thread, the others on the
+    pool; this thread then takes any range no pool thread has started (on a busy machine
+    a worker may wait for a core), so a split call is never much slower than a plain one."""
+    chunks = [_Chunk(r) for r in ranges]
     pool = _executor()
-    futures = [pool.submit(fn, a, b) for a, b in ranges[1:]]
+    for c in chunks[1:]:
+        c.done = threading.Event()
+        pool.submit(c.work, fn)
     _inside.active = True
     try:
-        fn(*ranges[0])
+        for c in chunks:
+            c.work(fn)
     finally:
         _inside.active = False
-        # every chunk finishes before returning or raising: none may still write afterwards
-        errors = [f.exception() for f in futures]
-    for err in errors:
-        if err is not None:
-            raise err
+    for c in chunks[1:]:  # every chunk finishes before returning: none may write afterwards
+        c.done.wait()
+    for c in chunks:
+        if c.error is not None:
+            raise c.error
 
 
 def parallel_for(fn, rows) -> None:
