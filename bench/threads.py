@@ -8,7 +8,8 @@ the size where the speed-up passes 1 sets ``MIN_PARALLEL_SIZE``.
 ``--steps``: the CNN and MLP training steps of ``bench/cnn.py`` and ``bench/mlp.py`` in one
 process, step by step alternating split (the pool as shipped) and plain (nothing split,
 BLAS unchanged); the minimum shows the gain when both cores are free, the median what a
-shared machine gave. The load average is printed: run it when it is below the core count.
+shared machine gave, the median of the back-to-back pairs' ratios the least swayed by load.
+The load average is printed: run it when it is below the core count.
 
     python bench/threads.py --threads 2 --kernels --steps      # --quick for a smoke run
 
@@ -105,8 +106,10 @@ def steps(threads: int, quick: bool) -> list:
                 times[threshold].append(time.perf_counter() - t0)
         pool.MIN_PARALLEL_SIZE = shipped
         plain, split = times[1 << 62], times[shipped]
+        # each pair ran back to back, under about the same load
+        paired = median([p / s for p, s in zip(plain, split)])
         rows.append((workload.name, (min(plain) * 1e3, median(plain) * 1e3),
-                     (min(split) * 1e3, median(split) * 1e3)))
+                     (min(split) * 1e3, median(split) * 1e3), paired))
     return rows
 
 
@@ -126,9 +129,10 @@ def main(argv=None) -> None:
             print(f"{name:10s} {size:9d} {plain:9.1f} {split:9.1f} {plain / split:8.2f}")
     if args.steps:
         print("ms per training step: plain (min, median) -> split (min, median)")
-        for name, plain, split in steps(args.threads, args.quick):
+        for name, plain, split, paired in steps(args.threads, args.quick):
             print(f"  {name}: {plain[0]:.2f}, {plain[1]:.2f} -> {split[0]:.2f}, {split[1]:.2f}"
-                  f"  (x{plain[0] / split[0]:.2f} by min, x{plain[1] / split[1]:.2f} by median)")
+                  f"  (x{plain[0] / split[0]:.2f} by min, x{plain[1] / split[1]:.2f} by median, "
+                  f"x{paired:.2f} median of pairs)")
     print(f"load average {os.getloadavg()[0]:.2f} after")
 
 
