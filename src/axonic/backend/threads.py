@@ -28,7 +28,8 @@ import warnings
 import numpy as np
 
 # Below this many elements one thread is faster: waking a worker costs tens of microseconds,
-# which ReLU needs about 64k float32 elements to earn back (measured: bench/threads.py).
+# about what ReLU spends on 64k float32 elements. Provisional: bench/threads.py --kernels
+# found no crossing on a 2-core machine that other jobs kept busy (see docs/ARCHITECTURE.md).
 MIN_PARALLEL_SIZE = 1 << 17
 # chunk boundaries fall on multiples of this many elements (whole cache lines for float32)
 _ALIGN = 16
