@@ -6,9 +6,10 @@ float32 arrays of growing size, as one plain call and through
 the size where the speed-up passes 1 sets ``MIN_PARALLEL_SIZE``.
 
 ``--steps``: the CNN and MLP training steps of ``bench/cnn.py`` and ``bench/mlp.py`` in one
-process, step by step alternating split (the pool as shipped) and plain (nothing split,
-BLAS unchanged); the minimum shows the gain when both cores are free, the median what a
-shared machine gave, the median of the back-to-back pairs' ratios the least swayed by load.
+process, step by step alternating split (the pool enabled, its shipped threshold) and plain
+(nothing split, BLAS unchanged); the minimum shows the gain when both cores are free, the
+median what a shared machine gave, the median of the back-to-back pairs' ratios the least
+swayed by load.
 The load average is printed: run it when it is below the core count.
 
     python bench/threads.py --threads 2 --kernels --steps      # --quick for a smoke run
@@ -57,13 +58,13 @@ def run(threads: int, quick: bool) -> list:
     """Rows of (kernel, size, plain us, split us) for each size."""
     from axonic.backend import threads as pool
 
-    shipped, before = pool.MIN_PARALLEL_SIZE, pool.get_num_threads()
+    shipped, before, enabled = pool.MIN_PARALLEL_SIZE, pool.get_num_threads(), pool.ENABLED
     pool.set_num_threads(threads)
-    pool.MIN_PARALLEL_SIZE = 0  # every size split, so the crossing shows
+    pool.MIN_PARALLEL_SIZE, pool.ENABLED = 0, True  # every size split, so the crossing shows
     try:
         return _kernel_rows(pool, quick)
     finally:
-        pool.MIN_PARALLEL_SIZE = shipped
+        pool.MIN_PARALLEL_SIZE, pool.ENABLED = shipped, enabled
         pool.set_num_threads(before)
 
 
@@ -92,6 +93,7 @@ def steps(threads: int, quick: bool) -> list:
     from bench import cnn, mlp
 
     pool.set_num_threads(threads)
+    pool.ENABLED = True  # split: the shipped threshold; plain: nothing reaches it
     shipped, rows = pool.MIN_PARALLEL_SIZE, []
     for workload in (cnn.WORKLOAD, mlp.WORKLOAD):
         step = workload.train_steps(("axonic",))["axonic"]

@@ -15,6 +15,12 @@ BIG = threads.MIN_PARALLEL_SIZE * 2 + 123  # above the threshold, not a multiple
 SMALL = threads.MIN_PARALLEL_SIZE // 4
 
 
+@pytest.fixture(autouse=True)
+def enabled(monkeypatch):
+    """The pool is off by default (AXONIC_INTRA_OP); these tests check it switched on."""
+    monkeypatch.setattr(threads, "ENABLED", True)
+
+
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
 def nthreads(request):
     before = threads.get_num_threads()
@@ -403,3 +409,30 @@ def test_threads_benchmark_runs_and_leaves_the_pool_as_it_was(two_threads):
     assert [r[0] for r in rows[:2]] == ["relu", "relu_grad"] and all(r[2] > 0 < r[3]
                                                                      for r in rows)
     assert threads.MIN_PARALLEL_SIZE == shipped and threads.get_num_threads() == 2
+    assert threads.ENABLED
+
+
+def test_off_by_default_nothing_is_split(two_threads, splits, monkeypatch):
+    monkeypatch.setattr(threads, "ENABLED", False)
+    calls = []
+    big = np.ones(BIG)
+    threads.parallel_apply(lambda o, x: calls.append(o.size), np.empty_like(big), big)
+    threads.parallel_for(lambda a, b: calls.append((a, b)), np.empty((10, BIG)))
+    y, dx = _relu_step(_layouts(BIG, np.float32)["contiguous"])
+    assert calls == [BIG, (0, 10)] and splits == []
+
+
+def test_the_switch_is_read_from_the_environment():
+    import os
+    import subprocess
+
+    code = "import axonic.backend.threads as t; print(t.ENABLED)"
+    got = {}
+    for value in ("1", "0", None):
+        env = {k: v for k, v in os.environ.items() if k != "AXONIC_INTRA_OP"}
+        if value is not None:
+            env["AXONIC_INTRA_OP"] = value
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, timeout=120)
+        got[value] = out.stdout.strip()
+    assert got == {"1": "True", "0": "False", None: "False"}

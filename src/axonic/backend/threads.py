@@ -6,14 +6,15 @@ array cut into one chunk per thread runs on every core: ``parallel_apply`` does 
 elementwise kernels, ``parallel_for`` for kernels that are independent along one axis (a
 batch). Each chunk runs exactly the code the whole array would, so results are bit for bit
 those of the plain call. Small arrays, one thread, CuPy arrays and calls from inside the
-pool run as one plain call.
+pool run as one plain call; so does everything unless ``AXONIC_INTRA_OP=1`` is set (or
+``ENABLED`` made True): on the 2-core machine it was measured on, splitting was slower.
 
 The pool has as many threads as BLAS (``threadpoolctl`` reads that, when installed; else
 ``OMP_NUM_THREADS`` or the cores this process may use); ``axonic.set_num_threads`` sets both,
 as ``torch.set_num_threads`` does.
 
 >>> import numpy as np
->>> x = np.linspace(-1.0, 1.0, 1 << 18)
+>>> x = np.linspace(-1.0, 1.0, 1 << 18)  # split only when ENABLED
 >>> out = parallel_apply(lambda o, a: np.maximum(a, 0, out=o), np.empty_like(x), x)
 >>> bool((out == np.maximum(x, 0)).all())
 True
@@ -31,6 +32,11 @@ import numpy as np
 # about what ReLU spends on 64k float32 elements. Provisional: bench/threads.py --kernels
 # found no crossing on a 2-core machine that other jobs kept busy (see docs/ARCHITECTURE.md).
 MIN_PARALLEL_SIZE = 1 << 17
+# Off unless AXONIC_INTRA_OP=1: on the 2-core machine of bench/threads.py --steps, splitting
+# made the CNN and MLP training steps 4-9 % slower at 2 threads (OpenBLAS's threads spin
+# between GEMMs and keep the second core), and no quiet run showed a gain. Off, every
+# kernel runs as one plain call, as before.
+ENABLED = os.environ.get("AXONIC_INTRA_OP", "0") == "1"
 # chunk boundaries fall on multiples of this many elements (whole cache lines for float32)
 _ALIGN = 16
 
@@ -136,7 +142,8 @@ if hasattr(os, "register_at_fork"):
 
 def _threads_for(size: int, length: int) -> int:
     """How many chunks to cut ``length`` rows of ``size`` elements in all into (1: plain)."""
-    if size < MIN_PARALLEL_SIZE or length < 2 or getattr(_inside, "active", False):
+    if (not ENABLED or size < MIN_PARALLEL_SIZE or length < 2
+            or getattr(_inside, "active", False)):
         return 1
     # each chunk at least half the threshold: more threads than that only add wake-ups
     return min(get_num_threads(), length, size // max(MIN_PARALLEL_SIZE // 2, 1))
@@ -242,7 +249,8 @@ def parallel_apply(fn, out, *arrays):
     >>> parallel_apply(lambda o, x, y: np.add(x, y, out=o), np.empty(5), a, b).tolist()
     [1.0, 2.0, 3.0, 4.0, 5.0]
     """
-    if (out.size < MIN_PARALLEL_SIZE or get_num_threads() < 2 or getattr(_inside, "active", False)
+    if (not ENABLED or out.size < MIN_PARALLEL_SIZE or get_num_threads() < 2
+            or getattr(_inside, "active", False)
             or not _splittable(out, arrays)):
         fn(out, *arrays)
         return out
