@@ -193,8 +193,9 @@ def test_nested_calls_inside_the_pool_run_plain(two_threads):
 
 
 def test_set_num_threads_sets_blas_too(nthreads):
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    blas = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+    from threadpoolctl import threadpool_info
+
+    blas = [p["num_threads"] for p in threadpool_info()
             if p["user_api"] == "blas"]
     assert blas and set(blas) == {nthreads}
     assert axonic.get_num_threads() == threads.get_num_threads() == nthreads
