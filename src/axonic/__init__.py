@@ -87,6 +87,8 @@ _LAZY_MODULES = ("data", "optim", "train", "io", "models", "cli", "cuda", "onnx"
                  "compat", "amp", "backends", "accelerator", "utils", "serialization", "compile")
 _LAZY_NAMES = {"save": "axonic.io", "load": "axonic.io", "autocast": "axonic.amp",
                "GradScaler": "axonic.amp",
+               "set_num_threads": "axonic.backend.threads",
+               "get_num_threads": "axonic.backend.threads",
                **{n: "axonic.quantization" for n in (
                    "qint8", "quint8", "qint32", "quantize_per_tensor", "quantize_per_channel")},
                **{n: "axonic.backends" for n in (

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.backend import get_array_module
+from axonic.backend import get_array_module, threads
 from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec, away_from
 from axonic.ops._util import float_result as _float
@@ -56,16 +56,33 @@ class Sigmoid(Function):
         return g * (out * (1 - out))
 
 
+def _relu_into(out, x):
+    get_array_module(x).maximum(x, 0, out=out)
+
+
+def _relu_grad_into(dx, g, out):
+    get_array_module(g).multiply(g, out > 0, out=dx)
+
+
 class Relu(Function):
+    """max(x, 0); large float arrays are split across the intra-op threads."""
     onnx_op = "Relu"
 
     def forward(self, x):
-        out = get_array_module(x).maximum(x, 0)
+        xp = get_array_module(x)
+        if x.dtype.kind == "f" and x.size >= threads.MIN_PARALLEL_SIZE:
+            out = threads.parallel_apply(_relu_into, xp.empty_like(x), x)
+        else:
+            out = xp.maximum(x, 0)
         self.save_for_backward(out)
         return out
 
     def backward(self, g):
         (out,) = self.saved_tensors
+        if self._graph_mode:
+            return g * (out > 0)
+        if g.size >= threads.MIN_PARALLEL_SIZE and g.shape == out.shape and g.dtype.kind == "f":
+            return threads.parallel_apply(_relu_grad_into, self.xp.empty_like(g), g, out)
         return g * (out > 0)
 
 

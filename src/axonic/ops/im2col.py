@@ -17,7 +17,7 @@ backward rebuilds a chunk's columns when the weight gradient needs them.
 
 from __future__ import annotations
 
-from axonic.backend import get_array_module
+from axonic.backend import get_array_module, threads
 
 # bytes of im2col matrix per chunk, about a core's L2: measured fastest of 0.5 to 16 MiB
 # (bench/conv_layers.py); a chunk is at least one sample
@@ -29,20 +29,30 @@ GPU_CHUNK_BYTES = 1 << 28
 
 
 def to_padded_nhwc(x, pads, shape=None):
-    """(N, C, H, W) -> zero-padded channels-last (N, Hp, Wp, C); ``shape`` may enlarge it."""
+    """(N, C, H, W) -> zero-padded channels-last (N, Hp, Wp, C); ``shape`` may enlarge it.
+    The samples are split across the intra-op threads."""
     xp = get_array_module(x)
     n, c, h, w = x.shape
     (pt, pb), (pl, pr) = pads
     full = shape or (n, h + pt + pb, w + pl + pr, c)
-    if full == (n, h, w, c):
-        return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    buf = xp.zeros(full, x.dtype)
-    buf[:, pt:pt + h, pl:pl + w, :] = x.transpose(0, 2, 3, 1)
+    if full == (n, h, w, c) and x.transpose(0, 2, 3, 1).flags.c_contiguous:
+        return x.transpose(0, 2, 3, 1)
+    buf = xp.empty(full, x.dtype)
+    padded = full != (n, h, w, c)
+
+    def rows(a, b):
+        if padded:
+            buf[a:b].fill(0)
+        buf[a:b, pt:pt + h, pl:pl + w, :] = x[a:b].transpose(0, 2, 3, 1)
+
+    threads.parallel_for(rows, buf)
     return buf
 
 
-def im2col(buf, out_hw, kernel, stride, dilation, groups):
-    """Windows of channels-last ``buf`` as (G, N*OH*OW, KH*KW*Cg), one row per output pixel."""
+def im2col(buf, out_hw, kernel, stride, dilation, groups, out=None):
+    """Windows of channels-last ``buf`` as (G, N*OH*OW, KH*KW*Cg), one row per output pixel;
+    copied into the C-contiguous ``out`` when given, the samples split across the intra-op
+    threads."""
     n, _, _, c = buf.shape
     oh, ow = out_hw
     kh, kw = kernel
@@ -51,7 +61,15 @@ def im2col(buf, out_hw, kernel, stride, dilation, groups):
     win = get_array_module(buf).lib.stride_tricks.as_strided(
         buf, (groups, n, oh, ow, kh, kw, cg),
         (cg * sc, sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc))
-    return win.reshape(groups, n * oh * ow, kh * kw * cg)
+    if out is None:
+        return win.reshape(groups, n * oh * ow, kh * kw * cg)
+    dst = out.reshape(win.shape)
+
+    def rows(a, b):
+        dst[:, a:b] = win[:, a:b]
+
+    threads.parallel_for(rows, dst.swapaxes(0, 1))
+    return out
 
 
 def col2im_add(out, dcols, out_hw, kernel, stride, dilation, groups):
@@ -112,14 +130,29 @@ def _chunks(n, per_sample_bytes, xp):
     return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
+def _cols_space(chunks, m, wm_shape, dtype, xp):
+    """Memory for the largest chunk's im2col matrix, reused by every chunk (``_cols_of``)."""
+    groups, kc, _ = wm_shape
+    return xp.empty(groups * (chunks[0][1] if chunks else 0) * m * kc, dtype)
+
+
+def _cols_of(space, rows, wm_shape):
+    """The C-contiguous (G, rows, KH*KW*Cg) matrix at the start of ``space``."""
+    groups, kc, _ = wm_shape
+    return space[:groups * rows * kc].reshape(groups, rows, kc)
+
+
 def conv_rows(buf, wm, out_hw, kernel, stride, dilation):
     """Convolution of channels-last ``buf`` with ``wm``: (N*OH*OW, G, OCg) output rows."""
     xp = get_array_module(buf)
     groups, kc, ocg = wm.shape
     n, m = buf.shape[0], out_hw[0] * out_hw[1]
     out = xp.empty((n * m, groups, ocg), buf.dtype)
-    for a, b in _chunks(n, m * kc * groups * buf.itemsize, xp):
-        cols = im2col(buf[a:b], out_hw, kernel, stride, dilation, groups)
+    chunks = _chunks(n, m * kc * groups * buf.itemsize, xp)
+    space = _cols_space(chunks, m, wm.shape, buf.dtype, xp)
+    for a, b in chunks:
+        cols = im2col(buf[a:b], out_hw, kernel, stride, dilation, groups,
+                      _cols_of(space, (b - a) * m, wm.shape))
         if groups == 1:
             gemm(cols, wm, out=out[a * m:b * m].transpose(1, 0, 2))
         else:
@@ -174,7 +207,10 @@ def conv_weight_grad(rows, buf, wm_shape, out_hw, kernel, stride, dilation):
     groups, kc, ocg = wm_shape
     n, m = buf.shape[0], out_hw[0] * out_hw[1]
     grad = xp.zeros((groups, ocg, kc), rows.dtype)
-    for a, b in _chunks(n, m * kc * groups * rows.itemsize, xp):
-        cols = im2col(buf[a:b], out_hw, kernel, stride, dilation, groups)
+    chunks = _chunks(n, m * kc * groups * rows.itemsize, xp)
+    space = _cols_space(chunks, m, wm_shape, buf.dtype, xp)
+    for a, b in chunks:
+        cols = im2col(buf[a:b], out_hw, kernel, stride, dilation, groups,
+                      _cols_of(space, (b - a) * m, wm_shape))
         grad += gemm(rows[a * m:b * m].transpose(1, 2, 0), cols)
     return grad

@@ -18,82 +18,19 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.autograd.tensor import Tensor, _make
-from axonic.backend import get_array_module
+from axonic.backend import get_array_module, threads
+from axonic.ops._pool_windows import (
+    _alloc,
+    _channels_last,
+    _like,
+    _offsets,
+    _padded,
+    pool_out_size,
+    pool_problem,
+)
 from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.conv import ntuple
-
-
-def pool_out_size(size, k, s, p, d, ceil_mode) -> int:
-    """PyTorch's pooling output size; with ceil_mode the last window must start inside
-    the input or its left padding."""
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out
-
-
-def pool_problem(spatial, kernel, stride, padding, dilation, ceil_mode) -> str | None:
-    """Why pooling cannot run on this spatial size (None when it can)."""
-    if any(p > k // 2 for p, k in zip(padding, kernel)):
-        return (f"padding {tuple(padding)} must be at most half of the kernel size "
-                f"{tuple(kernel)}")
-    out = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
-                zip(spatial, kernel, stride, padding, dilation))
-    if any(o < 1 for o in out):
-        return (f"the input size {tuple(spatial)} with padding {tuple(padding)} is too small "
-                f"for the kernel {tuple(kernel)} (dilation {tuple(dilation)}): the output "
-                f"size would be {out}")
-    return None
-
-
-def _offsets(kernel, dilation, stride, out_hw):
-    """Per kernel offset: the slices of the padded input that every window reads there."""
-    for i in range(kernel[0]):
-        h0 = i * dilation[0]
-        hs = slice(h0, h0 + stride[0] * (out_hw[0] - 1) + 1, stride[0])
-        for j in range(kernel[1]):
-            w0 = j * dilation[1]
-            yield (Ellipsis, hs, slice(w0, w0 + stride[1] * (out_hw[1] - 1) + 1, stride[1]))
-
-
-def _channels_last(x) -> bool:
-    """Whether (N, C, H, W) ``x`` is a view of (N, H, W, C) memory, as conv outputs are."""
-    return x.ndim == 4 and not x.flags.c_contiguous and x.transpose(0, 2, 3, 1).flags.c_contiguous
-
-
-def _alloc(shape, fill, dtype, xp, channels_last):
-    """A new array filled with ``fill``; channels-last when the input was, so elementwise
-    ops between inputs, outputs and gradients keep one memory order."""
-    if channels_last:
-        n, c, h, w = shape
-        return _alloc((n, h, w, c), fill, dtype, xp, False).transpose(0, 3, 1, 2)
-    return xp.zeros(shape, dtype) if fill == 0 else xp.full(shape, fill, dtype)
-
-
-def _like(g, channels_last):
-    """``g`` in the memory order of the arrays it meets: elementwise ops between (N, C, H, W)
-    and channels-last arrays are several times slower than between two of one order."""
-    if g.ndim != 4 or _channels_last(g) == channels_last:
-        return g
-    xp = get_array_module(g)
-    if channels_last:
-        return xp.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    return xp.ascontiguousarray(g)
-
-
-def _padded(x, padding, out_hw, kernel, stride, dilation, fill):
-    """``x`` padded by ``padding`` and, for ceil_mode's last windows, extended with ``fill``."""
-    xp = get_array_module(x)
-    h, w = x.shape[-2:]
-    need = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out_hw, stride, dilation, kernel)]
-    full = (max(need[0], h + 2 * padding[0]), max(need[1], w + 2 * padding[1]))
-    if full == (h, w):
-        return x
-    buf = _alloc(x.shape[:-2] + full, fill, x.dtype, xp, _channels_last(x))
-    buf[..., padding[0]:padding[0] + h, padding[1]:padding[1] + w] = x
-    return buf
 
 
 def _first_hits(buf, best, offsets):
@@ -128,13 +65,20 @@ class MaxPool2dFunction(Function):
         xp = get_array_module(x)
         buf = _padded(x, padding, out_hw, kernel, stride, dilation, -np.inf)
         offsets = list(_offsets(kernel, dilation, stride, out_hw))
-        best = buf[offsets[0]].copy(order="K")
-        for sl in offsets[1:]:
-            xp.maximum(best, buf[sl], out=best)  # propagates NaN, as PyTorch does
+        best, kept = xp.empty_like(buf[offsets[0]]), xp.empty_like(buf[offsets[0]])
+
+        def rows(a, b):  # samples a:b; the samples are split across the intra-op threads
+            part, out = buf[a:b], best[a:b]
+            out[...] = part[offsets[0]]
+            for sl in offsets[1:]:
+                xp.maximum(out, part[sl], out=out)  # propagates NaN, as PyTorch does
+            kept[a:b] = out
+
+        threads.parallel_for(rows, buf)
         # windows that share cells need their gradients added, not written
         self.overlap = any(d * (k - 1) >= s for k, s, d in zip(kernel, stride, dilation))
         self.offsets, self.geom = offsets, (x.shape, padding)
-        self.save_for_backward(buf, best.copy(order="K"))
+        self.save_for_backward(buf, kept)
         return best
 
     def backward(self, g):
@@ -142,13 +86,18 @@ class MaxPool2dFunction(Function):
         shape, padding = self.geom
         buf, best = self.saved_tensors
         channels_last = _channels_last(buf)
-        dbuf = _alloc(buf.shape, 0, g.dtype, xp, channels_last)
-        g = _like(g, channels_last)
-        for sl, hit in _first_hits(buf, best, self.offsets):
-            if self.overlap:
-                dbuf[sl] += g * hit
-            else:
-                xp.multiply(g, hit, out=dbuf[sl])
+        dbuf = _alloc(buf.shape, None, g.dtype, xp, channels_last)
+
+        def rows(a, b):
+            d, gs = dbuf[a:b], _like(g[a:b], channels_last)
+            d.fill(0)
+            for sl, hit in _first_hits(buf[a:b], best[a:b], self.offsets):
+                if self.overlap:
+                    d[sl] += gs * hit
+                else:
+                    xp.multiply(gs, hit, out=d[sl])
+
+        threads.parallel_for(rows, dbuf)
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
     def to_onnx(self, g, x, kernel, stride, padding, dilation, out_hw, ceil_mode=False):
@@ -174,16 +123,22 @@ class AvgPool2dFunction(Function):
         one = (1, 1)
         buf = _padded(x, padding, out_hw, kernel, stride, one, 0)
         offsets = list(_offsets(kernel, one, stride, out_hw))
-        total = buf[offsets[0]].copy(order="K")
-        for sl in offsets[1:]:
-            total += buf[sl]
         if divisor_override:
             div = xp.asarray(float(divisor_override), dtype=x.dtype)
         else:
             dh, dw = (_avg_divisor(n, o, k, s, p, count_include_pad) for n, o, k, s, p in
                       zip(x.shape[-2:], out_hw, kernel, stride, padding))
             div = xp.asarray(np.outer(dh, dw), dtype=x.dtype)
-        total /= div
+        total = xp.empty_like(buf[offsets[0]])
+
+        def rows(a, b):  # samples a:b; the samples are split across the intra-op threads
+            part, out = buf[a:b], total[a:b]
+            out[...] = part[offsets[0]]
+            for sl in offsets[1:]:
+                out += part[sl]
+            out /= div
+
+        threads.parallel_for(rows, buf)
         self.offsets, self.channels_last = offsets, _channels_last(buf)
         self.geom = (x.shape, buf.shape, padding)
         self.kernel, self.stride, self.out_hw = kernel, stride, out_hw
@@ -196,10 +151,15 @@ class AvgPool2dFunction(Function):
         if self._graph_mode:
             return self._graph_backward(g, div)
         xp = get_array_module(g)
-        gd = _like(g, self.channels_last) / div
-        dbuf = _alloc(buf_shape, 0, g.dtype, xp, self.channels_last)
-        for sl in self.offsets:
-            dbuf[sl] += gd
+        dbuf = _alloc(buf_shape, None, g.dtype, xp, self.channels_last)
+
+        def rows(a, b):
+            d, gd = dbuf[a:b], _like(g[a:b], self.channels_last) / div
+            d.fill(0)
+            for sl in self.offsets:
+                d[sl] += gd
+
+        threads.parallel_for(rows, dbuf)
         return dbuf[..., padding[0]:padding[0] + shape[-2], padding[1]:padding[1] + shape[-1]]
 
     def _graph_backward(self, g, div):

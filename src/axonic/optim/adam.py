@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from axonic.backend import get_array_module
+from axonic.backend import get_array_module, threads
 from axonic.optim.optimizer import (
     Optimizer,
     check_adam_hyperparameters,
@@ -77,26 +77,30 @@ class Adam(Optimizer):
         else:
             g = effective_grad(p, grad, wd, group["maximize"], gbuf)
         xp = get_array_module(p._data)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        lerp_(m, g, 1 - beta1, tmp)
-        v *= beta2
-        xp.multiply(g, 1 - beta2, out=tmp)
-        tmp *= g
-        v += tmp
-
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         step_size = lr / bias_correction1
-        if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"]._data
-            xp.maximum(vmax, v, out=vmax)
-            v = vmax
-        xp.sqrt(v, out=denom)
-        denom /= bias_correction2_sqrt
-        denom += group["eps"]
-        xp.multiply(m, -step_size, out=tmp)
-        tmp /= denom
-        p._data += tmp
+        eps = group["eps"]
+
+        def kernel(p, g, m, v, tmp, denom, *vmax):  # elementwise: split across the threads
+            lerp_(m, g, 1 - beta1, tmp)
+            v *= beta2
+            xp.multiply(g, 1 - beta2, out=tmp)
+            tmp *= g
+            v += tmp
+            if vmax:
+                xp.maximum(vmax[0], v, out=vmax[0])
+                v = vmax[0]
+            xp.sqrt(v, out=denom)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            xp.multiply(m, -step_size, out=tmp)
+            tmp /= denom
+            p += tmp
+
+        vmax = [state["max_exp_avg_sq"]._data] if group["amsgrad"] else []
+        threads.parallel_apply(kernel, p._data, g, state["exp_avg"]._data,
+                               state["exp_avg_sq"]._data, tmp, denom, *vmax)
 
 
 class AdamW(Adam):
