@@ -170,12 +170,20 @@ def test_step_gemm_splits_only_products_above_the_unpacked_kernels_size():
 
 
 def test_step_gemm_is_one_call_under_deterministic_algorithms():
-    from axonic.ops.recurrent_gemm import _CHOICE, rows_for
+    from axonic.ops.recurrent_gemm import rows_for
 
-    _CHOICE.clear()
     axonic.use_deterministic_algorithms(True)
     try:
         assert rows_for(np, 1024, 321, 32, np.float32) == 1024
-        assert not _CHOICE  # nothing was timed
     finally:
         axonic.use_deterministic_algorithms(False)
+
+
+def test_step_gemm_blocks_follow_the_thread_count_not_a_timing(monkeypatch):
+    from axonic.backend import threads
+    from axonic.ops.recurrent_gemm import rows_for
+
+    monkeypatch.setattr(threads, "_num_threads", 1)
+    assert rows_for(np, 1024, 321, 32, np.float32) == 96
+    monkeypatch.setattr(threads, "_num_threads", 2)
+    assert rows_for(np, 1024, 321, 32, np.float32) == 1024

@@ -6,10 +6,11 @@ Why: a general BLAS GEMM packs its operands first, and for one recurrent step (s
 OpenBLAS runs products of up to 10^6 multiply-adds with an unpacked kernel, so the same
 product as row blocks of ~96 rows measured 166 us against 200 us at one thread (a char-LSTM
 step, ``bench/char_lstm.py``), and 36 us against 51 us for the 128-wide LSTM at batch 32.
-With more BLAS threads, or another BLAS, one call can be the faster one, so the choice is
-measured once per shape and process, on scratch arrays, and kept. The two forms may round
-differently (a long product's sum is split differently), so under
-``axonic.use_deterministic_algorithms(True)`` nothing is timed and the product is one call.
+With more BLAS threads one call measured faster, so the blocks are used only when BLAS
+runs on one thread (``axonic.get_num_threads() == 1``): a rule, not a timing, so the
+same run rounds the same way every time. The two forms may round differently (a long
+product's sum is split differently); under ``axonic.use_deterministic_algorithms(True)``
+the product is always one call.
 
 >>> import numpy as np
 >>> w, z = np.ones((8, 3), np.float32), np.ones((3, 2), np.float32)
@@ -21,13 +22,10 @@ differently (a long product's sum is split differently), so under
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 # products of at most this many multiply-adds run unpacked in OpenBLAS
 _SMALL = 1_000_000
-_CHOICE: dict = {}  # (M, K, B, dtype) -> rows per block (M: one call)
 
 
 def _candidate(M, K, B):
@@ -38,32 +36,8 @@ def _candidate(M, K, B):
     return rows if rows >= 8 else M
 
 
-def _measure(M, K, B, dtype, rows, rounds=15, calls=4):
-    """``rows`` if row blocks beat one call, else ``M``: the two alternate round by round
-    and each keeps its fastest round (CPU time), so a burst of load on a shared machine
-    does not decide (with 15 rounds the ratio repeated to 0.03 on a loaded 2-core
-    machine; at most ~30 ms per shape)."""
-    w = np.random.default_rng(0).standard_normal((M, K)).astype(dtype)
-    z = np.ones((K, B), dtype)
-    out = np.empty((M, B), dtype)
-    cases = (StepGemm(np, w, B, rows=M), StepGemm(np, w, B, rows=rows))
-    best = [float("inf"), float("inf")]
-    t0 = time.process_time()
-    cases[0](z, out)
-    rounds = max(5, min(rounds, int(0.015 / (calls * max(time.process_time() - t0, 1e-6)))))
-    for r in range(rounds):
-        for k in ((0, 1) if r % 2 == 0 else (1, 0)):
-            gemm = cases[k]
-            t0 = time.process_time()
-            for _ in range(calls):
-                gemm(z, out)
-            best[k] = min(best[k], time.process_time() - t0)
-    # keep one call unless the blocks are clearly faster
-    return rows if best[1] < 0.95 * best[0] else M
-
-
 def rows_for(xp, M, K, B, dtype):
-    """Rows per block for ``(M, K) @ (K, B)``: measured once per shape on NumPy."""
+    """Rows per block for ``(M, K) @ (K, B)`` on NumPy."""
     if xp is not np:
         return M
     rows = _candidate(M, K, B)
@@ -72,16 +46,15 @@ def rows_for(xp, M, K, B, dtype):
     from axonic.backends import are_deterministic_algorithms_enabled
 
     if are_deterministic_algorithms_enabled():
-        return M  # a timed choice could differ between runs, and with it the rounding
-    key = (M, K, B, np.dtype(dtype).str)
-    if key not in _CHOICE:
-        _CHOICE[key] = _measure(M, K, B, dtype, rows)
-    return _CHOICE[key]
+        return M
+    from axonic.backend.threads import get_num_threads
+
+    return rows if get_num_threads() == 1 else M
 
 
 class StepGemm:
     """``out = w @ z`` for a fixed weight ``w (M, K)`` and ``z`` of ``B`` columns, as one
-    call or as row blocks (``rows``: None to measure which is faster)."""
+    call or as row blocks (``rows``: None for the rule of ``rows_for``)."""
 
     def __init__(self, xp, w, B, rows=None):
         M, K = w.shape
