@@ -65,20 +65,26 @@ class MaxPool2dFunction(Function):
         xp = get_array_module(x)
         buf = _padded(x, padding, out_hw, kernel, stride, dilation, -np.inf)
         offsets = list(_offsets(kernel, dilation, stride, out_hw))
-        best, kept = xp.empty_like(buf[offsets[0]]), xp.empty_like(buf[offsets[0]])
+        # the result kept for backward is a copy (the output may be changed in place); none
+        # is made when no gradient is wanted (inference)
+        need = self.needs_input_grad[0]
+        best = xp.empty_like(buf[offsets[0]])
+        kept = xp.empty_like(best) if need else None
 
         def rows(a, b):  # samples a:b; the samples are split across the intra-op threads
             part, out = buf[a:b], best[a:b]
             out[...] = part[offsets[0]]
             for sl in offsets[1:]:
                 xp.maximum(out, part[sl], out=out)  # propagates NaN, as PyTorch does
-            kept[a:b] = out
+            if need:
+                kept[a:b] = out
 
         threads.parallel_for(rows, buf)
         # windows that share cells need their gradients added, not written
         self.overlap = any(d * (k - 1) >= s for k, s, d in zip(kernel, stride, dilation))
         self.offsets, self.geom = offsets, (x.shape, padding)
-        self.save_for_backward(buf, kept)
+        if need:
+            self.save_for_backward(buf, kept)
         return best
 
     def backward(self, g):
