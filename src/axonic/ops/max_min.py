@@ -103,21 +103,20 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 @op(methods=("argmax",))
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    xp = get_array_module(input._data)
-    if dim is None:
-        return _make(xp.asarray(input._data.argmax()))
-    (axis,) = norm_dim(dim, input.ndim, "argmax")
-    out = input._data.argmax(axis=axis)
-    return _make(xp.expand_dims(out, axis) if keepdim else out)
+    return _arg(input, dim, keepdim, "argmax")
 
 
 @op(methods=("argmin",))
 def argmin(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, "argmin")
+
+
+def _arg(input, dim, keepdim, name):
     xp = get_array_module(input._data)
     if dim is None:
-        return _make(xp.asarray(input._data.argmin()))
-    (axis,) = norm_dim(dim, input.ndim, "argmin")
-    out = input._data.argmin(axis=axis)
+        return _make(xp.asarray(getattr(input._data, name)()))
+    (axis,) = norm_dim(dim, input.ndim, name)
+    out = getattr(input._data, name)(axis=axis)
     return _make(xp.expand_dims(out, axis) if keepdim else out)
 
 
