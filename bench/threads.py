@@ -10,9 +10,12 @@ process, step by step alternating split (the pool enabled, its shipped threshold
 (nothing split, BLAS unchanged); the minimum shows the gain when both cores are free, the
 median what a shared machine gave, the median of the back-to-back pairs' ratios the least
 swayed by load.
+``--blocks``: Adam's update (``torch.optim.Adam``'s arithmetic, 13 NumPy passes) on the
+784x512 weight of the MLP, whole and in blocks of growing size, one thread, alternating; the
+fastest block sets ``CACHE_BLOCK``.
 The load average is printed: run it when it is below the core count.
 
-    python bench/threads.py --threads 2 --kernels --steps      # --quick for a smoke run
+    python bench/threads.py --threads 2 --kernels --steps --blocks  # --quick for a smoke run
 
 >>> from bench.threads import SIZES
 >>> SIZES[0] < SIZES[-1]
@@ -87,6 +90,49 @@ def _kernel_rows(pool, quick: bool) -> list:
     return rows
 
 
+BLOCKS = [None, 1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 17, 1 << 18]
+
+
+def _adam_kernel(p, g, m, v, tmp, denom):
+    """The arithmetic of axonic's Adam step (beta1 0.9, beta2 0.999, lr 1e-3, step 10)."""
+    np.subtract(g, m, out=tmp)
+    tmp *= 0.1
+    m += tmp
+    v *= 0.999
+    np.multiply(g, 0.001, out=tmp)
+    tmp *= g
+    v += tmp
+    np.sqrt(v, out=denom)
+    denom /= (1 - 0.999 ** 10) ** 0.5
+    denom += 1e-8
+    np.multiply(m, -1e-3 / (1 - 0.9 ** 10), out=tmp)
+    tmp /= denom
+    p += tmp
+
+
+def blocks(quick: bool) -> list:
+    """Rows of (block, us per update) for Adam on 784x512 float32 arrays, one thread."""
+    from axonic.backend import threads as pool
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((512, 784), dtype=np.float32) for _ in range(6)]
+    np.abs(arrays[3], out=arrays[3])
+    before, enabled = pool.get_num_threads(), pool.ENABLED
+    pool.set_num_threads(1)
+    pool.ENABLED = False
+    try:
+        calls = {b: functools.partial(pool.parallel_apply, _adam_kernel, *arrays, block=b)
+                 for b in BLOCKS}
+        times = {b: [] for b in BLOCKS}
+        for r in range(3 if quick else 15):  # alternate, so a busy neighbour slows all alike
+            for b in (BLOCKS if r % 2 == 0 else BLOCKS[::-1]):
+                times[b].extend(_time(calls[b], 5 if quick else 40, 1))
+    finally:
+        pool.ENABLED = enabled
+        pool.set_num_threads(before)
+    return [(b, median(times[b]) * 1e6) for b in BLOCKS]
+
+
 def steps(threads: int, quick: bool) -> list:
     """Rows of (workload, plain ms, split ms) as (min, median) per step."""
     from axonic.backend import threads as pool
@@ -121,6 +167,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--kernels", action="store_true", help="ReLU by array size")
     parser.add_argument("--steps", action="store_true", help="CNN and MLP training steps")
+    parser.add_argument("--blocks", action="store_true", help="Adam's update by block size")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     print(f"threads {args.threads}, load average {load:.2f} before")
@@ -135,6 +182,12 @@ def main(argv=None) -> None:
             print(f"  {name}: {plain[0]:.2f}, {plain[1]:.2f} -> {split[0]:.2f}, {split[1]:.2f}"
                   f"  (x{plain[0] / split[0]:.2f} by min, x{plain[1] / split[1]:.2f} by median, "
                   f"x{paired:.2f} median of pairs)")
+    if args.blocks:
+        print("Adam's update on a 784x512 float32 weight, one thread, by block (elements)")
+        rows = blocks(args.quick)
+        whole = rows[0][1]
+        for b, us in rows:
+            print(f"  {'whole' if b is None else b:>7}: {us:7.0f} us  (x{whole / us:.2f})")
     print(f"load average {os.getloadavg()[0]:.2f} after")
 
 

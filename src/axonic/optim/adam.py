@@ -82,7 +82,7 @@ class Adam(Optimizer):
         step_size = lr / bias_correction1
         eps = group["eps"]
 
-        def kernel(p, g, m, v, tmp, denom, *vmax):  # elementwise: split across the threads
+        def kernel(p, g, m, v, tmp, denom, *vmax):  # elementwise: split into blocks and threads
             lerp_(m, g, 1 - beta1, tmp)
             v *= beta2
             xp.multiply(g, 1 - beta2, out=tmp)
@@ -99,8 +99,10 @@ class Adam(Optimizer):
             p += tmp
 
         vmax = [state["max_exp_avg_sq"]._data] if group["amsgrad"] else []
+        # 13 passes: in cache-sized blocks, each block's six arrays stay in L2 between them
         threads.parallel_apply(kernel, p._data, g, state["exp_avg"]._data,
-                               state["exp_avg_sq"]._data, tmp, denom, *vmax)
+                               state["exp_avg_sq"]._data, tmp, denom, *vmax,
+                               block=threads.CACHE_BLOCK)
 
 
 class AdamW(Adam):
