@@ -195,8 +195,9 @@ def test_nested_calls_inside_the_pool_run_plain(two_threads):
 def test_set_num_threads_sets_blas_too(nthreads):
     from threadpoolctl import threadpool_info
 
+    # NumPy's BLAS; oneMKL, where axonic.backend.blas loaded it, runs its sequential layer
     blas = [p["num_threads"] for p in threadpool_info()
-            if p["user_api"] == "blas"]
+            if p["user_api"] == "blas" and p["internal_api"] != "mkl"]
     assert blas and set(blas) == {nthreads}
     assert axonic.get_num_threads() == threads.get_num_threads() == nthreads
 

@@ -179,11 +179,14 @@ def test_step_gemm_is_one_call_under_deterministic_algorithms():
         axonic.use_deterministic_algorithms(False)
 
 
-def test_step_gemm_blocks_follow_the_thread_count_not_a_timing(monkeypatch):
-    from axonic.backend import threads
+@pytest.mark.parametrize("library", ["numpy", "mkl"])
+def test_step_gemm_blocks_follow_the_thread_count_not_a_timing(monkeypatch, library):
+    from axonic.backend import blas, threads
     from axonic.ops.recurrent_gemm import rows_for
 
+    # row blocks only for OpenBLAS at one thread; oneMKL runs the step as one call
+    monkeypatch.setattr(blas, "backend", lambda: library)
     monkeypatch.setattr(threads, "_num_threads", 1)
-    assert rows_for(np, 1024, 321, 32, np.float32) == 96
+    assert rows_for(np, 1024, 321, 32, np.float32) == (96 if library == "numpy" else 1024)
     monkeypatch.setattr(threads, "_num_threads", 2)
     assert rows_for(np, 1024, 321, 32, np.float32) == 1024

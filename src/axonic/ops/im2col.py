@@ -17,7 +17,7 @@ backward rebuilds a chunk's columns when the weight gradient needs them.
 
 from __future__ import annotations
 
-from axonic.backend import get_array_module, threads
+from axonic.backend import blas, get_array_module, threads
 
 # bytes of im2col matrix per chunk, about a core's L2: measured fastest of 0.5 to 16 MiB
 # (bench/conv_layers.py); a chunk is at least one sample
@@ -109,7 +109,7 @@ def gemm(a, b, out=None):
     """(G, M, K) @ (G, K, P) -> (G, M, P); G == 1 as one plain 2-d GEMM."""
     xp = get_array_module(a)
     if a.shape[0] == 1:
-        return xp.matmul(a[0], b[0], out=None if out is None else out[0])[None]
+        return blas.matmul(a[0], b[0], out=None if out is None else out[0])[None]
     return xp.matmul(a, b, out=out)
 
 
@@ -189,7 +189,7 @@ def conv_input_grad(rows, wm, buf_shape, out_hw, kernel, stride, dilation):
         for i in range(kh):
             hs = _window_slice(i, dilation[0], stride[0], out_hw[0])
             for j in range(kw):
-                xp.matmul(flat[a * m:b * m], w_offsets[i * kw + j], out=blk)
+                blas.matmul(flat[a * m:b * m], w_offsets[i * kw + j], out=blk)
                 out[a:b, hs, _window_slice(j, dilation[1], stride[1], out_hw[1])] += \
                     blk.reshape(b - a, out_hw[0], out_hw[1], c)
     return out

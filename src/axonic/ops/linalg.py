@@ -9,6 +9,7 @@ import numpy as np
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
+from axonic.backend.blas import matmul as _gemm
 from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec
 
@@ -21,14 +22,14 @@ class MatMul(Function):
         self.shapes = (a.shape, b.shape)
         # each side is kept only for the other's gradient, as PyTorch
         self.save_for_backward(a if need_b else None, b if need_a else None)
-        return a @ b
+        return _gemm(a, b) if a.ndim == 2 and b.ndim == 2 else a @ b
 
     def backward(self, g):
         a, b = self.saved_tensors
         need_a, need_b = self.needs_input_grad
         sa, sb = self.shapes
         if len(sa) == 2 and len(sb) == 2:  # the common case, without reshapes
-            return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+            return (_gemm(g, b.T) if need_a else None), (_gemm(a.T, g) if need_b else None)
         if len(sa) == 1 and len(sb) == 1:  # dot product: g is 0-d
             return (g * b if need_a else None), (g * a if need_b else None)
         xp = self.xp

@@ -6,6 +6,7 @@ own second derivative.
 from __future__ import annotations
 
 from axonic.autograd.function import Function
+from axonic.backend.blas import matmul
 from axonic.ops._spec import TORCH, OpSpec
 
 
@@ -19,7 +20,7 @@ class Linear(Function):
         # each of x and W is kept only for the other's gradient, as PyTorch
         self.save_for_backward(x if nw else None, w if nx else None)
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        out = x2 @ w.T
+        out = matmul(x2, w.T)
         if b is not None:
             out += b
         return out.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim != 2 else out
@@ -30,12 +31,12 @@ class Linear(Function):
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gx = gw = gb = None
         if nx:
-            gx = g2 @ w
+            gx = matmul(g2, w)
             if len(self.x_shape) != 2:
                 gx = gx.reshape(self.x_shape)
         if nw:
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            gw = g2.T @ x2
+            gw = matmul(g2.T, x2)
         if nb and nb[0]:
             gb = g2.sum(axis=0)
         return gx, gw, gb

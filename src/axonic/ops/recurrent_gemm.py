@@ -10,7 +10,8 @@ With more BLAS threads one call measured faster, so the blocks are used only whe
 runs on one thread (``axonic.get_num_threads() == 1``): a rule, not a timing, so the
 same run rounds the same way every time. The two forms may round differently (a long
 product's sum is split differently); under ``axonic.use_deterministic_algorithms(True)``
-the product is always one call.
+the product is always one call. Where oneMKL does the products (``axonic.backend.blas``)
+the step is one call to it: 137 us for that char-LSTM step (``bench/blas.py``).
 
 >>> import numpy as np
 >>> w, z = np.ones((8, 3), np.float32), np.ones((3, 2), np.float32)
@@ -23,6 +24,8 @@ the product is always one call.
 from __future__ import annotations
 
 import numpy as np
+
+from axonic.backend import blas
 
 # products of at most this many multiply-adds run unpacked in OpenBLAS
 _SMALL = 1_000_000
@@ -47,9 +50,12 @@ def rows_for(xp, M, K, B, dtype):
 
     if are_deterministic_algorithms_enabled():
         return M
+    from axonic.backend import blas
     from axonic.backend.threads import get_num_threads
 
-    return rows if get_num_threads() == 1 else M
+    if get_num_threads() != 1 or blas.backend() == "mkl":
+        return M
+    return rows
 
 
 class StepGemm:
@@ -58,7 +64,7 @@ class StepGemm:
 
     def __init__(self, xp, w, B, rows=None):
         M, K = w.shape
-        self.matmul = xp.matmul
+        self.matmul = blas.matmul if xp is np else xp.matmul
         if rows is None:
             rows = rows_for(xp, M, K, B, w.dtype)
         self.bounds = [(lo, min(lo + rows, M)) for lo in range(0, M, rows)]

@@ -17,6 +17,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
+from axonic.backend.blas import matmul
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.recurrent_gemm import StepGemm
 from axonic.ops.recurrent_layout import (
@@ -65,7 +66,7 @@ class GRUSequence(Function):
         z = Stacked.build(xp, x, h0, has_b, reverse)
         zz, lag = z.z, int(reverse)
         # the input side needs no state: all steps in one batched product before the loop
-        xs = xp.matmul(w_x, z.inputs()[:, H:])
+        xs = matmul(w_x, z.inputs()[:, H:])
         keep = -1 if train else 0  # without gradients, one slot reused by every step
         acts = xp.empty((T if train else 1, 4 * H, B), x.dtype)
         tmp = xp.empty((H, B), x.dtype)
@@ -132,13 +133,14 @@ class GRUSequence(Function):
         dz = columns(xp, dz)
         dx = dw_ih = dw_hh = db_ih = db_hh = None
         if needs[0]:
-            dx = dz[:2 * H].T @ w_ih[:2 * H]  # r and z, then n (its hidden side reads no x)
-            dx += dz[3 * H:].T @ w_ih[2 * H:]
+            dx = matmul(dz[:2 * H].T, w_ih[:2 * H])  # r and z, then n (its hidden side reads no x)
+            dx += matmul(dz[3 * H:].T, w_ih[2 * H:])
             dx = dx.reshape(T, B, n_in)
         if needs[1] or needs[2] or needs[3] or needs[4]:
             zin = columns(xp, Stacked(zz, lag).inputs())
-            dw = dz[:3 * H] @ zin.T  # r, z: [h; 1; x]; n's hidden side: [h; 1] (and x, unused)
-            dw_xn = dz[3 * H:] @ zin[H:].T  # n's input side: [1; x]
+            # r, z: [h; 1; x]; n's hidden side: [h; 1] (and x, unused)
+            dw = matmul(dz[:3 * H], zin.T)
+            dw_xn = matmul(dz[3 * H:], zin[H:].T)  # n's input side: [1; x]
             dw_hh = xp.ascontiguousarray(dw[:, :H])
             dw_ih = xp.concatenate([dw[:2 * H, x0:], dw_xn[:, x0 - H:]])
             if x0 > H:

@@ -17,6 +17,7 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
+from axonic.backend.blas import matmul
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.recurrent_gemm import StepGemm
 from axonic.ops.recurrent_layout import (
@@ -128,9 +129,9 @@ class LSTMSequence(Function):
         dx = dw_hh = dw_ih = db = None
         dz = columns(xp, dz)
         if needs[0]:
-            dx = (dz.T @ to_internal(xp, w_ih, ORDER, H)).reshape(T, B, n_in)
+            dx = matmul(dz.T, to_internal(xp, w_ih, ORDER, H)).reshape(T, B, n_in)
         if needs[1] or needs[2] or needs[3] or needs[4]:
-            dw = dz @ columns(xp, Stacked(zz, lag).inputs()).T  # [W_hh | b | W_ih]
+            dw = matmul(dz, columns(xp, Stacked(zz, lag).inputs()).T)  # [W_hh | b | W_ih]
             dw_hh, db, dw_ih = split_weight_grad(xp, dw, H, n_in, ORDER)
         return (dx,
                 dw_ih if needs[1] else None,
