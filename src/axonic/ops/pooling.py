@@ -52,6 +52,36 @@ def _first_hits(buf, best, offsets):
         yield sl, hit
 
 
+def _tiled_backward(xp, buf, best, g, dbuf, kernel) -> bool:
+    """Max pooling's backward when the windows tile the input (kernel == stride): the
+    (N, C, OH, KH, OW, KW) view of the input against each window's maximum finds every
+    window's hit in one comparison, and the gradient goes to the hits in one product
+    (measured on the CNN benchmark's two pools: 3.5 -> 2.3 ms and 1.6 -> 1.1 ms). When some
+    window has no single hit (a tie or a NaN) it returns False having written nothing that
+    counts, and the caller takes the general path, which picks the first maximum."""
+    n, c, oh, ow = best.shape
+    kh, kw = kernel
+    hit = _tiles(xp, buf, kernel, oh, ow) == best[:, :, :, None, :, None]
+    # one hit per window: as many hits as windows, none of them NaN (a NaN window has none)
+    if int(xp.count_nonzero(hit)) != best.size or bool(xp.isnan(best).any()):
+        return False
+    xp.multiply(hit, g[:, :, :, None, :, None], out=_tiles(xp, dbuf, kernel, oh, ow))
+    h, w = oh * kh, ow * kw
+    if h < dbuf.shape[2]:  # rows and columns no window covers (floor mode)
+        dbuf[:, :, h:] = 0
+    if w < dbuf.shape[3]:
+        dbuf[:, :, :h, w:] = 0
+    return True
+
+
+def _tiles(xp, a, kernel, oh, ow):
+    """The (N, C, OH, KH, OW, KW) view of (N, C, H, W) ``a``'s windows, always a view."""
+    sn, sc, sh, sw = a.strides
+    kh, kw = kernel
+    return xp.lib.stride_tricks.as_strided(
+        a, (a.shape[0], a.shape[1], oh, kh, ow, kw), (sn, sc, sh * kh, sh, sw * kw, sw))
+
+
 class MaxPool2dFunction(Function):
     """Max over each window: a running ``maximum`` over the kernel offsets. Backward finds
     each window's first maximum by comparing every offset with the result (branch-free
@@ -82,6 +112,10 @@ class MaxPool2dFunction(Function):
         threads.parallel_for(rows, buf)
         # windows that share cells need their gradients added, not written
         self.overlap = any(d * (k - 1) >= s for k, s, d in zip(kernel, stride, dilation))
+        # windows that tile the input exactly (kernel == stride, no dilation)
+        self.tiled = (tuple(kernel) == tuple(stride) and tuple(dilation) == (1, 1)
+                      and x.ndim == 4)
+        self.kernel = tuple(kernel)
         self.offsets, self.geom = offsets, (x.shape, padding)
         if need:
             self.save_for_backward(buf, kept)
@@ -93,6 +127,10 @@ class MaxPool2dFunction(Function):
         buf, best = self.saved_tensors
         channels_last = _channels_last(buf)
         dbuf = _alloc(buf.shape, None, g.dtype, xp, channels_last)
+        if self.tiled and _tiled_backward(xp, buf, best, _like(g, channels_last), dbuf,
+                                          self.kernel):
+            return dbuf[..., padding[0]:padding[0] + shape[-2],
+                        padding[1]:padding[1] + shape[-1]]
 
         def rows(a, b):
             d, gs = dbuf[a:b], _like(g[a:b], channels_last)
