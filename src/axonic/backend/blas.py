@@ -11,7 +11,10 @@ MLP's ``(128, 512) @ (512, 256)`` 368 against 270 (``bench/blas.py``). ``matmul`
   package is an error at the first product);
 - axonic runs one thread (``axonic.get_num_threads() == 1``): oneMKL is loaded with its
   sequential layer, and with more threads NumPy's threaded BLAS is used. A rule, not a
-  timing, so a run rounds the same way every time;
+  timing, so a run rounds the same way every time. (oneMKL's OpenMP layer made the MLP
+  step 10 % faster at 2 threads, but in a process that had also loaded PyTorch, whose
+  OpenMP runtime is GNU's, the same product gave different results from call to call:
+  three Adam steps differed by up to 0.045. So it is not used.);
 - the product is large enough for the call's ~2 us to pay (``MIN_WORK`` multiply-adds),
   both operands have one unit stride (C or Fortran order, transposed views, row slices),
   ``out`` (if given) is C-ordered and shares no memory with them.
