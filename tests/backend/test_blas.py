@@ -14,7 +14,10 @@ MKL_EXPECTED = platform.machine().lower() in ("x86_64", "amd64")  # the wheel's 
 
 
 @pytest.fixture
-def one_thread():
+def one_thread(monkeypatch):
+    """One thread, and oneMKL for products from 1024 multiply-adds (the shipped threshold
+    is for speed; these tests want the small shapes on oneMKL too)."""
+    monkeypatch.setattr(blas, "MIN_WORK", 1 << 10)
     before = threads.get_num_threads()
     threads.set_num_threads(1)
     yield
@@ -58,7 +61,7 @@ def test_every_layout_matches_numpy(one_thread, counted, dtype, m, k, n):
     b = rng.standard_normal((k, n)).astype(dtype)
     want = a.astype(np.float64) @ b.astype(np.float64)
     tol = 1e-4 if dtype == np.float32 else 1e-12
-    big = m * n * k >= blas.MIN_WORK
+    big = m * n * k >= blas.MIN_WORK and min(m, n) >= blas.MIN_SIDE
     for fa, av in _forms(a).items():
         for fb, bv in _forms(b).items():
             got = blas.matmul(av, bv)
@@ -109,6 +112,17 @@ def test_what_the_rules_send_back_is_numpys_result(one_thread, counted, case):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == want.dtype
     assert counted == []
+
+
+@pytest.mark.parametrize("m,k,n,used", [(196, 288, 64, False), (32, 512, 256, True),
+                                         (2, 4096, 4096, False), (4096, 4096, 2, False),
+                                         (3, 2048, 1024, True)])
+def test_shipped_threshold(monkeypatch, counted, m, k, n, used):
+    monkeypatch.setattr(threads, "_num_threads", 1)
+    a = np.ones((m, k), np.float32)
+    b = np.ones((k, n), np.float32)
+    np.testing.assert_array_equal(blas.matmul(a, b), np.full((m, n), k, np.float32))
+    assert len(counted) == (1 if used and MKL_EXPECTED else 0)
 
 
 def test_shape_mismatch_is_numpys_error(one_thread):
@@ -201,3 +215,40 @@ def test_matmul_op_gradients_on_mkl(one_thread, counted):
     np.testing.assert_allclose(a.grad.numpy(), g @ b.detach().numpy().T, rtol=1e-12)
     np.testing.assert_allclose(b.grad.numpy(), a.detach().numpy().T @ g, rtol=1e-12)
     assert len(counted) == (3 if MKL_EXPECTED else 0)  # float64: dgemm
+
+
+def test_fixed_left_reads_pointers_once_and_matches(one_thread, counted, monkeypatch):
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((96, 40)).astype(np.float32)
+    stack = rng.standard_normal((5, 40, 8)).astype(np.float32)  # per-step right-hand sides
+    outs = np.empty((5, 96, 8), np.float32)
+    run = blas.fixed_left(w, 8)
+    assert (run is not None) == MKL_EXPECTED
+    if run is None:
+        return
+    reads = []
+    real = blas._pointer
+    monkeypatch.setattr(blas, "_pointer", lambda a: reads.append(1) or real(a))
+    zs, os_ = list(stack), list(outs)  # views made once, as the recurrent kernels do
+    for _ in range(3):  # the same arrays each pass: their pointers are read the first time
+        for z, out in zip(zs, os_):
+            assert run(z, out) is out
+    monkeypatch.undo()
+    assert len(reads) == 10 and len(counted) == 15  # w's pointer was read before
+    np.testing.assert_allclose(outs, np.einsum("mk,tkn->tmn", w.astype(np.float64), stack),
+                               rtol=1e-4, atol=1e-4)
+    # a pair oneMKL cannot take (out overlaps z; z in the wrong order) is NumPy's product
+    buf = rng.standard_normal((96, 40)).astype(np.float32)
+    for z, out in ((buf[:40, :8], buf[:, 10:18]), (np.asfortranarray(stack[0]), outs[0])):
+        want = np.matmul(w, z.copy())
+        np.testing.assert_allclose(run(z, out), want, rtol=1e-4, atol=1e-4)
+    assert len(counted) == 15
+
+
+def test_fixed_left_declines_what_matmul_would_not_send(one_thread, monkeypatch):
+    w = np.ones((96, 40), np.float32)
+    assert blas.fixed_left(w[:, ::2], 8) is None  # no unit stride
+    assert blas.fixed_left(w.astype(np.float16), 8) is None
+    assert blas.fixed_left(w, 2) is None  # matrix-vector shapes stay with NumPy
+    monkeypatch.setattr(blas, "MIN_WORK", 1 << 30)
+    assert blas.fixed_left(w, 8) is None

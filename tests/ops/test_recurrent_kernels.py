@@ -185,7 +185,7 @@ def test_step_gemm_blocks_follow_the_thread_count_not_a_timing(monkeypatch, libr
     from axonic.ops.recurrent_gemm import rows_for
 
     # row blocks only for OpenBLAS at one thread; oneMKL runs the step as one call
-    monkeypatch.setattr(blas, "backend", lambda: library)
+    monkeypatch.setattr(blas, "_use", lambda: library == "mkl")
     monkeypatch.setattr(threads, "_num_threads", 1)
     assert rows_for(np, 1024, 321, 32, np.float32) == (96 if library == "numpy" else 1024)
     monkeypatch.setattr(threads, "_num_threads", 2)

@@ -15,9 +15,10 @@ MLP's ``(128, 512) @ (512, 256)`` 368 against 270 (``bench/blas.py``). ``matmul`
   step 10 % faster at 2 threads, but in a process that had also loaded PyTorch, whose
   OpenMP runtime is GNU's, the same product gave different results from call to call:
   three Adam steps differed by up to 0.045. So it is not used.);
-- the product is large enough for the call's ~2 us to pay (``MIN_WORK`` multiply-adds),
-  both operands have one unit stride (C or Fortran order, transposed views, row slices),
-  ``out`` (if given) is C-ordered and shares no memory with them.
+- the product is large enough for the call's overhead to pay (``MIN_WORK`` multiply-adds,
+  both sides at least ``MIN_SIDE``), both operands have one unit stride (C or Fortran
+  order, transposed views, row slices), ``out`` (if given) is C-ordered and shares no
+  memory with them.
 
 Anything else is ``numpy.matmul``. Both libraries give float32 results within rounding
 of each other, not bit for bit; one process uses one of them throughout.
@@ -39,8 +40,13 @@ import numpy as np
 
 from axonic.backend.device import get_array_module
 
-# Smaller products stay with NumPy: a ctypes call costs ~2 us, NumPy's matmul under 1 us.
-MIN_WORK = 1 << 15
+# Smaller products stay with NumPy: through ctypes a call costs ~12 us more than NumPy's
+# (three ``.ctypes.data`` reads ~2 us each, the call ~2 us, oneMKL's own start), so oneMKL
+# lost below ~4M multiply-adds ((196, 288) @ (288, 64): 81 us against 62) and won above
+# ((32, 512) @ (512, 256): 110 against 175; (128, 784) @ (784, 512): 987 against 1292).
+# Matrix-vector shapes (m or n under 3) are NumPy's: OpenBLAS's GEMV is faster there.
+MIN_WORK = 1 << 22
+MIN_SIDE = 3
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -119,6 +125,11 @@ def describe() -> str:
     return f"NumPy's BLAS ({_state['why']})"
 
 
+def _pointer(x) -> int:
+    """The address of ``x``'s first element (~2 us: read once per array where possible)."""
+    return x.ctypes.data
+
+
 def _operand(x, rows: int, cols: int):
     """(transpose flag, leading dimension) of a 2-d operand, or None if BLAS cannot read it."""
     item = x.itemsize
@@ -134,7 +145,7 @@ def _mkl_gemm(a, b, out):
     """``a @ b`` through oneMKL, or None when this product should stay with NumPy."""
     m, k = a.shape
     n = b.shape[1]
-    if m * n * k < MIN_WORK or min(m, n, k) == 0:
+    if m * n * k < MIN_WORK or min(m, n) < MIN_SIDE or k == 0:
         return None
     fa, fb = _operand(a, m, k), _operand(b, k, n)
     if fa is None or fb is None:
@@ -145,8 +156,8 @@ def _mkl_gemm(a, b, out):
           or out.strides[0] < n * out.itemsize or out.strides[0] % out.itemsize
           or np.may_share_memory(out, a) or np.may_share_memory(out, b)):
         return None
-    _state["gemm"][a.dtype](_ROW_MAJOR, fa[0], fb[0], m, n, k, 1.0, a.ctypes.data, fa[1],
-                            b.ctypes.data, fb[1], 0.0, out.ctypes.data,
+    _state["gemm"][a.dtype](_ROW_MAJOR, fa[0], fb[0], m, n, k, 1.0, _pointer(a), fa[1],
+                            _pointer(b), fb[1], 0.0, _pointer(out),
                             out.strides[0] // out.itemsize)
     return out
 
@@ -165,6 +176,51 @@ def matmul(a, b, out=None):
         if done is not None:
             return done
     return np.matmul(a, b, out=out)
+
+
+def takes(m: int, k: int, n: int) -> bool:
+    """Whether an (m, k) @ (k, n) product of C-ordered float arrays would run on oneMKL."""
+    return _use() and m * n * k >= MIN_WORK and min(m, n) >= MIN_SIDE
+
+
+def fixed_left(w, cols: int):
+    """``f(z, out)``: ``w @ z`` into ``out`` for one ``w (M, K)`` and many ``z (K, cols)``
+    (the recurrent kernels' per-step product), on oneMKL with every pointer read once per
+    array: the per-call cost drops from ~12 us to ~3. None where ``matmul``'s rules would
+    not send this product to oneMKL."""
+    if (type(w) is not np.ndarray or w.ndim != 2 or w.dtype not in _FLOATS or not _use()):
+        return None
+    m, k = w.shape
+    fw = _operand(w, m, k)
+    if fw is None or m * cols * k < MIN_WORK or min(m, cols) < MIN_SIDE or k == 0:
+        return None
+    gemm, pw, item = _state["gemm"][w.dtype], _pointer(w), w.itemsize
+    seen: dict = {}
+
+    def prepared(z, out):
+        """(z, out, z's pointer, its rows' stride, out's pointer, its rows' stride), or
+        None when oneMKL cannot take this pair (checked once per pair of arrays)."""
+        ok = (type(z) is np.ndarray and type(out) is np.ndarray and z.shape == (k, cols)
+              and out.shape == (m, cols) and z.dtype == out.dtype == w.dtype
+              and _operand(z, k, cols) is not None and _operand(z, k, cols)[0] == _NO_TRANS
+              and out.strides[1] == item and out.strides[0] % item == 0
+              and out.strides[0] >= cols * item and not np.may_share_memory(out, z)
+              and not np.may_share_memory(out, w))
+        return ((z, out, _pointer(z), z.strides[0] // item, _pointer(out),
+                 out.strides[0] // item) if ok else None)
+
+    def run(z, out):
+        key = (id(z), id(out))
+        hit = seen.get(key)
+        if hit is None or hit[0] is not z or hit[1] is not out:
+            hit = seen[key] = prepared(z, out) or (z, out, None)
+        if len(hit) == 3:
+            return np.matmul(w, z, out=out)
+        gemm(_ROW_MAJOR, fw[0], _NO_TRANS, m, cols, k, 1.0, pw, fw[1], hit[2], hit[3], 0.0,
+             hit[4], hit[5])
+        return out
+
+    return run
 
 
 def _use() -> bool:

@@ -53,8 +53,8 @@ def rows_for(xp, M, K, B, dtype):
     from axonic.backend import blas
     from axonic.backend.threads import get_num_threads
 
-    if get_num_threads() != 1 or blas.backend() == "mkl":
-        return M
+    if get_num_threads() != 1 or blas.takes(M, K, B):
+        return M  # one call: BLAS's threads, or oneMKL
     return rows
 
 
@@ -65,6 +65,7 @@ class StepGemm:
     def __init__(self, xp, w, B, rows=None):
         M, K = w.shape
         self.matmul = blas.matmul if xp is np else xp.matmul
+        self.fixed = blas.fixed_left(w, B) if xp is np and rows is None else None
         if rows is None:
             rows = rows_for(xp, M, K, B, w.dtype)
         self.bounds = [(lo, min(lo + rows, M)) for lo in range(0, M, rows)]
@@ -72,6 +73,8 @@ class StepGemm:
         self.w = w
 
     def __call__(self, z, out):
+        if self.fixed is not None:  # oneMKL, pointers read once
+            return self.fixed(z, out)
         matmul = self.matmul
         if len(self.blocks) == 1:
             return matmul(self.w, z, out=out)

@@ -107,6 +107,7 @@ class GRUSequence(Function):
         gemm = StepGemm(xp, xp.ascontiguousarray(w_hh.T), B)  # r, z, n's hidden side
         dh, tmp, omz = (xp.empty((H, B), w_hh.dtype) for _ in range(3))
         dh_rec = xp.zeros((H, B), w_hh.dtype)
+        d3 = [d[:3 * H] for d in dz]  # views made once: StepGemm reads each address once
         # step by step, on blocks that stay in cache (as in LSTMSequence.backward)
         for t in steps(T, not lag):
             a, d, h_prev = acts[t], dz[t], zz[t + lag, :H]
@@ -127,7 +128,7 @@ class GRUSequence(Function):
             xp.multiply(dn, hn, out=dr)
             dr *= tmp
             xp.multiply(dn, r, out=dhn)
-            gemm(d[:3 * H], dh_rec)
+            gemm(d3[t], dh_rec)
             xp.multiply(dh, zg, out=tmp)
             dh_rec += tmp
         dz = columns(xp, dz)

@@ -106,8 +106,9 @@ class LSTMSequence(Function):
         dc = xp.ascontiguousarray(grad[T].T)
         # step by step, on blocks that stay in cache (measured faster than computing the
         # gate derivatives of all steps at once, which streams several T-sized arrays)
+        blks = list(dz)  # each step's view made once: StepGemm reads its address once
         for t in steps(T, not lag):
-            a, tc, blk = acts[t + lag], tcs[t], dz[t]
+            a, tc, blk = acts[t + lag], tcs[t], blks[t]
             xp.add(g_t[t], dh_rec, out=dh)
             xp.multiply(tc, tc, out=tmp)  # dc += dh * o * (1 - tanh(c)^2)
             xp.subtract(1, tmp, out=tmp)

@@ -79,6 +79,7 @@ class RNNSequence(Function):
         gemm = StepGemm(xp, xp.ascontiguousarray(w_hh.T), B)
         dh, deriv = xp.empty((H, B), w_hh.dtype), xp.empty((H, B), w_hh.dtype)
         dh_rec = xp.zeros((H, B), w_hh.dtype)
+        dzs = list(dz)  # each step's view made once: StepGemm reads its address once
         for t in steps(T, not lag):
             h = zz[t + 1 - lag, :H]  # the state step t produced
             xp.add(g_t[t], dh_rec, out=dh)
@@ -88,7 +89,7 @@ class RNNSequence(Function):
             else:
                 xp.greater(h, 0, out=deriv)
             xp.multiply(dh, deriv, out=dz[t])
-            gemm(dz[t], dh_rec)
+            gemm(dzs[t], dh_rec)
         dz = columns(xp, dz)
         dx = dw_ih = dw_hh = db = None
         if needs[0]:
