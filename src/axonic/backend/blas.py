@@ -9,12 +9,13 @@ MLP's ``(128, 512) @ (512, 256)`` 368 against 270 (``bench/blas.py``). ``matmul`
 - the ``mkl`` package is installed (``pip install 'axonic[mkl]'``) and ``AXONIC_BLAS`` is
   unset, ``auto`` or ``mkl`` (``AXONIC_BLAS=numpy`` keeps NumPy's BLAS; ``mkl`` without the
   package is an error at the first product);
-- axonic runs one thread (``axonic.get_num_threads() == 1``): oneMKL is loaded with its
-  sequential layer, and with more threads NumPy's threaded BLAS is used. A rule, not a
-  timing, so a run rounds the same way every time. (oneMKL's OpenMP layer made the MLP
-  step 10 % faster at 2 threads, but in a process that had also loaded PyTorch, whose
-  OpenMP runtime is GNU's, the same product gave different results from call to call:
-  three Adam steps differed by up to 0.045. So it is not used.);
+- oneMKL runs ``axonic.get_num_threads()`` threads (``set_num_threads`` sets it) on GNU's
+  OpenMP runtime (``libgomp.so.1``, the one PyTorch's wheel also loads), with a fixed
+  thread count, so a run rounds the same way every time. Where libgomp is missing it runs
+  its sequential layer, for one-thread runs only (with more threads NumPy's threaded BLAS
+  is used). Intel's own OpenMP runtime is not used: in a process that had also loaded
+  PyTorch's libgomp the same product gave different results from call to call (three
+  Adam steps differed by up to 0.045);
 - the product is large enough for the call's overhead to pay (``MIN_WORK`` multiply-adds,
   both sides at least ``MIN_SIDE``), both operands have one unit stride (C or Fortran
   order, transposed views, row slices), ``out`` (if given) is C-ordered and shares no
@@ -32,7 +33,6 @@ of each other, not bit for bit; one process uses one of them throughout.
 from __future__ import annotations
 
 import ctypes
-import glob
 import os
 import sys
 
@@ -48,7 +48,7 @@ from axonic.backend.device import get_array_module
 MIN_WORK = 1 << 22
 MIN_SIDE = 3
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
-_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
+_SEQUENTIAL, _GNU = 1, 3  # MKL_THREADING_SEQUENTIAL, MKL_THREADING_GNU (libgomp)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 _state: dict = {}  # "lib": the loaded library or None, "why": why not, filled on first use
@@ -56,6 +56,7 @@ _state: dict = {}  # "lib": the loaded library or None, "why": why not, filled o
 
 def _library_paths() -> list[str]:
     """Where the ``mkl`` wheel puts ``libmkl_rt`` (the environment's lib folder)."""
+    import glob  # here, not at import: axonic's import time is a benchmark
     roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(sys.executable))}
     found = []
     for root in sorted(roots):
@@ -91,16 +92,43 @@ def _load():
             raise RuntimeError(f"AXONIC_BLAS=mkl: {why}")
         _state.update(lib=None, why=why)
         return None
-    lib.MKL_Set_Threading_Layer(_SEQUENTIAL)
+    threaded = _gnu_layer_loadable(os.path.dirname(lib._name))
+    lib.MKL_Set_Threading_Layer(_GNU if threaded else _SEQUENTIAL)
+    lib.MKL_Set_Dynamic(0)  # exactly the threads asked for: the same split every call
     i, vp = ctypes.c_int, ctypes.c_void_p
     for name, real in (("cblas_sgemm", ctypes.c_float), ("cblas_dgemm", ctypes.c_double)):
         fn = getattr(lib, name)
         fn.restype = None
         fn.argtypes = [i, i, i, i, i, i, real, vp, i, vp, i, real, vp, i]
-    _state.update(lib=lib, why=None, path=lib._name,
+    _state.update(lib=lib, why=None, path=lib._name, threaded=threaded,
                   gemm={np.dtype(np.float32): lib.cblas_sgemm,
                         np.dtype(np.float64): lib.cblas_dgemm})
+    from axonic.backend.threads import get_num_threads
+
+    set_threads(get_num_threads())
     return lib
+
+
+def _gnu_layer_loadable(folder: str) -> bool:
+    """Whether oneMKL's GNU OpenMP layer and libgomp load: a layer whose library is missing
+    would end the process at the first product, so this is checked first."""
+    import glob
+
+    if not glob.glob(os.path.join(folder, "libmkl_gnu_thread.so*")):
+        return False
+    try:
+        ctypes.CDLL("libgomp.so.1")
+    except OSError:
+        return False
+    return True
+
+
+def set_threads(n: int) -> None:
+    """Run oneMKL's products on ``n`` threads (``axonic.set_num_threads`` calls this); a no-op
+    when oneMKL is not loaded or runs its sequential layer."""
+    lib = _state.get("lib")
+    if lib is not None and _state["threaded"]:
+        lib.MKL_Set_Num_Threads(int(n))
 
 
 def backend() -> str:
@@ -121,7 +149,8 @@ def describe() -> str:
     True
     """
     if backend() == "mkl":
-        return f"oneMKL ({os.path.basename(_state['path'])}, sequential) at 1 thread"
+        layer = "GNU OpenMP threads" if _state["threaded"] else "sequential, at 1 thread"
+        return f"oneMKL ({os.path.basename(_state['path'])}, {layer})"
     return f"NumPy's BLAS ({_state['why']})"
 
 
@@ -228,6 +257,8 @@ def _use() -> bool:
         _load()
     if _state["lib"] is None:
         return False
+    if _state["threaded"]:
+        return True
     from axonic.backend.threads import get_num_threads
 
     return get_num_threads() == 1

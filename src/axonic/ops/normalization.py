@@ -20,9 +20,9 @@ def _moments(x, axes):
     x = get_array_module(x).ascontiguousarray(x)
     idx = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
     ref = x[idx]
-    d = x - ref
-    dm = d.mean(axis=axes, keepdims=True)
-    centered = d - dm
+    centered = x - ref
+    dm = centered.mean(axis=axes, keepdims=True)
+    centered -= dm  # in place: the same values as a new array, one allocation fewer
     var = (centered * centered).mean(axis=axes, keepdims=True)
     return ref + dm, var, centered
 
@@ -48,14 +48,18 @@ class LayerNorm(Function):
         axes = tuple(range(x.ndim - k, x.ndim))
         _, var, centered = _moments(x, axes)
         rstd = 1 / get_array_module(x).sqrt(var + x.dtype.type(eps))
-        xhat = centered * rstd
+        xhat = centered
+        xhat *= rstd  # centered is this op's own array: scaled in place
         self.axes, self.eps = axes, eps
         self.save_for_backward(x, w, xhat, rstd)
         out = xhat
         if w is not None:
             out = out * w
         if b is not None:
-            out = out + b
+            if out is xhat or out.dtype != b.dtype:
+                out = out + b
+            else:
+                out += b  # out is the product's new array
         return out
 
     def backward(self, g):
