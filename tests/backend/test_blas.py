@@ -142,63 +142,6 @@ def test_more_threads_use_numpys_blas(counted):
     assert counted == []
 
 
-def test_more_threads_run_mkl_on_that_many_threads(counted, monkeypatch):
-    monkeypatch.setattr(blas, "MIN_WORK", 1 << 10)
-    before = threads.get_num_threads()
-    a = np.ones((128, 128), np.float32)
-    try:
-        threads.set_num_threads(2)
-        np.testing.assert_array_equal(blas.matmul(a, a), np.matmul(a, a))
-        if MKL_EXPECTED:  # GNU OpenMP (libgomp) is on the machines this runs on
-            assert blas._state["threaded"] and "GNU OpenMP" in blas.describe()
-            assert blas._state["lib"].MKL_Get_Max_Threads() == 2
-        threads.set_num_threads(1)
-        if MKL_EXPECTED:
-            assert blas._state["lib"].MKL_Get_Max_Threads() == 1
-    finally:
-        threads.set_num_threads(before)
-    assert len(counted) == (1 if MKL_EXPECTED else 0)
-
-
-def test_two_threads_are_deterministic_beside_pytorch(monkeypatch):
-    # PyTorch (imported by conftest) has loaded its libgomp: oneMKL shares it, and the same
-    # products give the same bits call after call
-    assert "torch" in __import__("sys").modules
-    before = threads.get_num_threads()
-    rng = np.random.default_rng(5)
-    a = rng.standard_normal((512, 784)).astype(np.float32)
-    b = rng.standard_normal((784, 256)).astype(np.float32)
-    try:
-        threads.set_num_threads(2)
-        first = blas.matmul(a, b)
-        for _ in range(20):
-            np.testing.assert_array_equal(blas.matmul(a, b), first)
-    finally:
-        threads.set_num_threads(before)
-    np.testing.assert_allclose(first, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
-
-
-def test_sequential_layer_serves_one_thread_only(monkeypatch, counted):
-    monkeypatch.setattr(blas, "MIN_WORK", 1 << 10)
-    if blas.backend() == "mkl":
-        monkeypatch.setitem(blas._state, "threaded", False)
-    before = threads.get_num_threads()
-    a = np.ones((128, 128), np.float32)
-    try:
-        threads.set_num_threads(2)
-        blas.matmul(a, a)
-        assert counted == []  # NumPy's threaded BLAS
-        threads.set_num_threads(1)
-        blas.matmul(a, a)
-        assert len(counted) == (1 if MKL_EXPECTED else 0)
-    finally:
-        threads.set_num_threads(before)
-
-
-def test_gnu_layer_needs_its_libraries(tmp_path):
-    assert not blas._gnu_layer_loadable(str(tmp_path))  # no libmkl_gnu_thread there
-
-
 def test_axonic_blas_setting(monkeypatch):
     try:
         monkeypatch.setenv("AXONIC_BLAS", "numpy")

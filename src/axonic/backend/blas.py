@@ -9,13 +9,15 @@ MLP's ``(128, 512) @ (512, 256)`` 368 against 270 (``bench/blas.py``). ``matmul`
 - the ``mkl`` package is installed (``pip install 'axonic[mkl]'``) and ``AXONIC_BLAS`` is
   unset, ``auto`` or ``mkl`` (``AXONIC_BLAS=numpy`` keeps NumPy's BLAS; ``mkl`` without the
   package is an error at the first product);
-- oneMKL runs ``axonic.get_num_threads()`` threads (``set_num_threads`` sets it) on GNU's
-  OpenMP runtime (``libgomp.so.1``, the one PyTorch's wheel also loads), with a fixed
-  thread count, so a run rounds the same way every time. Where libgomp is missing it runs
-  its sequential layer, for one-thread runs only (with more threads NumPy's threaded BLAS
-  is used). Intel's own OpenMP runtime is not used: in a process that had also loaded
-  PyTorch's libgomp the same product gave different results from call to call (three
-  Adam steps differed by up to 0.045);
+- axonic runs one thread (``axonic.get_num_threads() == 1``): oneMKL is loaded with its
+  sequential layer, and with more threads NumPy's threaded BLAS is used. A rule, not a
+  timing, so a run rounds the same way every time. oneMKL's threaded layers were measured
+  on a 2-core machine and are not used: Intel's OpenMP runtime, in a process that had also
+  loaded PyTorch's libgomp, gave the same product different results from call to call
+  (three Adam steps differed by up to 0.045); GNU's (libgomp, shared with PyTorch) was
+  correct and made the MLP step 13 % faster at 2 threads, but the CNN step twice as slow:
+  its worker sleeps during the elementwise work between products and waking it cost up
+  to milliseconds (the weight-gradient product: median 200 us, mean 1.3 ms);
 - the product is large enough for the call's overhead to pay (``MIN_WORK`` multiply-adds,
   both sides at least ``MIN_SIDE``), both operands have one unit stride (C or Fortran
   order, transposed views, row slices), ``out`` (if given) is C-ordered and shares no
@@ -48,7 +50,7 @@ from axonic.backend.device import get_array_module
 MIN_WORK = 1 << 22
 MIN_SIDE = 3
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
-_SEQUENTIAL, _GNU = 1, 3  # MKL_THREADING_SEQUENTIAL, MKL_THREADING_GNU (libgomp)
+_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 _state: dict = {}  # "lib": the loaded library or None, "why": why not, filled on first use
@@ -92,43 +94,16 @@ def _load():
             raise RuntimeError(f"AXONIC_BLAS=mkl: {why}")
         _state.update(lib=None, why=why)
         return None
-    threaded = _gnu_layer_loadable(os.path.dirname(lib._name))
-    lib.MKL_Set_Threading_Layer(_GNU if threaded else _SEQUENTIAL)
-    lib.MKL_Set_Dynamic(0)  # exactly the threads asked for: the same split every call
+    lib.MKL_Set_Threading_Layer(_SEQUENTIAL)
     i, vp = ctypes.c_int, ctypes.c_void_p
     for name, real in (("cblas_sgemm", ctypes.c_float), ("cblas_dgemm", ctypes.c_double)):
         fn = getattr(lib, name)
         fn.restype = None
         fn.argtypes = [i, i, i, i, i, i, real, vp, i, vp, i, real, vp, i]
-    _state.update(lib=lib, why=None, path=lib._name, threaded=threaded,
+    _state.update(lib=lib, why=None, path=lib._name,
                   gemm={np.dtype(np.float32): lib.cblas_sgemm,
                         np.dtype(np.float64): lib.cblas_dgemm})
-    from axonic.backend.threads import get_num_threads
-
-    set_threads(get_num_threads())
     return lib
-
-
-def _gnu_layer_loadable(folder: str) -> bool:
-    """Whether oneMKL's GNU OpenMP layer and libgomp load: a layer whose library is missing
-    would end the process at the first product, so this is checked first."""
-    import glob
-
-    if not glob.glob(os.path.join(folder, "libmkl_gnu_thread.so*")):
-        return False
-    try:
-        ctypes.CDLL("libgomp.so.1")
-    except OSError:
-        return False
-    return True
-
-
-def set_threads(n: int) -> None:
-    """Run oneMKL's products on ``n`` threads (``axonic.set_num_threads`` calls this); a no-op
-    when oneMKL is not loaded or runs its sequential layer."""
-    lib = _state.get("lib")
-    if lib is not None and _state["threaded"]:
-        lib.MKL_Set_Num_Threads(int(n))
 
 
 def backend() -> str:
@@ -149,8 +124,7 @@ def describe() -> str:
     True
     """
     if backend() == "mkl":
-        layer = "GNU OpenMP threads" if _state["threaded"] else "sequential, at 1 thread"
-        return f"oneMKL ({os.path.basename(_state['path'])}, {layer})"
+        return f"oneMKL ({os.path.basename(_state['path'])}, sequential) at 1 thread"
     return f"NumPy's BLAS ({_state['why']})"
 
 
@@ -257,8 +231,6 @@ def _use() -> bool:
         _load()
     if _state["lib"] is None:
         return False
-    if _state["threaded"]:
-        return True
     from axonic.backend.threads import get_num_threads
 
     return get_num_threads() == 1

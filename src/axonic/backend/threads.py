@@ -111,9 +111,6 @@ def set_num_threads(n: int) -> None:
                       "thread count; pip install 'axonic[threads]'", RuntimeWarning, stacklevel=2)
     else:
         threadpool_limits(n, user_api="blas")  # not used as a context: the limit stays
-    from axonic.backend import blas
-
-    blas.set_threads(n)
     with _lock:
         old, _pool = _pool, None
         _num_threads = n
