@@ -57,4 +57,8 @@ def test_model_zoo_network_matches_onnxruntime(name):
     (expected,) = session.run(None, {x.name: feed})
     got = load(model)(feed).detach().numpy()
     assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    # float32 through up to 121 layers: an element's error follows the scale of the sums
+    # that made it, so the absolute tolerance grows with the output's largest value
+    # (DenseNet-121: outputs up to ~120; errors up to 5e-5 with oneMKL, 4e-7 of that)
+    atol = max(1e-5, 1e-6 * float(np.abs(expected).max()))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=atol)
