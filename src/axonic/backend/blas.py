@@ -170,7 +170,7 @@ def matmul(a, b, out=None):
     arrays (CuPy's included) go to their own ``matmul``."""
     if type(a) is not np.ndarray:
         return a @ b if out is None else get_array_module(a).matmul(a, b, out=out)
-    if (type(b) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
+    if (type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
             and a.dtype == b.dtype and a.dtype in _FLOATS
             and (out is None or type(out) is np.ndarray) and _use()):
         if a.shape[1] != b.shape[0]:
