@@ -7,11 +7,12 @@ Every (workload, threads) configuration runs in a fresh process with its thread 
 before import; the two frameworks alternate inside it. Writes the table (workload, threads,
 axonic, PyTorch, ratio, target), the machine, the versions and the axonic profiles between
 ``<!-- bench:run_all:start -->`` and ``<!-- bench:run_all:end -->``; the rest of the file
-(other sections, the profiling notes) is left as it is.
+(other sections, the profiling notes) is left as it is: write nothing by hand between
+those markers, the next run replaces it.
 
 >>> from bench.run_all import TARGETS
 >>> TARGETS["mlp"]
-(1.0, 'higher')
+(1.5, 'higher')
 """
 
 import argparse
@@ -47,9 +48,11 @@ START, END = "<!-- bench:run_all:start -->", "<!-- bench:run_all:end -->"
 NOTES_START, NOTES_END = "<!-- bench:notes:start -->", "<!-- bench:notes:end -->"
 TRAINING = ("mlp", "cnn", "char_lstm", "transformer")
 TIMED = (*TRAINING, "mlp_latency")
-# script: (target ratio axonic/PyTorch, whether the ratio should be higher or lower)
-TARGETS = {"mlp": (1.0, "higher"), "cnn": (0.8, "higher"), "char_lstm": (0.8, "higher"),
-           "transformer": (0.8, "higher"), "mlp_latency": (2.0, "higher"),
+# script: (target ratio axonic/PyTorch, whether the ratio should be higher or lower): the
+# speed issue's targets (MLP training 1.5x, the other training 1.0x at every thread count,
+# inference 2x, peak memory at most PyTorch's); import as PyTorch's time / axonic's
+TARGETS = {"mlp": (1.5, "higher"), "cnn": (1.0, "higher"), "char_lstm": (1.0, "higher"),
+           "transformer": (1.0, "higher"), "mlp_latency": (2.0, "higher"),
            "import": (5.0, "higher"), "memory": (1.0, "lower")}
 
 
