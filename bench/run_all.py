@@ -54,6 +54,19 @@ TIMED = (*TRAINING, "mlp_latency")
 TARGETS = {"mlp": (1.5, "higher"), "cnn": (1.0, "higher"), "char_lstm": (1.0, "higher"),
            "transformer": (1.0, "higher"), "mlp_latency": (2.0, "higher"),
            "import": (5.0, "higher"), "memory": (1.0, "lower")}
+MULTI_THREAD_TARGET = 1.0  # above one thread the issue asks >= 1.0x of every training run
+
+
+def target_of(script: str, threads) -> tuple:
+    """(target, "higher" or "lower") of a script's row at ``threads`` threads.
+
+    >>> target_of("mlp", 1), target_of("mlp", 2)
+    ((1.5, 'higher'), (1.0, 'higher'))
+    """
+    target, better = TARGETS[script]
+    if script in TRAINING and isinstance(threads, int) and threads > 1:
+        target = min(target, MULTI_THREAD_TARGET)
+    return target, better
 
 
 def machine_busy_seconds() -> float:
@@ -192,7 +205,7 @@ def add_alone(result: dict, script: str, extra: list[str]) -> None:
 def verdict(result: dict) -> str:
     """'reached' or 'missed' against the target of the result's script, on the lower of the
     side-by-side ratio and the ratio of axonic alone (where both exist)."""
-    target, better = TARGETS[result["script"]]
+    target, better = target_of(result["script"], result.get("threads"))
     ratio = min(result["ratio"], result.get("alone_ratio", result["ratio"]))
     ok = ratio >= target if better == "higher" else ratio <= target
     return "reached" if ok else "missed"
@@ -203,8 +216,8 @@ def load_of(result: dict) -> str:
     return f"{result['load']:.1f}" if "load" in result else ""
 
 
-def target_text(script: str) -> str:
-    target, better = TARGETS[script]
+def target_text(script: str, threads=None) -> str:
+    target, better = target_of(script, threads)
     return f">= {target:g}x" if better == "higher" else f"<= {target:g}x"
 
 
@@ -280,15 +293,17 @@ def render(results: list[dict], quick: bool) -> str:
     for r in results:
         script = r.get("script", r["workload"])
         if "error" in r:
+            target = target_text(script, r.get("threads"))
             lines.append(f"| {r['workload']} | {r.get('threads', '')} | {load_of(r)} | error: "
-                         f"`{r['error'][:120]}` | | | | | | {target_text(script)} | missed |")
+                         f"`{r['error'][:120]}` | | | | | | {target} | missed |")
             continue
         cpu = f"{r['cpu_ratio']:.2f}x" if "cpu_ratio" in r else ""
         alone = display(r["alone"]) if "alone" in r else ""
         alone_ratio = f"{r['alone_ratio']:.2f}x" if "alone_ratio" in r else ""
         lines.append(f"| {r['workload']} | {r['threads']} | {load_of(r)} | "
                      f"{display(r['axonic'])} | {display(r['torch'])} | {r['ratio']:.2f}x | "
-                     f"{cpu} | {alone} | {alone_ratio} | {target_text(script)} | {verdict(r)} |")
+                     f"{cpu} | {alone} | {alone_ratio} | {target_text(script, r.get('threads'))} | "
+                     f"{verdict(r)} |")
     checks = [f"{r['workload']}: first loss axonic {r['first_loss']['axonic']:.6f}, PyTorch "
               f"{r['first_loss']['torch']:.6f}" for r in results
               if "first_loss" in r and r["threads"] == 1]
