@@ -205,7 +205,7 @@ def fixed_left(w, cols: int):
         None when oneMKL cannot take this pair (checked once per pair of arrays)."""
         ok = (type(z) is np.ndarray and type(out) is np.ndarray and z.shape == (k, cols)
               and out.shape == (m, cols) and z.dtype == out.dtype == w.dtype
-              and _operand(z, k, cols) is not None and _operand(z, k, cols)[0] == _NO_TRANS
+              and (_operand(z, k, cols) or (None,))[0] == _NO_TRANS
               and out.strides[1] == item and out.strides[0] % item == 0
               and out.strides[0] >= cols * item and not np.may_share_memory(out, z)
               and not np.may_share_memory(out, w))
