@@ -26,13 +26,25 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self._seed = 0
-        self.rng = np.random.Generator(np.random.PCG64(0))
+        self._rng = None
+
+    @property
+    def rng(self):
+        """The NumPy ``Generator`` behind the draws, made on first use (``numpy.random``
+        costs a tenth of ``import axonic``, so it waits until something is drawn)."""
+        if self._rng is None:
+            self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self._rng
+
+    @rng.setter
+    def rng(self, rng):
+        self._rng = rng
 
     def manual_seed(self, seed: int) -> Generator:
         if not isinstance(seed, int | np.integer) or seed < 0:
             raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
         self._seed = int(seed)
-        self.rng = np.random.Generator(np.random.PCG64(int(seed)))
+        self._rng = np.random.Generator(np.random.PCG64(int(seed)))
         return self
 
     def seed(self) -> int:

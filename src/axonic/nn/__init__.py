@@ -72,10 +72,35 @@ from axonic.nn.pooling import (
     MaxPool2d,
 )
 from axonic.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from axonic.nn import utils
-from axonic.nn import parallel
-from axonic.nn.parallel import DataParallel
 from axonic.nn.attention import MultiheadAttention
 from axonic.nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: E501
-from axonic.nn.graph import GATConv, GCNConv, GINConv, MessagePassing, SAGEConv, global_add_pool, global_max_pool, global_mean_pool  # noqa: E501
-from axonic.nn import modules  # noqa: E402  (torch.nn.modules.<file>.<Class> paths)
+
+# --- loaded on first use: about a tenth of ``import axonic`` for code most programs never
+# touch (graph layers, pruning, DataParallel, the torch.nn.modules.<file> paths) ----------
+_LAZY = {
+    "utils": ("axonic.nn.utils", None),
+    "parallel": ("axonic.nn.parallel", None),
+    "modules": ("axonic.nn.modules", None),  # torch.nn.modules.<file>.<Class> paths
+    "graph": ("axonic.nn.graph", None),
+    "DataParallel": ("axonic.nn.parallel", "DataParallel"),
+    **{n: ("axonic.nn.graph", n) for n in (
+        "GATConv", "GCNConv", "GINConv", "MessagePassing", "SAGEConv", "global_add_pool",
+        "global_max_pool", "global_mean_pool")},
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'axonic.nn' has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    value = importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

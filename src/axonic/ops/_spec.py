@@ -7,27 +7,37 @@ NumPy reference, sample inputs, and optionally the PyTorch callable for parity.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
 
-@dataclass
 class OpSpec:
-    name: str
-    fn: Callable  # axonic: fn(*tensors) -> Tensor
-    ref: Callable  # NumPy float64 reference: ref(*arrays) -> array
-    # Each sample is a tuple of input shapes (uniform random floats in `low, high`) or a
-    # callable rng -> tuple of arrays (for indices, masks and special values).
-    samples: list = field(default_factory=list)
-    torch_fn: Callable | None = None  # PyTorch: torch_fn(*tensors) -> tensor
-    low: float = -2.0
-    high: float = 2.0
-    grad: bool = True  # differentiable: compare gradients with PyTorch
-    gradcheck: bool = True  # also check against central differences (off at kinks and ties)
-    atol: float = 1e-5  # gradcheck tolerance (float64)
-    # Why the op has no second derivative in axonic (empty: gradgradcheck runs on it).
-    no_gradgrad: str = ""
+    """One op's test description (a plain class: ``dataclasses`` would add a millisecond
+    and a half to every ``import axonic`` for objects only the tests read).
+
+    - ``fn``: axonic, ``fn(*tensors) -> Tensor``; ``ref``: NumPy float64, ``ref(*arrays)``.
+    - ``samples``: each a tuple of input shapes (uniform random floats in ``low, high``)
+      or a callable ``rng -> tuple of arrays`` (for indices, masks and special values).
+    - ``torch_fn``: PyTorch, ``torch_fn(*tensors) -> tensor``, for parity.
+    - ``grad``: differentiable, gradients compared with PyTorch; ``gradcheck``: also
+      against central differences (off at kinks and ties), tolerance ``atol`` (float64).
+    - ``no_gradgrad``: why the op has no second derivative (empty: gradgradcheck runs).
+    """
+
+    __slots__ = ("name", "fn", "ref", "samples", "torch_fn", "low", "high", "grad",
+                 "gradcheck", "atol", "no_gradgrad")
+
+    def __init__(self, name: str, fn: Callable, ref: Callable, samples=None,
+                 torch_fn: Callable | None = None, low: float = -2.0, high: float = 2.0,
+                 grad: bool = True, gradcheck: bool = True, atol: float = 1e-5,
+                 no_gradgrad: str = ""):
+        self.name, self.fn, self.ref = name, fn, ref
+        self.samples = [] if samples is None else samples
+        self.torch_fn, self.low, self.high = torch_fn, low, high
+        self.grad, self.gradcheck, self.atol, self.no_gradgrad = grad, gradcheck, atol, no_gradgrad
+
+    def __repr__(self):
+        return f"OpSpec({self.name!r})"
 
     def make_inputs(self, sample, rng) -> tuple:
         if callable(sample):
