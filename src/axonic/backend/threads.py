@@ -251,6 +251,28 @@ def _blocked(fn, block):
     return run
 
 
+def parallel_blocks(fn, size: int, block: int = CACHE_BLOCK) -> None:
+    """Call ``fn(start, stop)`` over ``range(size)`` in ranges of at most ``block``
+    elements, the threads' shares of them at once (``parallel_apply``'s cutting, for
+    kernels that walk raw addresses, such as :mod:`axonic.backend.vector`'s). ``fn`` must
+    treat each element independently of the others and release the GIL.
+
+    >>> seen = []
+    >>> parallel_blocks(lambda a, b: seen.append((a, b)), 10, block=4)
+    >>> sorted(seen)
+    [(0, 4), (4, 8), (8, 10)]
+    """
+    def run(i, j):
+        for a in range(i, j, block):
+            fn(a, min(a + block, j))
+
+    parts = _threads_for(size, size) if size >= 2 * block else 1
+    if parts < 2:
+        run(0, size)
+    else:
+        _run(run, _bounds(size, parts, block))
+
+
 def parallel_apply(fn, out, *arrays, block: int | None = None):
     """Run the elementwise kernel ``fn(out, *arrays)`` on chunks of its arrays at once, one
     chunk per thread; returns ``out``. ``fn`` must compute each element from the elements
