@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from axonic.autograd.function import Function
 from axonic.backend.blas import matmul
+from axonic.backend.sums import sum_leading
 from axonic.ops._spec import TORCH, OpSpec
 
 
@@ -38,7 +39,7 @@ class Linear(Function):
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gw = matmul(g2.T, x2)
         if nb and nb[0]:
-            gb = g2.sum(axis=0)
+            gb = sum_leading(g2)
         return gx, gw, gb
 
     def to_onnx(self, g, x, w, b=None):

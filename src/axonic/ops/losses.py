@@ -11,6 +11,7 @@ import numpy as np
 from axonic.autograd.function import Function, sum_to
 from axonic.autograd.tensor import Tensor
 from axonic.backend import get_array_module
+from axonic.backend.sums import sum_last
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.indexing import IndexAdd
 
@@ -55,7 +56,7 @@ class CrossEntropy(Function):
             rows = xp.arange(n)
             shifted = x - x.max(axis=1, keepdims=True)
             e = xp.exp(shifted)
-            total = e.sum(axis=1)
+            total = sum_last(e, keepdims=False)  # as a matrix-vector product
             per = xp.log(total) - shifted[rows, target]
             e /= total[:, None]
             # a private copy of the target: the caller's tensor may change before backward

@@ -9,7 +9,16 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module
+from axonic.backend.sums import mean_last, sum_leading
 from axonic.ops._spec import TORCH, OpSpec
+
+
+def _mean(x, axes):
+    """``x.mean(axis=axes, keepdims=True)``; over trailing axes (a LayerNorm's) as one
+    matrix-vector product (``backend.sums``)."""
+    if axes and axes[0] > 0 and axes == tuple(range(axes[0], x.ndim)):
+        return mean_last(x, len(axes))
+    return x.mean(axis=axes, keepdims=True)
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -21,16 +30,16 @@ def _moments(x, axes):
     idx = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
     ref = x[idx]
     centered = x - ref
-    dm = centered.mean(axis=axes, keepdims=True)
+    dm = _mean(centered, axes)
     centered -= dm  # in place: the same values as a new array, one allocation fewer
-    var = (centered * centered).mean(axis=axes, keepdims=True)
+    var = _mean(centered * centered, axes)
     return ref + dm, var, centered
 
 
 def _norm_backward(g_hat, xhat, rstd, axes):
     """Gradient through ``(x - mean) * rstd`` with batch statistics over ``axes``."""
-    m1 = g_hat.mean(axis=axes, keepdims=True)
-    m2 = (g_hat * xhat).mean(axis=axes, keepdims=True)
+    m1 = _mean(g_hat, axes)
+    m2 = _mean(g_hat * xhat, axes)
     return rstd * (g_hat - m1 - xhat * m2)
 
 
@@ -72,10 +81,11 @@ class LayerNorm(Function):
         if nx:
             g_hat = g * w if w is not None else g
             gx = _norm_backward(g_hat, xhat, rstd, self.axes)
+        k = len(self.axes)
         if nwb and nwb[0]:
-            gw = (g * xhat).sum(axis=lead)
+            gw = sum_leading(g * xhat, k) if lead else (g * xhat).sum(axis=lead)
         if len(nwb) > 1 and nwb[1]:
-            gb = g.sum(axis=lead)
+            gb = sum_leading(g, k) if lead else g.sum(axis=lead)
         return gx, gw, gb
 
     def to_onnx(self, g, x, w=None, b=None, k=1, eps=1e-5):

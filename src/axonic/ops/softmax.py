@@ -10,9 +10,18 @@ import numpy as np
 
 from axonic.autograd.function import Function
 from axonic.backend import get_array_module, get_default_dtype
+from axonic.backend.sums import sum_last
 from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec
 from axonic.ops._util import norm_dim
+
+
+def _sum(x, axis):
+    """``x.sum(axis=axis, keepdims=True)``; along the last axis as a matrix-vector product
+    (``backend.sums``: ~4x faster for attention's rows of 64)."""
+    if axis == x.ndim - 1 or axis == -1:
+        return sum_last(x)
+    return x.sum(axis=axis, keepdims=True)
 
 
 class Softmax(Function):
@@ -22,13 +31,13 @@ class Softmax(Function):
             out = x.copy()
         else:
             out = get_array_module(x).exp(x - x.max(axis=axis, keepdims=True))
-            out /= out.sum(axis=axis, keepdims=True)
+            out /= _sum(out, axis)
         self.save_for_backward(out)
         return out
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return y * (g - (g * y).sum(axis=self.axis, keepdims=True))
+        return y * (g - _sum(g * y, self.axis))
 
     def to_onnx(self, g, x, axis):
         return g.op("Softmax", x, axis=int(axis))
@@ -42,13 +51,13 @@ class LogSoftmax(Function):
         else:
             xp = get_array_module(x)
             out = x - x.max(axis=axis, keepdims=True)
-            out -= xp.log(xp.exp(out).sum(axis=axis, keepdims=True))
+            out -= xp.log(_sum(xp.exp(out), axis))
         self.save_for_backward(out)
         return out
 
     def backward(self, g):
         (out,) = self.saved_tensors
-        return g - self.xp.exp(out) * g.sum(axis=self.axis, keepdims=True)
+        return g - self.xp.exp(out) * _sum(g, self.axis)
 
     def to_onnx(self, g, x, axis):
         return g.op("LogSoftmax", x, axis=int(axis))
