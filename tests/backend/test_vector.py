@@ -227,3 +227,32 @@ def test_adam_falls_back_for_arrays_the_passes_cannot_walk():
     # step 1 of Adam moves every parameter with a non-zero gradient by lr
     expect = np.where(g != 0, 1.0 - 0.1, 1.0).astype(np.float32)
     np.testing.assert_allclose(w.detach().numpy(), expect, rtol=1e-6)
+
+
+# --- SGD with momentum on the fused passes ---------------------------------------------
+def _sgd_run(dtype, **kwargs):
+    rng = np.random.default_rng(4)
+    w = axonic.nn.Parameter(axonic.tensor(rng.standard_normal((200, 300)).astype(dtype)))
+    opt = axonic.optim.SGD([w], **kwargs)
+    for _ in range(10):
+        w.grad = axonic.tensor(rng.standard_normal(w.shape).astype(dtype))
+        opt.step()
+    return w.detach().numpy().copy()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kwargs", [dict(lr=0.1, momentum=0.9),
+                                    dict(lr=0.05, momentum=0.5, dampening=0.3,
+                                         weight_decay=0.01, maximize=True)],
+                         ids=["momentum", "dampening-decay-maximize"])
+def test_sgd_momentum_on_the_fused_passes_matches_the_numpy_kernel(monkeypatch, dtype,
+                                                                   kwargs):
+    calls = []
+    real = vector.functions
+    monkeypatch.setattr(vector, "functions", lambda dt: calls.append(dt) or real(dt))
+    fused = _sgd_run(dtype, **kwargs)
+    assert len(calls) == 9  # every step after the first (which creates the buffer)
+    monkeypatch.setattr(vector, "functions", lambda dt: None)
+    plain = _sgd_run(dtype, **kwargs)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(fused, plain, rtol=tol, atol=tol)
