@@ -256,3 +256,34 @@ def test_sgd_momentum_on_the_fused_passes_matches_the_numpy_kernel(monkeypatch, 
     plain = _sgd_run(dtype, **kwargs)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(fused, plain, rtol=tol, atol=tol)
+
+
+# --- RMSprop and Adagrad on the fused passes ----------------------------------------------
+def _opt_run(name, dtype, kwargs, steps=10):
+    rng = np.random.default_rng(5)
+    w = axonic.nn.Parameter(axonic.tensor(rng.standard_normal((200, 300)).astype(dtype)))
+    opt = getattr(axonic.optim, name)([w], **kwargs)
+    for _ in range(steps):
+        w.grad = axonic.tensor(rng.standard_normal(w.shape).astype(dtype))
+        opt.step()
+    return w.detach().numpy().copy()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,kwargs,fused", [
+    ("RMSprop", dict(lr=1e-2), True),
+    ("RMSprop", dict(lr=1e-2, alpha=0.9, momentum=0.9, weight_decay=0.1), True),
+    ("RMSprop", dict(lr=1e-3, centered=True), False),  # centered: the NumPy kernel
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, maximize=True), True),
+], ids=["rmsprop", "rmsprop-momentum", "rmsprop-centered", "adagrad"])
+def test_rmsprop_and_adagrad_on_the_fused_passes_match_the_numpy_kernel(
+        monkeypatch, dtype, name, kwargs, fused):
+    calls = []
+    real = vector.functions
+    monkeypatch.setattr(vector, "functions", lambda dt: calls.append(dt) or real(dt))
+    got = _opt_run(name, dtype, kwargs)
+    assert len(calls) == (10 if fused else 0)
+    monkeypatch.setattr(vector, "functions", lambda dt: None)
+    plain = _opt_run(name, dtype, kwargs)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, plain, rtol=tol, atol=tol)
