@@ -123,6 +123,16 @@ def test_parallel_blocks_covers_every_element_once_and_splits_across_threads(mon
     assert seen == []
 
 
+def test_run_blocks_gives_each_block_the_addresses_of_its_elements(monkeypatch):
+    monkeypatch.setattr(threads, "CACHE_BLOCK", 4)
+    a, b = np.arange(10, dtype=np.float64), np.zeros(10, np.float64)
+    seen = []
+    vector.run_blocks((a, b), lambda n, pa, pb: seen.append((n, pa - _ptr(a), pb - _ptr(b))))
+    assert sorted(seen) == [(4, 0, 0), (4, 32, 32), (2, 64, 64)]  # byte offsets of 4 doubles
+    assert vector.functions_for(a, b) is vector.functions(np.float64)
+    assert vector.functions_for(a, a[::-1]) is None
+
+
 def test_takes_only_same_sized_contiguous_float_arrays_that_do_not_overlap():
     a = np.zeros(8, np.float32)
     b = np.zeros(8, np.float32)

@@ -14,7 +14,9 @@ library and rules) has single passes for the shapes these chains take:
 - ``fmax(n, a, b, r)``: ``r = max(a, b)`` (``v?Fmax``).
 
 Arguments are element counts and raw addresses (``array.ctypes.data`` plus a byte
-offset): the caller reads each array's address once and walks it in cache-sized blocks.
+offset): ``run_blocks(arrays, body)`` reads each array's address once and calls
+``body(n, *addresses)`` over cache-sized blocks; ``functions_for(*arrays)`` is the check
+an update makes first (None: take the NumPy path).
 The VM functions are called with an explicit mode, high accuracy (``VML_HA``) and errors
 neither raised nor recorded, so the library's global mode is never touched. All of them
 are elementwise: an element's result does not depend on how the array is cut, so blocks
@@ -37,7 +39,7 @@ import ctypes
 
 import numpy as np
 
-from axonic.backend import blas
+from axonic.backend import blas, threads
 
 _HA_NO_ERRORS = 0x2 | 0x2000  # VML_HA | VML_ERRMODE_NOERR
 _made: dict = {}
@@ -116,3 +118,24 @@ def takes(*arrays) -> bool:
             if b is not a and np.may_share_memory(a, b):
                 return False
     return True
+
+
+def functions_for(*arrays):
+    """``functions(dtype)`` when ``takes(*arrays)``, else None: the one check an update
+    makes before choosing its fused path."""
+    return functions(arrays[0].dtype) if takes(*arrays) else None
+
+
+def run_blocks(arrays, body) -> None:
+    """``body(n, *addresses)`` over cache-sized blocks of ``arrays`` (the addresses of
+    each array's block, ``n`` elements), the threads' shares of them at once
+    (``threads.parallel_blocks``). Each array's address is read once."""
+    item = arrays[0].itemsize
+    base = [a.ctypes.data for a in arrays]
+
+    def blocks(i, j):
+        off = i * item
+        body(j - i, *(b + off for b in base))
+
+    threads.parallel_blocks(blocks, arrays[0].size, threads.CACHE_BLOCK)
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from axonic.backend import get_array_module, threads, vector
+from axonic.backend import get_array_module, vector
 from axonic.optim.optimizer import Optimizer, check_non_negative, effective_grad, step_tensor
 from axonic.optim.optimizer import zeros_state as _full_like
 
@@ -70,7 +70,7 @@ class Adagrad(Optimizer):
         xp = get_array_module(p._data)
         s = state["sum"]._data
         arrays = (p._data, g, s, tmp)
-        vec = vector.functions(p._data.dtype) if vector.takes(*arrays) else None
+        vec = vector.functions_for(*arrays)
         if vec is not None:  # 5 fused oneMKL passes instead of 7
             _fused_update(vec, arrays, clr, group["eps"])
             return
@@ -86,16 +86,11 @@ class Adagrad(Optimizer):
 def _fused_update(vec, arrays, clr, eps):
     """``sum += g^2``, then ``p -= clr * g / (sqrt(sum) + eps)``, in oneMKL's single passes
     (:mod:`axonic.backend.vector`)."""
-    item = arrays[0].itemsize
-    p, g, s, tmp = (a.ctypes.data for a in arrays)
+    def body(n, p, g, s, tmp):
+        vec.sqr(n, g, tmp)
+        vec.axpy(n, 1.0, tmp, s)
+        vec.sqrt(n, s, tmp)
+        vec.linear_frac(n, g, tmp, -clr, 0.0, 1.0, eps, tmp)
+        vec.axpy(n, 1.0, tmp, p)
 
-    def blocks(i, j):
-        n, off = j - i, i * item
-        vec.sqr(n, g + off, tmp + off)
-        vec.axpy(n, 1.0, tmp + off, s + off)
-        vec.sqrt(n, s + off, tmp + off)
-        vec.linear_frac(n, g + off, tmp + off, -clr, 0.0, 1.0, eps, tmp + off)
-        vec.axpy(n, 1.0, tmp + off, p + off)
-
-    threads.parallel_blocks(blocks, arrays[0].size, threads.CACHE_BLOCK)
-
+    vector.run_blocks(arrays, body)

@@ -100,7 +100,7 @@ class Adam(Optimizer):
 
         vmax = [state["max_exp_avg_sq"]._data] if group["amsgrad"] else []
         arrays = (p._data, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, tmp, *vmax)
-        vec = vector.functions(p._data.dtype) if vector.takes(*arrays) else None
+        vec = vector.functions_for(*arrays)
         if vec is not None:  # 6 fused passes (7 with amsgrad) on oneMKL, in cache blocks
             _fused_update(vec, arrays, beta1, beta2, step_size, bias_correction2_sqrt, eps)
             return
@@ -115,25 +115,21 @@ def _fused_update(vec, arrays, beta1, beta2, step_size, bias_correction2_sqrt, e
     formula as the NumPy kernel, within a rounding or two of it (``m`` as
     ``beta1*m + (1-beta1)*g`` rather than a lerp, the division by the bias correction as
     a multiplication by its inverse)."""
-    item = arrays[0].itemsize
-    p, g, m, v, tmp, *vmax = (a.ctypes.data for a in arrays)
     inv_bc2 = 1.0 / bias_correction2_sqrt
 
-    def blocks(i, j):
-        n, off = j - i, i * item
-        vec.axpby(n, 1 - beta1, g + off, beta1, m + off)  # m = b1 m + (1 - b1) g
-        vec.sqr(n, g + off, tmp + off)
-        vec.axpby(n, 1 - beta2, tmp + off, beta2, v + off)  # v = b2 v + (1 - b2) g^2
-        second = v
+    def body(n, p, g, m, v, tmp, *vmax):
+        vec.axpby(n, 1 - beta1, g, beta1, m)  # m = b1 m + (1 - b1) g
+        vec.sqr(n, g, tmp)
+        vec.axpby(n, 1 - beta2, tmp, beta2, v)  # v = b2 v + (1 - b2) g^2
         if vmax:
-            vec.fmax(n, vmax[0] + off, v + off, vmax[0] + off)
-            second = vmax[0]
-        vec.sqrt(n, second + off, tmp + off)
+            vec.fmax(n, vmax[0], v, vmax[0])
+            v = vmax[0]
+        vec.sqrt(n, v, tmp)
         # -step * m / (sqrt(v) / sqrt(bc2) + eps), then p += it
-        vec.linear_frac(n, m + off, tmp + off, -step_size, 0.0, inv_bc2, eps, tmp + off)
-        vec.axpy(n, 1.0, tmp + off, p + off)
+        vec.linear_frac(n, m, tmp, -step_size, 0.0, inv_bc2, eps, tmp)
+        vec.axpy(n, 1.0, tmp, p)
 
-    threads.parallel_blocks(blocks, arrays[0].size, threads.CACHE_BLOCK)
+    vector.run_blocks(arrays, body)
 
 
 class AdamW(Adam):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from axonic.backend import get_array_module, threads, vector
+from axonic.backend import get_array_module, vector
 from axonic.optim.optimizer import (
     Optimizer,
     check_non_negative,
@@ -75,7 +75,7 @@ class RMSprop(Optimizer):
         if not group["centered"]:
             buf = [state["momentum_buffer"]._data] if momentum > 0 else []
             arrays = (p._data, g, v, tmp, *buf)
-            vec = vector.functions(p._data.dtype) if vector.takes(*arrays) else None
+            vec = vector.functions_for(*arrays)
             if vec is not None:  # 5 fused oneMKL passes (6 with momentum) instead of 9 (11)
                 _fused_update(vec, arrays, alpha, group["eps"], group["lr"], momentum)
                 return
@@ -109,21 +109,16 @@ def _fused_update(vec, arrays, alpha, eps, lr, momentum):
     """The update (not centered) in oneMKL's single passes (:mod:`axonic.backend.vector`):
     ``v = alpha*v + (1-alpha)*g^2``, then ``p -= lr * g / (sqrt(v) + eps)``, through the
     momentum buffer when there is one."""
-    item = arrays[0].itemsize
-    p, g, v, tmp, *buf = (a.ctypes.data for a in arrays)
-
-    def blocks(i, j):
-        n, off = j - i, i * item
-        vec.sqr(n, g + off, tmp + off)
-        vec.axpby(n, 1 - alpha, tmp + off, alpha, v + off)
-        vec.sqrt(n, v + off, tmp + off)
+    def body(n, p, g, v, tmp, *buf):
+        vec.sqr(n, g, tmp)
+        vec.axpby(n, 1 - alpha, tmp, alpha, v)
+        vec.sqrt(n, v, tmp)
         if buf:  # buf = momentum*buf + g / (sqrt(v) + eps); p -= lr * buf
-            vec.linear_frac(n, g + off, tmp + off, 1.0, 0.0, 1.0, eps, tmp + off)
-            vec.axpby(n, 1.0, tmp + off, momentum, buf[0] + off)
-            vec.axpy(n, -lr, buf[0] + off, p + off)
+            vec.linear_frac(n, g, tmp, 1.0, 0.0, 1.0, eps, tmp)
+            vec.axpby(n, 1.0, tmp, momentum, buf[0])
+            vec.axpy(n, -lr, buf[0], p)
         else:
-            vec.linear_frac(n, g + off, tmp + off, -lr, 0.0, 1.0, eps, tmp + off)
-            vec.axpy(n, 1.0, tmp + off, p + off)
+            vec.linear_frac(n, g, tmp, -lr, 0.0, 1.0, eps, tmp)
+            vec.axpy(n, 1.0, tmp, p)
 
-    threads.parallel_blocks(blocks, arrays[0].size, threads.CACHE_BLOCK)
-
+    vector.run_blocks(arrays, body)

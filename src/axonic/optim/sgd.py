@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from axonic.autograd.tensor import _make
-from axonic.backend import get_array_module, threads, vector
+from axonic.backend import get_array_module, vector
 from axonic.optim.optimizer import Optimizer, check_non_negative, effective_grad
 
 
@@ -60,7 +60,7 @@ class SGD(Optimizer):
         buf = state.get("momentum_buffer") if momentum != 0 else None
         if buf is not None and not group["nesterov"]:
             arrays = (p._data, g, buf._data)
-            vec = vector.functions(p._data.dtype) if vector.takes(*arrays) else None
+            vec = vector.functions_for(*arrays)
             if vec is not None:  # two fused oneMKL passes instead of four NumPy ones
                 _fused_momentum_step(vec, arrays, momentum, 1 - group["dampening"],
                                      group["lr"])
@@ -90,13 +90,8 @@ class SGD(Optimizer):
 def _fused_momentum_step(vec, arrays, momentum, damp, lr):
     """``buf = momentum * buf + damp * g`` then ``p -= lr * buf``, each one pass on oneMKL
     (:mod:`axonic.backend.vector`), in cache-sized blocks."""
-    item = arrays[0].itemsize
-    p, g, buf = (a.ctypes.data for a in arrays)
+    def body(n, p, g, buf):
+        vec.axpby(n, damp, g, momentum, buf)
+        vec.axpy(n, -lr, buf, p)
 
-    def blocks(i, j):
-        n, off = j - i, i * item
-        vec.axpby(n, damp, g + off, momentum, buf + off)
-        vec.axpy(n, -lr, buf + off, p + off)
-
-    threads.parallel_blocks(blocks, arrays[0].size, threads.CACHE_BLOCK)
-
+    vector.run_blocks(arrays, body)
