@@ -128,7 +128,7 @@ def test_run_blocks_gives_each_block_the_addresses_of_its_elements(monkeypatch):
     a, b = np.arange(10, dtype=np.float64), np.zeros(10, np.float64)
     seen = []
     vector.run_blocks((a, b), lambda n, pa, pb: seen.append((n, pa - _ptr(a), pb - _ptr(b))))
-    assert sorted(seen) == [(4, 0, 0), (4, 32, 32), (2, 64, 64)]  # byte offsets of 4 doubles
+    assert sorted(seen, key=lambda s: s[1]) == [(4, 0, 0), (4, 32, 32), (2, 64, 64)]  # bytes
     assert vector.functions_for(a, b) is vector.functions(np.float64)
     assert vector.functions_for(a, a[::-1]) is None
 
