@@ -68,3 +68,10 @@ def test_state_of_an_undrawn_generator_round_trips():
     a = g.normal(0, 1, (3,))
     g.set_state(s)
     assert np.array_equal(g.normal(0, 1, (3,)), a)
+
+
+def test_star_import_names_the_deferred_layers_too():
+    ns = {}
+    exec("from axonic.nn import *", ns)  # noqa: S102  (the user's form, in a fresh namespace)
+    assert ns["GCNConv"] is nn.GCNConv and ns["Linear"] is nn.Linear
+    assert "annotations" not in ns and not any(k.startswith("_") for k in ns if k != "__builtins__")

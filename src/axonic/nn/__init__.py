@@ -104,3 +104,7 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
+
+
+# ``from axonic.nn import *`` names every layer, the deferred ones included (loading them)
+__all__ = sorted({n for n in globals() if not n.startswith("_")} | set(_LAZY))
