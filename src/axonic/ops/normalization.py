@@ -5,10 +5,12 @@ fused op with shifted means for precision; behind ``nn.LayerNorm``, ``nn.BatchNo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.backend import get_array_module
+from axonic.backend import get_array_module, jit
 from axonic.backend.sums import mean_last, sum_leading
 from axonic.ops._spec import TORCH, OpSpec
 
@@ -50,16 +52,45 @@ def _graph_moments(xp, x, axes, eps):
     return centered * rstd, rstd
 
 
+def _fused_rows(x, k, *vectors):
+    """``(kernels, x as C-contiguous rows of its last k dims, the vectors flat)`` when
+    numba's fused kernels (``backend.jit``) can take ``x`` and the affine ``vectors``
+    (None: ones for a scale, zeros for a shift), else None."""
+    if (type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.size == 0
+            or x.ndim < k):
+        return None
+    for v in vectors:
+        if v is not None and (type(v) is not np.ndarray or v.dtype != x.dtype):
+            return None
+    kernels = jit.kernels()
+    if kernels is None:
+        return None
+    rows = np.ascontiguousarray(x).reshape(-1, math.prod(x.shape[x.ndim - k:]))
+    d = rows.shape[1]
+    flat = [np.ascontiguousarray(v).reshape(d) if v is not None else
+            (np.ones if i == 0 else np.zeros)(d, x.dtype) for i, v in enumerate(vectors)]
+    return kernels, rows, flat
+
+
 class LayerNorm(Function):
-    """Normalise over the last ``k`` dims; optional elementwise affine of those dims."""
+    """Normalise over the last ``k`` dims; optional elementwise affine of those dims.
+    Forward and backward are one fused loop per row where numba is installed
+    (``backend.jit``), else NumPy passes."""
 
     def forward(self, x, w=None, b=None, k=1, eps=1e-5):
         axes = tuple(range(x.ndim - k, x.ndim))
+        self.axes, self.eps = axes, eps
+        fused = _fused_rows(x, k, w, b)
+        if fused is not None:
+            kernels, rows, (wf, bf) = fused
+            out, xhat, rstd = kernels.layer_norm_forward(rows, wf, bf, eps)
+            lead = x.shape[:x.ndim - k]
+            self.save_for_backward(x, w, xhat.reshape(x.shape), rstd.reshape(lead + (1,) * k))
+            return out.reshape(x.shape)
         _, var, centered = _moments(x, axes)
         rstd = 1 / get_array_module(x).sqrt(var + x.dtype.type(eps))
         xhat = centered
         xhat *= rstd  # centered is this op's own array: scaled in place
-        self.axes, self.eps = axes, eps
         self.save_for_backward(x, w, xhat, rstd)
         out = xhat
         if w is not None:
@@ -76,12 +107,21 @@ class LayerNorm(Function):
         if self._graph_mode:
             xhat, rstd = _graph_moments(self.xp, x, self.axes, self.eps)
         nx, *nwb = self.needs_input_grad
+        k = len(self.axes)
+        fused = None if self._graph_mode or xhat.dtype != g.dtype else _fused_rows(g, k, w)
+        if fused is not None:
+            kernels, rows, (wf,) = fused
+            gx, gw, gb = kernels.layer_norm_backward(rows, xhat.reshape(rows.shape),
+                                                     rstd.reshape(-1), wf)
+            tail = g.shape[g.ndim - k:]
+            return (gx.reshape(g.shape) if nx else None,
+                    gw.reshape(tail) if nwb and nwb[0] else None,
+                    gb.reshape(tail) if len(nwb) > 1 and nwb[1] else None)
         lead = tuple(range(g.ndim - len(self.axes)))
         gx = gw = gb = None
         if nx:
             g_hat = g * w if w is not None else g
             gx = _norm_backward(g_hat, xhat, rstd, self.axes)
-        k = len(self.axes)
         if nwb and nwb[0]:
             gw = sum_leading(g * xhat, k) if lead else (g * xhat).sum(axis=lead)
         if len(nwb) > 1 and nwb[1]:

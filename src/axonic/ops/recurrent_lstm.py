@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.backend import get_array_module
+from axonic.backend import get_array_module, jit
 from axonic.backend.blas import matmul
 from axonic.ops._spec import TORCH, OpSpec
 from axonic.ops.recurrent_gemm import StepGemm
@@ -71,6 +71,8 @@ class LSTMSequence(Function):
         # (at batch 1 slicing is a good part of a step)
         slot = [(a[H:], a[2 * H:], a[2 * H:4 * H], a[:2 * H], a[4 * H:], a[:H]) for a in acts]
         blocks, states = list(zz), [b[:H] for b in zz]
+        # the gate arithmetic after tanh as one compiled loop where numba is installed
+        fused = jit.kernels() if xp is np and acts.dtype in (np.float32, np.float64) else None
         for t in steps(T, reverse):
             j = t + lag
             j2 = j + 1 - 2 * lag
@@ -78,10 +80,13 @@ class LSTMSequence(Function):
             c, tc = slot[j2 & keep][5], tcs[t & tkeep]
             gemm(blocks[j], gates)
             xp.tanh(gates, out=gates)
-            sig *= 0.5
-            sig += 0.5
-            xp.multiply(fi, cg, out=prod)  # f * c and i * g
-            xp.add(f_c, i_g, out=c)
+            if fused is not None:
+                fused.lstm_forward_gates(acts[j & keep], c)
+            else:
+                sig *= 0.5
+                sig += 0.5
+                xp.multiply(fi, cg, out=prod)  # f * c and i * g
+                xp.add(f_c, i_g, out=c)
             xp.tanh(c, out=tc)
             xp.multiply(o, tc, out=states[j2])
         out = xp.empty((T + 1, B, H), x.dtype)
@@ -107,8 +112,15 @@ class LSTMSequence(Function):
         # step by step, on blocks that stay in cache (measured faster than computing the
         # gate derivatives of all steps at once, which streams several T-sized arrays)
         blks = list(dz)  # each step's view made once: StepGemm reads its address once
+        # the gate arithmetic as one compiled loop per step where numba is installed
+        fused = (jit.kernels() if xp is np and dz.dtype in (np.float32, np.float64)
+                 and g_t.dtype == acts.dtype == tcs.dtype == dc.dtype == dz.dtype else None)
         for t in steps(T, not lag):
             a, tc, blk = acts[t + lag], tcs[t], blks[t]
+            if fused is not None:
+                fused.lstm_backward_step(g_t[t], dh_rec, a, tc, dc, blk)
+                gemm(blk, dh_rec)
+                continue
             xp.add(g_t[t], dh_rec, out=dh)
             xp.multiply(tc, tc, out=tmp)  # dc += dh * o * (1 - tanh(c)^2)
             xp.subtract(1, tmp, out=tmp)
