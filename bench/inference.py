@@ -264,12 +264,13 @@ def main(argv=None):
         import torch
 
         import axonic
-        from axonic.backend import blas
+        from axonic.backend import blas, jit
 
         head = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load "
                 f"{os.getloadavg()[0]:.1f}; axonic {axonic.__version__}, PyTorch "
                 f"{torch.__version__}, onnxruntime {onnxruntime.__version__}, NumPy "
-                f"{np.__version__}; axonic's matrix products: {blas.describe()}\n\n")
+                f"{np.__version__}; axonic's matrix products: {blas.describe()}; fused "
+                f"kernels: {jit.describe()}\n\n")
         DOC.write_text(replace_section(DOC.read_text(), START, END, head + text))
     return rows
 

@@ -248,6 +248,7 @@ def git_commit() -> str:
 def render(results: list[dict], quick: bool) -> str:
     """The generated section: machine, versions, the table, the profiles."""
     from axonic.backend import blas as axonic_blas
+    from axonic.backend import jit as axonic_jit
 
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pools = next((r["pools"] for r in results if r.get("pools")), [])
@@ -267,7 +268,8 @@ def render(results: list[dict], quick: bool) -> str:
         f"{platform.system()} {platform.release()}{load_text}",
         f"- Versions: Python {platform.python_version()}, NumPy {version('numpy')}, "
         f"PyTorch {version('torch')}, axonic {version('axonic')}; native thread pools: "
-        f"{blas or 'unknown'}; axonic's matrix products: {axonic_blas.describe()}",
+        f"{blas or 'unknown'}; axonic's matrix products: {axonic_blas.describe()}; "
+        f"fused kernels: {axonic_jit.describe()}",
         "- Method: same model code, same initial weights (PyTorch's, copied with "
         "`load_state_dict`), same batch, Adam (lr 1e-3); each (workload, threads) in a fresh "
         "process with OMP/OpenBLAS/MKL threads set before import; the frameworks alternate; "

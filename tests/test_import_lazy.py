@@ -12,7 +12,7 @@ import axonic
 from axonic import nn
 
 DEFERRED = ["numpy.random", "axonic.nn.graph", "axonic.nn.modules", "axonic.nn.utils",
-            "axonic.nn.parallel", "dataclasses"]
+            "axonic.nn.parallel", "dataclasses", "numba", "axonic.backend._jit_kernels"]
 
 
 def _loaded_after(code):
