@@ -13,7 +13,6 @@ from axonic.backend import jit
 from tests.conftest import requires_torch, torch
 
 
-
 @pytest.fixture
 def numpy_path(monkeypatch):
     """Run the NumPy path instead of the kernels, for the same inputs."""
