@@ -30,7 +30,7 @@ def counted(monkeypatch):
     calls = []
     kernels = jit.kernels()
     for name in ("layer_norm_forward", "layer_norm_backward", "lstm_backward_step",
-                 "lstm_forward_gates"):
+                 "lstm_forward_gates", "softmax_rows", "softmax_rows_backward"):
         real = getattr(kernels, name)
         monkeypatch.setattr(kernels, name,
                             lambda *a, _n=name, _r=real: (calls.append(_n), _r(*a))[1])
@@ -89,6 +89,41 @@ def test_create_graph_backward_takes_the_differentiable_path(counted):
     (gx,) = axonic.autograd.grad((y ** 3).sum(), x, create_graph=True)
     assert gx.requires_grad
     assert counted == ["layer_norm_forward"]  # the backward was composed of ops
+
+
+def _softmax_run(x, g, axis):
+    xt = axonic.tensor(x, requires_grad=True)
+    y = axonic.softmax(xt, axis)
+    y.backward(axonic.tensor(g))
+    return y.detach().numpy(), xt.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_kernels_match_the_numpy_path(numpy_path, counted, dtype):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((8, 4, 16, 16)) * 5).astype(dtype)
+    x[..., np.triu_indices(16, 1)[0], np.triu_indices(16, 1)[1]] = -np.inf  # a causal mask
+    x[0, 0, 3] = -np.inf  # a fully masked row: NaN, as in NumPy and PyTorch
+    x[0, 1, 2, 0] = np.nan
+    x[1, 0, 5, 5] = 1e4  # a large logit: the shift keeps it finite
+    g = rng.standard_normal(x.shape).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        fused = _softmax_run(x, g, -1)
+        assert counted == ["softmax_rows", "softmax_rows_backward"]
+        numpy_path(True)
+        plain = _softmax_run(x, g, -1)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    for a, b in zip(fused, plain):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        assert np.isnan(a[0, 0, 3]).all() and np.isnan(a[0, 1, 2]).all()
+        np.testing.assert_allclose(np.nan_to_num(a), np.nan_to_num(b), rtol=tol, atol=tol)
+
+
+def test_softmax_along_another_axis_or_strided_takes_the_numpy_path(counted):
+    x = np.random.default_rng(6).standard_normal((6, 10)).astype(np.float32)
+    axonic.softmax(axonic.tensor(x), 0)
+    axonic.softmax(axonic.tensor(np.asfortranarray(x)), -1)
+    assert counted == []
 
 
 def _lstm_run(dtype, reverse=False):

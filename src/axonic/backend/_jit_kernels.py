@@ -117,3 +117,55 @@ def lstm_forward_gates(acts, c_next):
         a[4 * n + j] = 0.5 * a[4 * n + j] + 0.5
         cn[j] = f * a[j] + i * a[n + j]
 
+
+@_jit
+def _shift_by_row_max(x, out):
+    n, d = x.shape
+    for r in range(n):
+        m = x[r, 0]
+        for j in range(1, d):
+            v = x[r, j]
+            if v > m or v != v:  # a NaN is the maximum, as in NumPy's max
+                m = v
+        for j in range(d):
+            out[r, j] = x[r, j] - m
+
+
+@_jit
+def _divide_by_row_sum(e):
+    n, d = e.shape
+    for r in range(n):
+        s = 0.0
+        for j in range(d):
+            s += e[r, j]
+        for j in range(d):
+            e[r, j] = e[r, j] / s
+
+
+@_jit
+def _softmax_backward(g, y, out):
+    n, d = g.shape
+    for r in range(n):
+        s = 0.0
+        for j in range(d):
+            s += g[r, j] * y[r, j]
+        for j in range(d):
+            out[r, j] = y[r, j] * (g[r, j] - s)
+
+
+def softmax_rows(x):
+    """Softmax of each row of 2-d ``x``: the row maximum subtracted in one loop, NumPy's
+    vectorised ``exp``, then each row divided by its sum in another."""
+    out = np.empty_like(x)
+    _shift_by_row_max(x, out)
+    np.exp(out, out=out)
+    _divide_by_row_sum(out)
+    return out
+
+
+def softmax_rows_backward(g, y):
+    """The gradient of ``softmax_rows`` with output ``y``: ``y * (g - sum(g * y))``."""
+    out = np.empty_like(g)
+    _softmax_backward(g, y, out)
+    return out
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.backend import get_array_module, get_default_dtype
+from axonic.backend import get_array_module, get_default_dtype, jit
 from axonic.backend.sums import sum_last
 from axonic.ops._registry import op
 from axonic.ops._spec import OpSpec
@@ -24,10 +24,29 @@ def _sum(x, axis):
     return x.sum(axis=axis, keepdims=True)
 
 
+def _fused_rows(x, axis, *others):
+    """numba's kernels (``backend.jit``) when the softmax runs along the last axis of
+    C-contiguous float arrays (``x`` and ``others`` of one dtype and shape), else None."""
+    if (type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.size == 0
+            or axis not in (-1, x.ndim - 1) or not x.flags.c_contiguous):
+        return None
+    for o in others:
+        if (type(o) is not np.ndarray or o.dtype != x.dtype or o.shape != x.shape
+                or not o.flags.c_contiguous):
+            return None
+    return jit.kernels()
+
+
 class Softmax(Function):
+    """Softmax along ``axis``; along the last axis of float arrays, the row maximum and
+    the row sums are compiled loops where numba is installed (``backend.jit``)."""
+
     def forward(self, x, axis):
         self.axis = axis
-        if x.size == 0:  # nothing to normalise (and max has no identity)
+        fused = _fused_rows(x, axis)
+        if fused is not None:
+            out = fused.softmax_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+        elif x.size == 0:  # nothing to normalise (and max has no identity)
             out = x.copy()
         else:
             out = get_array_module(x).exp(x - x.max(axis=axis, keepdims=True))
@@ -37,6 +56,11 @@ class Softmax(Function):
 
     def backward(self, g):
         (y,) = self.saved_tensors
+        fused = None if self._graph_mode else _fused_rows(g, self.axis, y)
+        if fused is not None:
+            d = g.shape[-1]
+            return fused.softmax_rows_backward(g.reshape(-1, d), y.reshape(-1, d)).reshape(
+                g.shape)
         return y * (g - _sum(g * y, self.axis))
 
     def to_onnx(self, g, x, axis):
