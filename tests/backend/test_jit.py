@@ -30,7 +30,8 @@ def counted(monkeypatch):
     calls = []
     kernels = jit.kernels()
     for name in ("layer_norm_forward", "layer_norm_backward", "lstm_backward_step",
-                 "lstm_forward_gates", "softmax_rows", "softmax_rows_backward"):
+                 "lstm_forward_gates", "softmax_rows", "softmax_rows_backward",
+                 "relu_backward"):
         real = getattr(kernels, name)
         monkeypatch.setattr(kernels, name,
                             lambda *a, _n=name, _r=real: (calls.append(_n), _r(*a))[1])
@@ -124,6 +125,28 @@ def test_softmax_along_another_axis_or_strided_takes_the_numpy_path(counted):
     axonic.softmax(axonic.tensor(x), 0)
     axonic.softmax(axonic.tensor(np.asfortranarray(x)), -1)
     assert counted == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_kernel_equals_the_numpy_path_bit_for_bit(numpy_path, counted, dtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((64, 100)).astype(dtype)
+    x[0, :4] = [0.0, -0.0, np.inf, -np.inf]
+    g = rng.standard_normal(x.shape).astype(dtype)
+    g[1, :3] = [np.nan, np.inf, -np.inf]  # NaN * 0 stays NaN, as in NumPy's product
+
+    def run():
+        xt = axonic.tensor(x, requires_grad=True)
+        axonic.relu(xt).backward(axonic.tensor(g))
+        return xt.grad.numpy()
+
+    with np.errstate(invalid="ignore"):
+        fused = run()
+        assert counted == ["relu_backward"]
+        numpy_path(True)
+        plain = run()
+    np.testing.assert_array_equal(fused, plain)
+    assert np.array_equal(np.signbit(fused), np.signbit(plain))
 
 
 def _lstm_run(dtype, reverse=False):

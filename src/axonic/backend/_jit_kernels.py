@@ -169,3 +169,18 @@ def softmax_rows_backward(g, y):
     _softmax_backward(g, y, out)
     return out
 
+
+@_jit
+def _relu_backward(g, out, dx):
+    a, o, d = g.ravel(), out.ravel(), dx.ravel()
+    for j in range(a.size):
+        d[j] = a[j] * (1.0 if o[j] > 0 else 0.0)
+
+
+def relu_backward(g, out):
+    """``g * (out > 0)`` in one pass (NumPy's form: a bool array, then a product), the
+    same values: a NaN or infinite gradient times zero is still NaN, as there."""
+    dx = np.empty_like(g)
+    _relu_backward(g, out, dx)
+    return dx
+

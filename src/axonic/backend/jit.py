@@ -7,7 +7,8 @@ numba (``pip install 'axonic[jit]'``; the ``explain`` extra's shap also brings i
 reading a row once while it is in cache: on a Transformer's (2048, 128) activations,
 forward and backward took 0.77 ms against NumPy's 2.64 (one thread, float32). Compiled
 here: LayerNorm (forward, backward), the LSTM's per-step gate arithmetic (forward after
-``tanh``, backward whole), softmax along the last axis (row max, row sums, backward).
+``tanh``, backward whole), softmax along the last axis (row max, row sums, backward),
+ReLU's backward.
 
 - Only pure arithmetic is compiled: numba calls the C library's scalar ``tanh`` and
   ``exp``, which measured 20x slower than NumPy's vectorised ones (an LSTM's gates), so

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from axonic.autograd.function import Function
-from axonic.backend import get_array_module, threads
+from axonic.backend import get_array_module, jit, threads
 from axonic.ops._registry import op
 from axonic.ops._spec import TORCH, OpSpec, away_from
 from axonic.ops._util import float_result as _float
@@ -81,6 +81,13 @@ class Relu(Function):
         (out,) = self.saved_tensors
         if self._graph_mode:
             return g * (out > 0)
+        if (type(g) is np.ndarray and type(out) is np.ndarray and g.dtype == out.dtype
+                and g.dtype in (np.float32, np.float64) and g.shape == out.shape
+                and g.flags.c_contiguous and out.flags.c_contiguous and g.size >= 4096
+                and not (threads.ENABLED and threads.get_num_threads() > 1)):
+            fused = jit.kernels()  # one compiled pass where numba is installed
+            if fused is not None:
+                return fused.relu_backward(g, out)
         if g.size >= threads.MIN_PARALLEL_SIZE and g.shape == out.shape and g.dtype.kind == "f":
             return threads.parallel_apply(_relu_grad_into, self.xp.empty_like(g), g, out)
         return g * (out > 0)
