@@ -3,7 +3,10 @@
 Each (workload, framework) runs in a fresh process that imports only its own framework; the
 high-water mark of the resident set (``resource.getrusage``) is read once after the imports
 (the baseline) and once after the training steps (the peak). The comparison is on the growth
-above the baseline, the memory the training itself takes; both numbers are reported.
+above the baseline, the memory the training itself takes; both numbers are reported. The
+baseline holds each framework's code: PyTorch's import loads its libraries, and for axonic
+``axonic.backend.jit.load()`` loads numba's kernels first where numba is installed (~165 MiB,
+once per process; without it they would load at the first step and count as growth).
 
     python bench/memory.py            # or --quick, --json
 
@@ -44,6 +47,10 @@ def child(workload: str, framework: str, steps: int) -> dict:
     """Train ``workload`` for ``steps`` steps in ``framework`` alone; baseline and peak RSS."""
     fw = load_framework(framework, 1)
     module = __import__(f"bench.{workload}", fromlist=["WORKLOAD"])
+    if framework == "axonic":  # its compiled kernels, as PyTorch's import loads its own
+        from axonic.backend import jit
+
+        jit.load()
     baseline = peak_rss_mb()
     wl = module.WORKLOAD
     fw.manual_seed(0)

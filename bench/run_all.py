@@ -277,7 +277,9 @@ def render(results: list[dict], quick: bool) -> str:
         "the interquartile range of the runs, relative to the median).",
         "- Ratio: axonic / PyTorch throughput from wall time (higher is better; the target "
         "is judged on it); for import time, PyTorch's time / axonic's; for memory, axonic's "
-        "growth over its post-import baseline / PyTorch's (lower is better). The ratio by CPU "
+        "growth over its baseline (after the imports and, for axonic, numba's kernels loaded by "
+        "`axonic.backend.jit.load()`: code, as PyTorch's import loads its own) / PyTorch's "
+        "(lower is better). The ratio by CPU "
         "time (PyTorch's process CPU seconds per step / axonic's) is less sensitive to other "
         "load on a shared machine; at 2 threads it compares total work, not speed. Load: the "
         "cores that other processes kept busy, on average, while the row's process ran (from "

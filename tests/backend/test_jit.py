@@ -221,3 +221,21 @@ def test_on_without_numba_names_the_extra():
     out = subprocess.run([sys.executable, "-c", code_auto], capture_output=True, text=True,
                          check=True).stdout
     assert out.startswith("True NumPy (numba not installed")
+
+
+def test_load_compiles_every_kernel_for_both_float_dtypes(monkeypatch):
+    from axonic.backend import _jit_kernels as k
+
+    assert jit.load() is True
+    for name in ("_layer_norm_forward", "_layer_norm_backward", "_shift_by_row_max",
+                 "_divide_by_row_sum", "_softmax_backward", "_relu_backward",
+                 "lstm_forward_gates", "lstm_backward_step"):
+        kinds = {str(sig[0].dtype) for sig in getattr(k, name).signatures}
+        assert kinds >= {"float32", "float64"}, name
+    monkeypatch.setenv("AXONIC_JIT", "off")
+    jit.reset()
+    try:
+        assert jit.load() is False
+    finally:
+        monkeypatch.delenv("AXONIC_JIT")
+        jit.reset()
