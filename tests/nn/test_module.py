@@ -316,6 +316,7 @@ def test_module_list_and_sequential_concatenate():
 
 @requires_torch
 def test_full_backward_hooks_see_the_same_gradients_as_torch():
+    torch.manual_seed(0)  # the weights, whatever ran before in this process
     ours, theirs = _small(nn), _small(torch.nn)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     seen = {"ours": [], "theirs": []}
@@ -342,7 +343,10 @@ def test_full_backward_hooks_see_the_same_gradients_as_torch():
             for a, b in zip(gi_a + go_a, gi_b + go_b):
                 assert (a is None) == (b is None)
                 if a is not None:
-                    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+                    # BatchNorm's input gradient is a difference of near-equal terms:
+                    # float32 rounding at the scale of the array, not of each element
+                    np.testing.assert_allclose(a, b, rtol=1e-5,
+                                               atol=1e-6 * max(1.0, float(np.abs(b).max())))
 
 
 def test_backward_hooks_can_replace_gradients_and_be_removed():
