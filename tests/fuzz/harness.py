@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +25,22 @@ FAILURES = ("raw", "half", "hang", "outside")
 
 
 @contextlib.contextmanager
-def deadline(seconds: int):
+def deadline(seconds: float):
+    """Raise ``TimeoutError`` in the body after ``seconds``; an outer timer (pytest-timeout's
+    per-test limit) is put back afterwards with what remained of it."""
     def alarm(*_):
         raise TimeoutError("hang")
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    began = time.monotonic()
     old = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - began), 1e-3))
 
 
 @contextlib.contextmanager

@@ -98,3 +98,19 @@ def test_linear_too_large_for_memory_is_a_memory_error_naming_the_layer():
 def test_creation_too_large_for_memory_is_a_memory_error_naming_the_function(fn):
     with pytest.raises(MemoryError, match=rf"{fn}: shape \(1099511627776,\) needs 1024 GiB"):
         getattr(axonic, fn)(2**40)
+
+
+def test_the_harness_deadline_raises_and_puts_back_the_per_test_timer():
+    import signal
+    import time
+
+    from tests.fuzz.harness import deadline
+
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    assert outer > 0  # pytest-timeout's limit for this test
+    with pytest.raises(TimeoutError, match="hang"), deadline(0.05):
+        time.sleep(1)
+    with deadline(5):
+        pass
+    left = signal.getitimer(signal.ITIMER_REAL)[0]
+    assert 0 < left <= outer and outer - left < 2
