@@ -202,14 +202,74 @@ def test_truncated_or_corrupted_files_give_clear_errors(tmp_path):
 def test_unsupported_dtype_and_missing_folder_are_named(tmp_path):
     from safetensors.torch import save_file
 
-    path = str(tmp_path / "bf16.safetensors")
-    save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, path)
-    with pytest.raises(TypeError, match=r"axonic.load: tensor 'w' in '.*bf16.safetensors' has "
-                                        r"dtype BF16, which NumPy \(and so axonic\) cannot hold"):
-        axonic.load(path)
+    path = str(tmp_path / "f8.safetensors")
+    save_file({"b": torch.ones(2), "w": torch.ones(2, dtype=torch.float8_e4m3fn)}, path)
+    for read in (axonic.load, lambda p: axonic.io.safetensors.loads(open(p, "rb").read(), p)):
+        with pytest.raises(TypeError, match=r"axonic.load: tensor 'w' in '.*f8.safetensors' has "
+                                            r"dtype F8_E4M3, which NumPy \(and so axonic\) "
+                                            r"cannot hold"):
+            read(path)
     with pytest.raises(FileNotFoundError, match=r"axonic.save: folder '.*nowhere' does not "
                                                 r"exist \(saving '.*w.safetensors'\)"):
         axonic.save({"w": axonic.ones(1)}, tmp_path / "nowhere" / "w.safetensors")
+
+
+@requires_torch
+def test_bfloat16_files_written_by_torch_load_bit_for_bit(tmp_path):
+    from safetensors.torch import save, save_file
+
+    g = torch.Generator().manual_seed(0)
+    sd = {"w": torch.randn(3, 5, generator=g).bfloat16(), "b": torch.randn(5).double(),
+          "n": torch.tensor([1, 2], dtype=torch.int64), "s": torch.tensor(2.5).bfloat16()}
+    path = tmp_path / "bf16.safetensors"
+    save_file(sd, path)
+    for got in (axonic.load(path), axonic.io.safetensors.loads(save(sd))):
+        assert sorted(got) == sorted(sd)
+        for k, t in sd.items():
+            mine = got[k].numpy() if isinstance(got[k], axonic.Tensor) else got[k]  # loads: arrays
+            assert mine.shape == tuple(t.shape), k
+            if t.dtype == torch.bfloat16:
+                assert mine.dtype == axonic.bfloat16
+                assert mine.view(np.uint16).tobytes() == t.view(torch.int16).numpy().tobytes()
+                assert np.array_equal(mine.astype(np.float32), t.float().numpy())
+            else:
+                assert mine.dtype == t.numpy().dtype and np.array_equal(mine, t.numpy()), k
+
+
+def test_bfloat16_tensors_save_and_load_with_their_checksum(tmp_path):
+    sd = {"w": axonic.linspace(-3, 3, 12).reshape(3, 4).bfloat16(), "b": axonic.ones(4)}
+    path = tmp_path / "m.safetensors"
+    axonic.save(sd, path)
+    got = axonic.load(path)
+    assert got["w"].dtype == axonic.bfloat16 and got["b"].dtype == axonic.float32
+    assert got["w"].numpy().tobytes() == sd["w"].numpy().tobytes()
+    raw = bytearray(path.read_bytes())
+    raw[-20] ^= 1  # a bit of w flipped
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="do not match the checksum"):
+        axonic.load(path)
+    model = nn.Linear(4, 3)
+    model.load_state_dict({"weight": sd["w"].float().bfloat16(), "bias": axonic.zeros(3)})
+    assert model.weight.dtype == axonic.float32  # copied into the float32 parameter
+    assert np.array_equal(model.weight.detach().numpy(), sd["w"].float().numpy())
+
+
+@requires_torch
+def test_bfloat16_without_ml_dtypes_names_the_extra(tmp_path, monkeypatch):
+    from safetensors.torch import save_file
+
+    import axonic.backend.dtypes as dtypes
+
+    path = tmp_path / "bf16.safetensors"
+    save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, str(path))
+
+    def missing():
+        raise ImportError("bfloat16 needs ml_dtypes: pip install 'axonic[bf16]'")
+    monkeypatch.setattr(dtypes, "bfloat16_dtype", missing)
+    with pytest.raises(ImportError, match=r"axonic.load: tensor 'w' in '.*bf16.safetensors' is "
+                                          r"bfloat16, which needs ml_dtypes: pip install "
+                                          r"'axonic\[bf16\]'"):
+        axonic.load(path)
 
 
 def test_load_moves_to_a_device(tmp_path):

@@ -68,7 +68,7 @@ def _digest(arrays: Mapping, tree: str = "") -> str:
     h = hashlib.sha256(tree.encode())  # empty for flat files, so their digest is unchanged
     for k, a in arrays.items():
         h.update(json.dumps([k, a.dtype.str, list(a.shape)]).encode())
-        h.update(memoryview(a.reshape(-1)).cast("B") if a.size else b"")
+        h.update(a.reshape(-1).view(np.uint8) if a.size else b"")  # bfloat16 too
     return h.hexdigest()
 
 
@@ -137,19 +137,42 @@ def _write_atomic(data: bytes, path: str) -> None:
 MAX_HEADER_BYTES = 100 * 2**20  # the safetensors format's own limit on the header
 
 
-def _get_tensor(f, key: str, path: str):
+def _bfloat16(raw, shape, key: str, where) -> np.ndarray:
+    """A BF16 tensor's little-endian bytes as an ``ml_dtypes.bfloat16`` array (the dtype
+    of axonic's bfloat16 tensors), bit for bit."""
+    from axonic.backend.dtypes import bfloat16_dtype
+
+    try:
+        dtype = bfloat16_dtype()
+    except ImportError:
+        raise ImportError(f"axonic.load: tensor {key!r} in {where!r} is bfloat16, which needs "
+                          "ml_dtypes: pip install 'axonic[bf16]'") from None
+    return np.frombuffer(raw, "<u2").view(dtype).reshape(shape)
+
+
+def _unsupported(key: str, where, dtype) -> TypeError:
+    return TypeError(
+        f"axonic.load: tensor {key!r} in {where!r} has dtype {dtype}, which NumPy (and so "
+        "axonic) cannot hold; convert it (e.g. to float32) before saving")
+
+
+def _get_tensor(f, key: str, path: str, header: dict, fd: int):
+    """One tensor of an open file; BF16 ones read from ``fd`` at the header's offsets (the
+    safetensors package's NumPy reader has no bfloat16)."""
+    entry = header.get(key, {})
+    if entry.get("dtype") == "BF16":
+        begin, end = entry["data_offsets"]  # checked by safe_open against the file's size
+        start = 8 + header["__length__"] + begin
+        return _bfloat16(os.pread(fd, end - begin, start), entry["shape"], key, path)
     try:
         arr = f.get_tensor(key)
-        # with ml_dtypes imported, safetensors hands back bfloat16/float8 arrays: refuse them
-        # too, whatever was imported before
+        # with ml_dtypes imported, safetensors may hand back float8 arrays: refuse them too,
+        # whatever was imported before
         if arr.dtype.type.__module__ == "numpy":
             return arr
-    except TypeError:  # a dtype NumPy has no type for, e.g. bfloat16
+    except (TypeError, AttributeError):  # a dtype NumPy has no type for, e.g. float8
         pass
-    dtype = f.get_slice(key).get_dtype()
-    raise TypeError(
-        f"axonic.load: tensor {key!r} in {path!r} has dtype {dtype}, which NumPy (and so "
-        "axonic) cannot hold; convert it (e.g. to float32) before saving") from None
+    raise _unsupported(key, path, f.get_slice(key).get_dtype()) from None
 
 
 def _corrupt(path, why: str) -> ValueError:
@@ -177,6 +200,7 @@ def _header(head: bytes, size: int, path) -> dict:
     meta = header.get("__metadata__", {})
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise _corrupt(path, "__metadata__ is not a mapping of str -> str")
+    header["__length__"] = n  # where the data begins: 8 + n
     return header
 
 
@@ -208,6 +232,28 @@ def _tensors(ordered: OrderedDict, device) -> OrderedDict:
     return out
 
 
+_NUMPY_TYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
+                "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1",
+                "BOOL": "?"}
+
+
+def _decode(data: bytes, where) -> dict:
+    """str -> array of a safetensors file's bytes (``safetensors.deserialize`` checks the
+    header and the offsets); BF16 tensors as bfloat16, which the package's NumPy reader
+    does not read."""
+    from safetensors import deserialize
+
+    arrays = {}
+    for name, t in deserialize(data):
+        if t["dtype"] == "BF16":
+            arrays[name] = _bfloat16(t["data"], t["shape"], name, where)
+        elif t["dtype"] in _NUMPY_TYPES:
+            arrays[name] = np.frombuffer(t["data"], _NUMPY_TYPES[t["dtype"]]).reshape(t["shape"])
+        else:
+            raise _unsupported(name, where, t["dtype"])
+    return arrays
+
+
 def loads(data: bytes, where: str = "<bytes>") -> OrderedDict:
     """``load`` for the bytes of a safetensors file: str -> NumPy array, checked the same
     way (``where`` names the source in errors).
@@ -223,12 +269,11 @@ def read_bytes(data: bytes, where: str = "<bytes>") -> tuple[OrderedDict, dict]:
     """``loads`` that also returns the file's metadata."""
     _import_safetensors("load")
     from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
 
     header = _header(data[:8 + MAX_HEADER_BYTES], len(data), where)
     try:
-        arrays = st_load(data)
-    except (SafetensorError, ValueError, TypeError) as e:
+        arrays = _decode(data, where)
+    except (SafetensorError, ValueError) as e:
         raise _corrupt(where, str(e)) from None
     meta = header.get("__metadata__", {})
     return _ordered(arrays, meta, where), meta
@@ -279,8 +324,11 @@ def read(path) -> tuple[OrderedDict, dict]:
     header = _header(head, size, path)
     try:
         with safe_open(path, framework="numpy") as f:
-            names = list(f.keys())
-            arrays = {k: _get_tensor(f, k, path) for k in names}
+            fd, _ = open_regular(os.path.realpath(path))
+            try:
+                arrays = {k: _get_tensor(f, k, path, header, fd) for k in f.keys()}
+            finally:
+                os.close(fd)
     except (SafetensorError, OSError, ValueError) as e:
         raise _corrupt(path, str(e)) from None
     meta = header.get("__metadata__", {})
