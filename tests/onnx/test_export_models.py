@@ -327,3 +327,37 @@ def test_names_chosen_by_the_user_never_clash_with_internal_ones(capsys):
     assert_close(run(data, x)[0], reference(model, x)[0])
     axonic.onnx.export(model, x, io.BytesIO(), verbose=True)
     assert "Relu" in capsys.readouterr().out
+
+
+def test_exports_from_several_threads_give_the_single_thread_files_and_restore_apply():
+    """The trace swaps ``Function.apply`` while the model runs: overlapping exports must
+    each get their own file, and the process its original ``apply`` afterwards."""
+    import threading
+
+    from axonic.autograd.function import Function
+
+    axonic.manual_seed(0)
+    models = [nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3)).eval(),
+              nn.Sequential(nn.Conv2d(2, 4, 3), nn.Tanh(), nn.Flatten(), nn.Linear(64, 2)).eval()]
+    examples = [axonic.randn(5, 6), axonic.randn(5, 2, 6, 6)]
+    alone = [export_bytes(m, (x,), {0: "batch"}) for m, x in zip(models, examples)]
+    original = Function.__dict__["apply"]
+    got, errors = {}, []
+
+    def work(i, rounds=8):
+        try:
+            got[i] = [export_bytes(models[i % 2], (examples[i % 2],), {0: "batch"})
+                      for _ in range(rounds)]
+        except Exception as e:  # reported below with the thread's index
+            errors.append((i, e))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(20):  # ops of an unrelated thread meanwhile: neither recorded nor broken
+        (axonic.randn(3, 3, requires_grad=True) * 2).sum().backward()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(data == alone[i % 2] for i, files in got.items() for data in files)
+    assert Function.__dict__["apply"] is original

@@ -21,6 +21,7 @@ baked in as constants).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,17 +62,32 @@ def flatten(value) -> list:
     return []
 
 
+# ``trace`` swaps ``Function.apply`` for the whole process while the model runs: one trace
+# at a time, so that exports from several threads each put back what they found (two
+# overlapping swaps would leave one trace's recorder installed for good)
+_TRACING = threading.RLock()
+
+
 def trace(model, args: tuple) -> Trace:
-    """Run ``model(*args)`` once, recording its ops (see the module docstring)."""
+    """Run ``model(*args)`` once, recording its ops (see the module docstring). Safe to
+    call from several threads: traces run one at a time, and ops that other threads run
+    meanwhile are not recorded."""
+    with _TRACING:
+        return _trace(model, args)
+
+
+def _trace(model, args: tuple) -> Trace:
     tracked = _track(model, args)
     stack: list = []
     hooks = [_path_hooks(m, name, stack) for name, m in model.named_modules()]
     original = Function.__dict__["apply"]
+    me = threading.get_ident()
 
     def apply(cls, *a, **kw):
         out = original.__func__(cls, *a, **kw)
         fn = getattr(out, "grad_fn", None)
-        if fn is not None and "_onnx_tag" not in fn.__dict__:  # kept on the op (ids get reused)
+        if (fn is not None and "_onnx_tag" not in fn.__dict__  # kept on the op (ids get reused)
+                and threading.get_ident() == me):
             fn._onnx_tag = (kw, tuple(out.shape), out._data.dtype, stack[-1] if stack else "")
         return out
 
