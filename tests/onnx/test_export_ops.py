@@ -59,3 +59,18 @@ def test_normalize_with_p_3_is_refused():
                                               r"reductions for the 1- and 2-norm only"):
         check_batches(Fed(lambda t: nn.functional.normalize(t, p=3.0, dim=1)),
                       lambda b: axonic.randn(b, 6), {0: "batch"})
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: nn.functional.pad(t.reshape(-1, 2, 3), (2, 1, 1, 0), mode="reflect"),
+    lambda t: nn.functional.pad(t.reshape(-1, 2, 3), (2, 1, 1, 0), mode="replicate"),
+    lambda t: nn.functional.pad(t.reshape(-1, 2, 3), (2, 1, 1, 0), mode="circular"),
+    lambda t: nn.functional.interpolate(t.reshape(-1, 1, 2, 3), scale_factor=(2, 1.5)),
+    lambda t: nn.functional.interpolate(t.reshape(-1, 2, 3), size=7, mode="linear"),
+    lambda t: nn.functional.interpolate(t.reshape(-1, 1, 2, 3), size=(5, 4), mode="bilinear",
+                                        align_corners=True),
+    lambda t: nn.functional.pixel_shuffle(t[:, :4].reshape(-1, 4, 1, 1).repeat(1, 1, 2, 3), 2),
+], ids=["reflect", "replicate", "circular", "nearest", "linear", "bilinear", "pixel_shuffle"])
+def test_padding_modes_and_resizing_export_as_gathers(fn):
+    data = check_batches(Fed(fn), lambda b: axonic.randn(b, 6), {0: "batch"})
+    assert "Gather" in op_types(data) or "Transpose" in op_types(data)

@@ -75,3 +75,12 @@ __all__ = [
 
 # --- further families: one import line each, added by the family's owner ------------------
 from axonic.nn.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
+from axonic.ops.resize import (  # noqa: F401,E501
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from axonic.ops.rms_norm import rms_norm  # noqa: F401

@@ -12,6 +12,7 @@ from axonic.nn import init
 from axonic.nn.module import Module
 from axonic.nn.parameter import Parameter
 from axonic.ops import normalization as _fused
+from axonic.ops.rms_norm import rms_norm
 
 
 def _empty(shape, dtype, device):
@@ -359,3 +360,49 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
                 f"affine={self.affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims with a
+    learned elementwise scale (ones), ``torch.nn.RMSNorm``; ``eps=None`` uses the machine
+    epsilon of the input's dtype.
+
+    >>> import axonic
+    >>> from axonic import nn
+    >>> nn.RMSNorm(4)(axonic.randn(2, 4)).shape
+    (2, 4)
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(
+            normalized_shape, int | np.integer) else tuple(normalized_shape)
+        if not shape or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1
+                            for s in shape):
+            raise ValueError(f"RMSNorm: normalized_shape must be positive ints, "
+                             f"got {normalized_shape!r}")
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps = None if eps is None else _check_eps("RMSNorm", eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = Parameter(_empty(self.normalized_shape, dtype, device))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:
+        k = len(self.normalized_shape)
+        if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
+            raise self.input_error(f"expected input with trailing dimensions "
+                                   f"{self.normalized_shape}, got shape {tuple(input.shape)}")
+        self.check_input_dtype(input, self.weight)
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

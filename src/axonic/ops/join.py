@@ -213,6 +213,13 @@ class PadIndexed(Function):
                 g = _index_add(g, tuple(shape), where, False)
         return g
 
+    def to_onnx(self, g, x, index_per_axis):
+        from axonic.backend import to_numpy
+
+        for axis, idx in index_per_axis:  # the same gathers: exact for every mode and opset
+            x = g.op("Gather", x, g.const(to_numpy(idx).astype(np.int64)), axis=int(axis))
+        return x
+
 
 def _pad_index(n, before, after, mode):
     i = np.arange(-before, n + after)

@@ -19,10 +19,13 @@ from axonic.nn.modules import (
     loss,
     module,
     normalization,
+    padding,
+    pixelshuffle,
     pooling,
     rnn,
     sparse,
     transformer,
+    upsampling,
 )
 from axonic.nn.modules.activation import *
 from axonic.nn.modules.batchnorm import *
@@ -35,7 +38,10 @@ from axonic.nn.modules.linear import *
 from axonic.nn.modules.loss import *
 from axonic.nn.modules.module import *
 from axonic.nn.modules.normalization import *
+from axonic.nn.modules.padding import *
+from axonic.nn.modules.pixelshuffle import *
 from axonic.nn.modules.pooling import *
 from axonic.nn.modules.rnn import *
 from axonic.nn.modules.sparse import *
 from axonic.nn.modules.transformer import *
+from axonic.nn.modules.upsampling import *

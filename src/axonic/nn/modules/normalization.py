@@ -3,8 +3,9 @@
 from axonic.nn import (
     GroupNorm,
     LayerNorm,
+    RMSNorm,
 )
 
 __all__ = [
-    "LayerNorm", "GroupNorm"
+    "LayerNorm", "GroupNorm", "RMSNorm"
 ]
