@@ -63,30 +63,6 @@ from axonic.nn.margin_loss import (
 )
 from axonic.nn.probabilistic_loss import GaussianNLLLoss, PoissonNLLLoss
 from axonic.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm  # noqa: E501
-from axonic.nn.padding import (
-    CircularPad1d,
-    CircularPad2d,
-    CircularPad3d,
-    ConstantPad1d,
-    ConstantPad2d,
-    ConstantPad3d,
-    ReflectionPad1d,
-    ReflectionPad2d,
-    ReflectionPad3d,
-    ReplicationPad1d,
-    ReplicationPad2d,
-    ReplicationPad3d,
-    ZeroPad1d,
-    ZeroPad2d,
-    ZeroPad3d,
-)
-from axonic.nn.upsampling import (
-    PixelShuffle,
-    PixelUnshuffle,
-    Upsample,
-    UpsamplingBilinear2d,
-    UpsamplingNearest2d,
-)
 from axonic.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -100,13 +76,19 @@ from axonic.nn.attention import MultiheadAttention
 from axonic.nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: E501
 
 # --- loaded on first use: about a tenth of ``import axonic`` for code most programs never
-# touch (graph layers, pruning, DataParallel, the torch.nn.modules.<file> paths) ----------
+# touch (graph layers, pruning, DataParallel, padding and resizing layers, the
+# torch.nn.modules.<file> paths) ----------
 _LAZY = {
     "utils": ("axonic.nn.utils", None),
     "parallel": ("axonic.nn.parallel", None),
     "modules": ("axonic.nn.modules", None),  # torch.nn.modules.<file>.<Class> paths
     "graph": ("axonic.nn.graph", None),
     "DataParallel": ("axonic.nn.parallel", "DataParallel"),
+    **{f"{kind}{d}d": ("axonic.nn.padding", f"{kind}{d}d") for d in (1, 2, 3) for kind in (
+        "CircularPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "ZeroPad")},
+    **{n: ("axonic.nn.upsampling", n) for n in (
+        "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d",
+        "UpsamplingNearest2d")},
     **{n: ("axonic.nn.graph", n) for n in (
         "GATConv", "GCNConv", "GINConv", "MessagePassing", "SAGEConv", "global_add_pool",
         "global_max_pool", "global_mean_pool")},
