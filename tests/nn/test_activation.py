@@ -22,7 +22,9 @@ PAIRS = [
     ("ReLU6", (), {}), ("Hardsigmoid", (), {}), ("Hardswish", (), {}), ("Mish", (), {}),
     ("LogSigmoid", (), {}), ("Softsign", (), {}), ("SELU", (), {}), ("CELU", (), {}),
     ("CELU", (0.5,), {}), ("GLU", (1,), {}), ("GLU", (), {"dim": -2}), ("Softmin", (), {"dim": -1}),
-    ("Threshold", (0.1, 20.0), {}),
+    ("Threshold", (0.1, 20.0), {}), ("Hardshrink", (), {}), ("Hardshrink", (1.7,), {}),
+    ("Softshrink", (), {}), ("Softshrink", (2.2,), {}), ("Tanhshrink", (), {}),
+    ("Softmax2d", (), {}),
 ]
 
 

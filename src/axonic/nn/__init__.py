@@ -36,6 +36,7 @@ from axonic.nn.activation import (
     Tanh,
     Threshold,
 )
+from axonic.nn.activation import Hardshrink, Softmax2d, Softshrink, Tanhshrink
 from axonic.nn.distance import CosineSimilarity, PairwiseDistance
 from axonic.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
@@ -76,7 +77,7 @@ from axonic.nn.attention import MultiheadAttention
 from axonic.nn.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer  # noqa: E501
 
 # --- loaded on first use: about a tenth of ``import axonic`` for code most programs never
-# touch (graph layers, pruning, DataParallel, padding and resizing layers, the
+# touch (graph layers, pruning, DataParallel, padding, resizing and instance-norm layers, the
 # torch.nn.modules.<file> paths) ----------
 _LAZY = {
     "utils": ("axonic.nn.utils", None),
@@ -86,6 +87,9 @@ _LAZY = {
     "DataParallel": ("axonic.nn.parallel", "DataParallel"),
     **{f"{kind}{d}d": ("axonic.nn.padding", f"{kind}{d}d") for d in (1, 2, 3) for kind in (
         "CircularPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "ZeroPad")},
+    **{n: ("axonic.nn.instancenorm", n) for n in (
+        "ChannelShuffle", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+        "LocalResponseNorm")},
     **{n: ("axonic.nn.upsampling", n) for n in (
         "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d",
         "UpsamplingNearest2d")},

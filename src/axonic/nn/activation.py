@@ -38,9 +38,18 @@ from axonic.nn.activation_composite import (  # noqa: F401  (this module's names
     softsign,
     threshold,
 )
+from axonic.nn.activation_shrink import (  # noqa: F401
+    Hardshrink,
+    Softshrink,
+    Tanhshrink,
+    hardshrink,
+    softshrink,
+    tanhshrink,
+)
 from axonic.nn.activation_softmax import (  # noqa: F401
     LogSoftmax,
     Softmax,
+    Softmax2d,
     Softmin,
     log_softmax,
     softmax,

@@ -1,5 +1,5 @@
-"""Normalising activations along a dim: ``Softmax``, ``LogSoftmax``, ``Softmin`` and their
-functional forms (stable for large logits).
+"""Normalising activations along a dim: ``Softmax``, ``LogSoftmax``, ``Softmin``,
+``Softmax2d`` (over channels) and their functional forms (stable for large logits).
 
 >>> import axonic
 >>> Softmax(dim=0)(axonic.tensor([0.0, 0.0])).tolist()
@@ -8,6 +8,7 @@ functional forms (stable for large logits).
 
 from __future__ import annotations
 
+from axonic.autograd.tensor import Tensor
 from axonic.nn.activation_base import _check_dim, _dim_ok
 from axonic.nn.module import Module
 from axonic.ops.softmax import log_softmax as _log_softmax
@@ -72,3 +73,15 @@ class Softmin(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each position: ``Softmax(dim=-3)`` on a ``(C, H, W)``
+    or ``(N, C, H, W)`` input."""
+
+    def forward(self, input):
+        if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+            shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+            raise self.input_error(f"expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
+                                   f"{shape}")
+        return softmax(input, -3)

@@ -74,7 +74,9 @@ __all__ = [
 
 
 # --- further families: one import line each, added by the family's owner ------------------
+from axonic.nn.activation_shrink import hardshrink, softshrink, tanhshrink  # noqa: F401
 from axonic.nn.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
+from axonic.nn.instancenorm import channel_shuffle, instance_norm, local_response_norm  # noqa: F401,E501
 from axonic.ops.resize import (  # noqa: F401,E501
     interpolate,
     pixel_shuffle,

@@ -10,11 +10,13 @@ True
 from axonic.nn.modules import (
     activation,
     batchnorm,
+    channelshuffle,
     container,
     conv,
     distance,
     dropout,
     flatten,
+    instancenorm,
     linear,
     loss,
     module,
@@ -29,11 +31,13 @@ from axonic.nn.modules import (
 )
 from axonic.nn.modules.activation import *
 from axonic.nn.modules.batchnorm import *
+from axonic.nn.modules.channelshuffle import *
 from axonic.nn.modules.container import *
 from axonic.nn.modules.conv import *
 from axonic.nn.modules.distance import *
 from axonic.nn.modules.dropout import *
 from axonic.nn.modules.flatten import *
+from axonic.nn.modules.instancenorm import *
 from axonic.nn.modules.linear import *
 from axonic.nn.modules.loss import *
 from axonic.nn.modules.module import *

@@ -6,6 +6,7 @@ from axonic.nn import (
     GELU,
     GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -20,15 +21,19 @@ from axonic.nn import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
+    Tanhshrink,
     Threshold,
 )
 
 __all__ = [
     "Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU",
     "Mish", "Hardswish", "ELU", "CELU", "SELU", "GLU", "GELU", "LeakyReLU", "LogSigmoid",
-    "Softplus", "MultiheadAttention", "PReLU", "Softsign", "Softmin", "Softmax", "LogSoftmax"
+    "Softplus", "MultiheadAttention", "PReLU", "Softsign", "Softmin", "Softmax", "LogSoftmax",
+    "Hardshrink", "Softshrink", "Tanhshrink", "Softmax2d",
 ]

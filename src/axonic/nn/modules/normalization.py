@@ -5,7 +5,8 @@ from axonic.nn import (
     LayerNorm,
     RMSNorm,
 )
+from axonic.nn.instancenorm import LocalResponseNorm
 
 __all__ = [
-    "LayerNorm", "GroupNorm", "RMSNorm"
+    "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"
 ]
