@@ -1,7 +1,8 @@
-"""Utilities around modules: gradient clipping, flattening parameters to a vector, and
-pruning (``axonic.nn.utils.prune``)."""
+"""Utilities around modules: gradient clipping, flattening parameters to a vector,
+pruning (``axonic.nn.utils.prune``) and variable-length sequences for the recurrent
+layers (``axonic.nn.utils.rnn``)."""
 
-from axonic.nn.utils import prune
+from axonic.nn.utils import prune, rnn
 from axonic.nn.utils.clip_grad import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -10,4 +11,4 @@ from axonic.nn.utils.clip_grad import (
 )
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "prune"]
+           "vector_to_parameters", "prune", "rnn"]
