@@ -39,7 +39,7 @@ from axonic.nn.activation import (
 from axonic.nn.activation import Hardshrink, Softmax2d, Softshrink, Tanhshrink
 from axonic.nn.distance import CosineSimilarity, PairwiseDistance
 from axonic.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from axonic.nn.dropout import Dropout, Dropout1d, Dropout2d
+from axonic.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout  # noqa: E501
 from axonic.nn.embedding import Embedding
 from axonic.nn.flatten import Flatten, Unflatten
 from axonic.nn.linear import Bilinear, Identity, Linear
@@ -90,6 +90,12 @@ _LAZY = {
     **{n: ("axonic.nn.instancenorm", n) for n in (
         "ChannelShuffle", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
         "LocalResponseNorm")},
+    **{n: ("axonic.nn.multilabel_loss", n) for n in (
+        "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+        "TripletMarginWithDistanceLoss")},
+    "LPPool1d": ("axonic.nn.lp_pool", "LPPool1d"),
+    "LPPool2d": ("axonic.nn.lp_pool", "LPPool2d"),
+    "RReLU": ("axonic.nn.activation_random", "RReLU"),
     **{n: ("axonic.nn.upsampling", n) for n in (
         "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d",
         "UpsamplingNearest2d")},

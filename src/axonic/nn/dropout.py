@@ -1,4 +1,6 @@
-"""``Dropout`` (elementwise) and ``Dropout1d`` / ``Dropout2d`` (whole channels).
+"""``Dropout`` (elementwise), ``Dropout1d`` / ``Dropout2d`` / ``Dropout3d`` (whole channels),
+and ``AlphaDropout`` / ``FeatureAlphaDropout`` (for SELU networks: dropped values set to
+SELU's negative saturation, then an affine map that keeps mean 0 and variance 1).
 
 In training each element (or channel) is zeroed with probability ``p`` and the rest are
 scaled by ``1 / (1 - p)``; in evaluation the layer is the identity. ``inplace=True``
@@ -67,6 +69,44 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _channel_dropout("dropout2d", input, p, training, 4, "(N, C, H, W)")
 
 
+@honours_inplace
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
+    return _channel_dropout("dropout3d", input, p, training, 5, "(N, C, D, H, W)")
+
+
+_SELU_SATURATION = 1.7580993408473766  # SELU's scale * alpha: its limit is minus this
+
+
+def _alpha_masked(name: str, input, p: float, training: bool, mask_shape) -> Tensor:
+    """PyTorch's alpha dropout: ``x * keep * a + (keep - 1) * s * a + s * a * p`` with
+    ``a = 1 / sqrt((s^2 p + 1)(1 - p))`` and ``s`` SELU's saturation."""
+    p = _check_p(name, p)
+    if not training or p == 0:
+        return input
+    s = _SELU_SATURATION
+    a = 1.0 / np.sqrt((s * s * p + 1) * (1 - p))
+    keep = default_generator.bernoulli(1 - p, mask_shape, input.dtype, input.device)
+    shift = (keep - 1) * (s * a) + s * a * p
+    keep *= input.dtype.type(a)
+    return input * _make(keep) + _make(shift.astype(input.dtype, copy=False))
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """Alpha dropout of each element (``F.alpha_dropout``)."""
+    return _alpha_masked("alpha_dropout", input, p, training, input.shape)
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
+                          inplace: bool = False):
+    """Alpha dropout of whole channels (dim 1) of ``(N, C, *)`` inputs."""
+    if input.ndim < 2:
+        raise ValueError(f"feature_alpha_dropout: expected an input (N, C, *), got shape "
+                         f"{tuple(input.shape)}")
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return _alpha_masked("feature_alpha_dropout", input, p, training, shape)
+
+
 class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -113,3 +153,26 @@ class Dropout2d(_ChannelDropout):
     """Zero whole channels of (N, C, H, W) or (C, H, W) inputs while training."""
 
     _fn = staticmethod(dropout2d)
+
+
+class Dropout3d(_ChannelDropout):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs while training."""
+
+    _fn = staticmethod(dropout3d)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout while training (keeps SELU activations at mean 0, variance 1)."""
+
+    def forward(self, input):
+        return alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels while training."""
+
+    def forward(self, input):
+        try:
+            return feature_alpha_dropout(input, self.p, self.training)
+        except ValueError as e:
+            raise self.input_error(str(e).split(": ", 1)[1]) from None

@@ -30,10 +30,11 @@ from axonic.nn import (
     Tanhshrink,
     Threshold,
 )
+from axonic.nn.activation_random import RReLU
 
 __all__ = [
     "Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU",
     "Mish", "Hardswish", "ELU", "CELU", "SELU", "GLU", "GELU", "LeakyReLU", "LogSigmoid",
     "Softplus", "MultiheadAttention", "PReLU", "Softsign", "Softmin", "Softmax", "LogSoftmax",
-    "Hardshrink", "Softshrink", "Tanhshrink", "Softmax2d",
+    "Hardshrink", "Softshrink", "Tanhshrink", "Softmax2d", "RReLU",
 ]

@@ -19,10 +19,17 @@ from axonic.nn import (
     TripletMarginLoss,
 )
 from axonic.nn.loss import _Loss, _WeightedLoss  # noqa: F401  (subclassed by custom losses)
+from axonic.nn.multilabel_loss import (
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
 
 __all__ = [
     "L1Loss", "NLLLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss", "MSELoss",
     "BCELoss", "BCEWithLogitsLoss", "HingeEmbeddingLoss", "SmoothL1Loss", "HuberLoss",
     "SoftMarginLoss", "CrossEntropyLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
-    "TripletMarginLoss"
+    "TripletMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+    "TripletMarginWithDistanceLoss"
 ]
