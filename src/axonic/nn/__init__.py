@@ -93,6 +93,8 @@ _LAZY = {
     **{n: ("axonic.nn.multilabel_loss", n) for n in (
         "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
         "TripletMarginWithDistanceLoss")},
+    "Fold": ("axonic.nn.fold", "Fold"),
+    "Unfold": ("axonic.nn.fold", "Unfold"),
     "LPPool1d": ("axonic.nn.lp_pool", "LPPool1d"),
     "LPPool2d": ("axonic.nn.lp_pool", "LPPool2d"),
     "RReLU": ("axonic.nn.activation_random", "RReLU"),

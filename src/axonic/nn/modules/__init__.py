@@ -16,6 +16,7 @@ from axonic.nn.modules import (
     distance,
     dropout,
     flatten,
+    fold,
     instancenorm,
     linear,
     loss,
@@ -37,6 +38,7 @@ from axonic.nn.modules.conv import *
 from axonic.nn.modules.distance import *
 from axonic.nn.modules.dropout import *
 from axonic.nn.modules.flatten import *
+from axonic.nn.modules.fold import *
 from axonic.nn.modules.instancenorm import *
 from axonic.nn.modules.linear import *
 from axonic.nn.modules.loss import *
