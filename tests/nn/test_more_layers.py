@@ -179,3 +179,24 @@ def test_errors_name_the_layer_and_the_value(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("size", [1, 3, (2, 5), (4, None), (7, 6)])
+def test_adaptive_max_pool2d_matches_torch_with_indices(size):
+    x = RNG.standard_normal((2, 3, 7, 6))
+    check(nn.AdaptiveMaxPool2d(size), torch.nn.AdaptiveMaxPool2d(size), [x])
+    _, idx = nn.AdaptiveMaxPool2d(size, return_indices=True)(axonic.tensor(x))
+    _, tidx = torch.nn.AdaptiveMaxPool2d(size, return_indices=True)(torch.tensor(x))
+    assert idx.tolist() == tidx.tolist()
+    check(nn.AdaptiveMaxPool2d(size), torch.nn.AdaptiveMaxPool2d(size), [x[0]])  # unbatched
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 9])
+def test_adaptive_max_pool1d_matches_torch_with_indices(size):
+    x = RNG.standard_normal((2, 3, 9))
+    check(nn.AdaptiveMaxPool1d(size), torch.nn.AdaptiveMaxPool1d(size), [x])
+    _, idx = F.adaptive_max_pool1d(axonic.tensor(x), size, return_indices=True)
+    _, tidx = torch.nn.functional.adaptive_max_pool1d(torch.tensor(x), size,
+                                                      return_indices=True)
+    assert idx.tolist() == tidx.tolist()
+    assert repr(nn.AdaptiveMaxPool1d(size)) == repr(torch.nn.AdaptiveMaxPool1d(size))

@@ -93,6 +93,8 @@ _LAZY = {
     **{n: ("axonic.nn.multilabel_loss", n) for n in (
         "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
         "TripletMarginWithDistanceLoss")},
+    "AdaptiveMaxPool1d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool1d"),
+    "AdaptiveMaxPool2d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool2d"),
     "Fold": ("axonic.nn.fold", "Fold"),
     "Unfold": ("axonic.nn.fold", "Unfold"),
     "LPPool1d": ("axonic.nn.lp_pool", "LPPool1d"),

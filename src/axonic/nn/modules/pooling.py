@@ -8,6 +8,7 @@ from axonic.nn import (
     MaxPool1d,
     MaxPool2d,
 )
+from axonic.nn.adaptive_max_pool import AdaptiveMaxPool1d, AdaptiveMaxPool2d
 from axonic.nn.lp_pool import LPPool1d, LPPool2d
 from axonic.nn.pooling import _AdaptiveAvgPool as _AdaptiveAvgPoolNd  # noqa: F401
 from axonic.nn.pooling import _AvgPool as _AvgPoolNd  # noqa: F401
@@ -15,5 +16,5 @@ from axonic.nn.pooling import _MaxPool as _MaxPoolNd  # noqa: F401
 
 __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d", "LPPool1d", "LPPool2d"
+    "AdaptiveAvgPool2d", "LPPool1d", "LPPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"
 ]
