@@ -200,3 +200,67 @@ def test_adaptive_max_pool1d_matches_torch_with_indices(size):
                                                       return_indices=True)
     assert idx.tolist() == tidx.tolist()
     assert repr(nn.AdaptiveMaxPool1d(size)) == repr(torch.nn.AdaptiveMaxPool1d(size))
+
+
+def _bag_pair(mode, **kw):
+    mine = nn.EmbeddingBag(7, 3, mode=mode, dtype=axonic.float64, **kw)
+    theirs = torch.nn.EmbeddingBag(7, 3, mode=mode, dtype=torch.float64, **kw)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(mine.weight.detach().numpy()))
+    return mine, theirs
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_matches_torch(mode, padding_idx):
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 6, 0, 2])
+    for offsets, last in (([0, 2, 2, 5], False), ([0, 3, 7, 10], True), ([0, 4, 9], False)):
+        mine, theirs = _bag_pair(mode, padding_idx=padding_idx, include_last_offset=last)
+        out = mine(axonic.tensor(idx), axonic.tensor(np.array(offsets)))
+        tout = theirs(torch.tensor(idx), torch.tensor(offsets))
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12,
+                                   atol=1e-12)
+        g = RNG.standard_normal(tuple(tout.shape))
+        out.backward(axonic.tensor(g))
+        tout.backward(torch.tensor(g))
+        np.testing.assert_allclose(mine.weight.grad.numpy(), theirs.weight.grad.numpy(),
+                                   rtol=1e-12, atol=1e-12)
+    mine, theirs = _bag_pair(mode, padding_idx=padding_idx)
+    rows = idx.reshape(2, 5)  # a 2-d input: one bag per row
+    np.testing.assert_allclose(mine(axonic.tensor(rows)).detach().numpy(),
+                               theirs(torch.tensor(rows)).detach().numpy(), rtol=1e-12)
+    assert repr(mine) == repr(theirs)
+
+
+def test_embedding_bag_per_sample_weights_and_max_norm_match_torch():
+    mine, theirs = _bag_pair("sum", max_norm=1.0)
+    idx, offsets = np.array([0, 3, 3, 6, 1]), np.array([0, 3])
+    w = RNG.uniform(0, 2, 5)
+    psw, tpsw = pair(w)
+    out = mine(axonic.tensor(idx), axonic.tensor(offsets), psw)
+    tout = theirs(torch.tensor(idx), torch.tensor(offsets), tpsw)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mine.weight.detach().numpy(), theirs.weight.detach().numpy(),
+                               rtol=1e-6)  # the looked-up rows renormalised in place
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(psw.grad.numpy(), tpsw.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: nn.EmbeddingBag(4, 2, mode="median"),
+     "EmbeddingBag: mode must be 'sum', 'mean' or 'max', got 'median'"),
+    (lambda: nn.EmbeddingBag(4, 2)(axonic.tensor(np.array([0, 1, 5])), axonic.tensor(
+        np.array([0]))), "EmbeddingBag: index 5 is out of range for 4 embeddings"),
+    (lambda: nn.EmbeddingBag(4, 2)(axonic.tensor(np.array([0, 1])), axonic.tensor(
+        np.array([1]))), "EmbeddingBag: offsets must be a 1-d integer tensor starting at 0"),
+    (lambda: nn.EmbeddingBag(4, 2)(axonic.tensor(np.array([0, 1]))),
+     "EmbeddingBag: expected a 2-d input (bags, indices) or a 1-d input with offsets"),
+    (lambda: nn.EmbeddingBag(4, 2)(axonic.tensor(np.array([[0, 1]])), None,
+                                   axonic.ones(1, 2)),
+     "EmbeddingBag: per_sample_weights work only with mode='sum', got mode='mean'"),
+])
+def test_embedding_bag_errors(call, message):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert message in str(info.value)

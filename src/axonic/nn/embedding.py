@@ -64,6 +64,43 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     return _fused.Embedding.apply(weight, input._data, padding_idx=padding_idx)
 
 
+def _init_table(module, layer: str, num_embeddings, embedding_dim, padding_idx, max_norm,
+                norm_type, scale_grad_by_freq, sparse, _weight, _freeze, device, dtype):
+    """Check the arguments of an embedding table and make its weight (``Embedding`` and
+    ``EmbeddingBag`` share them)."""
+    for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
+            raise ValueError(f"{layer}: {name} must be a non-negative integer, got {v!r}")
+    if padding_idx is not None:
+        if isinstance(padding_idx, bool) or not isinstance(padding_idx, int | np.integer) \
+                or not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"{layer}: padding_idx must be an int in "
+                             f"[{-num_embeddings}, {num_embeddings - 1}], got {padding_idx!r}")
+        padding_idx = int(padding_idx) % num_embeddings
+    if max_norm is not None and not max_norm > 0:
+        raise ValueError(f"{layer}: max_norm must be positive, got {max_norm!r}")
+    if not norm_type > 0:
+        raise ValueError(f"{layer}: norm_type must be positive, got {norm_type!r}")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{layer}: scale_grad_by_freq and sparse are not "
+                                  "supported")
+    module.num_embeddings, module.embedding_dim = int(num_embeddings), int(embedding_dim)
+    module.padding_idx, module.max_norm, module.norm_type = padding_idx, max_norm, norm_type
+    module.scale_grad_by_freq, module.sparse = scale_grad_by_freq, sparse
+    if _weight is None:
+        from axonic.ops.creation import empty
+
+        module.weight = Parameter(empty(num_embeddings, embedding_dim,
+                                        dtype=resolve_dtype(dtype), device=device),
+                                  requires_grad=not _freeze)
+        module.reset_parameters()
+    else:
+        if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+            raise ValueError(f"{layer}: _weight must have shape ({num_embeddings}, "
+                             f"{embedding_dim}), got {tuple(_weight.shape)}")
+        module.weight = Parameter(_weight, requires_grad=not _freeze)
+
+
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, initialised
     N(0, 1) with the ``padding_idx`` row zero (and kept out of the gradient).
@@ -80,37 +117,8 @@ class Embedding(Module):
                  scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
                  _freeze: bool = False, device=None, dtype=None):
         super().__init__()
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
-                raise ValueError(f"Embedding: {name} must be a non-negative integer, got {v!r}")
-        if padding_idx is not None:
-            if isinstance(padding_idx, bool) or not isinstance(padding_idx, int | np.integer) \
-                    or not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be an int in "
-                                 f"[{-num_embeddings}, {num_embeddings - 1}], got {padding_idx!r}")
-            padding_idx = int(padding_idx) % num_embeddings
-        if max_norm is not None and not max_norm > 0:
-            raise ValueError(f"Embedding: max_norm must be positive, got {max_norm!r}")
-        if not norm_type > 0:
-            raise ValueError(f"Embedding: norm_type must be positive, got {norm_type!r}")
-        if scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: scale_grad_by_freq and sparse are not "
-                                      "supported")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
-        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
-        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            from axonic.ops.creation import empty
-
-            self.weight = Parameter(empty(num_embeddings, embedding_dim,
-                                          dtype=resolve_dtype(dtype), device=device),
-                                    requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, "
-                                 f"{embedding_dim}), got {tuple(_weight.shape)}")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _init_table(self, "Embedding", num_embeddings, embedding_dim, padding_idx, max_norm,
+                    norm_type, scale_grad_by_freq, sparse, _weight, _freeze, device, dtype)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)

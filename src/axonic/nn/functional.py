@@ -79,6 +79,7 @@ from axonic.nn.activation_shrink import hardshrink, softshrink, tanhshrink  # no
 from axonic.nn.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401,E501
 from axonic.nn.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
 from axonic.nn.dropout import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
+from axonic.nn.embedding_bag import embedding_bag  # noqa: F401
 from axonic.nn.fold import fold, unfold  # noqa: F401
 from axonic.nn.instancenorm import channel_shuffle, instance_norm, local_response_norm  # noqa: F401,E501
 from axonic.nn.lp_pool import lp_pool1d, lp_pool2d  # noqa: F401

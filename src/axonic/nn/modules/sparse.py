@@ -3,7 +3,8 @@
 from axonic.nn import (
     Embedding,
 )
+from axonic.nn.embedding_bag import EmbeddingBag
 
 __all__ = [
-    "Embedding"
+    "Embedding", "EmbeddingBag"
 ]
