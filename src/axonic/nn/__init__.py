@@ -95,6 +95,7 @@ _LAZY = {
         "TripletMarginWithDistanceLoss")},
     "AdaptiveMaxPool1d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool1d"),
     "AdaptiveMaxPool2d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool2d"),
+    "CTCLoss": ("axonic.nn.ctc_loss", "CTCLoss"),
     "EmbeddingBag": ("axonic.nn.embedding_bag", "EmbeddingBag"),
     "Fold": ("axonic.nn.fold", "Fold"),
     "Unfold": ("axonic.nn.fold", "Unfold"),

@@ -18,6 +18,7 @@ from axonic.nn import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
+from axonic.nn.ctc_loss import CTCLoss
 from axonic.nn.loss import _Loss, _WeightedLoss  # noqa: F401  (subclassed by custom losses)
 from axonic.nn.multilabel_loss import (
     MultiLabelMarginLoss,
@@ -31,5 +32,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "HingeEmbeddingLoss", "SmoothL1Loss", "HuberLoss",
     "SoftMarginLoss", "CrossEntropyLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
     "TripletMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-    "TripletMarginWithDistanceLoss"
+    "TripletMarginWithDistanceLoss", "CTCLoss"
 ]
