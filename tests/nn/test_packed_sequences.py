@@ -163,3 +163,15 @@ def test_errors_name_the_function_and_the_value(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+def test_the_advanced_guide_section_runs_as_written(capsys):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ADVANCED.md").read_text()
+    section = re.split(r"^## ", text, flags=re.M)
+    (body,) = [s for s in section if s.startswith("Variable-length sequences")]
+    (code,) = re.findall(r"```python\n(.*?)```", body, flags=re.S)
+    exec(compile(code, "docs/ADVANCED.md", "exec"), {})  # noqa: S102
+    assert capsys.readouterr().out.strip() == "(3, 7, 32) [5, 2, 7] (4, 3, 16)"
