@@ -251,7 +251,7 @@ def test_init_is_reproducible_with_manual_seed():
 def test_repr_names_the_non_default_arguments():
     assert repr(nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)) == (
         "Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)")
-    assert "padding_mode='reflect'" in repr(nn.Conv1d(2, 2, 3, padding=1,
+    assert "padding_mode=reflect" in repr(nn.Conv1d(2, 2, 3, padding=1,  # PyTorch's form
                                                       padding_mode="reflect"))
 
 

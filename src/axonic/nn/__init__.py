@@ -96,6 +96,8 @@ _LAZY = {
     "AdaptiveMaxPool1d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool1d"),
     "AdaptiveMaxPool2d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool2d"),
     "CTCLoss": ("axonic.nn.ctc_loss", "CTCLoss"),
+    **{n: ("axonic.nn.conv3d", n) for n in (
+        "AdaptiveAvgPool3d", "AvgPool3d", "Conv3d", "MaxPool3d")},
     "EmbeddingBag": ("axonic.nn.embedding_bag", "EmbeddingBag"),
     "Fold": ("axonic.nn.fold", "Fold"),
     "Unfold": ("axonic.nn.fold", "Unfold"),

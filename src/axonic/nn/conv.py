@@ -96,7 +96,7 @@ class _ConvNd(Module):
     # --- input checks, shared by the forward passes ----------------------------------
     def _batched(self, input: Tensor) -> tuple[Tensor, bool]:
         n = self._spatial
-        dims = "(N, C, L)" if n == 1 else "(N, C, H, W)"
+        dims = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[n]
         if not isinstance(input, Tensor):
             raise TypeError(f"{type(self).__name__}: expected a Tensor, got "
                             f"{type(input).__name__}")
@@ -132,7 +132,7 @@ class _ConvNd(Module):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * n:
-            s += f", padding={self.padding!r}"
+            s += f", padding={self.padding}"  # PyTorch's: a string unquoted
         if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * n:
@@ -142,7 +142,7 @@ class _ConvNd(Module):
         if self.bias is None:
             s += ", bias=False"
         if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode!r}"
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -169,7 +169,7 @@ class _Conv(_ConvNd):
         for size, (a, b) in zip(spatial, pads):
             if (mode == "reflect" and max(a, b) >= size) or (
                     mode == "circular" and max(a, b) > size):
-                shape = tuple(x.shape) if self._spatial == 2 else tuple(x.squeeze(2).shape)
+                shape = tuple(x.shape) if self._spatial != 1 else tuple(x.squeeze(2).shape)
                 raise self.input_error(
                     f"padding_mode={mode!r} with padding {self.padding!r} needs each spatial "
                     f"size larger than its padding, got input shape {shape}")

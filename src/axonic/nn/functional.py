@@ -78,6 +78,7 @@ from axonic.nn.activation_random import rrelu  # noqa: F401
 from axonic.nn.activation_shrink import hardshrink, softshrink, tanhshrink  # noqa: F401
 from axonic.nn.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401,E501
 from axonic.nn.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
+from axonic.nn.conv3d import adaptive_avg_pool3d, avg_pool3d, conv3d, max_pool3d  # noqa: F401,E501
 from axonic.nn.ctc_loss import ctc_loss  # noqa: F401
 from axonic.nn.dropout import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
 from axonic.nn.embedding_bag import embedding_bag  # noqa: F401

@@ -8,7 +8,8 @@ from axonic.nn import (
 )
 from axonic.nn.conv import _ConvNd  # noqa: F401  (isinstance checks)
 from axonic.nn.conv import _ConvTranspose as _ConvTransposeNd  # noqa: F401
+from axonic.nn.conv3d import Conv3d
 
 __all__ = [
-    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"
 ]
