@@ -16,7 +16,7 @@ import numpy as np
 
 from axonic.autograd.tensor import Tensor
 from axonic.backend import to_numpy
-from axonic.nn.embedding import _check_indices, _init_table, _renorm_, embedding
+from axonic.nn.embedding import Embedding, _check_indices, _init_table, _renorm_, embedding
 from axonic.nn.module import Module
 from axonic.ops.segment import scatter
 
@@ -85,14 +85,7 @@ class EmbeddingBag(Module):
         _init_table(self, "EmbeddingBag", num_embeddings, embedding_dim, padding_idx, max_norm,
                     norm_type, scale_grad_by_freq, sparse, _weight, False, device, dtype)
 
-    def reset_parameters(self) -> None:
-        from axonic.autograd.grad_mode import no_grad
-        from axonic.nn import init
-
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight._data[self.padding_idx] = 0
+    reset_parameters = Embedding.reset_parameters  # N(0, 1), the padding row zero
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, max_norm=None,

@@ -20,7 +20,7 @@ import numpy as np
 from axonic.autograd.grad_mode import no_grad
 from axonic.nn import init
 from axonic.nn.module import Module
-from axonic.nn.normalization import _check_eps, _empty, batch_norm, group_norm
+from axonic.nn.normalization import _check_channels, _check_eps, _empty, batch_norm, group_norm
 from axonic.nn.parameter import Parameter
 
 
@@ -33,11 +33,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial), got "
                          f"shape {tuple(input.shape)}")
     c = input.shape[1]
-    for name, p in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if p is not None and tuple(p.shape) != (c,):
-            raise ValueError(f"instance_norm: {name} must have shape ({c},) for an input with "
-                             f"{c} channels, got {tuple(p.shape)}")
+    _check_channels("instance_norm", c, running_mean=running_mean, running_var=running_var,
+                    weight=weight, bias=bias)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when "

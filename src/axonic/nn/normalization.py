@@ -25,6 +25,23 @@ def _ones(shape, like):
     return _make(get_array_module(like._data).ones(shape, like.dtype))
 
 
+def _normalized_shape(layer: str, value) -> tuple:
+    shape = (value,) if isinstance(value, int | np.integer) else tuple(value)
+    if not shape or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1
+                        for s in shape):
+        raise ValueError(f"{layer}: normalized_shape must be positive ints, got {value!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _check_trailing(module, input) -> None:
+    """The input of a layer normalising its trailing ``normalized_shape`` dims."""
+    k = len(module.normalized_shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != module.normalized_shape:
+        raise module.input_error(f"expected input with trailing dimensions "
+                                 f"{module.normalized_shape}, got shape {tuple(input.shape)}")
+    module.check_input_dtype(input, module.weight)
+
+
 def _check_eps(layer, eps):
     if isinstance(eps, bool) or not isinstance(eps, int | float) or not eps > 0:
         raise ValueError(f"{layer}: eps must be a positive number, got {eps!r}")
@@ -56,6 +73,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return _fused.LayerNorm.apply(*args, k=k, eps=eps)
 
 
+def _check_channels(op: str, c: int, **params) -> None:
+    """Per-channel statistics and affine parameters: ``(c,)`` each (None: absent)."""
+    for name, p in params.items():
+        if p is not None and tuple(p.shape) != (c,):
+            raise ValueError(f"{op}: {name} must have shape ({c},) for an input with {c} "
+                             f"channels, got {tuple(p.shape)}")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1). In training the batch's statistics are used and
@@ -65,11 +90,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), "
                          f"got shape {tuple(input.shape)}")
     c = input.shape[1]
-    for name, p in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if p is not None and tuple(p.shape) != (c,):
-            raise ValueError(f"batch_norm: {name} must have shape ({c},) for an input with "
-                             f"{c} channels, got {tuple(p.shape)}")
+    _check_channels("batch_norm", c, running_mean=running_mean, running_var=running_var,
+                    weight=weight, bias=bias)
     args = [input]
     if weight is not None or bias is not None:
         args.append(weight if weight is not None else _ones((c,), input))
@@ -139,13 +161,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(
-            normalized_shape, int | np.integer) else tuple(normalized_shape)
-        if not shape or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1
-                            for s in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, "
-                             f"got {normalized_shape!r}")
-        self.normalized_shape = tuple(int(s) for s in shape)
+        self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
         self.eps = _check_eps("LayerNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
         if self.elementwise_affine:
@@ -166,11 +182,7 @@ class LayerNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        k = len(self.normalized_shape)
-        if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
-            raise self.input_error(f"expected input with trailing dimensions "
-                                   f"{self.normalized_shape}, got shape {tuple(input.shape)}")
-        self.check_input_dtype(input, self.weight)
+        _check_trailing(self, input)
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -376,13 +388,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps=None, elementwise_affine: bool = True,
                  device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(
-            normalized_shape, int | np.integer) else tuple(normalized_shape)
-        if not shape or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1
-                            for s in shape):
-            raise ValueError(f"RMSNorm: normalized_shape must be positive ints, "
-                             f"got {normalized_shape!r}")
-        self.normalized_shape = tuple(int(s) for s in shape)
+        self.normalized_shape = _normalized_shape("RMSNorm", normalized_shape)
         self.eps = None if eps is None else _check_eps("RMSNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
         if self.elementwise_affine:
@@ -396,11 +402,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, input: Tensor) -> Tensor:
-        k = len(self.normalized_shape)
-        if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
-            raise self.input_error(f"expected input with trailing dimensions "
-                                   f"{self.normalized_shape}, got shape {tuple(input.shape)}")
-        self.check_input_dtype(input, self.weight)
+        _check_trailing(self, input)
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
