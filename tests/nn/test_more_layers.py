@@ -264,3 +264,17 @@ def test_embedding_bag_errors(call, message):
     with pytest.raises(ValueError) as info:
         call()
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("name", [
+    "axonic.nn.activation_random", "axonic.nn.activation_shrink", "axonic.nn.adaptive_max_pool",
+    "axonic.nn.conv3d", "axonic.nn.ctc_loss", "axonic.nn.embedding_bag", "axonic.nn.fold",
+    "axonic.nn.instancenorm", "axonic.nn.lp_pool", "axonic.nn.multilabel_loss",
+    "axonic.nn.padding", "axonic.nn.upsampling", "axonic.nn.utils.rnn", "axonic.ops.resize",
+    "axonic.ops.rms_norm", "axonic.io.safetensors"])
+def test_docstring_examples_of_the_new_layers_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0, name

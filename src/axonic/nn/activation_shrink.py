@@ -3,8 +3,8 @@
 towards zero by ``lambd``) and ``Tanhshrink`` (``x - tanh(x)``), and their functional forms.
 
 >>> import axonic
->>> hardshrink(axonic.tensor([-1.0, 0.2, 0.7])).tolist()
-[-1.0, 0.0, 0.7]
+>>> hardshrink(axonic.tensor([-1.0, 0.2, 0.75])).tolist()
+[-1.0, 0.0, 0.75]
 >>> softshrink(axonic.tensor([-1.0, 0.2, 0.75])).tolist()
 [-0.5, 0.0, 0.25]
 """
