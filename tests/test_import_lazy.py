@@ -12,7 +12,11 @@ import axonic
 from axonic import nn
 
 DEFERRED = ["numpy.random", "axonic.nn.graph", "axonic.nn.modules", "axonic.nn.utils",
-            "axonic.nn.parallel", "dataclasses", "numba", "axonic.backend._jit_kernels"]
+            "axonic.nn.parallel", "dataclasses", "numba", "axonic.backend._jit_kernels",
+            "axonic.nn.padding", "axonic.nn.upsampling", "axonic.nn.conv3d",
+            "axonic.nn.ctc_loss", "axonic.nn.instancenorm", "axonic.nn.embedding_bag",
+            "axonic.nn.fold", "axonic.nn.lp_pool", "axonic.nn.multilabel_loss",
+            "axonic.nn.adaptive_max_pool", "axonic.nn.activation_random"]
 
 
 def _loaded_after(code):
@@ -50,6 +54,19 @@ def test_deferred_submodules_resolve():
 def test_unknown_attribute_names_itself():
     with pytest.raises(AttributeError, match="'axonic.nn' has no attribute 'Lineer'"):
         nn.Lineer  # noqa: B018
+    with pytest.raises(AttributeError, match="'axonic.nn.functional' has no attribute 'cnv3d'"):
+        nn.functional.cnv3d  # noqa: B018
+
+
+@pytest.mark.parametrize("name, module", [
+    ("Conv3d", "axonic.nn.conv3d"), ("CTCLoss", "axonic.nn.ctc_loss"),
+    ("ReflectionPad2d", "axonic.nn.padding"), ("Upsample", "axonic.nn.upsampling")])
+def test_deferred_layers_and_their_functions_resolve(name, module):
+    import importlib
+
+    assert getattr(nn, name) is getattr(importlib.import_module(module), name)
+    assert nn.functional.conv3d is importlib.import_module("axonic.nn.conv3d").conv3d
+    assert "ctc_loss" in dir(nn.functional) and name in dir(nn)
 
 
 def test_generator_made_on_first_draw_follows_the_seed_given_before_it():

@@ -74,23 +74,9 @@ __all__ = [
 
 
 # --- further families: one import line each, added by the family's owner ------------------
-from axonic.nn.activation_random import rrelu  # noqa: F401
 from axonic.nn.activation_shrink import hardshrink, softshrink, tanhshrink  # noqa: F401
-from axonic.nn.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d  # noqa: F401,E501
 from axonic.nn.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
-from axonic.nn.conv3d import adaptive_avg_pool3d, avg_pool3d, conv3d, max_pool3d  # noqa: F401,E501
-from axonic.nn.ctc_loss import ctc_loss  # noqa: F401
 from axonic.nn.dropout import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
-from axonic.nn.embedding_bag import embedding_bag  # noqa: F401
-from axonic.nn.fold import fold, unfold  # noqa: F401
-from axonic.nn.instancenorm import channel_shuffle, instance_norm, local_response_norm  # noqa: F401,E501
-from axonic.nn.lp_pool import lp_pool1d, lp_pool2d  # noqa: F401
-from axonic.nn.multilabel_loss import (  # noqa: F401,E501
-    multi_margin_loss,
-    multilabel_margin_loss,
-    multilabel_soft_margin_loss,
-    triplet_margin_with_distance_loss,
-)
 from axonic.ops.resize import (  # noqa: F401,E501
     interpolate,
     pixel_shuffle,
@@ -100,3 +86,32 @@ from axonic.ops.resize import (  # noqa: F401,E501
     upsample_nearest,
 )
 from axonic.ops.rms_norm import rms_norm  # noqa: F401
+
+# --- loaded on first use (their modules are not needed by ``import axonic``) -------------
+_LAZY = {name: module for module, names in {
+    "axonic.nn.activation_random": ("rrelu",),
+    "axonic.nn.adaptive_max_pool": ("adaptive_max_pool1d", "adaptive_max_pool2d"),
+    "axonic.nn.conv3d": ("adaptive_avg_pool3d", "avg_pool3d", "conv3d", "max_pool3d"),
+    "axonic.nn.ctc_loss": ("ctc_loss",),
+    "axonic.nn.embedding_bag": ("embedding_bag",),
+    "axonic.nn.fold": ("fold", "unfold"),
+    "axonic.nn.instancenorm": ("channel_shuffle", "instance_norm", "local_response_norm"),
+    "axonic.nn.lp_pool": ("lp_pool1d", "lp_pool2d"),
+    "axonic.nn.multilabel_loss": ("multi_margin_loss", "multilabel_margin_loss",
+                                  "multilabel_soft_margin_loss",
+                                  "triplet_margin_with_distance_loss"),
+}.items() for name in names}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'axonic.nn.functional' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
