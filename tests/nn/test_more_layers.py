@@ -191,6 +191,17 @@ def test_adaptive_max_pool2d_matches_torch_with_indices(size):
     check(nn.AdaptiveMaxPool2d(size), torch.nn.AdaptiveMaxPool2d(size), [x[0]])  # unbatched
 
 
+@pytest.mark.parametrize("size", [1, (2, 3, 4), (None, 2, 5)])
+def test_adaptive_max_pool3d_matches_torch_with_indices(size):
+    x = RNG.standard_normal((2, 3, 5, 6, 7))
+    check(nn.AdaptiveMaxPool3d(size), torch.nn.AdaptiveMaxPool3d(size), [x])
+    _, idx = nn.AdaptiveMaxPool3d(size, return_indices=True)(axonic.tensor(x))
+    _, tidx = torch.nn.AdaptiveMaxPool3d(size, return_indices=True)(torch.tensor(x))
+    assert idx.tolist() == tidx.tolist()
+    check(nn.AdaptiveMaxPool3d(size), torch.nn.AdaptiveMaxPool3d(size), [x[1]])  # unbatched
+    assert repr(nn.AdaptiveMaxPool3d(size)) == repr(torch.nn.AdaptiveMaxPool3d(size))
+
+
 @pytest.mark.parametrize("size", [1, 3, 5, 9])
 def test_adaptive_max_pool1d_matches_torch_with_indices(size):
     x = RNG.standard_normal((2, 3, 9))

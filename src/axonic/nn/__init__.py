@@ -95,6 +95,7 @@ _LAZY = {
         "TripletMarginWithDistanceLoss")},
     "AdaptiveMaxPool1d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool1d"),
     "AdaptiveMaxPool2d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool2d"),
+    "AdaptiveMaxPool3d": ("axonic.nn.adaptive_max_pool", "AdaptiveMaxPool3d"),
     "CTCLoss": ("axonic.nn.ctc_loss", "CTCLoss"),
     **{n: ("axonic.nn.conv3d", n) for n in (
         "AdaptiveAvgPool3d", "AvgPool3d", "Conv3d", "MaxPool3d")},

@@ -1,4 +1,4 @@
-"""Adaptive max pooling, PyTorch's ``AdaptiveMaxPool1d/2d``: the maximum of each of
+"""Adaptive max pooling, PyTorch's ``AdaptiveMaxPool1d/2d/3d``: the maximum of each of
 ``output_size`` windows, window ``i`` of a dim of size ``n`` running from
 ``floor(i * n / out)`` to ``ceil((i + 1) * n / out)`` (windows may overlap), optionally with
 the flat index of each maximum (``return_indices``).
@@ -29,31 +29,35 @@ def _windows(n: int, out: int) -> np.ndarray:
     return np.minimum(start[:, None] + np.arange(width)[None, :], stop[:, None] - 1)
 
 
-def _pool(op: str, x, output_size, return_indices: bool):
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W) or an unbatched 3-d one, "
-                         f"got shape {tuple(x.shape)}")
-    if x._data.dtype.kind != "f" or 0 in x.shape[-2:]:
+def _pool(op: str, x, output_size, return_indices: bool, n: int = 2):
+    """Adaptive max pooling over the last ``n`` dims of a batched or unbatched input."""
+    if x.ndim not in (n + 1, n + 2):
+        dims = "(N, C, H, W)" if n == 2 else "(N, C, D, H, W)"
+        raise ValueError(f"{op}: expected a {n + 2}-d input {dims} or an unbatched {n + 1}-d "
+                         f"one, got shape {tuple(x.shape)}")
+    spatial = tuple(x.shape[-n:])
+    if x._data.dtype.kind != "f" or 0 in spatial:
         raise ValueError(f"{op}: expected a non-empty floating-point input, got shape "
                          f"{tuple(x.shape)} of {x._data.dtype.name}")
-    h, w = x.shape[-2:]
-    oh, ow = adaptive_output_size(output_size, (h, w), op)
-    rows, cols = _windows(h, oh), _windows(w, ow)
-    r = rows[:, None, :, None]  # (oh, 1, kh, 1)
-    c = cols[None, :, None, :]  # (1, ow, 1, kw)
-    lead = (slice(None),) * (x.ndim - 2)
-    blocks = x[lead + (r, c)]  # (..., oh, ow, kh, kw)
-    out = blocks.amax((-2, -1))
+    outs = adaptive_output_size(output_size, spatial, op)
+    windows = [_windows(size, o) for size, o in zip(spatial, outs)]
+    index = []
+    for axis, win in enumerate(windows):  # (o, k) -> o at ``axis``, k at ``n + axis``
+        shape = [1] * (2 * n)
+        shape[axis], shape[n + axis] = win.shape
+        index.append(win.reshape(shape))
+    lead = (slice(None),) * (x.ndim - n)
+    blocks = x[lead + tuple(index)]  # (..., *outs, *window lengths)
+    out = blocks.amax(tuple(range(-n, 0)))
     if not return_indices:
         return out
-    flat = to_numpy(blocks._data).reshape(*blocks.shape[:-2], -1)
+    flat = to_numpy(blocks._data).reshape(*blocks.shape[:-n], -1)
     best = flat.argmax(-1)  # the first maximum in row-major window order, as PyTorch
-    kh, kw = rows.shape[1], cols.shape[1]
-    i, j = np.unravel_index(best, (kh, kw))
-    grid_r = np.broadcast_to(np.arange(oh)[:, None], (oh, ow))
-    grid_c = np.broadcast_to(np.arange(ow)[None, :], (oh, ow))
-    index = rows[grid_r, i] * w + cols[grid_c, j]
-    return out, Tensor(index.astype(np.int64))
+    within = np.unravel_index(best, tuple(w.shape[1] for w in windows))
+    grids = np.meshgrid(*(np.arange(o) for o in outs), indexing="ij")
+    strides = np.cumprod((1,) + spatial[:0:-1])[::-1]  # row-major strides of the spatial dims
+    flat_index = sum(windows[a][grids[a], within[a]] * int(strides[a]) for a in range(n))
+    return out, Tensor(np.asarray(flat_index).astype(np.int64))
 
 
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
@@ -72,6 +76,11 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     if return_indices:
         return result[0].squeeze(-2), result[1].squeeze(-2)
     return result.squeeze(-2)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices: bool = False):
+    """Max over ``output_size`` adaptive windows of (N, C, D, H, W) or (C, D, H, W)."""
+    return _pool("adaptive_max_pool3d", input, output_size, return_indices, 3)
 
 
 class _AdaptiveMaxPool(Module):
@@ -101,3 +110,9 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """Max pooling of (N, C, H, W) to a fixed (OH, OW)."""
 
     _fn = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max pooling of (N, C, D, H, W) to a fixed (OD, OH, OW)."""
+
+    _fn = staticmethod(adaptive_max_pool3d)

@@ -90,7 +90,8 @@ from axonic.ops.rms_norm import rms_norm  # noqa: F401
 # --- loaded on first use (their modules are not needed by ``import axonic``) -------------
 _LAZY = {name: module for module, names in {
     "axonic.nn.activation_random": ("rrelu",),
-    "axonic.nn.adaptive_max_pool": ("adaptive_max_pool1d", "adaptive_max_pool2d"),
+    "axonic.nn.adaptive_max_pool": ("adaptive_max_pool1d", "adaptive_max_pool2d",
+                                    "adaptive_max_pool3d"),
     "axonic.nn.conv3d": ("adaptive_avg_pool3d", "avg_pool3d", "conv3d", "max_pool3d"),
     "axonic.nn.ctc_loss": ("ctc_loss",),
     "axonic.nn.embedding_bag": ("embedding_bag",),
