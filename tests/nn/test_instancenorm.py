@@ -61,6 +61,17 @@ def test_instance_norm_layers_match_torch_in_training_and_eval(dims, affine, tra
     assert repr(mine) == repr(theirs)
 
 
+def test_instance_norm_state_dict_keys_and_values_load_from_torch():
+    theirs = torch.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)
+    theirs(torch.randn(4, 3, 5, 5))  # running statistics away from their start
+    mine = nn.InstanceNorm2d(3, affine=True, track_running_stats=True)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    mine.load_state_dict({k: axonic.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    x = RNG.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    close(mine.eval()(axonic.tensor(x)), theirs.eval()(torch.tensor(x)), 2e-6)
+    assert mine.num_batches_tracked.item() == theirs.num_batches_tracked.item() == 0
+
+
 def test_instance_norm_without_bias_as_torch():
     mine, theirs = nn.InstanceNorm1d(2, affine=True, bias=False), torch.nn.InstanceNorm1d(
         2, affine=True, bias=False)
@@ -112,7 +123,8 @@ def test_channel_shuffle_matches_torch():
     (lambda: nn.InstanceNorm1d(3)(axonic.ones(2, 3, 1)),
      "InstanceNorm1d: expected more than 1 spatial element per channel, got input of shape "
      "(2, 3, 1)"),
-    (lambda: nn.InstanceNorm2d(0), "InstanceNorm2d: num_features must be a positive int, got 0"),
+    (lambda: nn.InstanceNorm2d(0),
+     "InstanceNorm2d: num_features must be a positive integer, got 0"),
     (lambda: F.instance_norm(axonic.ones(2, 3, 4), weight=axonic.ones(2)),
      "instance_norm: weight must have shape (3,) for an input with 3 channels, got (2,)"),
     (lambda: F.instance_norm(axonic.ones(2, 3, 4), use_input_stats=False),

@@ -18,10 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from axonic.autograd.grad_mode import no_grad
-from axonic.nn import init
 from axonic.nn.module import Module
-from axonic.nn.normalization import _check_channels, _check_eps, _empty, batch_norm, group_norm
-from axonic.nn.parameter import Parameter
+from axonic.nn.normalization import _check_channels, _NormBase, batch_norm, group_norm
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -56,47 +54,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     dims = 0
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=None, *, bias: bool = True):
-        super().__init__()
-        name = type(self).__name__
-        if (isinstance(num_features, bool) or not isinstance(num_features, int | np.integer)
-                or num_features < 1):
-            raise ValueError(f"{name}: num_features must be a positive int, got "
-                             f"{num_features!r}")
-        self.num_features, self.eps = int(num_features), _check_eps(name, eps)
-        self.momentum = momentum
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        shape = (self.num_features,)
-        if self.affine:
-            self.weight = Parameter(_empty(shape, dtype, device))
-            if bias:
-                self.bias = Parameter(_empty(shape, dtype, device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if self.track_running_stats:
-            self.register_buffer("running_mean", _empty(shape, dtype, device))
-            self.register_buffer("running_var", _empty(shape, dtype, device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
 
     def forward(self, input):
         d = self.dims

@@ -190,9 +190,10 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class _BatchNorm(Module):
-    _dims: tuple = ()
-    _shape_text = ""
+class _NormBase(Module):
+    """Per-channel normalisation state shared by batch and instance norm, as PyTorch's
+    ``_NormBase``: the affine ``weight``/``bias`` and the running statistics with
+    ``num_batches_tracked`` (the same ``state_dict`` keys)."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
@@ -241,6 +242,11 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    _dims: tuple = ()
+    _shape_text = ""
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in self._dims:
