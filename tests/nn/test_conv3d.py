@@ -101,9 +101,10 @@ def test_gradchecks():
     (lambda: nn.MaxPool3d(2, return_indices=True),
      "MaxPool3d: return_indices=True is not implemented in axonic"),
     (lambda: nn.AvgPool3d(2, padding=2)(axonic.ones(1, 1, 4, 4, 4)),
-     "AvgPool3d: padding (2, 2, 2) must be at most half of kernel_size (2, 2, 2)"),
+     "AvgPool3d: padding (2, 2, 2) must be at most half of the kernel size (2, 2, 2)"),
     (lambda: nn.MaxPool3d(4)(axonic.ones(1, 1, 2, 5, 5)),
-     "MaxPool3d: the input (2, 5, 5) plus padding (0, 0, 0) is smaller than the kernel"),
+     "MaxPool3d: the input size (2, 5, 5) with padding (0, 0, 0) is too small for the "
+     "kernel (4, 4, 4)"),
 ])
 def test_errors_name_the_layer_and_the_value(call, message):
     with pytest.raises(ValueError) as info:

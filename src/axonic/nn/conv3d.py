@@ -26,8 +26,10 @@ import numpy as np
 from axonic.autograd.tensor import Tensor
 from axonic.nn.conv import _Conv
 from axonic.nn.module import Module
+from axonic.ops._pool_windows import pool_out_size, pool_problem
 from axonic.ops.conv import conv_padding, conv_size_problem, ntuple
 from axonic.ops.join import pad
+from axonic.ops.pooling import _avg_divisor, _pool_args
 
 
 def _check(op: str, input) -> tuple:
@@ -86,27 +88,18 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
 
 
 def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
-    kernel = ntuple(kernel_size, 3, "kernel_size", op)
-    stride = kernel if stride is None else ntuple(stride, 3, "stride", op)
-    padding = ntuple(padding, 3, "padding", op, minimum=0)
-    dilation = ntuple(dilation, 3, "dilation", op)
-    if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size "
-                         f"{kernel}")
-    outs = []
-    for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation):
-        span = n + 2 * p - d * (k - 1) - 1
-        if span < 0:
-            raise ValueError(f"{op}: the input {tuple(x.shape[2:])} plus padding {padding} is "
-                             f"smaller than the kernel {kernel} with dilation {dilation}")
-        size = (-(-span // s) if ceil_mode else span // s) + 1
-        if ceil_mode and (size - 1) * s >= n + p:  # the last window must start inside
-            size -= 1
-        outs.append(size)
-    # extra room on the right for the windows ceil_mode adds
+    """The 2-d pooling's argument checks and output sizes, in three dims, and the extra
+    room on the right that the windows ``ceil_mode`` adds need."""
+    kernel, stride, padding, dilation = _pool_args(op, kernel_size, stride, padding,
+                                                   dilation, 3)
+    problem = pool_problem(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
+    if problem:
+        raise ValueError(f"{op}: {problem}")
+    geometry = list(zip(x.shape[2:], kernel, stride, padding, dilation))
+    outs = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in geometry)
     extra = [max((o - 1) * s + d * (k - 1) + 1 - (n + 2 * p), 0)
-             for o, n, k, s, p, d in zip(outs, x.shape[2:], kernel, stride, padding, dilation)]
-    return kernel, stride, padding, dilation, tuple(outs), extra
+             for o, (n, k, s, p, d) in zip(outs, geometry)]
+    return kernel, stride, padding, dilation, outs, extra
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -125,14 +118,6 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out if batched else out.squeeze(0)
 
 
-def _window_counts(n, k, s, p, o, include_pad):
-    start = np.arange(o) * s - p
-    stop = np.minimum(start + k, n + p)
-    if include_pad:
-        return stop - start
-    return np.minimum(stop, n) - np.maximum(start, 0)
-
-
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None):
     """The mean of each window of ``(N, C, D, H, W)`` (PyTorch's divisors: padding counted
@@ -141,7 +126,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     x, batched = _check(op, input)
     kernel, stride, padding, dilation, outs, extra = _pool_geometry(
         op, x, kernel_size, stride, padding, 1, ceil_mode)
-    counts = [_window_counts(n, k, s, p, o, count_include_pad)
+    counts = [_avg_divisor(n, o, k, s, p, count_include_pad)
               for n, k, s, p, o in zip(x.shape[2:], kernel, stride, padding, outs)]
     widths = tuple(w for p, e in zip(reversed(padding), reversed(extra)) for w in (p, p + e))
     if any(widths):
